@@ -1,0 +1,152 @@
+"""Configuration: ``[tool.jettison]`` in pyproject.toml or ``.jettison.toml``, plus hadolint's
+``.hadolint.yaml`` ``ignored`` list, which we honour for the rules that correspond."""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from jettison.errors import JettisonError
+from jettison.findings import Severity
+
+
+@dataclass
+class Config:
+    select: list[str] = field(default_factory=list)  # code prefixes; empty = all
+    ignore: list[str] = field(default_factory=list)
+    severity: dict[str, Severity] = field(default_factory=dict)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    hadolint_ignored: list[str] = field(default_factory=list)
+    fail_level: Severity = Severity.WARNING
+    source: str | None = None
+    # extra import-name -> distribution mappings for ``jettison deps``
+    import_map: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def enabled(self, code: str, equivalents: dict[str, str] | None = None) -> bool:
+        code = code.upper()
+        if self.select and not any(code.startswith(p) for p in self.select):
+            return False
+        if any(code.startswith(p) for p in self.ignore):
+            return False
+        if equivalents and equivalents.get("hadolint") in self.hadolint_ignored:
+            return False
+        return True
+
+    def ignored_for_path(self, code: str, path: str) -> bool:
+        for pattern, codes in self.per_file_ignores.items():
+            if _path_matches(path, pattern) and any(code.startswith(c) for c in codes):
+                return True
+        return False
+
+    def severity_of(self, code: str, default: Severity) -> Severity:
+        return self.severity.get(code.upper(), default)
+
+
+def _path_matches(path: str, pattern: str) -> bool:
+    return fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(Path(path).name, pattern) or \
+        fnmatch.fnmatch(path, "*/" + pattern)
+
+
+def _codes(value: Any, key: str, where: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [v for v in value.split(",") if v.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise JettisonError(f"'{key}' must be a list of rule codes", where)
+    return [v.strip().upper() for v in value]
+
+
+def load_config(start: Path | None = None, explicit: Path | None = None) -> Config:
+    """Find and read the configuration, looking upward from ``start`` (default: cwd)."""
+    table: dict[str, Any] = {}
+    source: str | None = None
+    if explicit is not None:
+        table, source = _read_table(explicit), str(explicit)
+    else:
+        here = (start or Path.cwd()).resolve()
+        for directory in [here, *here.parents]:
+            dot = directory / ".jettison.toml"
+            if dot.is_file():
+                table, source = _read_table(dot), str(dot)
+                break
+            pyproject = directory / "pyproject.toml"
+            if pyproject.is_file():
+                found = _read_table(pyproject, section=True)
+                if found:
+                    table, source = found, str(pyproject)
+                    break
+    config = _from_table(table, source or "<defaults>")
+    config.source = source
+    hadolint = _find_hadolint_yaml(start or Path.cwd())
+    if hadolint is not None:
+        config.hadolint_ignored = _read_hadolint_ignored(hadolint)
+    return config
+
+
+def _read_table(path: Path, section: bool = False) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise JettisonError(f"invalid TOML: {exc}", str(path)) from None
+    except OSError as exc:
+        raise JettisonError(f"cannot read: {exc.strerror}", str(path)) from None
+    if section:
+        tool = data.get("tool", {})
+        found = tool.get("jettison", {}) if isinstance(tool, dict) else {}
+        return found if isinstance(found, dict) else {}
+    nested = data.get("tool", {}).get("jettison") if isinstance(data.get("tool"), dict) else None
+    return nested if isinstance(nested, dict) else data
+
+
+def _from_table(table: dict[str, Any], where: str) -> Config:
+    config = Config(raw=table)
+    config.select = _codes(table.get("select"), "select", where)
+    config.ignore = _codes(table.get("ignore"), "ignore", where)
+    for code, level in (table.get("severity") or {}).items():
+        try:
+            config.severity[str(code).upper()] = Severity.parse(str(level))
+        except ValueError as exc:
+            raise JettisonError(str(exc), where) from None
+    pfi = table.get("per-file-ignores") or table.get("per_file_ignores") or {}
+    if not isinstance(pfi, dict):
+        raise JettisonError("'per-file-ignores' must be a table of glob = [codes]", where)
+    config.per_file_ignores = {str(k): _codes(v, "per-file-ignores", where)
+                               for k, v in pfi.items()}
+    if "fail-level" in table:
+        try:
+            config.fail_level = Severity.parse(str(table["fail-level"]))
+        except ValueError as exc:
+            raise JettisonError(str(exc), where) from None
+    imports = table.get("import-map") or table.get("import_map") or {}
+    if isinstance(imports, dict):
+        config.import_map = {str(k): str(v) for k, v in imports.items()}
+    return config
+
+
+def _find_hadolint_yaml(start: Path) -> Path | None:
+    here = start.resolve()
+    for directory in [here, *here.parents]:
+        for name in (".hadolint.yaml", ".hadolint.yml"):
+            candidate = directory / name
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _read_hadolint_ignored(path: Path) -> list[str]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        raise JettisonError("cannot read hadolint config", str(path)) from None
+    if not isinstance(data, dict):
+        return []
+    ignored = data.get("ignored") or []
+    return [str(c).upper() for c in ignored] if isinstance(ignored, list) else []

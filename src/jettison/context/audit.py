@@ -1,0 +1,96 @@
+"""Audit build contexts and compose projects (the inputs beyond a single Dockerfile)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jettison.config import Config
+from jettison.context.compose import ComposeService, read_compose
+from jettison.context.scan import scan_context
+from jettison.dockerfile import Dockerfile, read_dockerfile
+from jettison.errors import JettisonError
+from jettison.findings import Finding
+
+
+@dataclass
+class ComposeAudit:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[JettisonError] = field(default_factory=list)
+    contexts: dict[str, Path] = field(default_factory=dict)  # dockerfile -> context
+    services: list[ComposeService] = field(default_factory=list)
+
+
+@dataclass
+class ContextAudit:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[JettisonError] = field(default_factory=list)
+
+
+def audit_compose_files(paths: list[str], config: Config) -> ComposeAudit:
+    from jettison.audit import finalize, select_rules
+    from jettison.rules.compose import ComposeInput
+
+    result = ComposeAudit()
+    for path in paths:
+        try:
+            services = read_compose(path)
+        except JettisonError as exc:
+            result.errors.append(exc)
+            continue
+        result.services.extend(services)
+        parsed: dict[str, Dockerfile] = {}
+        for svc in services:
+            if svc.dockerfile is None or svc.context is None:
+                continue
+            result.contexts[str(svc.dockerfile)] = svc.context
+            try:
+                parsed[svc.name] = read_dockerfile(svc.dockerfile)
+            except JettisonError as exc:
+                result.errors.append(exc)
+        for rule in select_rules(config, "compose"):
+            if rule.check is not None:
+                found = rule.check(ComposeInput(path, services, parsed, rule))
+                result.findings.extend(finalize(None, found, config))
+    return result
+
+
+def audit_contexts(dockerfiles: list[str], compose_contexts: dict[str, Path],
+                   config: Config) -> ContextAudit:
+    """One scan per distinct context; each context is checked against its Dockerfiles."""
+    from jettison.audit import finalize, select_rules
+    from jettison.rules.context import ContextInput
+
+    result = ContextAudit()
+    rules = select_rules(config, "context")
+    if not rules:
+        return result
+    by_context: dict[Path, list[Path]] = {}
+    for df in dockerfiles:
+        ctx = compose_contexts.get(str(Path(df).resolve())) or Path(df).resolve().parent
+        by_context.setdefault(ctx, []).append(Path(df))
+    for df_path, ctx in compose_contexts.items():
+        if not any(Path(p).resolve() == Path(df_path) for p in by_context.get(ctx, [])):
+            by_context.setdefault(ctx, []).append(Path(df_path))
+    for ctx, files in sorted(by_context.items()):
+        parsed: list[Dockerfile] = []
+        for f in files:
+            try:
+                parsed.append(read_dockerfile(f))
+            except JettisonError:
+                continue  # reported by the Dockerfile audit already
+        if not parsed or not any(_uses_context(d) for d in parsed):
+            continue
+        scan = scan_context(ctx, Path(parsed[0].path))
+        display = os.path.relpath(ctx) if not os.path.isabs(parsed[0].path) else str(ctx)
+        for rule in rules:
+            if rule.check is not None:
+                found = rule.check(ContextInput(display, scan, parsed, rule))
+                result.findings.extend(finalize(None, found, config))
+    return result
+
+
+def _uses_context(df: Dockerfile) -> bool:
+    return any(ins.keyword in ("COPY", "ADD") and not ins.flag("from")
+               for ins in df.instructions)

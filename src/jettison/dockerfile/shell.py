@@ -1,0 +1,329 @@
+"""RUN scripts split into simple commands by a real shell parser (tree-sitter-bash).
+
+A script is a :class:`MappedText`: the logical shell text that BuildKit hands to ``/bin/sh -c``
+(continuations joined, comment lines inside continuations dropped) plus, for every character,
+its offset in the Dockerfile. Commands and words therefore carry exact source spans, which the
+fixer edits in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import tree_sitter
+import tree_sitter_bash
+
+
+@dataclass(frozen=True)
+class MappedText:
+    """Text plus the source offset of each character (``offsets[len(text)]`` = end offset)."""
+
+    text: str
+    offsets: tuple[int, ...]
+
+    def source_span(self, start: int, end: int) -> tuple[int, int]:
+        if start >= end:
+            pos = self.offsets[start]
+            return pos, pos
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+    def slice(self, start: int, end: int) -> MappedText:
+        return MappedText(self.text[start:end], self.offsets[start:end] + (
+            self.offsets[end] if end < len(self.offsets) else self.offsets[-1],))
+
+    def strip(self) -> MappedText:
+        start = 0
+        end = len(self.text)
+        while start < end and self.text[start].isspace():
+            start += 1
+        while end > start and self.text[end - 1].isspace():
+            end -= 1
+        return self.slice(start, end)
+
+
+@dataclass(frozen=True)
+class Word:
+    """One argument of a simple command: its unquoted value and its source span."""
+
+    value: str
+    raw: str
+    start: int
+    end: int
+    dynamic: bool = False  # contains expansions or command substitutions
+
+
+@dataclass(frozen=True)
+class Command:
+    """A simple command such as ``apt-get install -y gcc`` found anywhere in a script."""
+
+    name: str
+    args: tuple[Word, ...]
+    start: int
+    end: int
+    name_word: Word
+    assignments: tuple[str, ...] = ()
+    # the operator joining this command to the next one in its list (``&&``, ``;``, ``|`` ...)
+    next_operator: str | None = None
+    in_condition: bool = False  # inside if/while tests or after ``||``: may not run
+    redirects: tuple[str, ...] = ()
+
+    @property
+    def argv(self) -> list[str]:
+        return [self.name, *(w.value for w in self.args)]
+
+    @property
+    def arg_values(self) -> list[str]:
+        return [w.value for w in self.args]
+
+    def has_flag(self, *flags: str) -> bool:
+        """True if any of ``flags`` is given, long (``--x``, ``--x=v``) or in a short cluster."""
+        for word in self.args:
+            v = word.value
+            for flag in flags:
+                if v == flag or (flag.startswith("--") and v.startswith(flag + "=")):
+                    return True
+                if (len(flag) == 2 and flag[0] == "-" and flag[1] != "-" and v.startswith("-")
+                        and not v.startswith("--") and flag[1] in v[1:]):
+                    return True
+        return False
+
+    def words_after(self, *subcommands: str) -> list[Word]:
+        """Non-option words after the first of ``subcommands`` (e.g. packages after install)."""
+        seen = False
+        out: list[Word] = []
+        for word in self.args:
+            if not seen:
+                if word.value in subcommands:
+                    seen = True
+                continue
+            if not word.value.startswith("-"):
+                out.append(word)
+        return out
+
+    def subcommand(self) -> str | None:
+        for word in self.args:
+            if not word.value.startswith("-"):
+                return word.value
+        return None
+
+
+@dataclass
+class Script:
+    text: MappedText
+    commands: list[Command] = field(default_factory=list)
+    has_error: bool = False
+
+    def find(self, *names: str) -> Iterator[Command]:
+        for cmd in self.commands:
+            if cmd.name in names:
+                yield cmd
+
+    @property
+    def start(self) -> int:
+        return self.text.offsets[0] if self.text.text else self.text.offsets[-1]
+
+    @property
+    def end(self) -> int:
+        return self.text.offsets[-1]
+
+
+@lru_cache(maxsize=1)
+def _parser() -> tree_sitter.Parser:
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+
+
+# wrappers whose first non-option argument is the real command
+_WRAPPERS = {"sudo", "env", "nohup", "time", "exec", "command", "nice", "xargs", "gosu", "su-exec"}
+
+
+def parse_script(text: MappedText) -> Script:
+    raw = text.text.encode("utf-8")
+    script = Script(text=text)
+    if not raw.strip():
+        return script
+    tree = _parser().parse(raw)
+    script.has_error = tree.root_node.has_error
+    ascii_only = len(raw) == len(text.text)
+    if ascii_only:
+        def char_at(b: int) -> int:
+            return b
+    else:
+        byte_to_char = _byte_to_char(text.text)
+
+        def char_at(b: int) -> int:
+            return byte_to_char[b]
+
+    def word_of(node: tree_sitter.Node) -> Word:
+        s, e = char_at(node.start_byte), char_at(node.end_byte)
+        src_s, src_e = text.source_span(s, e)
+        raw_text = text.text[s:e]
+        return Word(_unquote(node, raw), raw_text, src_s, src_e, _is_dynamic(node))
+
+    def visit(node: tree_sitter.Node, conditional: bool) -> None:
+        t = node.type
+        if t == "command":
+            _collect_command(node, conditional)
+            # command substitutions inside arguments hold commands too
+            for child in node.children:
+                if child.type != "command_name":
+                    _visit_substitutions(child, conditional)
+            return
+        if t in ("if_statement", "while_statement", "elif_clause"):
+            for child in node.children:
+                # the condition part (before ``then``/``do``) may not run its body
+                visit(child, True)
+            return
+        if t == "list":
+            children = node.children
+            after_or = False
+            for child in children:
+                if child.type == "||":
+                    after_or = True
+                    continue
+                if child.type in ("&&", ";"):
+                    continue
+                visit(child, conditional or after_or)
+            _link_operators(node)
+            return
+        if t == "redirected_statement":
+            for child in node.children:
+                visit(child, conditional)
+            return
+        for child in node.children:
+            if child.is_named:
+                visit(child, conditional)
+
+    def _visit_substitutions(node: tree_sitter.Node, conditional: bool) -> None:
+        if node.type in ("command_substitution", "process_substitution"):
+            for child in node.children:
+                visit(child, conditional)
+            return
+        for child in node.children:
+            _visit_substitutions(child, conditional)
+
+    operators: dict[int, str] = {}
+
+    def _link_operators(node: tree_sitter.Node) -> None:
+        kids = node.children
+        for i, child in enumerate(kids[:-1]):
+            op = kids[i + 1]
+            if op.type in ("&&", "||", ";", "|", "&"):
+                last = _last_command(child)
+                if last is not None:
+                    operators[last.start_byte] = op.type
+
+    def _collect_command(node: tree_sitter.Node, conditional: bool) -> None:
+        name_node = None
+        args: list[Word] = []
+        assigns: list[str] = []
+        redirects: list[str] = []
+        for child in node.children:
+            if child.type == "command_name":
+                name_node = child
+            elif child.type == "variable_assignment":
+                assigns.append(raw[child.start_byte:child.end_byte].decode("utf-8", "replace"))
+            elif child.type in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
+                redirects.append(raw[child.start_byte:child.end_byte].decode("utf-8", "replace"))
+            elif child.is_named and child.type not in ("comment",):
+                args.append(word_of(child))
+        if name_node is None:
+            return
+        name_word = word_of(name_node)
+        # unwrap sudo/env/... so rules see the real command
+        words = [name_word, *args]
+        while words and _basename(words[0].value) in _WRAPPERS and len(words) > 1:
+            rest = words[1:]
+            while rest and (rest[0].value.startswith("-") or "=" in rest[0].value):
+                rest = rest[1:]
+            if not rest:
+                break
+            words = rest
+        s, e = char_at(node.start_byte), char_at(node.end_byte)
+        src_s, src_e = text.source_span(s, e)
+        pending.append((node.start_byte, Command(
+            name=_basename(words[0].value), args=tuple(words[1:]), start=src_s, end=src_e,
+            name_word=words[0], assignments=tuple(assigns), in_condition=conditional,
+            redirects=tuple(redirects),
+        )))
+        if words[0] is not name_word:
+            # also record the wrapper itself (``sudo`` is a finding of its own)
+            pending.append((node.start_byte - 1, Command(
+                name=_basename(name_word.value), args=tuple(args), start=src_s, end=src_e,
+                name_word=name_word, assignments=tuple(assigns), in_condition=conditional,
+            )))
+
+    pending: list[tuple[int, Command]] = []
+    visit(tree.root_node, False)
+    pending.sort(key=lambda item: item[0])
+    for key, cmd in pending:
+        op = operators.get(key)
+        if op is not None:
+            cmd = Command(cmd.name, cmd.args, cmd.start, cmd.end, cmd.name_word,
+                          cmd.assignments, op, cmd.in_condition, cmd.redirects)
+        script.commands.append(cmd)
+    return script
+
+
+def _last_command(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    if node.type == "command":
+        return node
+    for child in reversed(node.children):
+        found = _last_command(child)
+        if found is not None:
+            return found
+    return None
+
+
+def _basename(name: str) -> str:
+    return name.rsplit("/", 1)[-1] if "/" in name else name
+
+
+def _is_dynamic(node: tree_sitter.Node) -> bool:
+    if node.type in ("simple_expansion", "expansion", "command_substitution",
+                     "process_substitution", "arithmetic_expansion"):
+        return True
+    return any(_is_dynamic(c) for c in node.children)
+
+
+def _unquote(node: tree_sitter.Node, raw: bytes) -> str:
+    t = node.type
+    text = raw[node.start_byte:node.end_byte].decode("utf-8", "replace")
+    if t == "raw_string" and len(text) >= 2:
+        return text[1:-1]
+    if t == "string":
+        return "".join(_unquote(c, raw) if c.type != '"' else "" for c in node.children) \
+            if node.children else text.strip('"')
+    if t == "string_content":
+        return text.replace('\\"', '"').replace("\\\\", "\\")
+    if t == "concatenation":
+        return "".join(_unquote(c, raw) for c in node.children)
+    if t == "word":
+        return _unescape_word(text)
+    if t == "command_name":
+        return "".join(_unquote(c, raw) for c in node.children)
+    return text
+
+
+def _unescape_word(text: str) -> str:
+    if "\\" not in text:
+        return text
+    out = []
+    i = 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text):
+            out.append(text[i + 1])
+            i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def _byte_to_char(text: str) -> list[int]:
+    table: list[int] = []
+    for index, ch in enumerate(text):
+        table.extend([index] * len(ch.encode("utf-8")))
+    table.append(len(text))
+    return table

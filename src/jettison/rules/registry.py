@@ -1,0 +1,137 @@
+"""The rule registry: every rule is a small function over the model, with its own docs.
+
+A rule is declared with :func:`rule`; its docs are fields of the declaration (what it does,
+why it matters, example, use instead, fix safety), which ``jettison rules`` prints and
+``docs/rules/`` is generated from, so code and docs cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+from dataclasses import dataclass, field
+from enum import Enum
+from textwrap import dedent
+from typing import TYPE_CHECKING
+
+from jettison.findings import Edit, Finding, Fix, FixSafety, Severity
+
+if TYPE_CHECKING:
+    from jettison.dockerfile import Dockerfile, Instruction, Stage
+
+
+class Category(str, Enum):
+    SIZE = "size"
+    CACHE = "cache"
+    PYTHON = "python"
+    SECURITY = "security"
+    CORRECTNESS = "correctness"
+    CONTEXT = "context"
+    COMPOSE = "compose"
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    what: str
+    why: str
+    example: str
+    use_instead: str
+    fix: str = "No automatic fix."
+    notes: str = ""
+
+
+@dataclass
+class Rule:
+    code: str
+    name: str
+    category: Category
+    severity: Severity
+    summary: str
+    doc: RuleDoc
+    # a Dockerfile rule takes a RuleContext; context/compose rules take their own input
+    check: Callable[[Any], Iterable[Finding]] | None
+    fix_safety: FixSafety | None = None
+    equivalents: dict[str, str] = field(default_factory=dict)
+    # which input the rule reads: a Dockerfile, a build context or a compose file
+    scope: str = "dockerfile"
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix_safety is not None
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(code: str, name: str, category: Category, severity: Severity, summary: str, *,
+         what: str, why: str, example: str, use_instead: str, fix: str = "No automatic fix.",
+         notes: str = "", fix_safety: FixSafety | None = None,
+         equivalents: dict[str, str] | None = None, scope: str = "dockerfile",
+         ) -> Callable[[Callable[[Any], Iterable[Finding]]], Callable[[Any], Iterable[Finding]]]:
+    """Declare a rule; the decorated function yields findings via ``ctx.report``."""
+
+    def register(func: Callable[[Any], Iterable[Finding]]) -> Callable[[Any], Iterable[Finding]]:
+        if code in REGISTRY:
+            raise ValueError(f"duplicate rule code {code}")
+        REGISTRY[code] = Rule(
+            code=code, name=name, category=category, severity=severity, summary=summary,
+            doc=RuleDoc(dedent(what).strip(), dedent(why).strip(), dedent(example).strip(),
+                        dedent(use_instead).strip(), dedent(fix).strip(), dedent(notes).strip()),
+            check=func, fix_safety=fix_safety, equivalents=dict(equivalents or {}), scope=scope,
+        )
+        return func
+
+    return register
+
+
+def all_rules() -> list[Rule]:
+    import jettison.rules  # noqa: F401  (registers every family)
+
+    return [REGISTRY[c] for c in sorted(REGISTRY)]
+
+
+def get_rule(code: str) -> Rule | None:
+    all_rules()
+    return REGISTRY.get(code.upper())
+
+
+class RuleContext:
+    """What a rule sees: the parsed Dockerfile plus helpers to report findings with fixes."""
+
+    def __init__(self, dockerfile: Dockerfile, rule: Rule) -> None:
+        self.dockerfile = dockerfile
+        self.rule = rule
+
+    @property
+    def stages(self) -> list[Stage]:
+        return self.dockerfile.stages
+
+    def runs(self, final_only: bool = False) -> Iterator[Instruction]:
+        for stage in self.dockerfile.stages:
+            if final_only and not stage.in_final_image:
+                continue
+            for ins in stage.instructions:
+                if ins.keyword == "RUN":
+                    yield ins
+
+    def report(self, message: str, at: Instruction | None = None, *,
+               start: int | None = None, end: int | None = None,
+               edits: Iterable[Edit] | None = None, fix_description: str = "",
+               safety: FixSafety | None = None, severity: Severity | None = None) -> Finding:
+        df = self.dockerfile
+        if start is None:
+            start = at.start if at is not None else 0
+        if end is None:
+            end = at.end if at is not None else start
+        line = df.line_of(start)
+        end_line = at.end_line if at is not None and end >= at.end else df.line_of(max(start, end - 1))
+        column = start - df.line_starts[line - 1] + 1
+        fix = None
+        edit_list = tuple(sorted(edits)) if edits is not None else ()
+        if edit_list:
+            fix = Fix(fix_description or self.rule.summary, safety or self.rule.fix_safety
+                      or FixSafety.UNSAFE, edit_list)
+        return Finding(code=self.rule.code, message=message, path=df.path, line=line,
+                       end_line=end_line, column=column,
+                       severity=severity or self.rule.severity, fix=fix,
+                       equivalents=dict(self.rule.equivalents), rule_name=self.rule.name)
