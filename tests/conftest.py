@@ -18,8 +18,11 @@ def _docker_answers() -> bool:
     for client in ("/usr/bin/docker", shutil.which("docker")):
         if client and os.path.exists(client):
             try:
-                done = subprocess.run([client, "info", "--format", "{{.ServerVersion}}"],
-                                      capture_output=True, timeout=20)
+                done = subprocess.run(
+                    [client, "info", "--format", "{{.ServerVersion}}"],
+                    capture_output=True,
+                    timeout=20,
+                )
             except (OSError, subprocess.TimeoutExpired):
                 continue
             if done.returncode == 0:
@@ -40,5 +43,6 @@ def engine_available() -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if "engine" in item.keywords:
-            item.fixturenames.insert(0, "engine_available") if "engine_available" not in \
-                item.fixturenames else None
+            item.fixturenames.insert(
+                0, "engine_available"
+            ) if "engine_available" not in item.fixturenames else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import os
 import re
@@ -17,10 +18,23 @@ from jettison.errors import JettisonError
 from jettison.findings import Finding
 from jettison.rules.registry import Rule, RuleContext, all_rules
 
-_SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache",
-              ".pytest_cache", ".ruff_cache", "site-packages", ".hg", ".svn"}
+_SKIP_DIRS = {
+    ".git",
+    "node_modules",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".tox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    "site-packages",
+    ".hg",
+    ".svn",
+}
 _DOCKERFILE_NAME = re.compile(
-    r"^(Dockerfile|Containerfile)([._-].*)?$|.*\.(Dockerfile|dockerfile|Containerfile)$")
+    r"^(Dockerfile|Containerfile)([._-].*)?$|.*\.(Dockerfile|dockerfile|Containerfile)$"
+)
 _COMPOSE_NAME = re.compile(r"^(docker-)?compose([._-].*)?\.ya?ml$")
 
 
@@ -84,8 +98,11 @@ class AuditResult:
 
 
 def select_rules(config: Config, scope: str | None = None) -> list[Rule]:
-    return [r for r in all_rules()
-            if config.enabled(r.code, r.equivalents) and (scope is None or r.scope == scope)]
+    return [
+        r
+        for r in all_rules()
+        if config.enabled(r.code, r.equivalents) and (scope is None or r.scope == scope)
+    ]
 
 
 def check_dockerfile(df: Dockerfile, config: Config) -> list[Finding]:
@@ -108,8 +125,7 @@ def finalize(df: Dockerfile | None, findings: Iterable[Finding], config: Config)
             continue
         level = config.severity_of(f.code, f.severity)
         if level is not f.severity:
-            f = Finding(f.code, f.message, f.path, f.line, f.end_line, level, f.column, f.fix,
-                        f.equivalents, f.rule_name)
+            f = dataclasses.replace(f, severity=level)
         out.append(f)
     out.sort(key=Finding.sort_key)
     return out
@@ -175,7 +191,7 @@ class Suppressions:
         if self._matches(self.file_codes, finding):
             return True
         codes = self.by_line.get(finding.line)
-        return bool(codes) and self._matches(codes, finding)
+        return codes is not None and self._matches(codes, finding)
 
 
 def _split_codes(text: str | None) -> set[str]:
@@ -203,8 +219,11 @@ def _audit_chunk(args: tuple[list[str], Config]) -> list[tuple[list[Finding], li
     return [audit_dockerfile_path(p, config) for p in paths]
 
 
-def audit_dockerfiles(paths: Sequence[str], config: Config, jobs: int | None = None,
-                      ) -> AuditResult:
+def audit_dockerfiles(
+    paths: Sequence[str],
+    config: Config,
+    jobs: int | None = None,
+) -> AuditResult:
     """Audit many Dockerfiles, on every core when there are enough of them to pay off."""
     result = AuditResult(files=len(paths))
     jobs = jobs or os.cpu_count() or 1
@@ -212,7 +231,7 @@ def audit_dockerfiles(paths: Sequence[str], config: Config, jobs: int | None = N
         outcomes = [audit_dockerfile_path(p, config) for p in paths]
     else:
         size = max(8, len(paths) // (jobs * 4))
-        chunks = [(list(paths[i:i + size]), config) for i in range(0, len(paths), size)]
+        chunks = [(list(paths[i : i + size]), config) for i in range(0, len(paths), size)]
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             outcomes = [o for chunk in pool.map(_audit_chunk, chunks) for o in chunk]
     for findings, errors in outcomes:
@@ -221,8 +240,9 @@ def audit_dockerfiles(paths: Sequence[str], config: Config, jobs: int | None = N
     return result
 
 
-def audit_paths(paths: Sequence[str], config: Config, jobs: int | None = None,
-                context: bool = True) -> AuditResult:
+def audit_paths(
+    paths: Sequence[str], config: Config, jobs: int | None = None, context: bool = True
+) -> AuditResult:
     """Everything ``jettison audit`` does for a list of paths, globs and directories."""
     from jettison.context.audit import audit_compose_files, audit_contexts
 

@@ -34,9 +34,7 @@ class Config:
             return False
         if any(code.startswith(p) for p in self.ignore):
             return False
-        if equivalents and equivalents.get("hadolint") in self.hadolint_ignored:
-            return False
-        return True
+        return not (equivalents and equivalents.get("hadolint") in self.hadolint_ignored)
 
     def ignored_for_path(self, code: str, path: str) -> bool:
         for pattern, codes in self.per_file_ignores.items():
@@ -49,8 +47,11 @@ class Config:
 
 
 def _path_matches(path: str, pattern: str) -> bool:
-    return fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(Path(path).name, pattern) or \
-        fnmatch.fnmatch(path, "*/" + pattern)
+    return (
+        fnmatch.fnmatch(path, pattern)
+        or fnmatch.fnmatch(Path(path).name, pattern)
+        or fnmatch.fnmatch(path, "*/" + pattern)
+    )
 
 
 def _codes(value: Any, key: str, where: str) -> list[str]:
@@ -118,8 +119,7 @@ def _from_table(table: dict[str, Any], where: str) -> Config:
     pfi = table.get("per-file-ignores") or table.get("per_file_ignores") or {}
     if not isinstance(pfi, dict):
         raise JettisonError("'per-file-ignores' must be a table of glob = [codes]", where)
-    config.per_file_ignores = {str(k): _codes(v, "per-file-ignores", where)
-                               for k, v in pfi.items()}
+    config.per_file_ignores = {str(k): _codes(v, "per-file-ignores", where) for k, v in pfi.items()}
     if "fail-level" in table:
         try:
             config.fail_level = Severity.parse(str(table["fail-level"]))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
@@ -29,7 +29,7 @@ class Severity(str, Enum):
 _RANK = {Severity.STYLE: 0, Severity.INFO: 1, Severity.WARNING: 2, Severity.ERROR: 3}
 
 
-class FixSafety(str, Enum):
+class FixSafety(StrEnum):
     """``safe`` fixes cannot change what the image does; ``unsafe`` ones may."""
 
     SAFE = "safe"
@@ -61,8 +61,7 @@ class Fix:
             "description": self.description,
             "safety": self.safety.value,
             "edits": [
-                {"start": e.start, "end": e.end, "text": e.text, "path": e.path}
-                for e in self.edits
+                {"start": e.start, "end": e.end, "text": e.text, "path": e.path} for e in self.edits
             ],
         }
 
@@ -79,6 +78,8 @@ class Finding:
     fix: Fix | None = None
     equivalents: dict[str, str] = field(default_factory=dict)
     rule_name: str = ""
+    # False for findings about files whose content must never be echoed (secrets)
+    show_source: bool = True
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.column, self.code)

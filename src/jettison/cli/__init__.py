@@ -38,8 +38,11 @@ class _Group(click.Group):
         except Exception as exc:  # last resort: one line, not a traceback
             if os.environ.get("JETTISON_DEBUG"):
                 raise
-            click.echo(f"jettison: internal error: {type(exc).__name__}: {exc} "
-                       "(set JETTISON_DEBUG=1 for a traceback)", err=True)
+            click.echo(
+                f"jettison: internal error: {type(exc).__name__}: {exc} "
+                "(set JETTISON_DEBUG=1 for a traceback)",
+                err=True,
+            )
             ctx.exit(2)
 
 

@@ -16,16 +16,25 @@ from jettison.findings import Severity
 
 def console(stderr: bool = False) -> Console:
     no_color = bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
-    return Console(stderr=stderr, no_color=no_color, soft_wrap=True,
-                   highlight=False, force_terminal=None if sys.stdout.isatty() else False)
+    return Console(
+        stderr=stderr,
+        no_color=no_color,
+        soft_wrap=True,
+        highlight=False,
+        force_terminal=None if sys.stdout.isatty() else False,
+    )
 
 
 def split_codes(values: tuple[str, ...]) -> list[str]:
     return [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
 
 
-def build_config(config_path: str | None, select: tuple[str, ...], ignore: tuple[str, ...],
-                 fail_level: str | None) -> Config:
+def build_config(
+    config_path: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    fail_level: str | None,
+) -> Config:
     config = load_config(explicit=Path(config_path) if config_path else None)
     if select:
         config.select = split_codes(select)
@@ -40,14 +49,28 @@ def build_config(config_path: str | None, select: tuple[str, ...], ignore: tuple
 
 
 def rule_options(func: click.decorators.FC) -> click.decorators.FC:
-    for option in reversed([
-        click.option("--select", multiple=True, metavar="CODES",
-                     help="Only these rule codes or prefixes (comma-separated, repeatable)."),
-        click.option("--ignore", multiple=True, metavar="CODES",
-                     help="Skip these rule codes or prefixes (comma-separated, repeatable)."),
-        click.option("--config", "config_path", type=click.Path(dir_okay=False),
-                     help="Config file (default: .jettison.toml or [tool.jettison] in "
-                          "pyproject.toml, searched upward)."),
-    ]):
+    for option in reversed(
+        [
+            click.option(
+                "--select",
+                multiple=True,
+                metavar="CODES",
+                help="Only these rule codes or prefixes (comma-separated, repeatable).",
+            ),
+            click.option(
+                "--ignore",
+                multiple=True,
+                metavar="CODES",
+                help="Skip these rule codes or prefixes (comma-separated, repeatable).",
+            ),
+            click.option(
+                "--config",
+                "config_path",
+                type=click.Path(dir_okay=False),
+                help="Config file (default: .jettison.toml or [tool.jettison] in "
+                "pyproject.toml, searched upward).",
+            ),
+        ]
+    ):
         func = option(func)
     return func

@@ -13,15 +13,26 @@ from jettison.report import FORMATS, render_findings, render_statistics
 @click.argument("paths", nargs=-1)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @rule_options
-@click.option("--fail-level", type=click.Choice(["error", "warning", "info", "style"]),
-              default=None, help="Exit 1 when a finding is at or above this level "
-                                 "[default: warning].")
+@click.option(
+    "--fail-level",
+    type=click.Choice(["error", "warning", "info", "style"]),
+    default=None,
+    help="Exit 1 when a finding is at or above this level [default: warning].",
+)
 @click.option("--statistics", is_flag=True, help="Show counts per rule instead of findings.")
 @click.option("--no-context", is_flag=True, help="Do not scan build contexts.")
 @click.option("--jobs", "-j", type=int, default=None, help="Worker processes (default: cores).")
-def command(paths: tuple[str, ...], fmt: str, select: tuple[str, ...], ignore: tuple[str, ...],
-            config_path: str | None, fail_level: str | None, statistics: bool, no_context: bool,
-            jobs: int | None) -> None:
+def command(
+    paths: tuple[str, ...],
+    fmt: str,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    config_path: str | None,
+    fail_level: str | None,
+    statistics: bool,
+    no_context: bool,
+    jobs: int | None,
+) -> None:
     """Audit Dockerfiles, compose files and build contexts (default: the current directory).
 
     Exit code: 0 when nothing is at or above --fail-level, 1 when something is, 2 on usage

@@ -56,8 +56,9 @@ def audit_compose_files(paths: list[str], config: Config) -> ComposeAudit:
     return result
 
 
-def audit_contexts(dockerfiles: list[str], compose_contexts: dict[str, Path],
-                   config: Config) -> ContextAudit:
+def audit_contexts(
+    dockerfiles: list[str], compose_contexts: dict[str, Path], config: Config
+) -> ContextAudit:
     """One scan per distinct context; each context is checked against its Dockerfiles."""
     from jettison.audit import finalize, select_rules
     from jettison.rules.context import ContextInput
@@ -92,5 +93,4 @@ def audit_contexts(dockerfiles: list[str], compose_contexts: dict[str, Path],
 
 
 def _uses_context(df: Dockerfile) -> bool:
-    return any(ins.keyword in ("COPY", "ADD") and not ins.flag("from")
-               for ins in df.instructions)
+    return any(ins.keyword in ("COPY", "ADD") and not ins.flag("from") for ins in df.instructions)

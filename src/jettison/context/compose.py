@@ -68,34 +68,55 @@ def read_compose(path: str) -> list[ComposeService]:
         image = spec.get("image")
         build = spec.get("build")
         if build is None:
-            services.append(ComposeService(str(name), path, None, None, image,
-                                           "uses an image only", line=line))
+            services.append(
+                ComposeService(str(name), path, None, None, image, "uses an image only", line=line)
+            )
             continue
         if isinstance(build, str):
             build = {"context": build}
         if not isinstance(build, dict):
-            services.append(ComposeService(str(name), path, None, None, image,
-                                           "unrecognised build section", line=line))
+            services.append(
+                ComposeService(
+                    str(name), path, None, None, image, "unrecognised build section", line=line
+                )
+            )
             continue
         context = str(build.get("context", "."))
         if _is_remote(context):
-            services.append(ComposeService(str(name), path, None, None, image,
-                                           f"remote build context {context}", line=line))
+            services.append(
+                ComposeService(
+                    str(name), path, None, None, image, f"remote build context {context}", line=line
+                )
+            )
             continue
         ctx = (base / context).resolve()
         if "dockerfile_inline" in build:
-            services.append(ComposeService(str(name), path, ctx, None, image,
-                                           "inline Dockerfile", line=line))
+            services.append(
+                ComposeService(str(name), path, ctx, None, image, "inline Dockerfile", line=line)
+            )
             continue
         dockerfile = ctx / str(build.get("dockerfile", "Dockerfile"))
         if not ctx.is_dir():
-            raise JettisonError(f"service '{name}': build context {context} does not exist",
-                                path, line)
+            raise JettisonError(
+                f"service '{name}': build context {context} does not exist", path, line
+            )
         if not dockerfile.is_file():
-            services.append(ComposeService(str(name), path, ctx, None, image,
-                                           f"no Dockerfile at {dockerfile}", line=line))
+            services.append(
+                ComposeService(
+                    str(name), path, ctx, None, image, f"no Dockerfile at {dockerfile}", line=line
+                )
+            )
             continue
         target = build.get("target")
-        services.append(ComposeService(str(name), path, ctx, dockerfile, image,
-                                       target=str(target) if target else None, line=line))
+        services.append(
+            ComposeService(
+                str(name),
+                path,
+                ctx,
+                dockerfile,
+                image,
+                target=str(target) if target else None,
+                line=line,
+            )
+        )
     return services

@@ -41,21 +41,46 @@ DEFAULT_IGNORES: tuple[tuple[str, str], ...] = (
 )
 
 # what audit rule JT602 insists on when present in the context
-REQUIRED_IGNORES = (".git", "**/__pycache__", "**/*.pyc", ".venv", "venv", "**/node_modules",
-                    ".env")
+REQUIRED_IGNORES = (
+    ".git",
+    "**/__pycache__",
+    "**/*.pyc",
+    ".venv",
+    "venv",
+    "**/node_modules",
+    ".env",
+)
 
 SECRET_NAMES = {
-    "id_rsa": "SSH private key", "id_dsa": "SSH private key", "id_ecdsa": "SSH private key",
-    "id_ed25519": "SSH private key", ".env": "environment file", ".netrc": "netrc credentials",
-    ".pypirc": "PyPI credentials", ".npmrc": "npm credentials", "credentials": "credentials file",
-    "credentials.json": "credentials file", ".git-credentials": "git credentials",
-    "secrets.json": "secrets file", "secrets.yaml": "secrets file", "secrets.yml": "secrets file",
-    "service-account.json": "cloud service account key", ".htpasswd": "password file",
-    "config.json": "", "terraform.tfstate": "Terraform state with secrets",
+    "id_rsa": "SSH private key",
+    "id_dsa": "SSH private key",
+    "id_ecdsa": "SSH private key",
+    "id_ed25519": "SSH private key",
+    ".env": "environment file",
+    ".netrc": "netrc credentials",
+    ".pypirc": "PyPI credentials",
+    ".npmrc": "npm credentials",
+    "credentials": "credentials file",
+    "credentials.json": "credentials file",
+    ".git-credentials": "git credentials",
+    "secrets.json": "secrets file",
+    "secrets.yaml": "secrets file",
+    "secrets.yml": "secrets file",
+    "service-account.json": "cloud service account key",
+    ".htpasswd": "password file",
+    "config.json": "",
+    "terraform.tfstate": "Terraform state with secrets",
 }
-SECRET_SUFFIXES = {".pem": "PEM key or certificate", ".key": "private key", ".p12": "PKCS#12 key",
-                   ".pfx": "PKCS#12 key", ".jks": "Java keystore", ".keystore": "keystore",
-                   ".ppk": "PuTTY private key", ".kdbx": "password database"}
+SECRET_SUFFIXES = {
+    ".pem": "PEM key or certificate",
+    ".key": "private key",
+    ".p12": "PKCS#12 key",
+    ".pfx": "PKCS#12 key",
+    ".jks": "Java keystore",
+    ".keystore": "keystore",
+    ".ppk": "PuTTY private key",
+    ".kdbx": "password database",
+}
 
 
 @dataclass
@@ -125,8 +150,9 @@ def _default_pattern_hits(rel: str) -> list[str]:
     return hits
 
 
-def scan_context(context: Path, dockerfile: Path | None = None,
-                 max_files: int = 200_000) -> ContextScan:
+def scan_context(
+    context: Path, dockerfile: Path | None = None, max_files: int = 200_000
+) -> ContextScan:
     """Walk the context once; sizes of what is sent, what is not, secrets among what is."""
     ignore_file = find_dockerignore(context, dockerfile)
     patterns = read_dockerignore(ignore_file)
@@ -177,8 +203,9 @@ def scan_context(context: Path, dockerfile: Path | None = None,
             kind = secret_kind(Path(entry.path), entry.name)
             if kind:
                 scan.secrets.append((rel, kind))
-    scan.top_entries = sorted((Entry(k, v) for k, v in top.items()),
-                              key=lambda e: e.size, reverse=True)
+    scan.top_entries = sorted(
+        (Entry(k, v) for k, v in top.items()), key=lambda e: e.size, reverse=True
+    )
     return scan
 
 
@@ -197,8 +224,12 @@ def _dir_size(path: Path) -> tuple[int, int]:
 def secret_kind(path: Path, name: str) -> str:
     """A description if the file looks like it holds secrets; never reads more than 4 KiB."""
     lower = name.lower()
-    if lower.startswith(".env") and lower not in (".env.example", ".env.sample",
-                                                  ".env.template", ".envrc.example"):
+    if lower.startswith(".env") and lower not in (
+        ".env.example",
+        ".env.sample",
+        ".env.template",
+        ".envrc.example",
+    ):
         return "environment file"
     kind = SECRET_NAMES.get(lower)
     if kind == "":

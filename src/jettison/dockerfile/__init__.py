@@ -13,6 +13,17 @@ from jettison.dockerfile.parse import parse_dockerfile, read_dockerfile
 from jettison.dockerfile.shell import Command, MappedText, Script, Word
 
 __all__ = [
-    "Command", "Comment", "Directives", "Dockerfile", "Flag", "Heredoc", "Instruction",
-    "MappedText", "Script", "Stage", "Word", "parse_dockerfile", "read_dockerfile",
+    "Command",
+    "Comment",
+    "Directives",
+    "Dockerfile",
+    "Flag",
+    "Heredoc",
+    "Instruction",
+    "MappedText",
+    "Script",
+    "Stage",
+    "Word",
+    "parse_dockerfile",
+    "read_dockerfile",
 ]

@@ -14,8 +14,9 @@ from collections.abc import Mapping
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def expand(word: str, variables: Mapping[str, str], escape: str = "\\",
-           missing: set[str] | None = None) -> str:
+def expand(
+    word: str, variables: Mapping[str, str], escape: str = "\\", missing: set[str] | None = None
+) -> str:
     out: list[str] = []
     i = 0
     n = len(word)
@@ -78,13 +79,14 @@ def _matching_brace(word: str, start: int) -> int:
     return -1
 
 
-def _expand_braced(inner: str, variables: Mapping[str, str], escape: str,
-                   missing: set[str] | None) -> str:
+def _expand_braced(
+    inner: str, variables: Mapping[str, str], escape: str, missing: set[str] | None
+) -> str:
     m = _NAME.match(inner)
     if m is None:
         return ""
     name = m.group(0)
-    rest = inner[m.end():]
+    rest = inner[m.end() :]
     value = variables.get(name)
     if not rest:
         if value is None and missing is not None:
@@ -92,7 +94,7 @@ def _expand_braced(inner: str, variables: Mapping[str, str], escape: str,
         return value or ""
     for op in (":-", ":+", "-", "+"):
         if rest.startswith(op):
-            arg = expand(rest[len(op):], variables, escape, missing)
+            arg = expand(rest[len(op) :], variables, escape, missing)
             if op == ":-":
                 return value if value else arg
             if op == "-":

@@ -85,12 +85,16 @@ class Instruction:
         if self.keyword != "RUN" or self.json_form:
             return None
         body = self.body
-        if self.heredocs and body.text.strip().startswith("<<") and _only_heredoc_markers(
-                body.text):
+        if (
+            self.heredocs
+            and body.text.strip().startswith("<<")
+            and _only_heredoc_markers(body.text)
+        ):
             doc = self.heredocs[0]
             n = len(doc.content)
-            return parse_script(MappedText(doc.content, tuple(
-                range(doc.content_start, doc.content_start + n + 1))))
+            return parse_script(
+                MappedText(doc.content, tuple(range(doc.content_start, doc.content_start + n + 1)))
+            )
         return parse_script(body)
 
     @property
@@ -102,8 +106,7 @@ class Instruction:
         for f in self.flags_named("mount"):
             opts = f.options()
             if opts.get("type") in ("cache", "tmpfs"):
-                targets.append(opts.get("target") or opts.get("dst") or opts.get(
-                    "destination", ""))
+                targets.append(opts.get("target") or opts.get("dst") or opts.get("destination", ""))
         return targets
 
     def __repr__(self) -> str:

@@ -26,17 +26,39 @@ from jettison.dockerfile.model import (
 from jettison.dockerfile.shell import MappedText
 from jettison.errors import DockerfileParseError
 
-KNOWN_INSTRUCTIONS = frozenset({
-    "FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY",
-    "ENTRYPOINT", "VOLUME", "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL",
-    "HEALTHCHECK", "SHELL",
-})
+KNOWN_INSTRUCTIONS = frozenset(
+    {
+        "FROM",
+        "RUN",
+        "CMD",
+        "LABEL",
+        "MAINTAINER",
+        "EXPOSE",
+        "ENV",
+        "ADD",
+        "COPY",
+        "ENTRYPOINT",
+        "VOLUME",
+        "USER",
+        "WORKDIR",
+        "ARG",
+        "ONBUILD",
+        "STOPSIGNAL",
+        "HEALTHCHECK",
+        "SHELL",
+    }
+)
 
 # ARGs BuildKit defines automatically in the global scope (values for the host it runs on)
 AUTOMATIC_ARGS = {
-    "TARGETPLATFORM": "linux/amd64", "TARGETOS": "linux", "TARGETARCH": "amd64",
-    "TARGETVARIANT": "", "BUILDPLATFORM": "linux/amd64", "BUILDOS": "linux",
-    "BUILDARCH": "amd64", "BUILDVARIANT": "",
+    "TARGETPLATFORM": "linux/amd64",
+    "TARGETOS": "linux",
+    "TARGETARCH": "amd64",
+    "TARGETVARIANT": "",
+    "BUILDPLATFORM": "linux/amd64",
+    "BUILDOS": "linux",
+    "BUILDARCH": "amd64",
+    "BUILDVARIANT": "",
 }
 
 _DIRECTIVE = re.compile(r"^#[ \t]*([A-Za-z][A-Za-z0-9_-]*)[ \t]*=[ \t]*(.*?)[ \t]*$")
@@ -73,8 +95,9 @@ def parse_dockerfile(source: str, path: str = "<string>") -> Dockerfile:
     try:
         commands = buildkit.parse_string(source)
     except buildkit.GoParseError as exc:
-        raise DockerfileParseError(_buildkit_message(str(exc)), path,
-                                   _guess_error_line(str(exc), source)) from None
+        raise DockerfileParseError(
+            _buildkit_message(str(exc)), path, _guess_error_line(str(exc), source)
+        ) from None
     except Exception as exc:  # the Go side can raise odd errors on odd input
         raise DockerfileParseError(f"cannot parse: {exc}", path) from None
 
@@ -92,9 +115,17 @@ def parse_dockerfile(source: str, path: str = "<string>") -> Dockerfile:
     comments = builder.comments(instructions, directives.end)
     _attach_comments(instructions, comments, line_starts)
     global_args, stages = _build_stages(instructions, path, directives.escape)
-    return Dockerfile(path=path, source=source, directives=directives,
-                      instructions=instructions, global_args=global_args, stages=stages,
-                      comments=comments, line_starts=line_starts, newline=newline)
+    return Dockerfile(
+        path=path,
+        source=source,
+        directives=directives,
+        instructions=instructions,
+        global_args=global_args,
+        stages=stages,
+        comments=comments,
+        line_starts=line_starts,
+        newline=newline,
+    )
 
 
 def _buildkit_message(msg: str) -> str:
@@ -198,8 +229,9 @@ class _Builder:
             stripped_end = line_end
             while stripped_end > pos and src[stripped_end - 1] in " \t":
                 stripped_end -= 1
-            continued = (stripped_end > pos and src[stripped_end - 1] == self.escape
-                         and line < nlines)
+            continued = (
+                stripped_end > pos and src[stripped_end - 1] == self.escape and line < nlines
+            )
             if continued:
                 segment_end = stripped_end - 1
             for off in range(pos, segment_end):
@@ -218,7 +250,7 @@ class _Builder:
                     break
                 line += 1
             pos, _ = self.line_span(line)
-            text = src[pos:self.line_span(line)[1]].strip()
+            text = src[pos : self.line_span(line)[1]].strip()
             if not text or text.startswith("#"):
                 break
         logical_end_line = line
@@ -231,8 +263,7 @@ class _Builder:
                 if content_line > nlines:
                     break
                 content_start = self.line_starts[content_line - 1]
-                heredocs.append(Heredoc(doc.name, doc.content, content_start,
-                                        doc.file_descriptor))
+                heredocs.append(Heredoc(doc.name, doc.content, content_start, doc.file_descriptor))
                 # body lines plus the terminator line
                 content_line += doc.content.count("\n") + 1
                 if not doc.content.endswith("\n") and doc.content:
@@ -257,16 +288,24 @@ class _Builder:
             k = i
             while k < len(text) and not text[k].isspace():
                 k += 1
-            name, eq, value = text[i + 2:k].partition("=")
+            name, eq, value = text[i + 2 : k].partition("=")
             fs, fe = logical.source_span(i, k)
             flags.append(Flag(name.lower(), value if eq else None, fs, fe))
             i = _skip_ws(text, k)
         body = logical.slice(i, len(text))
         self.covered.append((kw_start, end))
         return Instruction(
-            keyword=keyword, line=cmd.start_line, end_line=end_line, start=kw_start, end=end,
-            keyword_end=keyword_end, flags=flags, args=list(cmd.value), json_form=cmd.json,
-            heredocs=heredocs, body=body,
+            keyword=keyword,
+            line=cmd.start_line,
+            end_line=end_line,
+            start=kw_start,
+            end=end,
+            keyword_end=keyword_end,
+            flags=flags,
+            args=list(cmd.value),
+            json_form=cmd.json,
+            heredocs=heredocs,
+            body=body,
         )
 
     def comments(self, instructions: list[Instruction], directives_end: int) -> list[Comment]:
@@ -294,8 +333,9 @@ def _skip_ws(text: str, i: int) -> int:
     return i
 
 
-def _attach_comments(instructions: list[Instruction], comments: list[Comment],
-                     line_starts: list[int]) -> None:
+def _attach_comments(
+    instructions: list[Instruction], comments: list[Comment], line_starts: list[int]
+) -> None:
     by_line = {c.line: c for c in comments}
     for ins in instructions:
         line = ins.line - 1
@@ -306,8 +346,9 @@ def _attach_comments(instructions: list[Instruction], comments: list[Comment],
         ins.comments_above = list(reversed(above))
 
 
-def _build_stages(instructions: list[Instruction], path: str,
-                  escape: str) -> tuple[list[Instruction], list[Stage]]:
+def _build_stages(
+    instructions: list[Instruction], path: str, escape: str
+) -> tuple[list[Instruction], list[Stage]]:
     global_args: list[Instruction] = []
     global_vars: dict[str, str] = dict(AUTOMATIC_ARGS)
     declared_globals: dict[str, str] = {}
@@ -380,12 +421,14 @@ def _strip_quotes(value: str) -> str:
     return value
 
 
-def _new_stage(ins: Instruction, stages: list[Stage], global_vars: dict[str, str], path: str,
-               escape: str) -> Stage:
+def _new_stage(
+    ins: Instruction, stages: list[Stage], global_vars: dict[str, str], path: str, escape: str
+) -> Stage:
     args = list(ins.args)
     if len(args) not in (1, 3) or (len(args) == 3 and args[1].lower() != "as"):
-        raise DockerfileParseError("FROM requires either one or three arguments "
-                                   "(FROM image [AS name])", path, ins.line)
+        raise DockerfileParseError(
+            "FROM requires either one or three arguments (FROM image [AS name])", path, ins.line
+        )
     missing: set[str] = set()
     resolved = expand(args[0], global_vars, escape, missing)
     name = args[2].lower() if len(args) == 3 else None
@@ -395,8 +438,12 @@ def _new_stage(ins: Instruction, stages: list[Stage], global_vars: dict[str, str
             parent = earlier
     platform_flag = ins.flag("platform")
     stage = Stage(
-        index=len(stages), name=name, base=args[0], base_resolved=resolved,
-        from_instruction=ins, platform=platform_flag.value if platform_flag else None,
+        index=len(stages),
+        name=name,
+        base=args[0],
+        base_resolved=resolved,
+        from_instruction=ins,
+        platform=platform_flag.value if platform_flag else None,
         parent=parent,
         base_unresolved=bool(missing) or resolved.strip() == "",
     )

@@ -30,8 +30,13 @@ class MappedText:
         return self.offsets[start], self.offsets[end - 1] + 1
 
     def slice(self, start: int, end: int) -> MappedText:
-        return MappedText(self.text[start:end], self.offsets[start:end] + (
-            self.offsets[end] if end < len(self.offsets) else self.offsets[-1],))
+        return MappedText(
+            self.text[start:end],
+            (
+                *self.offsets[start:end],
+                self.offsets[end] if end < len(self.offsets) else self.offsets[-1],
+            ),
+        )
 
     def strip(self) -> MappedText:
         start = 0
@@ -84,8 +89,14 @@ class Command:
             for flag in flags:
                 if v == flag or (flag.startswith("--") and v.startswith(flag + "=")):
                     return True
-                if (len(flag) == 2 and flag[0] == "-" and flag[1] != "-" and v.startswith("-")
-                        and not v.startswith("--") and flag[1] in v[1:]):
+                if (
+                    len(flag) == 2
+                    and flag[0] == "-"
+                    and flag[1] != "-"
+                    and v.startswith("-")
+                    and not v.startswith("--")
+                    and flag[1] in v[1:]
+                ):
                     return True
         return False
 
@@ -147,6 +158,7 @@ def parse_script(text: MappedText) -> Script:
     script.has_error = tree.root_node.has_error
     ascii_only = len(raw) == len(text.text)
     if ascii_only:
+
         def char_at(b: int) -> int:
             return b
     else:
@@ -223,9 +235,9 @@ def parse_script(text: MappedText) -> Script:
             if child.type == "command_name":
                 name_node = child
             elif child.type == "variable_assignment":
-                assigns.append(raw[child.start_byte:child.end_byte].decode("utf-8", "replace"))
+                assigns.append(raw[child.start_byte : child.end_byte].decode("utf-8", "replace"))
             elif child.type in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
-                redirects.append(raw[child.start_byte:child.end_byte].decode("utf-8", "replace"))
+                redirects.append(raw[child.start_byte : child.end_byte].decode("utf-8", "replace"))
             elif child.is_named and child.type not in ("comment",):
                 args.append(word_of(child))
         if name_node is None:
@@ -242,17 +254,37 @@ def parse_script(text: MappedText) -> Script:
             words = rest
         s, e = char_at(node.start_byte), char_at(node.end_byte)
         src_s, src_e = text.source_span(s, e)
-        pending.append((node.start_byte, Command(
-            name=_basename(words[0].value), args=tuple(words[1:]), start=src_s, end=src_e,
-            name_word=words[0], assignments=tuple(assigns), in_condition=conditional,
-            redirects=tuple(redirects),
-        )))
+        pending.append(
+            (
+                node.start_byte,
+                Command(
+                    name=_basename(words[0].value),
+                    args=tuple(words[1:]),
+                    start=src_s,
+                    end=src_e,
+                    name_word=words[0],
+                    assignments=tuple(assigns),
+                    in_condition=conditional,
+                    redirects=tuple(redirects),
+                ),
+            )
+        )
         if words[0] is not name_word:
             # also record the wrapper itself (``sudo`` is a finding of its own)
-            pending.append((node.start_byte - 1, Command(
-                name=_basename(name_word.value), args=tuple(args), start=src_s, end=src_e,
-                name_word=name_word, assignments=tuple(assigns), in_condition=conditional,
-            )))
+            pending.append(
+                (
+                    node.start_byte - 1,
+                    Command(
+                        name=_basename(name_word.value),
+                        args=tuple(args),
+                        start=src_s,
+                        end=src_e,
+                        name_word=name_word,
+                        assignments=tuple(assigns),
+                        in_condition=conditional,
+                    ),
+                )
+            )
 
     pending: list[tuple[int, Command]] = []
     visit(tree.root_node, False)
@@ -260,8 +292,17 @@ def parse_script(text: MappedText) -> Script:
     for key, cmd in pending:
         op = operators.get(key)
         if op is not None:
-            cmd = Command(cmd.name, cmd.args, cmd.start, cmd.end, cmd.name_word,
-                          cmd.assignments, op, cmd.in_condition, cmd.redirects)
+            cmd = Command(
+                cmd.name,
+                cmd.args,
+                cmd.start,
+                cmd.end,
+                cmd.name_word,
+                cmd.assignments,
+                op,
+                cmd.in_condition,
+                cmd.redirects,
+            )
         script.commands.append(cmd)
     return script
 
@@ -281,20 +322,28 @@ def _basename(name: str) -> str:
 
 
 def _is_dynamic(node: tree_sitter.Node) -> bool:
-    if node.type in ("simple_expansion", "expansion", "command_substitution",
-                     "process_substitution", "arithmetic_expansion"):
+    if node.type in (
+        "simple_expansion",
+        "expansion",
+        "command_substitution",
+        "process_substitution",
+        "arithmetic_expansion",
+    ):
         return True
     return any(_is_dynamic(c) for c in node.children)
 
 
 def _unquote(node: tree_sitter.Node, raw: bytes) -> str:
     t = node.type
-    text = raw[node.start_byte:node.end_byte].decode("utf-8", "replace")
+    text = raw[node.start_byte : node.end_byte].decode("utf-8", "replace")
     if t == "raw_string" and len(text) >= 2:
         return text[1:-1]
     if t == "string":
-        return "".join(_unquote(c, raw) if c.type != '"' else "" for c in node.children) \
-            if node.children else text.strip('"')
+        return (
+            "".join(_unquote(c, raw) if c.type != '"' else "" for c in node.children)
+            if node.children
+            else text.strip('"')
+        )
     if t == "string_content":
         return text.replace('\\"', '"').replace("\\\\", "\\")
     if t == "concatenation":

@@ -18,23 +18,36 @@ from jettison.findings import Finding, Severity
 
 FORMATS = ("text", "json", "sarif", "github", "markdown")
 
-_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan",
-          Severity.STYLE: "magenta"}
+_STYLE = {
+    Severity.ERROR: "bold red",
+    Severity.WARNING: "yellow",
+    Severity.INFO: "cyan",
+    Severity.STYLE: "magenta",
+}
 
 
-def render_findings(findings: Sequence[Finding], errors: Sequence[JettisonError], fmt: str,
-                    console: Console, files: int = 0) -> None:
+def render_findings(
+    findings: Sequence[Finding],
+    errors: Sequence[JettisonError],
+    fmt: str,
+    console: Console,
+    files: int = 0,
+) -> None:
     if fmt == "json":
-        console.print_json(json.dumps([f.to_json() for f in findings]), indent=2) \
-            if findings else console.out("[]", highlight=False)
+        console.print_json(
+            json.dumps([f.to_json() for f in findings]), indent=2
+        ) if findings else console.out("[]", highlight=False)
     elif fmt == "sarif":
         console.out(json.dumps(to_sarif(findings, errors), indent=2), highlight=False)
     elif fmt == "github":
         for f in findings:
             level = {"error": "error", "warning": "warning"}.get(f.severity.value, "notice")
             msg = _gh_escape(f"{f.code} {f.message}")
-            console.out(f"::{level} file={f.path},line={f.line},endLine={f.end_line},"
-                        f"col={f.column},title={f.code} {f.rule_name}::{msg}", highlight=False)
+            console.out(
+                f"::{level} file={f.path},line={f.line},endLine={f.end_line},"
+                f"col={f.column},title={f.code} {f.rule_name}::{msg}",
+                highlight=False,
+            )
         for e in errors:
             loc = f"file={e.path}" + (f",line={e.line}" if e.line else "") if e.path else ""
             console.out(f"::error {loc}::{_gh_escape(e.message)}", highlight=False)
@@ -48,8 +61,9 @@ def _gh_escape(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def render_text(findings: Sequence[Finding], errors: Sequence[JettisonError], console: Console,
-                files: int) -> None:
+def render_text(
+    findings: Sequence[Finding], errors: Sequence[JettisonError], console: Console, files: int
+) -> None:
     lines_cache: dict[str, list[str]] = {}
     current = None
     for f in findings:
@@ -58,10 +72,12 @@ def render_text(findings: Sequence[Finding], errors: Sequence[JettisonError], co
                 console.print()
             console.print(f"[bold underline]{escape(f.path)}[/]")
             current = f.path
-        fixable = " [green]\\[*][/]" if f.fix else ""
-        console.print(f"  [dim]{f.line}:{f.column}[/] [{_STYLE[f.severity]}]{f.severity.value}"
-                      f"[/] [bold]{f.code}[/]{fixable} {escape(f.message)}")
-        source = _source_line(lines_cache, f.path, f.line)
+        mark = " [green]\\[*][/]" if f.fix else ""
+        console.print(
+            f"  [dim]{f.line}:{f.column}[/] [{_STYLE[f.severity]}]{f.severity.value}"
+            f"[/] [bold]{f.code}[/]{mark} {escape(f.message)}"
+        )
+        source = _source_line(lines_cache, f.path, f.line) if f.show_source else None
         if source is not None:
             console.print(f"      [dim]│[/] {escape(source)}", highlight=False)
     for e in errors:
@@ -71,9 +87,11 @@ def render_text(findings: Sequence[Finding], errors: Sequence[JettisonError], co
     parts = [f"{counts[s]} {s.value}" for s in Severity if counts[s]]
     summary = ", ".join(parts) if parts else "no findings"
     console.print()
-    console.print(f"[bold]{len(findings)} finding(s)[/] in {files} file(s): {summary}"
-                  + (f"; {fixable} fixable with `jettison fix` (\\[*])" if fixable else "")
-                  + (f"; [red]{len(errors)} file(s) could not be checked[/]" if errors else ""))
+    console.print(
+        f"[bold]{len(findings)} finding(s)[/] in {files} file(s): {summary}"
+        + (f"; {fixable} fixable with `jettison fix` (\\[*])" if fixable else "")
+        + (f"; [red]{len(errors)} file(s) could not be checked[/]" if errors else "")
+    )
 
 
 def _source_line(cache: dict[str, list[str]], path: str, line: int) -> str | None:
@@ -93,9 +111,16 @@ def render_statistics(findings: Sequence[Finding], console: Console, fmt: str = 
     counts = Counter((f.code, f.rule_name) for f in findings)
     fixable = Counter(f.code for f in findings if f.fix)
     if fmt == "json":
-        console.out(json.dumps([{"code": c, "name": n, "count": k, "fixable": fixable[c]}
-                                for (c, n), k in counts.most_common()], indent=2),
-                    highlight=False)
+        console.out(
+            json.dumps(
+                [
+                    {"code": c, "name": n, "count": k, "fixable": fixable[c]}
+                    for (c, n), k in counts.most_common()
+                ],
+                indent=2,
+            ),
+            highlight=False,
+        )
         return
     table = Table(title="findings by rule", show_edge=False)
     table.add_column("count", justify="right")
@@ -116,39 +141,59 @@ def to_sarif(findings: Sequence[Finding], errors: Sequence[JettisonError]) -> di
         r = get_rule(code)
         entry: dict[str, Any] = {"id": code}
         if r is not None:
-            entry.update({
-                "name": r.name,
-                "shortDescription": {"text": r.summary},
-                "fullDescription": {"text": r.doc.what},
-                "help": {"text": r.doc.why},
-                "helpUri": f"https://github.com/jettison/jettison/blob/main/docs/rules/{code}.md",
-                "defaultConfiguration": {"level": _sarif_level(r.severity)},
-            })
+            entry.update(
+                {
+                    "name": r.name,
+                    "shortDescription": {"text": r.summary},
+                    "fullDescription": {"text": r.doc.what},
+                    "help": {"text": r.doc.why},
+                    "helpUri": f"https://github.com/jettison/jettison/blob/main/docs/rules/{code}.md",
+                    "defaultConfiguration": {"level": _sarif_level(r.severity)},
+                }
+            )
         rules.append(entry)
     results = []
     for f in findings:
-        results.append({
-            "ruleId": f.code,
-            "level": _sarif_level(f.severity),
-            "message": {"text": f.message},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": f.path},
-                "region": {"startLine": f.line, "endLine": f.end_line,
-                           "startColumn": f.column},
-            }}],
-        })
+        results.append(
+            {
+                "ruleId": f.code,
+                "level": _sarif_level(f.severity),
+                "message": {"text": f.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": f.path},
+                            "region": {
+                                "startLine": f.line,
+                                "endLine": f.end_line,
+                                "startColumn": f.column,
+                            },
+                        }
+                    }
+                ],
+            }
+        )
     notifications = [{"level": "error", "message": {"text": str(e)}} for e in errors]
     run: dict[str, Any] = {
-        "tool": {"driver": {"name": "jettison", "version": __version__,
-                            "informationUri": "https://github.com/jettison/jettison",
-                            "rules": rules}},
+        "tool": {
+            "driver": {
+                "name": "jettison",
+                "version": __version__,
+                "informationUri": "https://github.com/jettison/jettison",
+                "rules": rules,
+            }
+        },
         "results": results,
     }
     if notifications:
-        run["invocations"] = [{"executionSuccessful": False,
-                               "toolExecutionNotifications": notifications}]
-    return {"version": "2.1.0",
-            "$schema": "https://json.schemastore.org/sarif-2.1.0.json", "runs": [run]}
+        run["invocations"] = [
+            {"executionSuccessful": False, "toolExecutionNotifications": notifications}
+        ]
+    return {
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [run],
+    }
 
 
 def _sarif_level(severity: Severity) -> str:
@@ -160,8 +205,7 @@ def to_markdown(findings: Sequence[Finding], errors: Sequence[JettisonError]) ->
     if not findings and not errors:
         out.append("No findings.")
         return "\n".join(out)
-    out += ["| file | line | severity | rule | message | fix |",
-            "|---|---:|---|---|---|---|"]
+    out += ["| file | line | severity | rule | message | fix |", "|---|---:|---|---|---|---|"]
     for f in findings:
         fix = f.fix.safety.value if f.fix else ""
         msg = f.message.replace("|", "\\|")

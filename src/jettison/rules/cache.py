@@ -1,1 +1,375 @@
-"""cache rules."""
+"""Build-cache and speed rules: instruction order, stale apt caches, cache mounts, layers."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+
+from jettison.dockerfile import Command, Instruction
+from jettison.findings import Edit, Finding, FixSafety, Severity
+from jettison.rules import _shell as sh
+from jettison.rules.registry import Category, RuleContext, rule
+
+# dependency manifests and the installs that read them
+MANIFESTS = (
+    "requirements",
+    "pyproject.toml",
+    "poetry.lock",
+    "setup.py",
+    "setup.cfg",
+    "Pipfile",
+    "uv.lock",
+    "pdm.lock",
+    "environment.yml",
+    "environment.yaml",
+    "package.json",
+    "package-lock.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "Gemfile",
+    "go.mod",
+    "go.sum",
+    "Cargo.toml",
+    "Cargo.lock",
+    "composer.json",
+    "pom.xml",
+    "build.gradle",
+    "conda-lock.yml",
+)
+
+
+def dependency_install(cmd: Command) -> bool:
+    """Commands that install a project's dependencies from its manifest."""
+    sub = cmd.subcommand()
+    vals = cmd.arg_values
+    if sh.is_pip_install(cmd):
+        return any(
+            v.startswith("-r")
+            or v.startswith("--requirement")
+            or v in (".", "-e")
+            or v.endswith((".txt", ".toml"))
+            or v.startswith("./")
+            for v in vals
+        )
+    if cmd.name in ("poetry", "pipenv", "pdm", "bundle", "composer"):
+        return sub in ("install", "sync")
+    if cmd.name == "uv":
+        return sub in ("sync", "pip")
+    if cmd.name in ("npm", "pnpm"):
+        return sub in ("install", "i", "ci")
+    if cmd.name == "yarn":
+        return sub in (None, "install")
+    if cmd.name == "go":
+        return (sub == "mod" and "download" in vals) or sub == "build"
+    if cmd.name in ("conda", "mamba", "micromamba"):
+        return "-f" in vals or "--file" in vals
+    if cmd.name in ("mvn", "gradle", "./gradlew", "cargo"):
+        return sub in ("install", "dependency:go-offline", "build", "fetch", "package")
+    return False
+
+
+def _is_broad_copy(ins: Instruction) -> bool:
+    if ins.keyword not in ("COPY", "ADD") or ins.flag("from") or len(ins.args) < 2:
+        return False
+    return any(s.rstrip("/") in (".", "", "./") or s in ("*", "./*") for s in ins.args[:-1])
+
+
+@rule(
+    "JT201",
+    "copy-before-deps",
+    Category.CACHE,
+    Severity.WARNING,
+    "the whole source tree is copied before dependencies are installed",
+    what="""
+        Flags `COPY . .` (or another copy of the whole context) that comes before the
+        dependency install (pip install -r, poetry/pipenv/uv sync, npm ci, yarn, go mod
+        download, bundle install, ...) in the same stage.
+    """,
+    why="""
+        Every change to any source file invalidates the COPY layer and therefore every layer
+        after it: the dependency install reruns on each code change (seeds 001, 003, 004:
+        minutes per build). Copy the manifest first, install, then copy the code: a code
+        change then rebuilds in seconds.
+    """,
+    example="COPY . .\nRUN pip install -r requirements.txt",
+    use_instead="COPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .",
+    fix="Unsafe: inserts a COPY of the manifest before the install and moves the install "
+    "above the broad COPY (the install could read other copied files).",
+    fix_safety=FixSafety.UNSAFE,
+    notes="hadolint has no rule for this (requested in hadolint #1199).",
+)
+def copy_before_deps(ctx: RuleContext) -> Iterator[Finding]:
+    for stage in ctx.stages:
+        broad: Instruction | None = None
+        for ins in stage.instructions:
+            if _is_broad_copy(ins) and broad is None:
+                broad = ins
+            elif ins.keyword == "RUN" and broad is not None:
+                installs = [c for c in sh.commands(ins) if dependency_install(c)]
+                if installs:
+                    cmd = installs[0]
+                    yield ctx.report(
+                        f"`{' '.join(cmd.argv[:3])}` runs after copying the whole context: "
+                        "every code change reinstalls dependencies; copy the manifest "
+                        f"first (line {broad.line})",
+                        ins,
+                        start=cmd.start,
+                        end=cmd.end,
+                    )
+                    break
+
+
+@rule(
+    "JT202",
+    "apt-update-alone",
+    Category.CACHE,
+    Severity.WARNING,
+    "`apt-get update` in a RUN of its own",
+    what="Flags a RUN that runs `apt-get update` (or `apk update`, `yum makecache`) without "
+    "installing anything in the same RUN.",
+    why="""
+        The update layer is cached: later RUNs that change their package list reuse an old
+        index and fail or install stale versions (Docker's best-practices "cache busting"
+        bug); the index also stays in the image.
+    """,
+    example="RUN apt-get update\nRUN apt-get install -y curl",
+    use_instead="RUN apt-get update && apt-get install -y --no-install-recommends curl \\\n"
+    "    && rm -rf /var/lib/apt/lists/*",
+    fix="Unsafe: merges the update into the next RUN that installs packages (when nothing "
+    "but comments lies between them and their flags match).",
+    fix_safety=FixSafety.UNSAFE,
+    equivalents={"checkov": "CKV_DOCKER_5"},
+)
+def apt_update_alone(ctx: RuleContext) -> Iterator[Finding]:
+    for stage in ctx.stages:
+        instrs = stage.instructions
+        for idx, ins in enumerate(instrs):
+            if ins.keyword != "RUN":
+                continue
+            cmds = sh.commands(ins)
+            updates = [
+                c
+                for c in cmds
+                if (c.name in sh.APT and c.subcommand() == "update")
+                or (c.name == "apk" and c.subcommand() == "update")
+            ]
+            if not updates:
+                continue
+            installs = [
+                c for c in cmds if c.subcommand() in ("install", "add", "upgrade", "dist-upgrade")
+            ]
+            if installs:
+                continue
+            edits: list[Edit] = []
+            nxt = instrs[idx + 1] if idx + 1 < len(instrs) else None
+            if (
+                nxt is not None
+                and nxt.keyword == "RUN"
+                and nxt.script is not None
+                and ins.script is not None
+                and [f.name + str(f.value) for f in ins.flags]
+                == [f.name + str(f.value) for f in nxt.flags]
+                and not ins.heredocs
+                and not nxt.heredocs
+                and any(c.subcommand() in ("install", "add") for c in sh.commands(nxt))
+            ):
+                edits = _merge_runs(ctx.dockerfile.source, ins, nxt)
+            yield ctx.report(
+                f"`{updates[0].name} update` alone: a later install may use a "
+                "stale cached index; update and install in the same RUN",
+                ins,
+                edits=edits,
+            )
+
+
+def _merge_runs(source: str, first: Instruction, second: Instruction) -> list[Edit]:
+    """Edits joining two adjacent shell-form RUNs into one (``first && second``)."""
+    a = first.script
+    b = second.script
+    if a is None or b is None or not a.text.text.strip() or not b.text.text.strip():
+        return []
+    body_a = a.text.text.rstrip()
+    if body_a[-1] in ";&|\\":
+        return []
+    a_end = a.text.offsets[len(body_a) - 1] + 1
+    b_start = b.text.offsets[0]
+    # remove "<newline(s)>RUN [flags] " between the two scripts, join with a continuation
+    between = source[a_end:b_start]
+    if any(
+        line.strip()
+        and not line.strip().startswith("#")
+        and not line.strip().upper().startswith("RUN")
+        for line in between.splitlines()
+    ):
+        return []
+    if "#" in between:
+        return []  # keep comments: do not merge across them
+    indent = "    "
+    return [Edit(a_end, b_start, f" \\\n{indent}&& ")]
+
+
+@rule(
+    "JT203",
+    "no-cache-mount",
+    Category.CACHE,
+    Severity.INFO,
+    "dependency install without a BuildKit cache mount",
+    what="""
+        Suggests `RUN --mount=type=cache` for pip, apt, npm, yarn, go, cargo and uv installs
+        in a Dockerfile that already uses BuildKit features (a `# syntax` line, other
+        `--mount`s, heredocs, `COPY --link/--chmod`).
+    """,
+    why="""
+        A cache mount keeps downloaded packages *outside* the image and across builds: a
+        dependency change re-downloads only what changed (seed 004: ~70 % faster dependency
+        installs), and nothing lands in the layer.
+    """,
+    example="RUN pip install --no-cache-dir -r requirements.txt",
+    use_instead="RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt",
+    fix="Unsafe: adds the cache mount flag (needs BuildKit; the file already relies on it).",
+    fix_safety=FixSafety.UNSAFE,
+)
+def cache_mount(ctx: RuleContext) -> Iterator[Finding]:
+    if not ctx.dockerfile.uses_buildkit_features:
+        return
+    targets = {
+        "pip": "/root/.cache/pip",
+        "npm": "/root/.npm",
+        "yarn": "/usr/local/share/.cache/yarn",
+        "go": "/root/go/pkg/mod",
+        "cargo": "/usr/local/cargo/registry",
+        "uv": "/root/.cache/uv",
+        "apt-get": "/var/cache/apt",
+    }
+    for ins in ctx.runs():
+        if ins.json_form or (
+            ins.flags_named("mount")
+            and any(f.options().get("type") == "cache" for f in ins.flags_named("mount"))
+        ):
+            continue
+        for cmd in sh.commands(ins):
+            tool = "pip" if sh.is_pip_install(cmd) else cmd.name
+            if tool in targets and (
+                tool == "pip"
+                or dependency_install(cmd)
+                or (tool == "apt-get" and cmd.subcommand() == "install")
+            ):
+                target = targets[tool]
+                extra = ",sharing=locked" if tool == "apt-get" else ""
+                flag = f"--mount=type=cache,target={target}{extra} "
+                kw_end = ins.keyword_end
+                yield ctx.report(
+                    f"`{tool}` downloads on every rebuild; a cache mount on "
+                    f"{target} keeps them outside the image",
+                    ins,
+                    start=cmd.start,
+                    end=cmd.end,
+                    edits=[Edit(kw_end + 1, kw_end + 1, flag)],
+                )
+                break
+
+
+@rule(
+    "JT204",
+    "consecutive-env-label",
+    Category.CACHE,
+    Severity.INFO,
+    "several consecutive ENV or LABEL instructions",
+    what="Flags ENV (or LABEL) instructions that directly follow another of the same kind.",
+    why="Each one is an instruction and an image-config layer entry to rebuild; one "
+    "instruction with several pairs is shorter and rebuilds once (seed 000).",
+    example="ENV OMP_NUM_THREADS=1\nENV OMP_PROC_BIND=spread",
+    use_instead="ENV OMP_NUM_THREADS=1 \\\n    OMP_PROC_BIND=spread",
+    fix="Safe: merges them into one instruction when no value refers to a name set by the "
+    "instructions being merged (a single ENV expands values with the previous ones).",
+    fix_safety=FixSafety.SAFE,
+)
+def consecutive_env(ctx: RuleContext) -> Iterator[Finding]:
+    from jettison.dockerfile.expand import references
+
+    src = ctx.dockerfile.source
+    for stage in ctx.stages:
+        group: list[Instruction] = []
+        for ins in [*stage.instructions, None]:
+            if (
+                ins is not None
+                and group
+                and ins.keyword == group[0].keyword
+                and ins.keyword in ("ENV", "LABEL")
+                and not ins.comments_above
+                and _only_blank_between(src, group[-1], ins)
+            ):
+                group.append(ins)
+                continue
+            if len(group) > 1:
+                edits: list[Edit] = []
+                names: set[str] = set()
+                safe = True
+                for member in group:
+                    for i in range(0, len(member.args) - 1, 2):
+                        if references(member.args[i + 1]) & names:
+                            safe = False
+                    names |= {member.args[i] for i in range(0, len(member.args), 2)}
+                    if "=" not in member.text.split()[0] if member.text.split() else True:
+                        safe = False  # legacy "ENV key value" form
+                if safe:
+                    for prev, member in itertools.pairwise(group):
+                        edits.append(Edit(prev.end, member.body.offsets[0], " \\\n    "))
+                yield ctx.report(
+                    f"{len(group)} consecutive {group[0].keyword} instructions; "
+                    "merge them into one",
+                    group[1],
+                    edits=edits,
+                )
+            group = [ins] if ins is not None and ins.keyword in ("ENV", "LABEL") else []
+
+
+def _only_blank_between(src: str, a: Instruction, b: Instruction) -> bool:
+    return not src[a.end : b.start].strip()
+
+
+def _command_count(ins: Instruction) -> int:
+    return len([c for c in sh.commands(ins)])
+
+
+@rule(
+    "JT205",
+    "consecutive-run",
+    Category.CACHE,
+    Severity.INFO,
+    "consecutive short RUN instructions that would merge safely",
+    what="""
+        Notes two adjacent RUNs with the same flags, each running at most two commands, with
+        nothing but comments between them.
+    """,
+    why="""
+        Fewer layers, and a cleanup in the second RUN only shrinks the image if it runs in the
+        same layer. Merging is contested (hadolint #715): separate RUNs cache independently,
+        so this is information, never a warning, and the fixer never merges across a COPY or
+        RUNs with different `--mount` flags.
+    """,
+    example="RUN mkdir /app\nRUN chown app /app",
+    use_instead="RUN mkdir /app && chown app /app",
+    notes="Same condition as hadolint DL3059 (same flags, at most two commands each).",
+    equivalents={"hadolint": "DL3059"},
+)
+def consecutive_run(ctx: RuleContext) -> Iterator[Finding]:
+    for stage in ctx.stages:
+        prev: Instruction | None = None
+        for ins in stage.instructions:
+            if ins.keyword != "RUN":
+                prev = None
+                continue
+            if (
+                prev is not None
+                and [(f.name, f.value) for f in prev.flags]
+                == [(f.name, f.value) for f in ins.flags]
+                and _command_count(prev) <= 2
+                and _command_count(ins) <= 2
+            ):
+                yield ctx.report("consecutive RUN instructions; consider merging", ins)
+            prev = ins
+
+
+_COMPILE_RE = re.compile(r"^python[0-9.]*$")

@@ -8,11 +8,10 @@ why it matters, example, use instead, fix safety), which ``jettison rules`` prin
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from textwrap import dedent
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jettison.findings import Edit, Finding, Fix, FixSafety, Severity
 
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
     from jettison.dockerfile import Dockerfile, Instruction, Stage
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     SIZE = "size"
     CACHE = "cache"
     PYTHON = "python"
@@ -63,21 +62,46 @@ class Rule:
 REGISTRY: dict[str, Rule] = {}
 
 
-def rule(code: str, name: str, category: Category, severity: Severity, summary: str, *,
-         what: str, why: str, example: str, use_instead: str, fix: str = "No automatic fix.",
-         notes: str = "", fix_safety: FixSafety | None = None,
-         equivalents: dict[str, str] | None = None, scope: str = "dockerfile",
-         ) -> Callable[[Callable[[Any], Iterable[Finding]]], Callable[[Any], Iterable[Finding]]]:
+def rule(
+    code: str,
+    name: str,
+    category: Category,
+    severity: Severity,
+    summary: str,
+    *,
+    what: str,
+    why: str,
+    example: str,
+    use_instead: str,
+    fix: str = "No automatic fix.",
+    notes: str = "",
+    fix_safety: FixSafety | None = None,
+    equivalents: dict[str, str] | None = None,
+    scope: str = "dockerfile",
+) -> Callable[[Callable[[Any], Iterable[Finding]]], Callable[[Any], Iterable[Finding]]]:
     """Declare a rule; the decorated function yields findings via ``ctx.report``."""
 
     def register(func: Callable[[Any], Iterable[Finding]]) -> Callable[[Any], Iterable[Finding]]:
         if code in REGISTRY:
             raise ValueError(f"duplicate rule code {code}")
         REGISTRY[code] = Rule(
-            code=code, name=name, category=category, severity=severity, summary=summary,
-            doc=RuleDoc(dedent(what).strip(), dedent(why).strip(), dedent(example).strip(),
-                        dedent(use_instead).strip(), dedent(fix).strip(), dedent(notes).strip()),
-            check=func, fix_safety=fix_safety, equivalents=dict(equivalents or {}), scope=scope,
+            code=code,
+            name=name,
+            category=category,
+            severity=severity,
+            summary=summary,
+            doc=RuleDoc(
+                dedent(what).strip(),
+                dedent(why).strip(),
+                dedent(example).strip(),
+                dedent(use_instead).strip(),
+                dedent(fix).strip(),
+                dedent(notes).strip(),
+            ),
+            check=func,
+            fix_safety=fix_safety,
+            equivalents=dict(equivalents or {}),
+            scope=scope,
         )
         return func
 
@@ -114,24 +138,45 @@ class RuleContext:
                 if ins.keyword == "RUN":
                     yield ins
 
-    def report(self, message: str, at: Instruction | None = None, *,
-               start: int | None = None, end: int | None = None,
-               edits: Iterable[Edit] | None = None, fix_description: str = "",
-               safety: FixSafety | None = None, severity: Severity | None = None) -> Finding:
+    def report(
+        self,
+        message: str,
+        at: Instruction | None = None,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        edits: Iterable[Edit] | None = None,
+        fix_description: str = "",
+        safety: FixSafety | None = None,
+        severity: Severity | None = None,
+    ) -> Finding:
         df = self.dockerfile
         if start is None:
             start = at.start if at is not None else 0
         if end is None:
             end = at.end if at is not None else start
         line = df.line_of(start)
-        end_line = at.end_line if at is not None and end >= at.end else df.line_of(max(start, end - 1))
+        end_line = (
+            at.end_line if at is not None and end >= at.end else df.line_of(max(start, end - 1))
+        )
         column = start - df.line_starts[line - 1] + 1
         fix = None
         edit_list = tuple(sorted(edits)) if edits is not None else ()
         if edit_list:
-            fix = Fix(fix_description or self.rule.summary, safety or self.rule.fix_safety
-                      or FixSafety.UNSAFE, edit_list)
-        return Finding(code=self.rule.code, message=message, path=df.path, line=line,
-                       end_line=end_line, column=column,
-                       severity=severity or self.rule.severity, fix=fix,
-                       equivalents=dict(self.rule.equivalents), rule_name=self.rule.name)
+            fix = Fix(
+                fix_description or self.rule.summary,
+                safety or self.rule.fix_safety or FixSafety.UNSAFE,
+                edit_list,
+            )
+        return Finding(
+            code=self.rule.code,
+            message=message,
+            path=df.path,
+            line=line,
+            end_line=end_line,
+            column=column,
+            severity=severity or self.rule.severity,
+            fix=fix,
+            equivalents=dict(self.rule.equivalents),
+            rule_name=self.rule.name,
+        )

@@ -1,1 +1,339 @@
-"""security rules."""
+"""Security rules: root, secrets, unpinned bases, sudo, piping downloads into shells, TLS."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+
+from jettison.findings import Finding, Severity
+from jettison.rules import _shell as sh
+from jettison.rules.registry import Category, RuleContext, rule
+
+
+@rule(
+    "JT401",
+    "runs-as-root",
+    Category.SECURITY,
+    Severity.WARNING,
+    "the final stage runs as root",
+    what="Flags a final stage whose last USER is root, or that never sets USER.",
+    why="A process running as root in the container is root on the host if it escapes; "
+    "most services need no privileges (seed 002 keeps a non-root user).",
+    example='FROM python:3.11-slim\nCMD ["python", "app.py"]',
+    use_instead="RUN useradd --create-home --uid 10001 app\nUSER app",
+    fix="Unsafe (with `--unsafe-fixes` multi-stage conversion): adds a user and USER.",
+    notes="""
+        hadolint DL3002 fires only on an explicit last `USER root`; jettison also flags the
+        implicit root of a stage that never sets USER (like checkov CKV_DOCKER_3). Images
+        built FROM a stage that set USER inherit it.
+    """,
+    equivalents={"hadolint": "DL3002", "checkov": "CKV_DOCKER_8"},
+)
+def root_user(ctx: RuleContext) -> Iterator[Finding]:
+    stage = ctx.dockerfile.final_stage
+    if stage is None or stage.root_image() == "scratch":
+        return
+    users = [i for i in stage.all_instructions() if i.keyword == "USER"]
+    if not users:
+        yield ctx.report(
+            "the final stage never sets USER: the container runs as root", stage.from_instruction
+        )
+        return
+    last = users[-1]
+    name = (last.args[0] if last.args else "").split(":", 1)[0]
+    if name in ("root", "0"):
+        yield ctx.report("the last USER is root", last)
+
+
+_SECRET = re.compile(
+    r"(^|_)(PASSWORD|PASSWD|PASS|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|"
+    r"ACCESS_?KEY|SECRET_?KEY|AUTH|CREDENTIALS?)$",
+    re.I,
+)
+_NOT_SECRET = re.compile(r"(_FILE|_PATH|_DIR|_URL|_HOST|_PORT|_NAME|_USER|_ID)$", re.I)
+
+
+@rule(
+    "JT402",
+    "secret-in-arg-env",
+    Category.SECURITY,
+    Severity.WARNING,
+    "a secret-looking name in ARG or ENV",
+    what="Flags ARG/ENV names like `*_TOKEN`, `*_PASSWORD`, `*_SECRET`, `*_KEY`.",
+    why="ARG and ENV values are stored in the image config and history: anyone who can pull "
+    "the image can read them.",
+    example="ARG GITHUB_TOKEN\nRUN git clone https://$GITHUB_TOKEN@github.com/org/repo",
+    use_instead="RUN --mount=type=secret,id=github_token \\\n    git clone "
+    "https://$(cat /run/secrets/github_token)@github.com/org/repo",
+    equivalents={"hadolint": "DL3064", "buildkit": "SecretsUsedInArgOrEnv"},
+)
+def secret_names(ctx: RuleContext) -> Iterator[Finding]:
+    for ins in ctx.dockerfile.instructions:
+        if ins.keyword == "ARG":
+            names = [a.split("=", 1)[0] for a in ins.args]
+        elif ins.keyword == "ENV":
+            names = [ins.args[i] for i in range(0, len(ins.args), 2)]
+        else:
+            continue
+        for name in names:
+            if _SECRET.search(name) and not _NOT_SECRET.search(name):
+                yield ctx.report(
+                    f"`{name}` looks like a secret; {ins.keyword} values are "
+                    "stored in the image; use a secret mount",
+                    ins,
+                )
+
+
+def _split_image(ref: str) -> tuple[str, str | None, str | None]:
+    digest = None
+    if "@" in ref:
+        ref, digest = ref.split("@", 1)
+    last = ref.rsplit("/", 1)[-1]
+    tag = None
+    if ":" in last:
+        ref, tag = ref.rsplit(":", 1)
+    return ref, tag, digest
+
+
+@rule(
+    "JT403",
+    "base-image-untagged",
+    Category.SECURITY,
+    Severity.WARNING,
+    "FROM without a tag",
+    what="Flags `FROM image` without a tag or digest (not a stage name, not scratch).",
+    why="An untagged image means `latest`, which moves: builds stop being reproducible and "
+    "can break or grow without any change of yours.",
+    example="FROM python",
+    use_instead="FROM python:3.11-slim",
+    notes="""
+        Like hadolint DL3006, but `FROM ${BASE}` is checked against the ARG's default (hadolint
+        issues #219, #339, #858) and an ARG without a default is not flagged.
+    """,
+    equivalents={"hadolint": "DL3006", "checkov": "CKV_DOCKER_7"},
+)
+def untagged(ctx: RuleContext) -> Iterator[Finding]:
+    for stage in ctx.stages:
+        if stage.parent is not None or stage.base_unresolved:
+            continue
+        name, tag, digest = _split_image(stage.base_resolved)
+        if name == "scratch" or tag or digest:
+            continue
+        if any(s.name == name.lower() for s in ctx.stages):
+            continue
+        yield ctx.report(
+            f"`FROM {stage.base_resolved}` has no tag: it means `latest`", stage.from_instruction
+        )
+
+
+@rule(
+    "JT404",
+    "base-image-latest",
+    Category.SECURITY,
+    Severity.WARNING,
+    "FROM with the `latest` tag",
+    what="Flags `FROM image:latest`.",
+    why="`latest` moves: builds stop being reproducible and can change size and behaviour "
+    "without any change of yours.",
+    example="FROM rayproject/ray:latest-py310\nFROM ubuntu:latest",
+    use_instead="FROM ubuntu:24.04",
+    equivalents={"hadolint": "DL3007"},
+)
+def latest_tag(ctx: RuleContext) -> Iterator[Finding]:
+    for stage in ctx.stages:
+        if stage.parent is not None:
+            continue
+        _, tag, digest = _split_image(stage.base_resolved)
+        if tag == "latest" and not digest:
+            yield ctx.report(
+                f"`FROM {stage.base_resolved}` uses the moving `latest` tag", stage.from_instruction
+            )
+
+
+@rule(
+    "JT405",
+    "sudo",
+    Category.SECURITY,
+    Severity.WARNING,
+    "`sudo` in a RUN",
+    what="Flags `sudo` in RUN instructions.",
+    why="sudo adds a setuid binary and unpredictable TTY/environment behaviour; RUN already "
+    "runs as the current USER: switch USER around privileged steps instead.",
+    example="RUN sudo apt-get install -y curl",
+    use_instead="USER root\nRUN apt-get install -y curl\nUSER app",
+    equivalents={"hadolint": "DL3004", "checkov": "CKV2_DOCKER_1"},
+)
+def sudo(ctx: RuleContext) -> Iterator[Finding]:
+    for ins in ctx.runs():
+        for cmd in sh.commands(ins):
+            if cmd.name == "sudo":
+                yield ctx.report(
+                    "do not use sudo in a Dockerfile; switch USER instead",
+                    ins,
+                    start=cmd.start,
+                    end=cmd.end,
+                )
+                break
+
+
+_SHELLS = {"sh", "bash", "zsh", "dash", "ash", "ksh", "python", "python3", "perl", "ruby"}
+
+
+@rule(
+    "JT406",
+    "curl-pipe-shell",
+    Category.SECURITY,
+    Severity.WARNING,
+    "a download piped into a shell",
+    what="Flags `curl ... | sh` and `wget -O- ... | bash` (also into python/perl).",
+    why="The script runs unverified: a compromised or truncated download executes whatever "
+    "it contains, and builds are not reproducible.",
+    example="RUN curl -fsSL https://get.example.sh | sh",
+    use_instead="RUN curl -fsSLo /tmp/install.sh https://get.example.sh \\\n    && echo "
+    '"<sha256>  /tmp/install.sh" | sha256sum -c - && sh /tmp/install.sh '
+    "&& rm /tmp/install.sh",
+)
+def curl_pipe(ctx: RuleContext) -> Iterator[Finding]:
+    for ins in ctx.runs():
+        cmds = sh.commands(ins)
+        for a, b in itertools.pairwise(cmds):
+            if (
+                a.name in ("curl", "wget")
+                and a.next_operator == "|"
+                and b.name in _SHELLS
+                and not any(v.endswith((".py", ".sh")) for v in b.arg_values)
+            ):
+                yield ctx.report(
+                    f"`{a.name} ... | {b.name}` runs a download unverified",
+                    ins,
+                    start=a.start,
+                    end=b.end,
+                )
+
+
+@rule(
+    "JT407",
+    "chmod-777",
+    Category.SECURITY,
+    Severity.WARNING,
+    "`chmod 777` (world-writable)",
+    what="Flags `chmod 777`, `a+rwx`, `o+w` and `--chmod=777`.",
+    why="World-writable files let any user in the container (or a compromised process) "
+    "rewrite code and configuration.",
+    example="RUN chmod -R 777 /app",
+    use_instead="RUN chown -R app:app /app",
+)
+def chmod_777(ctx: RuleContext) -> Iterator[Finding]:
+    for ins in ctx.dockerfile.instructions:
+        flag = ins.flag("chmod")
+        if flag is not None and (flag.value or "").endswith("777"):
+            yield ctx.report("`--chmod=777` makes files world-writable", ins)
+        if ins.keyword != "RUN":
+            continue
+        for cmd in sh.commands(ins):
+            if cmd.name == "chmod" and any(
+                v in ("777", "0777", "a+rwx", "o+w", "a+w", "ugo+rwx") for v in cmd.arg_values
+            ):
+                yield ctx.report(
+                    "`chmod 777` makes files world-writable", ins, start=cmd.start, end=cmd.end
+                )
+
+
+_TLS_ENV = {
+    "PYTHONHTTPSVERIFY": ("0",),
+    "GIT_SSL_NO_VERIFY": None,
+    "NODE_TLS_REJECT_UNAUTHORIZED": ("0",),
+    "NPM_CONFIG_STRICT_SSL": ("false", "0"),
+    "PIP_TRUSTED_HOST": None,
+    "CURL_CA_BUNDLE": ("",),
+}
+
+
+@rule(
+    "JT408",
+    "tls-verification-off",
+    Category.SECURITY,
+    Severity.ERROR,
+    "TLS certificate verification turned off",
+    what="""
+        Flags `curl -k/--insecure`, `wget --no-check-certificate`, `pip --trusted-host`,
+        `git -c http.sslVerify=false`, `npm/yarn config set strict-ssl false`, and ENV/ARG
+        `PYTHONHTTPSVERIFY=0`, `GIT_SSL_NO_VERIFY`, `NODE_TLS_REJECT_UNAUTHORIZED=0`,
+        `PIP_TRUSTED_HOST`, `NPM_CONFIG_STRICT_SSL=false`.
+    """,
+    why="Anyone on the network path can replace what the build downloads.",
+    example="RUN curl -k https://example.com/tool -o /usr/local/bin/tool",
+    use_instead="Install the CA certificate (`ca-certificates` and your corporate CA) "
+    "and keep verification on.",
+    equivalents={"checkov": "CKV2_DOCKER_2"},
+)
+def tls_off(ctx: RuleContext) -> Iterator[Finding]:
+    for ins in ctx.dockerfile.instructions:
+        if ins.keyword in ("ENV", "ARG"):
+            pairs = (
+                [(ins.args[i], ins.args[i + 1]) for i in range(0, len(ins.args) - 1, 2)]
+                if ins.keyword == "ENV"
+                else [tuple(a.split("=", 1)) if "=" in a else (a, "") for a in ins.args]
+            )
+            for name, value in pairs:
+                bad = _TLS_ENV.get(name.upper(), ())
+                if bad is None or (bad and value.strip("\"'").lower() in bad):
+                    yield ctx.report(f"`{name}` turns TLS verification off", ins)
+            continue
+        if ins.keyword != "RUN":
+            continue
+        for cmd in sh.commands(ins):
+            vals = cmd.arg_values
+            bad_flag = None
+            if cmd.name == "curl" and (cmd.has_flag("-k", "--insecure")):
+                bad_flag = "curl -k"
+            elif cmd.name == "wget" and "--no-check-certificate" in vals:
+                bad_flag = "wget --no-check-certificate"
+            elif (sh.is_pip_install(cmd) or cmd.name in sh.PIP) and cmd.has_flag("--trusted-host"):
+                bad_flag = "pip --trusted-host"
+            elif cmd.name == "git" and any("sslverify=false" in v.lower() for v in vals):
+                bad_flag = "git http.sslVerify=false"
+            elif cmd.name in ("npm", "yarn") and "strict-ssl" in vals and "false" in vals:
+                bad_flag = f"{cmd.name} strict-ssl false"
+            if bad_flag:
+                yield ctx.report(
+                    f"`{bad_flag}` turns TLS verification off", ins, start=cmd.start, end=cmd.end
+                )
+
+
+@rule(
+    "JT409",
+    "unauthenticated-packages",
+    Category.SECURITY,
+    Severity.ERROR,
+    "package signature checks turned off",
+    what="Flags `apt-get --allow-unauthenticated`/`--force-yes`, `apk --allow-untrusted`, "
+    "`yum/dnf --nogpgcheck`, `rpm --nosignature/--nodigest`.",
+    why="Unsigned packages can be replaced in transit or on a mirror.",
+    example="RUN apt-get install -y --allow-unauthenticated foo",
+    use_instead="Import the repository's key and keep signature checks on.",
+    equivalents={"checkov": "CKV2_DOCKER_8"},
+)
+def unauthenticated(ctx: RuleContext) -> Iterator[Finding]:
+    bad = {
+        "--allow-unauthenticated",
+        "--force-yes",
+        "--allow-untrusted",
+        "--nogpgcheck",
+        "--nosignature",
+        "--nodigest",
+        "--no-gpg-checks",
+    }
+    for ins in ctx.runs():
+        for cmd in sh.commands(ins):
+            hits = [
+                v for v in cmd.arg_values if v in bad or v.startswith("--allow-unauthenticated")
+            ]
+            if hits:
+                yield ctx.report(
+                    f"`{hits[0]}` turns package signature checks off",
+                    ins,
+                    start=cmd.start,
+                    end=cmd.end,
+                )

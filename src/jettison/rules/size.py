@@ -1,1 +1,916 @@
-"""size rules."""
+"""Size rules: bytes that end up in the final image for no benefit."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from jettison.dockerfile import Instruction
+from jettison.findings import Edit, Finding, FixSafety, Severity
+from jettison.rules import _shell as sh
+from jettison.rules.registry import Category, RuleContext, rule
+
+_TRUTHY = {"1", "true", "yes", "on"}
+
+
+@rule(
+    "JT101",
+    "apt-lists-not-removed",
+    Category.SIZE,
+    Severity.WARNING,
+    "apt lists are not removed in the RUN that downloads them",
+    what="""
+        Flags a RUN that runs `apt-get update` (or installs with apt) in a stage that ends up
+        in the final image without deleting `/var/lib/apt/lists/*` in the same RUN, and
+        without a cache mount on `/var/lib/apt/lists`.
+    """,
+    why="""
+        `apt-get update` downloads package indexes (about 20-50 MB on Debian bookworm) into
+        `/var/lib/apt/lists`. Deleting them in a later RUN does not shrink the image: the
+        bytes stay in the earlier layer. Only deleting them in the same RUN does.
+    """,
+    example="RUN apt-get update && apt-get install -y --no-install-recommends curl",
+    use_instead="""
+        RUN apt-get update && apt-get install -y --no-install-recommends curl \\
+            && rm -rf /var/lib/apt/lists/*
+    """,
+    fix="Safe: appends `rm -rf /var/lib/apt/lists/*` to the same RUN.",
+    notes="""
+        Differences from hadolint DL3009: jettison checks every stage whose layers reach the
+        final image (the final stage and the stages it is built FROM) and ignores builder
+        stages whose files are only copied from; it accepts any `rm` of the lists directory
+        (`rm -rf /var/lib/apt/lists`, `.../lists/*`), not only the exact `-rf .../*` form.
+    """,
+    fix_safety=FixSafety.SAFE,
+    equivalents={"hadolint": "DL3009"},
+)
+def apt_lists(ctx: RuleContext) -> Iterator[Finding]:
+    for ins in ctx.runs(final_only=True):
+        if not any(sh.apt_updates(ins)):
+            continue
+        if sh.removes(ins, "/var/lib/apt/lists") or _cache_mounted(ins, "/var/lib/apt"):
+            continue
+        # only when this RUN also installs: deleting the lists before a later RUN's install
+        # would break that install (JT202 merges the two first)
+        edit = (
+            sh.append_to_run(ins, ctx.dockerfile.source, "rm -rf /var/lib/apt/lists/*")
+            if any(sh.apt_installs(ins))
+            else None
+        )
+        yield ctx.report(
+            "apt lists downloaded by `apt-get update` stay in this layer; "
+            "remove /var/lib/apt/lists/* in the same RUN",
+            ins,
+            edits=[edit] if edit else None,
+        )
+
+
+def _cache_mounted(ins: Instruction, path: str) -> bool:
+    return any(t.rstrip("/") == path or t.startswith(path + "/") for t in ins.cache_mount_targets())
+
+
+@rule(
+    "JT102",
+    "apt-no-install-recommends",
+    Category.SIZE,
+    Severity.WARNING,
+    "`apt-get install` without `--no-install-recommends`",
+    what="Flags `apt-get install` without `--no-install-recommends` in a stage of the final image.",
+    why="""
+        By default apt also installs every *recommended* package. For typical server packages
+        that adds 20-40 % to the installed size (the seeds report 20-40 % smaller images), and
+        more packages to patch for CVEs.
+    """,
+    example="RUN apt-get update && apt-get install -y libpq5",
+    use_instead="RUN apt-get update && apt-get install -y --no-install-recommends libpq5",
+    fix="Unsafe: inserts `--no-install-recommends`; an app may rely on a recommended "
+    "package, so verify the image (`jettison bench` runs a smoke check).",
+    notes="""
+        Differences from hadolint DL3015: builder stages whose files are only copied from are
+        not flagged (their size never reaches the final image); `-o
+        APT::Install-Recommends=false` is accepted as well.
+    """,
+    fix_safety=FixSafety.UNSAFE,
+    equivalents={"hadolint": "DL3015"},
+)
+def no_install_recommends(ctx: RuleContext) -> Iterator[Finding]:
+    for ins in ctx.runs(final_only=True):
+        for cmd in sh.apt_installs(ins):
+            if cmd.has_flag("--no-install-recommends") or any(
+                "install-recommends" in v.lower() for v in cmd.arg_values
+            ):
+                continue
+            edit = sh.insert_after_word(cmd, "install", "--no-install-recommends")
+            yield ctx.report(
+                "`apt-get install` without `--no-install-recommends` also "
+                "installs recommended packages",
+                ins,
+                start=cmd.start,
+                end=cmd.end,
+                edits=[edit] if edit else None,
+            )
+
+
+def _pip_cache_disabled(ins: Instruction) -> bool:
+    value = ins.variables.get("PIP_NO_CACHE_DIR", "").lower()
+    # pip reads PIP_NO_CACHE_DIR=off/false/0 as "disable the cache" too (a known pip quirk)
+    return value in _TRUTHY | {"off", "false", "0", "no"} and "PIP_NO_CACHE_DIR" in ins.variables
+
+
+@rule(
+    "JT103",
+    "pip-cache-kept",
+    Category.SIZE,
+    Severity.WARNING,
+    "`pip install` keeps its download cache in the image",
+    what="""
+        Flags `pip install` (also `python -m pip install`) in a stage of the final image
+        without `--no-cache-dir`, without `PIP_NO_CACHE_DIR` in the environment and without a
+        BuildKit cache mount on pip's cache directory.
+    """,
+    why="""
+        pip keeps every downloaded wheel in `~/.cache/pip`. For a typical web service that is
+        tens of MB; for ML stacks (torch, numpy, scipy) hundreds of MB, in the layer forever.
+    """,
+    example="RUN pip install -r requirements.txt",
+    use_instead="""
+        RUN pip install --no-cache-dir -r requirements.txt
+        # or, with BuildKit, keep the cache outside the image and across builds:
+        RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
+    """,
+    fix="Safe: inserts `--no-cache-dir` after `install`.",
+    notes="""
+        Like hadolint DL3042, `PIP_NO_CACHE_DIR` and cache mounts count as compliant;
+        unlike it, builder stages are not flagged (a cache there never reaches the final
+        image) and `uv pip` is left to its own cache rules.
+    """,
+    fix_safety=FixSafety.SAFE,
+    equivalents={"hadolint": "DL3042"},
+)
+def pip_cache(ctx: RuleContext) -> Iterator[Finding]:
+    for ins in ctx.runs(final_only=True):
+        if _pip_cache_disabled(ins) or any(
+            ".cache/pip" in t or t.rstrip("/") in ("/root/.cache", "/tmp/pip-cache")
+            for t in ins.cache_mount_targets()
+        ):
+            continue
+        if "PIP_CACHE_DIR" in ins.variables and any(
+            t.rstrip("/") == ins.variables["PIP_CACHE_DIR"].rstrip("/")
+            for t in ins.cache_mount_targets()
+        ):
+            continue
+        for cmd in sh.pip_installs(ins):
+            if cmd.has_flag("--no-cache-dir", "--no-cache"):
+                continue
+            edit = sh.insert_after_word(cmd, "install", "--no-cache-dir")
+            yield ctx.report(
+                "`pip install` without `--no-cache-dir` leaves pip's download cache in the layer",
+                ins,
+                start=cmd.start,
+                end=cmd.end,
+                edits=[edit] if edit else None,
+            )
+
+
+@rule(
+    "JT104",
+    "apk-cache-kept",
+    Category.SIZE,
+    Severity.WARNING,
+    "`apk add` without `--no-cache`",
+    what="Flags `apk add` without `--no-cache` (and without removing `/var/cache/apk` or a "
+    "cache mount on it) in a stage of the final image.",
+    why="apk keeps the package index (a few MB) in `/var/cache/apk` unless told not to.",
+    example="RUN apk update && apk add curl",
+    use_instead="RUN apk add --no-cache curl",
+    fix="Safe: inserts `--no-cache` after `add`.",
+    notes="Matches hadolint DL3019, but builder stages are not flagged.",
+    fix_safety=FixSafety.SAFE,
+    equivalents={"hadolint": "DL3019"},
+)
+def apk_cache(ctx: RuleContext) -> Iterator[Finding]:
+    for ins in ctx.runs(final_only=True):
+        if sh.removes(ins, "/var/cache/apk") or _cache_mounted(ins, "/var/cache/apk"):
+            continue
+        for cmd in sh.commands(ins):
+            if cmd.name == "apk" and cmd.subcommand() == "add" and not cmd.has_flag("--no-cache"):
+                edit = sh.insert_after_word(cmd, "add", "--no-cache")
+                yield ctx.report(
+                    "`apk add` without `--no-cache` keeps the package index in the layer",
+                    ins,
+                    start=cmd.start,
+                    end=cmd.end,
+                    edits=[edit] if edit else None,
+                )
+
+
+_RPM_CLEAN = {
+    "yum": ("yum clean all", "/var/cache/yum"),
+    "dnf": ("dnf clean all", "/var/cache/dnf"),
+    "microdnf": ("microdnf clean all", "/var/cache/yum"),
+    "zypper": ("zypper clean --all", "/var/cache/zypp"),
+}
+
+
+@rule(
+    "JT105",
+    "rpm-cache-kept",
+    Category.SIZE,
+    Severity.WARNING,
+    "yum/dnf/zypper install without cleaning its cache in the same RUN",
+    what="Flags `yum|dnf|microdnf|zypper install` without `<tool> clean` (or removing its "
+    "cache directory, or a cache mount) in the same RUN, in a stage of the final image.",
+    why="RPM package managers keep metadata and downloaded packages (often 50-200 MB) in "
+    "`/var/cache/{yum,dnf,zypp}`.",
+    example="RUN yum install -y httpd",
+    use_instead="RUN yum install -y httpd && yum clean all",
+    fix="Safe: appends `<tool> clean all` to the same RUN.",
+    notes="Covers hadolint DL3032 (yum), DL3040 (dnf) and DL3036 (zypper) in one rule; "
+    "builder stages are not flagged.",
+    fix_safety=FixSafety.SAFE,
+    equivalents={"hadolint": "DL3032"},
+)
+def rpm_cache(ctx: RuleContext) -> Iterator[Finding]:
+    for ins in ctx.runs(final_only=True):
+        cmds = sh.commands(ins)
+        for tool, (clean, cache_dir) in _RPM_CLEAN.items():
+            installs = [
+                c
+                for c in cmds
+                if c.name == tool
+                and c.subcommand() in ("install", "in", "groupinstall", "update", "upgrade")
+            ]
+            if not installs:
+                continue
+            cleaned = any(c.name == tool and c.subcommand() == "clean" for c in cmds)
+            if cleaned or sh.removes(ins, cache_dir) or _cache_mounted(ins, cache_dir):
+                continue
+            edit = sh.append_to_run(ins, ctx.dockerfile.source, clean)
+            yield ctx.report(
+                f"`{tool} {installs[0].subcommand()}` without `{clean}` keeps "
+                f"its cache in the layer",
+                ins,
+                edits=[edit] if edit else None,
+            )
+
+
+@rule(
+    "JT106",
+    "node-cache-kept",
+    Category.SIZE,
+    Severity.WARNING,
+    "npm/yarn install without cleaning its cache in the same RUN",
+    what="Flags `npm install|ci` and `yarn install|add` without `npm cache clean --force` / "
+    "`yarn cache clean` (or a cache mount) in the same RUN, in a stage of the final "
+    "image.",
+    why="npm and yarn keep a copy of every downloaded tarball in `~/.npm` or the yarn cache: "
+    "often as large as `node_modules` itself.",
+    example="RUN npm install -g cgpu@latest",
+    use_instead="RUN npm install -g cgpu@latest && npm cache clean --force",
+    fix="Safe: appends the cache clean command to the same RUN.",
+    notes="Matches hadolint DL3060 for yarn; npm is not covered by hadolint (seed 003 "
+    "cleans it by hand).",
+    fix_safety=FixSafety.SAFE,
+    equivalents={"hadolint": "DL3060"},
+)
+def node_cache(ctx: RuleContext) -> Iterator[Finding]:
+    for ins in ctx.runs(final_only=True):
+        cmds = sh.commands(ins)
+        mounts = " ".join(ins.cache_mount_targets())
+        for tool, subs, clean, marker in (
+            ("npm", ("install", "i", "ci"), "npm cache clean --force", ".npm"),
+            ("yarn", ("install", "add", None), "yarn cache clean", "yarn"),
+        ):
+            uses = [c for c in cmds if c.name == tool and c.subcommand() in subs]
+            if not uses or marker in mounts:
+                continue
+            if any(
+                c.name == tool and c.subcommand() == "cache" and "clean" in c.arg_values
+                for c in cmds
+            ):
+                continue
+            if tool == "npm" and sh.removes(ins, "/root/.npm", "~/.npm"):
+                continue
+            edit = sh.append_to_run(ins, ctx.dockerfile.source, clean)
+            yield ctx.report(
+                f"`{tool}` keeps its download cache in the layer; add `{clean}` to the same RUN",
+                ins,
+                edits=[edit] if edit else None,
+            )
+
+
+@rule(
+    "JT107",
+    "conda-cache-kept",
+    Category.SIZE,
+    Severity.WARNING,
+    "conda/mamba install without `conda clean -afy` in the same RUN",
+    what="Flags `conda|mamba|micromamba install|create|env create|update` without "
+    "`conda clean -a` (or `mamba clean -a`) in the same RUN.",
+    why="conda keeps package tarballs and extracted packages in `pkgs/`: typically hundreds "
+    "of MB for scientific stacks (seed 003 cleans with `conda clean -afy`).",
+    example="RUN conda install -y numpy librosa",
+    use_instead="RUN conda install -y numpy librosa && conda clean -afy",
+    fix="Safe: appends `conda clean -afy` (or the mamba equivalent) to the same RUN.",
+    fix_safety=FixSafety.SAFE,
+)
+def conda_cache(ctx: RuleContext) -> Iterator[Finding]:
+    for ins in ctx.runs(final_only=True):
+        cmds = sh.commands(ins)
+        tools = [
+            c
+            for c in cmds
+            if c.name in ("conda", "mamba", "micromamba")
+            and c.subcommand() in ("install", "create", "env", "update")
+        ]
+        if not tools:
+            continue
+        if any(
+            c.name in ("conda", "mamba", "micromamba") and c.subcommand() == "clean" for c in cmds
+        ) or "pkgs" in " ".join(ins.cache_mount_targets()):
+            continue
+        tool = tools[0].name
+        edit = sh.append_to_run(ins, ctx.dockerfile.source, f"{tool} clean -afy")
+        yield ctx.report(
+            f"`{tool} {tools[0].subcommand()}` without `{tool} clean -afy` keeps "
+            "package tarballs in the layer",
+            ins,
+            edits=[edit] if edit else None,
+        )
+
+
+@rule(
+    "JT108",
+    "package-upgrade",
+    Category.SIZE,
+    Severity.INFO,
+    "`apt-get upgrade`/`dist-upgrade` in the Dockerfile",
+    what="Flags `apt-get upgrade`, `dist-upgrade`, `full-upgrade`, and `apk upgrade`.",
+    why="""
+        Upgrading every package duplicates much of the base image in a new layer (tens to
+        hundreds of MB) and makes builds unreproducible. Use a newer base image tag instead,
+        and upgrade only what a security fix needs.
+    """,
+    example="RUN apt-get update && apt-get upgrade -y",
+    use_instead="FROM python:3.11-slim  # rebuilt regularly; pin a recent patch tag",
+    notes="Corresponds to Trivy DS-0024 and hadolint's removed DL3005.",
+)
+def package_upgrade(ctx: RuleContext) -> Iterator[Finding]:
+    for ins in ctx.runs(final_only=True):
+        for cmd in sh.commands(ins):
+            sub = cmd.subcommand()
+            if (cmd.name in sh.APT and sub in ("upgrade", "dist-upgrade", "full-upgrade")) or (
+                cmd.name == "apk" and sub == "upgrade"
+            ):
+                yield ctx.report(
+                    f"`{cmd.name} {sub}` rewrites base-image files into a new "
+                    "layer; use a newer base image instead",
+                    ins,
+                    start=cmd.start,
+                    end=cmd.end,
+                )
+
+
+_DOWNLOAD_OUT = re.compile(r"^(-O|--output-document|-o|--output)$")
+
+
+@rule(
+    "JT109",
+    "deleted-in-later-layer",
+    Category.SIZE,
+    Severity.WARNING,
+    "a file added in one layer is deleted in a later one",
+    what="""
+        Flags an `rm` in a RUN that deletes a path an earlier instruction of the same image
+        added: a COPY/ADD destination, or a file an earlier RUN downloaded with curl/wget.
+    """,
+    why="""
+        Layers are additive: deleting a file in a later layer only hides it (a whiteout); its
+        bytes are still downloaded and stored. `docker history` shows the deleting layer as
+        0 B, so this waste is easy to miss. `jettison inspect` measures it exactly.
+    """,
+    example="""
+        COPY app.tar.gz /tmp/
+        RUN tar -xzf /tmp/app.tar.gz -C /opt && rm /tmp/app.tar.gz
+    """,
+    use_instead="""
+        RUN --mount=type=bind,source=app.tar.gz,target=/tmp/app.tar.gz \\
+            tar -xzf /tmp/app.tar.gz -C /opt
+        # or download, extract and delete in one RUN
+    """,
+)
+def deleted_later(ctx: RuleContext) -> Iterator[Finding]:
+    for stage in ctx.stages:
+        if not stage.in_final_image:
+            continue
+        added: dict[str, Instruction] = {}
+        workdir = "/"
+        for ins in stage.all_instructions():
+            if ins.keyword == "WORKDIR" and ins.args:
+                workdir = _join(workdir, ins.args[0])
+            elif ins.keyword in ("COPY", "ADD") and len(ins.args) >= 2:
+                dest = _join(workdir, ins.args[-1])
+                for src in ins.args[:-1]:
+                    name = src.rstrip("/").rsplit("/", 1)[-1]
+                    target = dest + name if dest.endswith("/") or len(ins.args) > 2 else dest
+                    added[target.rstrip("/") or "/"] = ins
+            elif ins.keyword == "RUN":
+                for cmd in sh.commands(ins):
+                    if cmd.name == "rm" and ins.stage is stage:
+                        for word in cmd.args:
+                            if word.value.startswith("-") or word.dynamic:
+                                continue
+                            path = _join(workdir, word.value).rstrip("/")
+                            source = added.get(path)
+                            if source is not None and source is not ins:
+                                yield ctx.report(
+                                    f"`rm {word.value}` deletes a file added at line "
+                                    f"{source.line}; its bytes stay in that layer",
+                                    ins,
+                                    start=word.start,
+                                    end=word.end,
+                                )
+                                added.pop(path, None)
+                    if cmd.name in ("wget", "curl"):
+                        vals = cmd.arg_values
+                        for i, v in enumerate(vals[:-1]):
+                            if _DOWNLOAD_OUT.match(v):
+                                added[_join(workdir, vals[i + 1]).rstrip("/")] = ins
+
+
+def _join(base: str, path: str) -> str:
+    if path.startswith("/"):
+        return path
+    if path in (".", "./"):
+        return base if base.endswith("/") else base + "/"
+    return (
+        (base.rstrip("/") + "/" + path.removeprefix("./"))
+        if base != "/"
+        else "/" + path.removeprefix("./")
+    )
+
+
+BUILD_TOOLS = {
+    "gcc",
+    "g++",
+    "make",
+    "build-essential",
+    "clang",
+    "cmake",
+    "cpp",
+    "autoconf",
+    "automake",
+    "libtool",
+    "pkg-config",
+    "pkgconf",
+    "git",
+    "gfortran",
+    "cargo",
+    "rustc",
+    "golang",
+    "musl-dev",
+    "build-base",
+    "alpine-sdk",
+    "gcc-c++",
+    "python3-dev",
+    "python-dev",
+    "linux-headers",
+    "ninja-build",
+    "meson",
+}
+
+
+def _is_build_package(pkg: str) -> bool:
+    return (
+        pkg in BUILD_TOOLS
+        or pkg.endswith(("-dev", "-devel"))
+        or re.match(r"^(gcc|g\+\+|clang|llvm)-\d+$", pkg) is not None
+    )
+
+
+@rule(
+    "JT110",
+    "build-tools-in-final-stage",
+    Category.SIZE,
+    Severity.WARNING,
+    "compilers, headers or git installed in the final image",
+    what="""
+        Flags build toolchains (gcc, g++, make, build-essential, cmake, `*-dev` headers, git,
+        ...) installed by apt/apk/yum/dnf in a stage of the final image and not purged in the
+        same RUN. Builder stages are free to keep them.
+    """,
+    why="""
+        `build-essential` alone is about 200 MB on Debian; `*-dev` packages pull headers and
+        static libraries. A runtime needs the shared libraries only. A multi-stage build
+        compiles in a builder stage and copies the result (seed 000: 30-50 % smaller).
+    """,
+    example="""
+        FROM python:3.11-slim
+        RUN apt-get update && apt-get install -y gcc libpq-dev && pip install psycopg2
+    """,
+    use_instead="""
+        FROM python:3.11-slim AS builder
+        RUN apt-get update && apt-get install -y --no-install-recommends gcc libpq-dev
+        RUN python -m venv /venv && /venv/bin/pip install psycopg2
+        FROM python:3.11-slim
+        RUN apt-get update && apt-get install -y --no-install-recommends libpq5 \\
+            && rm -rf /var/lib/apt/lists/*
+        COPY --from=builder /venv /venv
+    """,
+    fix="Unsafe: `jettison fix --unsafe-fixes` converts Python apps to a multi-stage build.",
+)
+def build_tools(ctx: RuleContext) -> Iterator[Finding]:
+    for ins in ctx.runs(final_only=True):
+        cmds = sh.commands(ins)
+        purged = {
+            w.value
+            for c in cmds
+            if c.subcommand() in ("purge", "remove", "del", "erase", "autoremove")
+            for w in c.args
+        }
+        tools = sorted(
+            {
+                pkg
+                for _, pkg in sh.installed_packages(ins)
+                if _is_build_package(pkg) and pkg not in purged
+            }
+        )
+        if tools:
+            yield ctx.report(
+                f"build tools in the final image: {', '.join(tools)}; build in a "
+                "builder stage and copy the result",
+                ins,
+            )
+
+
+SLIM_VARIANTS = {"python", "node", "debian", "ruby", "perl", "rust", "openjdk", "php"}
+
+
+def slim_variant(image: str) -> str | None:
+    """``python:3.11`` -> ``python:3.11-slim``; None when there is no slim variant."""
+    ref = image.split("@", 1)[0]
+    name, _, tag = ref.rpartition(":") if ":" in ref.split("/")[-1] else (ref, "", "")
+    repo = name.split("/")[-1]
+    namespace = name.split("/")[0] if "/" in name else "library"
+    if repo not in SLIM_VARIANTS or namespace not in ("library", "docker.io") or not tag:
+        return None
+    if "slim" in tag or "alpine" in tag or "windows" in tag or tag in ("latest",):
+        return None
+    if repo == "debian":
+        return f"{name}:{tag}-slim" if re.match(r"^[a-z]+$|^\d+$", tag) else None
+    for suffix in ("-bookworm", "-bullseye", "-buster", "-trixie"):
+        if tag.endswith(suffix):
+            return f"{name}:{tag[: -len(suffix)]}-slim{suffix}"
+    return f"{name}:{tag}-slim"
+
+
+@rule(
+    "JT111",
+    "full-base-image",
+    Category.SIZE,
+    Severity.WARNING,
+    "the final image is built on a full base image that has a -slim variant",
+    what="Flags `FROM python:3.11` (and node, debian, ruby, ...) for the final image when "
+    "a `-slim` variant exists.",
+    why="""
+        `python:3.11` is about 1 GB with compilers and headers; `python:3.11-slim` about
+        130 MB (seed 001: ~900 MB vs ~120 MB). Most runtimes need none of the extras.
+    """,
+    example="FROM python:3.11",
+    use_instead="FROM python:3.11-slim",
+    fix="Unsafe: switches the tag to the `-slim` variant; the app may use a tool only the "
+    "full image has, so verify with `jettison bench`.",
+    fix_safety=FixSafety.UNSAFE,
+)
+def full_base(ctx: RuleContext) -> Iterator[Finding]:
+    for stage in ctx.stages:
+        if not stage.in_final_image or stage.parent is not None:
+            continue
+        slim = slim_variant(stage.base_resolved)
+        if slim is None:
+            continue
+        ins = stage.from_instruction
+        edits = []
+        if stage.base_resolved == stage.base:
+            src = ctx.dockerfile.source
+            pos = src.find(stage.base, ins.keyword_end, ins.end)
+            if pos != -1:
+                edits.append(Edit(pos, pos + len(stage.base), slim))
+        yield ctx.report(
+            f"`{stage.base_resolved}` is a full image; `{slim}` is several hundred MB smaller",
+            ins,
+            edits=edits,
+        )
+
+
+EDITORS_AND_DEBUG = {
+    "vim",
+    "vim-tiny",
+    "nano",
+    "emacs",
+    "emacs-nox",
+    "less",
+    "htop",
+    "strace",
+    "gdb",
+    "tcpdump",
+    "net-tools",
+    "iputils-ping",
+    "telnet",
+    "nmap",
+    "openssh-server",
+    "openssh-client",
+    "man-db",
+    "manpages",
+    "lsof",
+    "tmux",
+    "screen",
+    "mc",
+    "iotop",
+    "valgrind",
+    "dnsutils",
+    "traceroute",
+}
+
+
+@rule(
+    "JT112",
+    "debug-tools-in-final-stage",
+    Category.SIZE,
+    Severity.INFO,
+    "editors and debugging tools installed in the final image",
+    what="Flags vim, nano, emacs, htop, strace, gdb, tcpdump, ssh, man pages and similar "
+    "interactive tools installed in a stage of the final image.",
+    why="""
+        They add megabytes and attack surface and are never used by an automated service
+        (seed 000 removed `vim` from its LAMMPS image). Debug with `docker exec` into a
+        debug sidecar or a separate debug target instead.
+    """,
+    example="RUN apt-get update && apt-get install -y vim curl",
+    use_instead="RUN apt-get update && apt-get install -y --no-install-recommends curl",
+    fix="Unsafe: removes the package names from the install command.",
+    fix_safety=FixSafety.UNSAFE,
+    notes="Related to hadolint DL3001 (running such commands); this rule looks at what is "
+    "installed.",
+)
+def debug_tools(ctx: RuleContext) -> Iterator[Finding]:
+    for ins in ctx.runs(final_only=True):
+        for cmd in sh.commands(ins):
+            if cmd.name not in (*sh.APT, "apk", "yum", "dnf", "microdnf"):
+                continue
+            sub = cmd.subcommand()
+            if sub not in ("install", "add"):
+                continue
+            found = [w for w in cmd.words_after(sub) if w.value in EDITORS_AND_DEBUG]
+            if not found:
+                continue
+            remaining = [w for w in cmd.words_after(sub) if w.value not in EDITORS_AND_DEBUG]
+            edits = []
+            if remaining:  # never leave an install with no package
+                src = ctx.dockerfile.source
+                for w in found:
+                    start = w.start
+                    while start > 0 and src[start - 1] in " \t":
+                        start -= 1
+                    edits.append(Edit(start, w.end, ""))
+            names = ", ".join(w.value for w in found)
+            yield ctx.report(
+                f"interactive tools in the final image: {names}",
+                ins,
+                start=cmd.start,
+                end=cmd.end,
+                edits=edits,
+            )
+
+
+_ARCHIVE = re.compile(r"\.(tar|tar\.gz|tgz|tar\.bz2|tbz2|tar\.xz|txz|tar\.zst|gz|bz2|xz|zip)$")
+_URL = re.compile(r"^(https?|ftp)://")
+
+
+@rule(
+    "JT113",
+    "add-remote-url",
+    Category.SIZE,
+    Severity.WARNING,
+    "`ADD` of a remote URL",
+    what="Flags `ADD https://...` (without `--checksum`).",
+    why="""
+        ADD downloads the file into its own layer and never deletes it; an archive fetched
+        this way is kept compressed *and* usually extracted by a later RUN, so it is stored
+        twice. There is also no integrity check unless `--checksum` is given.
+    """,
+    example="ADD https://example.com/tool.tar.gz /tmp/",
+    use_instead="RUN curl -fsSL https://example.com/tool.tar.gz | tar -xz -C /opt",
+    notes="Related to hadolint DL3020 (ADD for local files) and checkov CKV_DOCKER_4.",
+)
+def add_remote(ctx: RuleContext) -> Iterator[Finding]:
+    for ins in ctx.dockerfile.instructions:
+        if (
+            ins.keyword == "ADD"
+            and any(_URL.match(a) for a in ins.args[:-1])
+            and not ins.flag("checksum")
+        ):
+            yield ctx.report(
+                "`ADD` of a URL keeps the download in its own layer and checks "
+                "no checksum; fetch, unpack and clean up in one RUN",
+                ins,
+            )
+
+
+@rule(
+    "JT114",
+    "add-instead-of-copy",
+    Category.SIZE,
+    Severity.WARNING,
+    "`ADD` used for local files that are not archives",
+    what="Flags `ADD` whose sources are local files or directories that are not archives.",
+    why="ADD has surprising semantics (auto-extraction, remote URLs); for plain files COPY "
+    "does the same thing, explicitly.",
+    example="ADD requirements.txt /app/",
+    use_instead="COPY requirements.txt /app/",
+    fix="Safe: replaces `ADD` with `COPY` (identical result for non-archive local sources).",
+    fix_safety=FixSafety.SAFE,
+    equivalents={"hadolint": "DL3020", "checkov": "CKV_DOCKER_4"},
+)
+def add_local(ctx: RuleContext) -> Iterator[Finding]:
+    for ins in ctx.dockerfile.instructions:
+        if ins.keyword != "ADD" or len(ins.args) < 2 or ins.heredocs:
+            continue
+        sources = ins.args[:-1]
+        if any(
+            _URL.match(s) or _ARCHIVE.search(s) or "$" in s or s.startswith("git@") for s in sources
+        ):
+            continue
+        if ins.flag("checksum") or ins.flag("keep-git-dir"):
+            continue
+        edit = Edit(
+            ins.start,
+            ins.start + 3,
+            "COPY" if ctx.dockerfile.source[ins.start : ins.start + 3].isupper() else "copy",
+        )
+        yield ctx.report(
+            "use COPY for local files; ADD also extracts archives and fetches URLs",
+            ins,
+            edits=[edit],
+        )
+
+
+@rule(
+    "JT115",
+    "copy-then-extract",
+    Category.SIZE,
+    Severity.INFO,
+    "an archive is COPY'd and then extracted by a RUN",
+    what="Flags `COPY x.tar.gz` followed by a RUN that extracts it.",
+    why="The archive stays in the COPY layer; `ADD` of a local archive extracts it directly, "
+    "or a bind mount avoids the layer altogether.",
+    example="COPY app.tar.gz /tmp/\nRUN tar -xzf /tmp/app.tar.gz -C /opt",
+    use_instead="ADD app.tar.gz /opt/",
+    equivalents={"hadolint": "DL3010"},
+)
+def copy_extract(ctx: RuleContext) -> Iterator[Finding]:
+    for stage in ctx.stages:
+        archives: dict[str, Instruction] = {}
+        for ins in stage.instructions:
+            if ins.keyword == "COPY" and not ins.flag("from"):
+                for s in ins.args[:-1]:
+                    if _ARCHIVE.search(s):
+                        archives[s.rsplit("/", 1)[-1]] = ins
+            elif ins.keyword == "RUN" and archives:
+                for cmd in sh.commands(ins):
+                    if cmd.name in ("tar", "unzip", "gunzip"):
+                        for v in cmd.arg_values:
+                            name = v.rsplit("/", 1)[-1]
+                            if name in archives:
+                                yield ctx.report(
+                                    f"`{name}` is copied at line "
+                                    f"{archives[name].line} and extracted here; "
+                                    "the archive stays in the image",
+                                    archives.pop(name),
+                                )
+                                break
+
+
+@rule(
+    "JT116",
+    "copy-whole-stage",
+    Category.SIZE,
+    Severity.WARNING,
+    "`COPY --from=stage / /` copies a whole filesystem",
+    what="Flags `COPY --from=<stage> / /` (or to any destination).",
+    why="It copies the builder's entire filesystem, compilers and caches included, "
+    "defeating the multi-stage build.",
+    example="COPY --from=builder / /",
+    use_instead="COPY --from=builder /venv /venv",
+    equivalents={"hadolint": "DL3067"},
+)
+def copy_whole_stage(ctx: RuleContext) -> Iterator[Finding]:
+    for ins in ctx.dockerfile.instructions:
+        if (
+            ins.keyword == "COPY"
+            and ins.flag("from")
+            and len(ins.args) >= 2
+            and any(s.rstrip("/") in ("", ".") or s in ("/", "/.") for s in ins.args[:-1])
+        ):
+            yield ctx.report(
+                "copies the whole filesystem of another stage; copy only what the runtime needs",
+                ins,
+            )
+
+
+@rule(
+    "JT117",
+    "useradd-without-l",
+    Category.SIZE,
+    Severity.WARNING,
+    "`useradd` with a high UID and without `-l`",
+    what="Flags `useradd -u <UID>` with a UID of more than 5 digits and without "
+    "`-l/--no-log-init`.",
+    why="useradd writes the user's entry into the sparse `/var/log/lastlog` and faillog; "
+    "with a high UID the file becomes gigabytes in the layer.",
+    example="RUN useradd -u 1000000 app",
+    use_instead="RUN useradd -l -u 1000000 app",
+    fix="Safe: inserts `-l`.",
+    fix_safety=FixSafety.SAFE,
+    equivalents={"hadolint": "DL3046"},
+)
+def useradd_l(ctx: RuleContext) -> Iterator[Finding]:
+    for ins in ctx.runs():
+        for cmd in sh.commands(ins):
+            if cmd.name != "useradd" or cmd.has_flag("-l", "--no-log-init"):
+                continue
+            vals = cmd.arg_values
+            uid = None
+            for i, v in enumerate(vals):
+                if v in ("-u", "--uid") and i + 1 < len(vals):
+                    uid = vals[i + 1]
+                elif v.startswith("--uid="):
+                    uid = v.split("=", 1)[1]
+                elif v.startswith("-u") and len(v) > 2 and not v.startswith("--"):
+                    uid = v[2:]
+            if uid is not None and len(uid) > 5:
+                edit = Edit(cmd.name_word.end, cmd.name_word.end, " -l")
+                yield ctx.report(
+                    "`useradd` with a high UID and without `-l` creates a huge lastlog file",
+                    ins,
+                    start=cmd.start,
+                    end=cmd.end,
+                    edits=[edit],
+                )
+
+
+@rule(
+    "JT118",
+    "wget-and-curl",
+    Category.SIZE,
+    Severity.INFO,
+    "both wget and curl are used in one stage",
+    what="Flags a RUN that uses curl or wget when the other one is already used in the same stage.",
+    why="Installing both downloaders doubles what is needed for one job (a few MB plus "
+    "their libraries).",
+    example="RUN wget -q https://a/x\nRUN curl -fsSL https://b/y",
+    use_instead="Use one of them (curl -fsSL, or wget -q) everywhere.",
+    equivalents={"hadolint": "DL4001"},
+)
+def wget_curl(ctx: RuleContext) -> Iterator[Finding]:
+    for stage in ctx.stages:
+        seen: set[str] = set()
+        for ins in stage.instructions:
+            if ins.keyword != "RUN":
+                continue
+            used = {c.name for c in sh.commands(ins)} & {"curl", "wget"}
+            seen |= used
+            if used and len(seen) == 2:
+                yield ctx.report("both wget and curl are used in this stage; use one", ins)
+
+
+_DEV_DIRS = re.compile(
+    r"(^|/)(tests?|docs?|notebooks?|examples?|benchmarks?|\.github)"
+    r"(/|$)|\.ipynb$|(^|/)(test_[^/]*\.py|conftest\.py)$"
+)
+
+
+@rule(
+    "JT119",
+    "dev-files-in-runtime",
+    Category.SIZE,
+    Severity.INFO,
+    "tests, docs or notebooks copied into the runtime image",
+    what="Flags COPY/ADD of `tests/`, `docs/`, `notebooks/`, `examples/`, `*.ipynb` into a "
+    "stage of the final image.",
+    why="They are never used at run time; notebooks with outputs can be large (seed 002 "
+    "excluded tests/ and notebooks/).",
+    example="COPY tests/ /app/tests/",
+    use_instead="Copy only the application package; exclude tests/docs/notebooks in .dockerignore.",
+)
+def dev_files(ctx: RuleContext) -> Iterator[Finding]:
+    for stage in ctx.stages:
+        if not stage.in_final_image:
+            continue
+        for ins in stage.instructions:
+            if ins.keyword in ("COPY", "ADD") and not ins.flag("from"):
+                hits = [s for s in ins.args[:-1] if _DEV_DIRS.search(s.strip("./") or ".")]
+                if hits:
+                    yield ctx.report(
+                        f"development files copied into the runtime image: {', '.join(hits)}", ins
+                    )
