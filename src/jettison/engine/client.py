@@ -1,0 +1,141 @@
+"""Finding the engine: a docker client that really builds with BuildKit, and the SDK client.
+
+The Docker SDK for Python always uses the legacy builder, so builds go through the docker
+CLI. Which CLI can BuildKit-build is detected, never assumed: a client with the buildx plugin
+(``docker buildx build``) is preferred; otherwise a client whose classic ``docker build``
+runs BuildKit when ``DOCKER_BUILDKIT=1`` is set. A recent client without buildx fails with
+"buildx component is missing" there (and without the variable it silently falls back to the
+legacy builder, which lacks ``RUN --mount`` and reports no cache hits), so such a client is
+skipped in favour of another ``docker`` further down ``PATH``.
+
+``JETTISON_DOCKER`` names a client to use first.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import docker
+import docker.errors
+
+from jettison.errors import EngineUnavailableError
+
+START_HINT = (
+    "start the Docker daemon (e.g. `sudo systemctl start docker`, or run `dockerd` "
+    "as root) or point DOCKER_HOST at one, then retry"
+)
+
+
+@dataclass(frozen=True)
+class BuildClient:
+    executable: str
+    mode: Literal["buildx", "buildkit"]  # `docker buildx build` / DOCKER_BUILDKIT=1 docker build
+    rawjson: bool = False  # buildx can print --progress=rawjson
+
+    def build_prefix(self) -> list[str]:
+        if self.mode == "buildx":
+            return [self.executable, "buildx", "build", "--load"]
+        return [self.executable, "build"]
+
+    def environ(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["DOCKER_BUILDKIT"] = "1"
+        env.pop("BUILDKIT_PROGRESS", None)  # our --progress flag decides
+        return env
+
+    @property
+    def progress(self) -> str:
+        return "rawjson" if self.rawjson else "plain"
+
+    def describe(self) -> str:
+        how = "docker buildx build" if self.mode == "buildx" else "DOCKER_BUILDKIT=1 docker build"
+        return f"{how} ({self.executable})"
+
+
+def _candidates() -> list[str]:
+    found: list[str] = []
+    seen: set[str] = set()
+    explicit = os.environ.get("JETTISON_DOCKER")
+    paths = [explicit] if explicit else []
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        if directory:
+            paths.append(os.path.join(directory, "docker"))
+    for path in paths:
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            continue
+        real = os.path.realpath(path)
+        if real in seen:
+            continue
+        seen.add(real)
+        found.append(path)
+    return found
+
+
+def _run(argv: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=30, env=env, stdin=subprocess.DEVNULL
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return 1, ""
+    return done.returncode, done.stdout + done.stderr
+
+
+def _probe(executable: str) -> BuildClient | None:
+    code, out = _run([executable, "buildx", "version"])
+    if code == 0 and "buildx" in out:
+        _, help_text = _run([executable, "buildx", "build", "--help"])
+        return BuildClient(executable, "buildx", rawjson="rawjson" in help_text)
+    env = dict(os.environ, DOCKER_BUILDKIT="1")
+    code, out = _run([executable, "build", "--help"], env=env)
+    # a client that would need buildx for BuildKit says so (with exit code 0) instead of help
+    if code == 0 and "--progress" in out and "buildx component is missing" not in out:
+        return BuildClient(executable, "buildkit")
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def find_build_client() -> BuildClient:
+    """The first client that can BuildKit-build: buildx anywhere on PATH, else classic."""
+    probes = [(path, _probe(path)) for path in _candidates()]
+    for wanted in ("buildx", "buildkit"):
+        for _path, client in probes:
+            if client is not None and client.mode == wanted:
+                return client
+    if not probes:
+        raise EngineUnavailableError(
+            "no `docker` client on PATH: install the docker CLI "
+            "(with the buildx plugin) and " + START_HINT
+        )
+    raise EngineUnavailableError(
+        "no docker client on PATH can build with BuildKit (tried "
+        + ", ".join(p for p, _ in probes)
+        + "): install the buildx plugin (`docker-buildx`), or set JETTISON_DOCKER to a client "
+        "whose `DOCKER_BUILDKIT=1 docker build` uses BuildKit"
+    )
+
+
+def docker_client() -> Any:
+    """The Docker SDK client (images, containers, runs), checked to answer."""
+    try:
+        client = docker.from_env(timeout=120)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if len(reason) > 160:
+            reason = reason[:157] + "..."
+        raise EngineUnavailableError(
+            f"no Docker engine answers at {host} ({reason}); " + START_HINT
+        ) from None
+    return client
+
+
+def require_engine() -> tuple[BuildClient, Any]:
+    """Both halves of the engine, or one clear error."""
+    sdk = docker_client()
+    return find_build_client(), sdk
