@@ -1,0 +1,354 @@
+"""Multi-stage conversion for Python applications (an unsafe fix).
+
+From a single-stage Dockerfile on an official ``python`` image that installs build tools and
+Python packages, :func:`plan_conversion` decides where every instruction goes and
+:func:`render` writes the two-stage file:
+
+* **builder** (the original base image): the original ARG/ENV/WORKDIR, every apt install,
+  a virtualenv in ``/opt/venv`` (created first, put on ``PATH``), the COPYs the installs need
+  and the pip installs (with a pip cache mount only when the file already uses BuildKit
+  syntax, because a plain ``docker build`` would reject ``RUN --mount``).
+* **runtime** (the ``-slim`` variant of the base, :func:`jettison.rules.size.slim_variant`):
+  the original ARG/ENV; one apt install of the packages that are not build tools plus the
+  Debian packages of the shared libraries the installed packages load; a non-root user
+  ``app`` (uid 10001) unless the file has its own USER; ``COPY --from=builder /opt/venv``;
+  then the original WORKDIR/COPY/ADD/RUN/EXPOSE/HEALTHCHECK/LABEL/VOLUME/USER/ENTRYPOINT/
+  CMD in their order, with ``USER app`` after the last filesystem change.
+
+The runtime packages are found by :func:`jettison.fixes.runtime_libs.scan` (an engine step:
+build the builder stage, ``ldd`` every ELF file in the virtualenv, ``dpkg -S`` each library
+outside it, minus what the slim image has). ``render`` takes that list as plain data, sorted,
+so the text it writes depends only on the input file and that list.
+
+What is refused (a reason, no output): conda/mamba, poetry, pipenv, pdm, uv, non-Debian
+package managers, npm/yarn, ``pip install --user/--prefix/--target/--root``, a RUN that
+installs system and Python packages in one step, SHELL/ONBUILD, USER before the installs,
+a base image that is not an official ``python`` image with a slim variant, a variable base.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from jettison.dockerfile import Dockerfile, Instruction
+from jettison.rules._shell import APT, commands, is_pip_install
+from jettison.rules.size import BUILD_TOOLS, slim_variant
+
+CODE = "MULTISTAGE"
+VENV = "/opt/venv"
+USER_NAME = "app"
+USER_ID = 10001
+BUILDER = "builder"
+PIP_CACHE = "/root/.cache/pip"
+
+# tools whose environments this conversion does not know how to move into a runtime stage
+_UNHANDLED = {
+    "conda": "conda environments",
+    "mamba": "conda environments (mamba)",
+    "micromamba": "conda environments (micromamba)",
+    "poetry": "poetry-managed installs",
+    "pipenv": "pipenv-managed installs",
+    "pdm": "pdm-managed installs",
+    "uv": "uv-managed installs",
+    "apk": "Alpine packages (apk)",
+    "yum": "RPM packages (yum)",
+    "dnf": "RPM packages (dnf)",
+    "microdnf": "RPM packages (microdnf)",
+    "zypper": "RPM packages (zypper)",
+    "npm": "Node.js builds (npm)",
+    "yarn": "Node.js builds (yarn)",
+}
+_PIP_LOCATION_FLAGS = ("--user", "--prefix", "--target", "-t", "--root")
+_MANIFEST = re.compile(
+    r"^(requirements[\w.-]*\.(txt|in)|constraints[\w.-]*\.txt|pyproject\.toml|setup\.py|"
+    r"setup\.cfg|MANIFEST\.in)$"
+)
+_APT_HOUSEKEEPING = {"update", "clean", "autoclean", "autoremove", "upgrade", "dist-upgrade"}
+_RUNTIME_ONLY = {"EXPOSE", "HEALTHCHECK", "LABEL", "VOLUME", "ENTRYPOINT", "CMD", "STOPSIGNAL"}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The conversion does not apply to this file, and why (shown to the user)."""
+
+    reason: str
+    line: int | None = None
+
+
+@dataclass
+class Plan:
+    """Where each instruction of the single stage goes; ``render`` turns it into text."""
+
+    df: Dockerfile
+    builder_base: str
+    runtime_base: str
+    builder: list[Instruction] = field(default_factory=list)
+    runtime: list[Instruction] = field(default_factory=list)
+    pip_runs: set[int] = field(default_factory=set)  # instruction indexes of pip RUNs
+    apt_runtime_packages: list[str] = field(default_factory=list)  # non-build apt packages
+    has_user: bool = False
+    cache_mount: bool = False
+
+    @property
+    def builder_stage_name(self) -> str:
+        return BUILDER
+
+
+def is_build_package(pkg: str) -> bool:
+    return (
+        pkg in BUILD_TOOLS
+        or pkg.endswith(("-dev", "-devel"))
+        or re.match(r"^(gcc|g\+\+|clang|llvm|cpp)-\d+$", pkg) is not None
+    )
+
+
+def _kind(ins: Instruction) -> tuple[str, Refusal | None]:
+    """RUN kinds: apt, pip, other; with a refusal when the RUN cannot be placed."""
+    cmds = commands(ins)
+    if ins.keyword == "RUN" and ins.json_form:
+        return "other", None
+    apt = pip = other = False
+    for cmd in cmds:
+        name = cmd.name
+        if name in _UNHANDLED:
+            return "", Refusal(f"{_UNHANDLED[name]} are not handled", ins.line)
+        if name in ("python", "python3") and "pipenv" in cmd.arg_values[:2]:
+            return "", Refusal(_UNHANDLED["pipenv"] + " are not handled", ins.line)
+        if name in APT:
+            apt = True
+        elif is_pip_install(cmd):
+            pip = True
+            if cmd.has_flag(*_PIP_LOCATION_FLAGS):
+                return "", Refusal(
+                    "pip installs outside the environment (--user/--prefix/--target/--root) "
+                    "are not handled",
+                    ins.line,
+                )
+        elif name in ("rm", "true", "echo") and apt and not pip:
+            continue  # apt housekeeping such as rm -rf /var/lib/apt/lists/*
+        else:
+            other = True
+    if apt and pip:
+        return "", Refusal(
+            "a RUN installs system and Python packages in one step; split it first", ins.line
+        )
+    if pip and other and not all(
+        is_pip_install(c) or c.name in ("rm", "true", "echo") for c in cmds
+    ):
+        return "", Refusal(
+            "a RUN mixes pip installs with other commands; split it first", ins.line
+        )
+    if apt and other:
+        return "", Refusal("a RUN mixes apt-get with other commands; split it first", ins.line)
+    return ("apt" if apt else "pip" if pip else "other"), None
+
+
+def _apt_packages(ins: Instruction) -> list[str]:
+    out: list[str] = []
+    for cmd in commands(ins):
+        if cmd.name in APT and cmd.subcommand() == "install":
+            for word in cmd.words_after("install"):
+                out.append(word.value)
+    return out
+
+
+def _manifest_only(ins: Instruction) -> bool:
+    if ins.keyword != "COPY" or ins.flag("from") is not None or len(ins.args) < 2:
+        return False
+    return all(_MANIFEST.match(PurePosixPath(src).name) for src in ins.args[:-1])
+
+
+def plan_conversion(df: Dockerfile) -> Plan | Refusal | None:
+    """A plan, a refusal with its reason, or None when the conversion does not apply.
+
+    It applies to single-stage files that install Python packages with pip. Files that
+    are already multi-stage, or install no Python package, are left to the other fixes.
+    """
+    if len(df.stages) != 1:
+        return None
+    stage = df.stages[0]
+    kinds: dict[int, str] = {}
+    body = [i for i in stage.instructions if i is not stage.from_instruction]
+    for ins in body:
+        if ins.keyword in ("SHELL", "ONBUILD"):
+            return Refusal(f"{ins.keyword} is not handled by the multi-stage conversion", ins.line)
+        if ins.keyword == "RUN":
+            kind, refusal = _kind(ins)
+            if refusal is not None:
+                return refusal
+            kinds[ins.index] = kind
+    pip_runs = [i for i in body if kinds.get(i.index) == "pip"]
+    if not pip_runs:
+        return None
+    base = stage.base
+    if "$" in base or stage.base_unresolved:
+        return Refusal("the base image is a variable", stage.from_instruction.line)
+    ref = stage.base_resolved
+    repo = ref.split("@", 1)[0].rsplit(":", 1)[0] if ":" in ref.split("/")[-1] else ref
+    if repo not in ("python", "library/python", "docker.io/library/python"):
+        return Refusal(
+            f"the base image {ref} is not an official python image", stage.from_instruction.line
+        )
+    tag = ref.split("@", 1)[0].rsplit(":", 1)[-1] if ":" in ref.split("/")[-1] else ""
+    if "slim" in tag:
+        runtime_base = ref
+    else:
+        slim = slim_variant(ref)
+        if slim is None:
+            return Refusal(f"{ref} has no -slim variant", stage.from_instruction.line)
+        runtime_base = slim
+    last_pip = pip_runs[-1].index
+    plan = Plan(
+        df=df,
+        builder_base=ref,
+        runtime_base=runtime_base,
+        pip_runs={i.index for i in pip_runs},
+        cache_mount=df.uses_buildkit_features,
+    )
+    apt_keep: list[str] = []
+    for ins in body:
+        kw = ins.keyword
+        before_install = ins.index < last_pip
+        if kw == "USER":
+            if before_install:
+                return Refusal("USER before the pip installs is not handled", ins.line)
+            plan.has_user = True
+            plan.runtime.append(ins)
+        elif kw in ("ARG", "ENV", "WORKDIR"):
+            plan.builder.append(ins)
+            plan.runtime.append(ins)
+        elif kw == "RUN":
+            kind = kinds[ins.index]
+            if kind in ("apt", "pip"):
+                plan.builder.append(ins)
+                if kind == "apt":
+                    for pkg in _apt_packages(ins):
+                        name = pkg.split("=", 1)[0]
+                        if not is_build_package(name) and pkg not in apt_keep:
+                            apt_keep.append(pkg)
+            else:
+                if before_install:
+                    plan.builder.append(ins)
+                plan.runtime.append(ins)
+        elif kw in ("COPY", "ADD"):
+            if before_install:
+                plan.builder.append(ins)
+            if not _manifest_only(ins):
+                plan.runtime.append(ins)
+        elif kw in _RUNTIME_ONLY:
+            plan.runtime.append(ins)
+        elif kw == "MAINTAINER":
+            plan.runtime.append(ins)
+        else:
+            return Refusal(f"{kw} is not handled by the multi-stage conversion", ins.line)
+    plan.apt_runtime_packages = apt_keep
+    return plan
+
+
+def _leading(df: Dockerfile, ins: Instruction) -> str:
+    """Comments and blank lines directly above ``ins`` (its own lines, newline-terminated)."""
+    prev_end = df.directives.end
+    for other in df.instructions:
+        if other.end <= ins.start and other is not ins:
+            prev_end = max(prev_end, other.end)
+    lead = df.source[prev_end : ins.start]
+    if prev_end > df.directives.end and lead.startswith(("\r\n", "\n")):
+        lead = lead[2:] if lead.startswith("\r\n") else lead[1:]
+    return lead.replace("\r\n", "\n")
+
+
+def _text(df: Dockerfile, ins: Instruction) -> str:
+    return df.source[ins.start : ins.end].replace("\r\n", "\n")
+
+
+def _pip_run_text(plan: Plan, ins: Instruction) -> str:
+    text = _text(plan.df, ins)
+    if plan.cache_mount and PIP_CACHE not in ins.cache_mount_targets():
+        head = ins.keyword_end - ins.start
+        text = (
+            text[:head] + f" --mount=type=cache,target={PIP_CACHE}" + text[head:]
+        ).replace(" --no-cache-dir", "")
+    return text
+
+
+def render(plan: Plan, runtime_packages: list[str], libraries: list[str] | None = None) -> str:
+    """The two-stage Dockerfile; ``runtime_packages`` are the scanned library packages."""
+    df = plan.df
+    stage = df.stages[0]
+    fr = stage.from_instruction
+    out: list[str] = []
+    header = df.source[: df.directives.end].replace("\r\n", "\n")
+    for g in df.global_args:
+        header += _leading(df, g) + _text(df, g) + "\n"
+    out.append(header)
+    out.append(_leading(df, fr))
+    flags = "".join(f"--{f.name}={f.value} " if f.value is not None else "" for f in fr.flags)
+    out.append(
+        "# build stage: compilers, headers and a virtualenv with the application's packages\n"
+    )
+    out.append(f"FROM {flags}{plan.builder_base} AS {BUILDER}\n")
+    out.append(f"RUN python -m venv {VENV}\n")
+    out.append(f'ENV VIRTUAL_ENV={VENV} PATH="{VENV}/bin:$PATH"\n')
+    runtime_ids = {id(i) for i in plan.runtime}
+    for ins in plan.builder:
+        if id(ins) not in runtime_ids:
+            out.append(_leading(df, ins))
+        if ins.index in plan.pip_runs:
+            out.append(_pip_run_text(plan, ins) + "\n")
+        else:
+            out.append(_text(df, ins) + "\n")
+    out.append("\n# runtime stage: the slim base, the virtualenv and the application only\n")
+    out.append(f"FROM {flags}{plan.runtime_base}\n")
+    prelude_done = False
+
+    def prelude() -> None:
+        packages = sorted(set(plan.apt_runtime_packages) | set(runtime_packages))
+        if packages:
+            if libraries:
+                out.append(
+                    "# shared libraries the installed packages load: "
+                    + ", ".join(sorted(libraries))
+                    + "\n"
+                )
+            out.append(
+                "RUN apt-get update \\\n"
+                "    && apt-get install -y --no-install-recommends "
+                + " ".join(packages)
+                + " \\\n    && rm -rf /var/lib/apt/lists/*\n"
+            )
+        if not plan.has_user:
+            out.append(
+                f"RUN groupadd --system --gid {USER_ID} {USER_NAME} \\\n"
+                f"    && useradd --no-log-init --system --uid {USER_ID} --gid {USER_NAME} "
+                f"--create-home {USER_NAME}\n"
+            )
+        out.append(f"COPY --from={BUILDER} {VENV} {VENV}\n")
+        out.append(f'ENV VIRTUAL_ENV={VENV} PATH="{VENV}/bin:$PATH"\n')
+
+    last_fs = max(
+        (
+            n
+            for n, ins in enumerate(plan.runtime)
+            if ins.keyword in ("RUN", "COPY", "ADD", "WORKDIR")
+        ),
+        default=-1,
+    )
+    for n, ins in enumerate(plan.runtime):
+        if not prelude_done and ins.keyword not in ("ARG", "ENV", "LABEL"):
+            prelude()
+            prelude_done = True
+        out.append(_leading(df, ins))
+        out.append(_text(df, ins) + "\n")
+        if n == last_fs and not plan.has_user:
+            out.append(f"USER {USER_NAME}\n")
+    if not prelude_done:
+        prelude()
+        if not plan.has_user:
+            out.append(f"USER {USER_NAME}\n")
+    tail = df.source[df.instructions[-1].end :].replace("\r\n", "\n").lstrip("\n")
+    if tail:
+        out.append(tail if tail.endswith("\n") else tail + "\n")
+    text = "".join(out)
+    return text.replace("\n", df.newline) if df.newline != "\n" else text

@@ -1,0 +1,124 @@
+"""Rule fixes plus the multi-stage conversion, as one step ``jettison fix`` calls.
+
+With ``--unsafe-fixes`` and a convertible file the order is: rule fixes to a fixpoint
+(without JT111, because the conversion chooses both base images itself: the full image for
+the builder, the slim one for the runtime), the conversion, then rule fixes again on the
+converted text. Fixing the result again is a no-op: the conversion only applies to
+single-stage files, and the last step already is a fixpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from jettison.config import Config
+from jettison.dockerfile import parse_dockerfile
+from jettison.errors import DockerfileParseError, JettisonError
+from jettison.findings import FixSafety
+from jettison.fix import AppliedFix, FixOutcome, fix_source
+from jettison.fixes.multistage import CODE, Plan, Refusal, plan_conversion, render
+from jettison.fixes.runtime_libs import LibraryScan
+
+Resolver = Callable[[Plan], LibraryScan]
+DESCRIPTION = "multi-stage build: builder with a virtualenv, slim runtime, non-root user"
+
+
+@dataclass
+class PipelineResult:
+    outcome: FixOutcome
+    note: str | None = None  # why the conversion was skipped, or what it found
+    scan: LibraryScan | None = None
+
+
+def restrict(config: Config, codes: frozenset[str] | None) -> Config:
+    """``config`` limited to exactly ``codes`` (None: unchanged); used when bisecting."""
+    if codes is None:
+        return config
+    return dataclasses.replace(config, select=sorted(codes) or ["-NONE-"])
+
+
+def fix_pipeline(
+    source: str,
+    path: str,
+    config: Config,
+    unsafe: bool,
+    resolver: Resolver | None,
+    *,
+    scans: dict[str, LibraryScan] | None = None,
+) -> PipelineResult:
+    """Fix ``source``; with ``unsafe`` also convert to multi-stage where that applies.
+
+    ``resolver`` finds the runtime packages on the engine (None: no engine, the conversion
+    is skipped with a note). ``scans`` caches resolver results by builder text.
+    Raises :class:`DockerfileParseError` if ``source`` does not parse.
+    """
+    if not unsafe or not config.enabled(CODE):
+        return PipelineResult(fix_source(source, path, config, unsafe=unsafe))
+    no_slim = dataclasses.replace(config, ignore=[*config.ignore, "JT111"])
+    first = fix_source(source, path, no_slim, unsafe=True)
+    plan = plan_conversion(parse_dockerfile(first.text, path))
+    if plan is None:
+        return PipelineResult(fix_source(source, path, config, unsafe=True))
+    if isinstance(plan, Refusal):
+        where = f" (line {plan.line})" if plan.line else ""
+        return PipelineResult(
+            fix_source(source, path, config, unsafe=True),
+            f"multi-stage conversion skipped: {plan.reason}{where}",
+        )
+    if resolver is None:
+        return PipelineResult(
+            fix_source(source, path, config, unsafe=True),
+            "multi-stage conversion skipped: it needs a Docker engine to find the runtime "
+            "libraries (none answers)",
+        )
+    key = render(plan, [])
+    scan = scans.get(key) if scans is not None else None
+    if scan is None:
+        try:
+            scan = resolver(plan)
+        except JettisonError as exc:
+            return PipelineResult(
+                fix_source(source, path, config, unsafe=True),
+                f"multi-stage conversion skipped: {exc.message}",
+            )
+        if scans is not None:
+            scans[key] = scan
+    converted = render(plan, scan.packages, scan.libraries)
+    try:
+        parse_dockerfile(converted, path)
+    except DockerfileParseError as exc:  # never write what BuildKit would reject
+        return PipelineResult(
+            fix_source(source, path, config, unsafe=True),
+            f"multi-stage conversion skipped: its result does not parse ({exc.message})",
+        )
+    second = fix_source(converted, path, config, unsafe=True)
+    line = plan.df.stages[0].from_instruction.line
+    applied = [
+        *first.applied,
+        AppliedFix(CODE, line, DESCRIPTION, FixSafety.UNSAFE),
+        *second.applied,
+    ]
+    outcome = FixOutcome(
+        path=path,
+        original=source,
+        text=second.text,
+        applied=applied,
+        remaining=second.remaining,
+        extra_files={**first.extra_files, **second.extra_files},
+    )
+    found = ", ".join(scan.packages) or "none"
+    note = f"multi-stage conversion: runtime library packages: {found}"
+    if scan.unmapped:
+        note += f"; libraries no package provides: {', '.join(scan.unmapped)}"
+    return PipelineResult(outcome, note, scan)
+
+
+def applied_units(outcome: FixOutcome) -> list[str]:
+    """The distinct fixes applied, in the order first applied (what a bisection splits)."""
+    seen: list[str] = []
+    for a in outcome.applied:
+        if a.code not in seen:
+            seen.append(a.code)
+    return seen
