@@ -1,0 +1,375 @@
+"""Bench reports: the seeds' before/after tables as terminal tables, Markdown, JSON, HTML."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from jettison.bench.model import SCENARIO_TEXT, BenchReport, VariantResult, change_pct
+
+FORMATS = ("text", "markdown", "json")
+
+
+def human_bytes(value: int | None) -> str:
+    if value is None:
+        return "-"
+    size = float(value)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(size) < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{value} B"
+
+
+def seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 60:
+        return f"{int(value // 60)}m{value % 60:04.1f}s"
+    return f"{value:.1f}s" if value >= 10 else f"{value:.2f}s"
+
+
+def pct(value: float | None, better_when_negative: bool = True, faster: bool = False) -> str:
+    if value is None:
+        return "-"
+    if faster and value < 0:
+        return f"{-value:.0f} % faster"
+    if faster and value > 0:
+        return f"{value:.0f} % slower"
+    if better_when_negative and value < 0:
+        return f"{-value:.0f} % smaller"
+    if value > 0:
+        return f"+{value:.0f} %"
+    return "0 %"
+
+
+def _hits(variant: VariantResult | None, scenario: str) -> str:
+    if variant is None or scenario not in variant.scenarios:
+        return "-"
+    s = variant.scenarios[scenario]
+    if s.skipped or not s.runs:
+        return "-"
+    rate = s.cache_hit_rate
+    return (
+        f"{s.steps_cached}/{s.steps_total} ({rate * 100:.0f} %)"
+        if rate is not None
+        else f"{s.steps_cached}/{s.steps_total}"
+    )
+
+
+def _time(variant: VariantResult | None, scenario: str) -> str:
+    if variant is None or scenario not in variant.scenarios:
+        return "-"
+    s = variant.scenarios[scenario]
+    if s.skipped:
+        return "skipped"
+    if not s.runs:
+        return "failed" if variant.build_error else "-"
+    if len(s.runs) == 1:
+        return seconds(s.seconds_median)
+    return f"{seconds(s.seconds_median)} (min {seconds(s.seconds_min)})"
+
+
+def _verified(variant: VariantResult) -> str:
+    if variant.build_error:
+        return "build failed"
+    if variant.verification is None:
+        return "not checked"
+    return "passed" if variant.verified else "FAILED"
+
+
+def tables(report: BenchReport) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(title, header, rows) for every table; the renderers only format them."""
+    before, after = report.variants.get("original"), report.variants.get("optimized")
+    names = [v for v in (before, after) if v is not None]
+    out: list[tuple[str, list[str], list[list[str]]]] = []
+    header = ["Metric", *[v.name.capitalize() for v in names]]
+    if before and after:
+        header.append("Change")
+    size_row = ["Image size", *[human_bytes(v.image_size_bytes) for v in names]]
+    layer_row = ["Layers", *[str(v.layers) if v.layers is not None else "-" for v in names]]
+    if before and after:
+        size_row.append(pct(change_pct(before.image_size_bytes, after.image_size_bytes)))
+        delta = (
+            after.layers - before.layers
+            if before.layers is not None and after.layers is not None
+            else None
+        )
+        layer_row.append("-" if delta is None else f"{delta:+d}")
+    out.append(("Image", header, [size_row, layer_row]))
+
+    header = ["Scenario", *[f"{v.name.capitalize()} (median)" for v in names]]
+    if before and after:
+        header.append("Change")
+    header += [f"Cache hits {v.name}" for v in names]
+    rows = []
+    for scenario in report.scenario_names:
+        row = [scenario, *[_time(v, scenario) for v in names]]
+        if before and after:
+            b, a = before.scenarios.get(scenario), after.scenarios.get(scenario)
+            row.append(
+                pct(
+                    change_pct(b.seconds_median if b else None, a.seconds_median if a else None),
+                    faster=True,
+                )
+            )
+        row += [_hits(v, scenario) for v in names]
+        rows.append(row)
+    out.append(
+        (f"Build time ({report.repeat} run{'s' if report.repeat != 1 else ''} each)", header, rows)
+    )
+
+    rows = []
+    for v in names:
+        for step in v.slow_steps():
+            stage = f"[{step.stage}] " if step.stage else ""
+            text = (
+                step.instruction if len(step.instruction) <= 70 else step.instruction[:67] + "..."
+            )
+            rows.append([v.name, stage + text, seconds(step.seconds_median)])
+    if rows:
+        out.append(("Slowest steps (cold build)", ["Variant", "Step", "Time"], rows))
+
+    rows = [[v.name, _verified(v), _verify_detail(v)] for v in names]
+    out.append(("Verification (smoke check)", ["Variant", "Result", "Details"], rows))
+    return out
+
+
+def _verify_detail(v: VariantResult) -> str:
+    if v.build_error:
+        return v.build_error
+    if v.verification is None:
+        return ""
+    parts = []
+    for check in v.verification.get("checks", []):
+        state = "skipped" if check.get("skipped") else "ok" if check.get("ok") else "FAILED"
+        parts.append(f"{check['name']} {state}: {check['detail']}")
+    return "; ".join(parts)
+
+
+def _headline(report: BenchReport) -> list[str]:
+    comp = report.comparison()
+    lines = []
+    if comp:
+        size = comp.get("image_size_change_pct")
+        if size is not None:
+            lines.append(f"Image size {pct(size)}.")
+        vs = comp.get("optimized_code_change_vs_original_cold_pct")
+        if vs is not None:
+            lines.append(
+                f"An optimized code-change rebuild is {pct(vs, faster=True)} than the "
+                "original's cold build."
+            )
+    return lines
+
+
+def _legend(report: BenchReport) -> list[str]:
+    lines = [
+        f"{name}: {SCENARIO_TEXT[name]}"
+        + (f" ({report.changed_files.get(name)})" if report.changed_files.get(name) else "")
+        for name in report.scenario_names
+    ]
+    for v in report.variants.values():
+        lines.append(f"{v.name}: {v.label}" + (f"; {len(v.fixes)} fix(es)" if v.fixes else ""))
+    lines.append(f"engine: {report.engine}, Docker {report.server_version}")
+    return lines
+
+
+def render_text(report: BenchReport, console: Console) -> None:
+    if not console.is_terminal and console.width < 120:
+        console.width = 120  # a log or a file: keep rows on one line
+    console.print(f"jettison bench: {report.dockerfile}", markup=False)
+    for title, header, rows in tables(report):
+        table = Table(title=title, title_justify="left", show_lines=False)
+        for i, column in enumerate(header):
+            table.add_column(
+                column,
+                justify="left"
+                if i == 0 or title.startswith(("Slowest", "Verification"))
+                else "right",
+                overflow="fold",
+            )
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    for line in _headline(report):
+        console.print(line, markup=False)
+    for line in _legend(report) + report.notes:
+        console.print(line, markup=False, style="dim")
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: BenchReport) -> str:
+    out = [f"## jettison bench: `{report.dockerfile}`", ""]
+    out += [f"**{line}**" for line in _headline(report)]
+    if _headline(report):
+        out.append("")
+    for title, header, rows in tables(report):
+        out += [
+            f"### {title}",
+            "",
+            "| " + " | ".join(header) + " |",
+            "|" + "|".join("---" for _ in header) + "|",
+        ]
+        out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+        out.append("")
+    out += [f"- {_md_cell(line)}" for line in _legend(report) + report.notes]
+    fixed = report.variants.get("optimized")
+    if fixed and fixed.fixes:
+        out += ["", "<details><summary>Fixes applied</summary>", ""]
+        out += [f"- {_md_cell(f)}" for f in fixed.fixes]
+        out += ["", "</details>"]
+    return "\n".join(out) + "\n"
+
+
+def render_json(report: BenchReport) -> str:
+    return json.dumps(report.to_json(), indent=2) + "\n"
+
+
+# HTML: one page, no script or style from elsewhere, charts as inline SVG
+
+
+def _bar_chart(
+    title: str,
+    groups: list[tuple[str, list[tuple[str, float | None, str]]]],
+    unit_fmt: Any,
+    chart_id: str,
+) -> str:
+    """Horizontal grouped bars. groups: (group label, [(series, value, css class)])."""
+    values = [v for _, series in groups for _, v, _ in series if v is not None]
+    top = max(values) if values else 1.0
+    top = top or 1.0
+    label_w, bar_w, row_h, gap = 130, 440, 22, 12
+    height = sum(len(series) * row_h + gap for _, series in groups) + 30
+    parts = [
+        f'<svg class="chart" id="{chart_id}" role="img" aria-label="{html.escape(title)}" '
+        f'width="{label_w + bar_w + 120}" height="{height}" '
+        f'viewBox="0 0 {label_w + bar_w + 120} {height}" '
+        'xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{html.escape(title)}</title>",
+    ]
+    y = 10
+    for group, series in groups:
+        parts.append(f'<text class="group" x="0" y="{y + row_h - 6}">{html.escape(group)}</text>')
+        for name, value, css in series:
+            width = 0.0 if value is None else max(1.0, value / top * bar_w)
+            shown = "n/a" if value is None else unit_fmt(value)
+            parts.append(
+                f'<rect class="bar {css}" x="{label_w}" y="{y + 2}" width="{width:.1f}" '
+                f'height="{row_h - 6}" data-series="{html.escape(name)}" '
+                f'data-value="{"" if value is None else value}"><title>{html.escape(name)}: '
+                f"{html.escape(shown)}</title></rect>"
+            )
+            parts.append(
+                f'<text class="value" x="{label_w + width + 6:.1f}" y="{y + row_h - 7}">'
+                f"{html.escape(name)} {html.escape(shown)}</text>"
+            )
+            y += row_h
+        y += gap
+    parts.append("</svg>")
+    return f"<figure><figcaption>{html.escape(title)}</figcaption>{''.join(parts)}</figure>"
+
+
+_CSS = """
+body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
+max-width:980px;color:#1f2328;padding:0 1rem}
+h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}
+table{border-collapse:collapse;margin:.5rem 0 1rem;font-variant-numeric:tabular-nums}
+th,td{border:1px solid #d0d7de;padding:.3rem .6rem;text-align:right;vertical-align:top}
+th:first-child,td:first-child{text-align:left}td.text,th.text{text-align:left}
+figure{margin:0}figcaption{font-weight:600;margin:.5rem 0}
+th{background:#f6f8fa}.headline{font-size:1.1rem;font-weight:600}
+.chart text{font-size:12px;fill:#1f2328}.chart .group{font-weight:600}
+.bar.original{fill:#cf6b4f}.bar.optimized{fill:#2f81f7}
+.charts{display:flex;flex-wrap:wrap;gap:1.5rem}.muted{color:#59636e}
+pre{background:#f6f8fa;padding:.8rem;overflow:auto;font-size:13px}
+"""
+
+
+def render_html(report: BenchReport) -> str:
+    data = report.to_json()
+    variants = list(report.variants.values())
+    size_chart = _bar_chart(
+        "Image size",
+        [
+            (
+                "image size",
+                [
+                    (
+                        v.name,
+                        float(v.image_size_bytes) if v.image_size_bytes is not None else None,
+                        v.name,
+                    )
+                    for v in variants
+                ],
+            )
+        ],
+        lambda b: human_bytes(int(b)),
+        "chart-size",
+    )
+    time_groups = []
+    for scenario in report.scenario_names:
+        series = []
+        for v in variants:
+            s = v.scenarios.get(scenario)
+            series.append((v.name, s.seconds_median if s else None, v.name))
+        time_groups.append((scenario, series))
+    time_chart = _bar_chart(
+        "Build time per scenario (median seconds)", time_groups, seconds, "chart-time"
+    )
+    hit_groups = []
+    for scenario in report.scenario_names:
+        series = []
+        for v in variants:
+            s = v.scenarios.get(scenario)
+            rate = s.cache_hit_rate if s else None
+            series.append((v.name, None if rate is None else rate * 100, v.name))
+        hit_groups.append((scenario, series))
+    hit_chart = _bar_chart(
+        "Cache hit rate per scenario (%)", hit_groups, lambda r: f"{r:.0f} %", "chart-cache"
+    )
+    body = [f"<h1>jettison bench: {html.escape(report.dockerfile)}</h1>"]
+    body += [f'<p class="headline">{html.escape(line)}</p>' for line in _headline(report)]
+    body.append('<div class="charts">' + size_chart + time_chart + hit_chart + "</div>")
+    for title, header, rows in tables(report):
+        text_cols = title.startswith(("Slowest", "Verification"))
+        body.append(
+            f"<h2>{html.escape(title)}</h2><table><thead><tr>"
+            + "".join(
+                f"<th{' class=text' if text_cols else ''}>{html.escape(h)}</th>" for h in header
+            )
+            + "</tr></thead><tbody>"
+        )
+        for row in rows:
+            cells = "".join(
+                f"<td{' class=text' if text_cols else ''}>{html.escape(c)}</td>" for c in row
+            )
+            body.append(f"<tr>{cells}</tr>")
+        body.append("</tbody></table>")
+    body.append(
+        "<ul class=muted>"
+        + "".join(f"<li>{html.escape(line)}</li>" for line in _legend(report) + report.notes)
+        + "</ul>"
+    )
+    for v in variants:
+        body.append(f"<h2>Dockerfile: {html.escape(v.name)} ({html.escape(v.label)})</h2>")
+        if v.fixes:
+            body.append("<ul>" + "".join(f"<li>{html.escape(f)}</li>" for f in v.fixes) + "</ul>")
+        body.append(f"<pre>{html.escape(v.dockerfile_text)}</pre>")
+    payload = json.dumps(data).replace("</", "<\\/")
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<title>jettison bench: {html.escape(report.project)}</title>"
+        '<meta name=viewport content="width=device-width,initial-scale=1">'
+        f"<style>{_CSS}</style></head><body>"
+        + "".join(body)
+        + f'<script type="application/json" id="jettison-bench-data">{payload}</script>'
+        + "</body></html>\n"
+    )

@@ -1,0 +1,48 @@
+"""The two sides of a bench: the Dockerfile as it is, and its optimized version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jettison.bench.runner import VariantSpec
+from jettison.config import Config
+from jettison.errors import JettisonError
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise JettisonError("not valid UTF-8 text", str(path)) from None
+    except OSError as exc:
+        raise JettisonError(f"cannot read: {exc.strerror}", str(path)) from None
+
+
+def build_variants(
+    dockerfile: Path, config: Config, *, against: Path | None = None, unsafe: bool = False
+) -> list[VariantSpec]:
+    """``original`` and ``optimized``: ``against`` when given, else what ``jettison fix``
+    (safe fixes, or also the unsafe ones) makes of the Dockerfile and its context."""
+    original = VariantSpec("original", "Dockerfile as it is", _read(dockerfile))
+    if against is not None:
+        if not against.is_file():
+            raise JettisonError("Dockerfile to compare against not found", str(against))
+        return [original, VariantSpec("optimized", f"--against {against}", _read(against))]
+    from jettison.context.audit import audit_contexts
+    from jettison.fix import fix_source
+
+    outcome = fix_source(original.dockerfile_text, str(dockerfile), config, unsafe=unsafe)
+    extra = dict(outcome.extra_files)
+    # like `jettison fix`: context fixes (a generated .dockerignore) come with the Dockerfile's
+    for finding in audit_contexts([str(dockerfile)], {}, config).findings:
+        fix = finding.fix
+        if fix is None or (fix.safety.value != "safe" and not unsafe):
+            continue
+        for edit in fix.edits:
+            if edit.path is not None:
+                extra.setdefault(edit.path, edit.text)
+    label = "jettison fix --unsafe-fixes" if unsafe else "jettison fix (safe fixes)"
+    # the fixer lists a fix once per pass that applied it
+    fixes = list(dict.fromkeys(f"{a.code} line {a.line}: {a.description}" for a in outcome.applied))
+    fixes += [f"writes {rel}" for rel in sorted(extra)]
+    return [original, VariantSpec("optimized", label, outcome.text, extra, fixes)]

@@ -1,0 +1,250 @@
+"""``jettison bench``: build the Dockerfile as it is and its optimized version, and measure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from jettison.atomic import write_text_atomic
+from jettison.bench import SCENARIOS, BenchEvents, BenchOptions, build_variants, run_bench
+from jettison.bench.model import Run
+from jettison.bench.report import FORMATS, render_html, render_json, render_markdown, render_text
+from jettison.cli._common import build_config, console
+from jettison.engine import Step, docker_client, find_build_client
+from jettison.errors import BuildFailedError, JettisonError
+
+_COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
+
+
+class _Live(BenchEvents):
+    """Progress bars per variant and scenario on a terminal; one line per build elsewhere."""
+
+    def __init__(
+        self, err: Console, variants: list[str], scenarios: tuple[str, ...], repeat: int
+    ) -> None:
+        self.err = err
+        self.live = err.is_terminal
+        self.progress = Progress(
+            TextColumn("{task.fields[label]:<24}"),
+            BarColumn(bar_width=20),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=err,
+            transient=False,
+            disable=not self.live,
+        )
+        self.tasks = {
+            (v, s): self.progress.add_task("", total=repeat, label=f"{v} {s}", start=False)
+            for s in scenarios
+            for v in variants
+        }
+
+    def __enter__(self) -> _Live:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(None, None, None)
+
+    def build_started(self, variant: str, scenario: str, repetition: int) -> None:
+        task = self.tasks[(variant, scenario)]
+        self.progress.start_task(task)
+        self.progress.update(task, description="starting")
+
+    def step(self, variant: str, scenario: str, step: Step) -> None:
+        if step.counts and not step.finished:
+            text = step.instruction if len(step.instruction) < 60 else step.instruction[:57] + "..."
+            self.progress.update(self.tasks[(variant, scenario)], description=text)
+
+    def build_finished(self, variant: str, scenario: str, run: Run | None) -> None:
+        task = self.tasks[(variant, scenario)]
+        if run is None:
+            what = "build failed"
+        else:
+            what = f"{run.seconds:.1f}s, {run.steps_cached}/{run.steps_total} cached"
+        self.progress.update(task, advance=1, description=what)
+        if not self.live:
+            self.err.print(f"jettison bench: {variant} {scenario}: {what}", markup=False)
+
+    def verifying(self, variant: str) -> None:
+        if not self.live:
+            self.err.print(f"jettison bench: {variant}: smoke check", markup=False)
+
+
+def _locate(path: str, dockerfile: str | None, context: str | None) -> tuple[Path, Path]:
+    target = Path(path)
+    if not target.exists():
+        raise JettisonError("no such file or directory", path)
+    if target.is_file() and target.name in _COMPOSE_NAMES:
+        raise JettisonError(
+            "compose projects are not benchmarked yet: run `jettison bench` "
+            "on each service's Dockerfile",
+            path,
+        )
+    if target.is_file():
+        df = Path(dockerfile) if dockerfile else target
+        ctx = Path(context) if context else target.parent
+    else:
+        ctx = Path(context) if context else target
+        df = Path(dockerfile) if dockerfile else target / "Dockerfile"
+    if not ctx.is_dir():
+        raise JettisonError("build context does not exist or is not a directory", str(ctx))
+    if not df.is_file():
+        raise JettisonError("Dockerfile not found", str(df))
+    return df, ctx
+
+
+def _build_args(values: tuple[str, ...]) -> dict[str, str]:
+    args = {}
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not key or not sep:
+            raise JettisonError(f"--build-arg must be KEY=VALUE, got {value!r}")
+        args[key] = val
+    return args
+
+
+@click.command("bench")
+@click.argument("path", default=".")
+@click.option(
+    "-f",
+    "--file",
+    "dockerfile",
+    help="Dockerfile (default: PATH/Dockerfile, or PATH itself when it is a file).",
+)
+@click.option("--context", help="Build context (default: the Dockerfile's directory).")
+@click.option(
+    "--against",
+    type=click.Path(dir_okay=False),
+    metavar="DOCKERFILE",
+    help="Compare with this Dockerfile instead of the jettison-fixed version.",
+)
+@click.option("--unsafe-fixes", is_flag=True, help="Optimize with the unsafe fixes too.")
+@click.option(
+    "--repeat",
+    "-n",
+    type=click.IntRange(1, 50),
+    default=3,
+    show_default=True,
+    help="Builds per variant and scenario (min and median are reported).",
+)
+@click.option(
+    "--scenario",
+    "scenarios",
+    multiple=True,
+    type=click.Choice(SCENARIOS),
+    help="Only these scenarios (repeatable; default: all four).",
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    help="Write the report to this file instead of standard output.",
+)
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False),
+    help="Also write a self-contained HTML page with charts.",
+)
+@click.option(
+    "--touch",
+    metavar="FILE",
+    help="Source file the code_change scenario edits "
+    "(relative to the context; default: chosen from CMD/ENTRYPOINT and the sources).",
+)
+@click.option(
+    "--deps-file",
+    metavar="FILE",
+    help="Dependency manifest deps_change edits "
+    "(default: the requirements/pyproject/package.json the Dockerfile copies).",
+)
+@click.option("--build-arg", "build_args", multiple=True, metavar="KEY=VALUE")
+@click.option("--target", help="Build this stage.")
+@click.option("--no-verify", is_flag=True, help="Skip the smoke check of the images.")
+@click.option("--keep-images", is_flag=True, help="Keep the last image of each variant.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file (for the fixer's rule selection).",
+)
+def command(
+    path: str,
+    dockerfile: str | None,
+    context: str | None,
+    against: str | None,
+    unsafe_fixes: bool,
+    repeat: int,
+    scenarios: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    html_path: str | None,
+    touch: str | None,
+    deps_file: str | None,
+    build_args: tuple[str, ...],
+    target: str | None,
+    no_verify: bool,
+    keep_images: bool,
+    config_path: str | None,
+) -> None:
+    """Build a Dockerfile as it is and optimized, in the cold, warm, code_change and
+    deps_change scenarios, on the real BuildKit engine; report size, layers, build times
+    (min and median), cache hits, the slowest steps and a smoke check of both images.
+
+    The user's files are never modified (the builds run in temporary copies) and the images
+    built are removed unless --keep-images. Exit code: 0 when both variants build and pass
+    the smoke check, 1 when one does not, 2 on bad input or without an engine.
+    """
+    df, ctx = _locate(path, dockerfile, context)
+    config = build_config(config_path, (), (), None)
+    variants = build_variants(
+        df, config, against=Path(against) if against else None, unsafe=unsafe_fixes
+    )
+    options = BenchOptions(
+        repeat=repeat,
+        scenarios=tuple(scenarios) or SCENARIOS,
+        keep_images=keep_images,
+        verify=not no_verify,
+        touch=touch,
+        deps_file=deps_file,
+        build_args=_build_args(build_args),
+        target=target,
+    )
+    docker_client()  # "no engine" before any copying
+    client = find_build_client()
+    err = console(stderr=True)
+    with _Live(err, [v.name for v in variants], options.scenarios, repeat) as live:
+        report = run_bench(df, ctx, variants, options, events=live, client=client)
+    original = report.variants["original"]
+    if original.build_error:
+        # nothing to compare: the failing step's output, then the one-line error
+        for line in original.build_log_tail:
+            err.print(f"  | {line}", markup=False, highlight=False)
+        raise BuildFailedError(original.build_error, str(df), original.build_error_line)
+    if html_path:
+        write_text_atomic(Path(html_path), render_html(report))
+    if fmt == "json":
+        text = render_json(report)
+    elif fmt == "markdown":
+        text = render_markdown(report)
+    else:
+        text = ""
+    if output:
+        if fmt == "text":
+            capture = Console(record=True, width=120, force_terminal=False, no_color=True)
+            with capture.capture():
+                render_text(report, capture)
+            text = capture.export_text()
+        write_text_atomic(Path(output), text)
+    elif fmt == "text":
+        render_text(report, console())
+    else:
+        click.echo(text, nl=False)
+    bad = [v for v in report.variants.values() if v.build_error or v.verified is False]
+    raise SystemExit(1 if bad else 0)
