@@ -1,0 +1,497 @@
+"""Image analysis: replay, reclaimable bytes by (adder, hider), duplicates, bloat, dive numbers."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jettison.errors import JettisonError
+from jettison.findings import Finding, Severity
+from jettison.image.attribution import (
+    InstructionRef,
+    attribute,
+    history_of,
+    layer_history,
+)
+from jettison.image.bloat import CategoryResult, categorize
+from jettison.image.dive import DiveResult, dive_efficiency
+from jettison.image.model import (
+    KINDS,
+    METADATA_ONLY,
+    OPAQUE_DIR,
+    OVERWRITTEN,
+    WHITEOUT_DIR,
+    WHITEOUT_FILE,
+    Inode,
+    LayerStats,
+    Node,
+    Replay,
+    Replayer,
+    WasteItem,
+)
+from jettison.image.sources import ImageData, LayerData, open_image
+
+MIN_BYTES = 1_000_000  # findings below this many bytes are noise
+_KEY_SNIFF = 1 << 16
+
+
+def human(n: float) -> str:
+    """Decimal units, as ``docker images`` prints them."""
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"  # pragma: no cover
+
+
+@dataclass
+class LayerReport:
+    index: int
+    digest: str
+    size_bytes: int
+    tar_bytes: int
+    compressed_bytes: int | None
+    created_by: str
+    created: str
+    instruction: InstructionRef | None
+    stats: LayerStats
+    reclaimable_added: int = 0  # bytes this layer added that a later layer hid
+    reclaimable_hidden: int = 0  # bytes of earlier layers this layer hid
+
+    def label(self) -> str:
+        if self.instruction is not None:
+            return self.instruction.label()
+        text = self.created_by.replace("\n", " ")
+        if text.endswith(" # buildkit"):
+            text = text[: -len(" # buildkit")]
+        text = text if len(text) <= 60 else text[:59] + "…"
+        return f"layer {self.index}" + (f" `{text}`" if text else "")
+
+    def to_json(self) -> dict[str, Any]:
+        s = self.stats
+        return {
+            "index": self.index,
+            "digest": self.digest,
+            "size_bytes": self.size_bytes,
+            "tar_bytes": self.tar_bytes,
+            "compressed_bytes": self.compressed_bytes,
+            "created_by": self.created_by,
+            "created": self.created,
+            "instruction": self.instruction.to_json() if self.instruction else None,
+            "entries": s.entries,
+            "added": {"files": s.added, "bytes": s.added_bytes},
+            "modified": {
+                "content": s.modified_content,
+                "content_bytes": s.modified_content_bytes,
+                "metadata_only": s.modified_metadata,
+                "metadata_only_bytes": s.modified_metadata_bytes,
+                "directories": s.dirs_modified,
+            },
+            "removed": {
+                "paths": s.removed,
+                "bytes": s.removed_bytes,
+                "whiteouts": s.whiteouts,
+                "opaque_dirs": s.opaque_dirs,
+                "dangling_whiteouts": s.dangling_whiteouts,
+            },
+            "reclaimable_added_bytes": self.reclaimable_added,
+            "reclaimable_hidden_bytes": self.reclaimable_hidden,
+        }
+
+
+@dataclass
+class DuplicateGroup:
+    size: int
+    paths: list[str]
+
+    @property
+    def wasted(self) -> int:
+        return self.size * (len(self.paths) - 1)
+
+
+@dataclass
+class ImageReport:
+    image: str
+    kind: str
+    image_id: str
+    platform: str | None
+    layers: list[LayerReport]
+    size_bytes: int
+    final_bytes: int
+    waste: list[WasteItem]
+    duplicates: list[DuplicateGroup]
+    dive: DiveResult
+    categories: list[CategoryResult]
+    findings: list[Finding]
+    dockerfile: str | None
+    env: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+    hashed_files: int = 0
+
+    @property
+    def reclaimable_bytes(self) -> int:
+        return sum(w.bytes for w in self.waste)
+
+    @property
+    def reclaimable_percent(self) -> float:
+        return 100.0 * self.reclaimable_bytes / self.size_bytes if self.size_bytes else 0.0
+
+    @property
+    def duplicate_bytes(self) -> int:
+        return sum(g.wasted for g in self.duplicates)
+
+    def pairs(self) -> list[dict[str, Any]]:
+        acc: dict[tuple[int, int], dict[str, Any]] = {}
+        for w in self.waste:
+            slot = acc.setdefault(
+                (w.adder, w.hider),
+                {
+                    "adder": w.adder,
+                    "hider": w.hider,
+                    "bytes": 0,
+                    "files": 0,
+                    "kinds": defaultdict(int),
+                    "paths": [],
+                },
+            )
+            slot["bytes"] += w.bytes
+            slot["files"] += w.files
+            slot["kinds"][w.kind] += w.bytes
+            slot["paths"].append((w.bytes, w.path))
+        out = []
+        for slot in sorted(acc.values(), key=lambda s: (-s["bytes"], s["adder"], s["hider"])):
+            paths = sorted(slot["paths"], key=lambda bp: (-bp[0], bp[1]))[:5]
+            out.append(
+                {
+                    **slot,
+                    "kinds": dict(slot["kinds"]),
+                    "paths": [{"path": "/" + p, "bytes": b} for b, p in paths],
+                }
+            )
+        return out
+
+    def numbers(self) -> dict[str, float | None]:
+        return {
+            "size": float(self.size_bytes),
+            "reclaimable-bytes": float(self.reclaimable_bytes),
+            "reclaimable-percent": self.reclaimable_percent,
+            "efficiency": self.dive.efficiency,
+            "wasted-bytes": float(self.dive.wasted_bytes),
+            "user-wasted-percent": self.dive.user_wasted_percent,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        by_kind = dict.fromkeys(KINDS, 0)
+        for w in self.waste:
+            by_kind[w.kind] += w.bytes
+        return {
+            "image": self.image,
+            "source": self.kind,
+            "id": self.image_id,
+            "platform": self.platform,
+            "dockerfile": self.dockerfile,
+            "size_bytes": self.size_bytes,
+            "final_bytes": self.final_bytes,
+            "reclaimable_bytes": self.reclaimable_bytes,
+            "reclaimable_percent": round(self.reclaimable_percent, 4),
+            "reclaimable_by_kind": by_kind,
+            "reclaimable": self.pairs(),
+            "top_reclaimable_paths": [
+                {
+                    "path": "/" + w.path,
+                    "bytes": w.bytes,
+                    "files": w.files,
+                    "kind": w.kind,
+                    "added_by": w.adder,
+                    "hidden_by": w.hider,
+                }
+                for w in self.waste[:50]
+            ],
+            "duplicate_bytes": self.duplicate_bytes,
+            "duplicates": [
+                {
+                    "size_bytes": g.size,
+                    "wasted_bytes": g.wasted,
+                    "copies": len(g.paths),
+                    "paths": ["/" + p for p in g.paths[:20]],
+                }
+                for g in self.duplicates[:50]
+            ],
+            "layers": [layer.to_json() for layer in self.layers],
+            "dive": self.dive.to_json(),
+            "categories": [c.to_json() for c in self.categories],
+            "findings": [f.to_json() for f in self.findings],
+            "notes": self.notes,
+        }
+
+
+class _Content:
+    """Reads file content of any layer by the offsets the scanner recorded."""
+
+    def __init__(self, layers: list[LayerData]) -> None:
+        self.layers = layers
+        self.hashed = 0
+
+    def digest(self, inode: Inode) -> bytes:
+        if inode.digest is None:
+            h = hashlib.sha256()
+            window = self.layers[inode.layer].window
+            for chunk in window.chunks(inode.entry.offset, inode.size):
+                h.update(chunk)
+            inode.digest = h.digest()
+            self.hashed += 1
+        return inode.digest
+
+    def head(self, inode: Inode, n: int) -> bytes:
+        window = self.layers[inode.layer].window
+        return window.pread(inode.entry.offset, min(n, inode.size))
+
+
+def find_duplicates(nodes: dict[str, Node], content: _Content) -> list[DuplicateGroup]:
+    """Same content at different paths; only files whose size collides are hashed."""
+    by_size: dict[int, list[tuple[str, Inode]]] = defaultdict(list)
+    seen: set[int] = set()
+    for path, node in nodes.items():
+        inode = node.inode
+        if inode is None or inode.size == 0 or id(inode) in seen:
+            continue  # hard links share one inode: not a duplicate
+        seen.add(id(inode))
+        by_size[inode.size].append((path, inode))
+    groups: list[DuplicateGroup] = []
+    for size, files in by_size.items():
+        if len(files) < 2:
+            continue
+        by_hash: dict[bytes, list[str]] = defaultdict(list)
+        for path, inode in files:
+            by_hash[content.digest(inode)].append(path)
+        for paths in by_hash.values():
+            if len(paths) > 1:
+                groups.append(DuplicateGroup(size, sorted(paths)))
+    groups.sort(key=lambda g: (-g.wasted, g.paths[0]))
+    return groups
+
+
+def _env(config: dict[str, Any]) -> dict[str, str]:
+    inner = config.get("config") or config.get("container_config") or {}
+    out: dict[str, str] = {}
+    for item in (inner.get("Env") or []) if isinstance(inner, dict) else []:
+        key, _, value = str(item).partition("=")
+        out[key] = value
+    return out
+
+
+def analyze(
+    data: ImageData, dockerfile: str | Path | None = None, auto_dockerfile: bool = False
+) -> ImageReport:
+    content = _Content(data.layers)
+    replayer = Replayer(content.digest)
+    for i, layer in enumerate(data.layers):
+        replayer.apply(i, layer.entries)
+    replay = replayer.result()
+    dive = dive_efficiency([layer.entries for layer in data.layers])
+    history = history_of(data.config)
+    per_layer = layer_history(history, len(data.layers))
+    try:
+        instructions, used = attribute(data.config, len(data.layers), dockerfile, auto_dockerfile)
+    except JettisonError:
+        if not auto_dockerfile:
+            raise
+        instructions, used = [None] * len(data.layers), None  # a stray ./Dockerfile
+    layers = []
+    for i, layer in enumerate(data.layers):
+        h = per_layer[i]
+        entry = history[h] if h is not None else None
+        layers.append(
+            LayerReport(
+                i,
+                layer.digest,
+                replay.layers[i].size_bytes,
+                layer.tar_size,
+                layer.compressed_size,
+                entry.created_by if entry else "(missing)",
+                entry.created if entry else "",
+                instructions[i],
+                replay.layers[i],
+            )
+        )
+    for w in replay.waste:
+        layers[w.adder].reclaimable_added += w.bytes
+        layers[w.hider].reclaimable_hidden += w.bytes
+    duplicates = find_duplicates(replay.nodes, content)
+
+    def is_private_key(path: str, node: Node) -> bool:
+        inode = node.inode
+        return inode is not None and b"PRIVATE KEY" in content.head(inode, _KEY_SNIFF)
+
+    categories = sorted(
+        (
+            c
+            for c in categorize(replay.nodes, is_private_key).values()
+            if c.bytes > 0 or c.category.id == "secrets"
+        ),
+        key=lambda c: (-c.bytes, c.category.id),
+    )
+    env = _env(data.config)
+    report = ImageReport(
+        data.reference,
+        data.kind,
+        data.image_id,
+        data.platform,
+        layers,
+        replay.total_bytes,
+        replay.final_bytes,
+        replay.waste,
+        duplicates,
+        dive,
+        categories,
+        [],
+        used,
+        env,
+        list(data.notes),
+        content.hashed,
+    )
+    if dive.aborted_layers:
+        report.notes.append(
+            "dive aborts its visit of layer(s) "
+            + ", ".join(str(i) for i in sorted(set(dive.aborted_layers)))
+            + " on a whiteout of a missing "
+            "path; the dive-compatible numbers reproduce that"
+        )
+    report.findings = build_findings(report, replay)
+    report.hashed_files = content.hashed
+    return report
+
+
+def inspect_image(
+    reference: str,
+    source: str = "auto",
+    platform: str | None = None,
+    dockerfile: str | Path | None = None,
+) -> ImageReport:
+    """Read and analyse an image. Without ``dockerfile``, ./Dockerfile is used if it matches."""
+    auto = False
+    if dockerfile is None and os.path.isfile("Dockerfile"):
+        dockerfile, auto = "Dockerfile", True
+    with open_image(reference, source, platform) as data:
+        return analyze(data, dockerfile, auto)
+
+
+# --- findings ---------------------------------------------------------------------------------
+
+_KIND_WORDS = {
+    WHITEOUT_FILE: "deleted",
+    WHITEOUT_DIR: "deleted",
+    OPAQUE_DIR: "deleted",
+    OVERWRITTEN: "overwritten",
+    METADATA_ONLY: "re-shipped for a metadata change",
+    "replaced": "replaced",
+}
+
+
+def _where(report: ImageReport, layer: int) -> tuple[str, int, int]:
+    ins = report.layers[layer].instruction if 0 <= layer < len(report.layers) else None
+    if ins is not None:
+        return ins.path, ins.line, ins.end_line
+    return f"image:{report.image}", layer + 1, layer + 1
+
+
+def build_findings(report: ImageReport, replay: Replay) -> list[Finding]:
+    findings: list[Finding] = []
+    for pair in report.pairs():
+        if pair["bytes"] < MIN_BYTES:
+            continue
+        adder, hider = report.layers[pair["adder"]], report.layers[pair["hider"]]
+        kind = max(pair["kinds"].items(), key=lambda kv: kv[1])[0]
+        top = pair["paths"][0]["path"]
+        more = f" and {pair['files'] - 1:,} more file(s)" if pair["files"] > 1 else ""
+        if kind == METADATA_ONLY:
+            tail = (
+                f"then {hider.label()} changed only its metadata, which re-ships the "
+                "whole file (use COPY --chmod/--chown or chmod in the same RUN)"
+            )
+        else:
+            tail = f"{_KIND_WORDS.get(kind, 'hidden')} later by {hider.label()} (still shipped)"
+        path, line, end = _where(report, pair["adder"])
+        findings.append(
+            Finding(
+                "JT109",
+                f"{adder.label()} left {human(pair['bytes'])} in {top}{more}, {tail}",
+                path,
+                line,
+                end,
+                Severity.WARNING,
+                rule_name="file-added-then-removed",
+            )
+        )
+    python_env = report.env.get("PYTHONDONTWRITEBYTECODE", "") not in ("", "0")
+    for cat in report.categories:
+        c = cat.category
+        if c.id == "secrets":
+            severity = Severity.ERROR
+        elif c.id in ("docs-man-locale", "large-files"):
+            severity = Severity.INFO
+        else:
+            severity = Severity.WARNING
+        if c.id != "secrets" and cat.bytes < MIN_BYTES:
+            continue
+        detail = ""
+        if c.id == "pycache":
+            stale = int(cat.extra.get("stale_bytes", 0))
+            if not python_env and stale < MIN_BYTES:
+                continue  # bytecode the interpreter would write anyway at first import
+            detail = (
+                " although the image sets PYTHONDONTWRITEBYTECODE"
+                if python_env
+                else f" ({human(stale)} of it stale: the source is gone)"
+            )
+        tops = ", ".join(f"{p} ({human(b)})" for p, b in cat.top(3))
+        if c.id == "secrets":
+            tops = ", ".join(p for p, _ in cat.top(5))  # names only, never content
+        layer = cat.main_layer()
+        path, line, end = _where(report, layer)
+        by = report.layers[layer].label()
+        findings.append(
+            Finding(
+                c.code,
+                f"{c.title}: {human(cat.bytes)} in {cat.files:,} file(s){detail}, mostly "
+                f"from {by}: {tops}; fix: {c.fix}",
+                path,
+                line,
+                end,
+                severity,
+                rule_name=c.id,
+            )
+        )
+    if report.duplicate_bytes >= MIN_BYTES:
+        g = report.duplicates[0]
+        findings.append(
+            Finding(
+                "JI005",
+                f"same content at different paths: {human(report.duplicate_bytes)} in "
+                f"{len(report.duplicates):,} group(s); largest: {human(g.size)} x{len(g.paths)} "
+                f"({', '.join('/' + p for p in g.paths[:3])})",
+                f"image:{report.image}",
+                1,
+                1,
+                Severity.INFO,
+                rule_name="duplicate-content",
+            )
+        )
+    for u in replay.unsafe[:20]:
+        path, line, end = _where(report, u.layer)
+        findings.append(
+            Finding(
+                "JI002",
+                f"layer {u.layer}: {u.reason}: {u.path!r}",
+                path,
+                line,
+                end,
+                Severity.WARNING,
+                rule_name="unsafe-layer-entry",
+            )
+        )
+    return findings
