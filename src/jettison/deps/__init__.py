@@ -1,0 +1,94 @@
+"""``jettison deps``: the Python packages an image installs that its code never uses, the ones
+it uses without declaring, and the bytes each costs.
+
+Pipeline: :func:`collect` reads the project (imports, uses without imports, manifests, the
+Dockerfile), :func:`choose_environment` finds real metadata (an image, a resolved throwaway
+venv, the project's venv or an interpreter), :func:`analyze` combines them into a
+:class:`DepsReport` whose items render as findings (JT901-JT906).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jettison.deps.analyze import (
+    CODES,
+    DepItem,
+    DepsReport,
+    ProjectFacts,
+    analyze,
+    collect,
+    declared_requirements,
+    human_bytes,
+)
+from jettison.deps.metadata import Dist, Environment, current_sites, environment_from_sites
+from jettison.deps.resolve import (
+    environment_from_python,
+    environment_from_venv,
+    find_project_venv,
+    resolve_environment,
+)
+
+__all__ = [
+    "CODES",
+    "DepItem",
+    "DepsReport",
+    "Dist",
+    "Environment",
+    "ProjectFacts",
+    "analyze",
+    "choose_environment",
+    "collect",
+    "human_bytes",
+    "run",
+]
+
+
+def choose_environment(
+    facts: ProjectFacts,
+    *,
+    image: str | None = None,
+    resolve: bool = False,
+    python: str | None = None,
+    venv: Path | None = None,
+) -> tuple[Environment, list[str]]:
+    """The best metadata available, in order: image, --venv, --python, --resolve, the
+    project's own ``.venv``, and last the interpreter running jettison (not exact)."""
+    notes: list[str] = []
+    if image:
+        from jettison.deps.image import environment_from_image
+
+        return environment_from_image(image), notes
+    if venv is not None:
+        return environment_from_venv(venv), notes
+    if python:
+        return environment_from_python(python), notes
+    if resolve:
+        env, failures = resolve_environment(declared_requirements(facts))
+        for failure in failures:
+            notes.append(f"could not be resolved, mapping guessed: {failure}")
+        return env, notes
+    found = find_project_venv(facts.root)
+    if found is not None:
+        return environment_from_venv(found), notes
+    env = environment_from_sites(current_sites(), "the interpreter running jettison")
+    env.exact = False
+    return env, notes
+
+
+def run(
+    root: Path,
+    *,
+    dockerfile: Path | None = None,
+    image: str | None = None,
+    resolve: bool = False,
+    python: str | None = None,
+    venv: Path | None = None,
+    import_map: dict[str, str] | None = None,
+) -> DepsReport:
+    """Analyse a project in one call (what ``jettison deps`` and the audit rule use)."""
+    facts = collect(root, dockerfile)
+    env, notes = choose_environment(facts, image=image, resolve=resolve, python=python, venv=venv)
+    report = analyze(facts, env, import_map)
+    report.notes.extend(notes)
+    return report

@@ -1,0 +1,386 @@
+"""Every import of a project's Python files and notebooks, found with ``ast`` in all scopes.
+
+Each import records where it is and how sure it is to run: a plain import, one inside
+``try/except ImportError`` (optional), one under ``if TYPE_CHECKING`` (never at run time), or a
+dynamic ``importlib.import_module("literal")``/``__import__("literal")``. Relative imports and
+modules of the project itself (first-party: src layout, flat layout, PEP 420 namespace
+packages, scripts' sibling modules) are resolved and never reported as dependencies.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from jettison.errors import JettisonError
+
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        "env",
+        ".env",
+        "node_modules",
+        "__pycache__",
+        "build",
+        "dist",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "site-packages",
+        ".eggs",
+        ".idea",
+        ".vscode",
+        ".ipynb_checkpoints",
+    }
+)
+
+# files and directories whose imports only developers need
+_DEV_DIRS = frozenset(
+    {"tests", "test", "testing", "docs", "doc", "benchmarks", "examples", "scripts_dev"}
+)
+_DEV_FILES = frozenset(
+    {"conftest.py", "noxfile.py", "setup.py", "fabfile.py", "tasks.py", "conf.py"}
+)
+
+KIND_IMPORT = "import"
+KIND_OPTIONAL = "optional"  # inside try/except ImportError
+KIND_TYPE_CHECKING = "type-checking"
+KIND_DYNAMIC = "dynamic"
+
+
+@dataclass(frozen=True)
+class ImportUse:
+    module: str  # absolute dotted name
+    path: str
+    line: int
+    kind: str = KIND_IMPORT
+    dev: bool = False  # the file is a test, docs or tooling file
+
+    @property
+    def top(self) -> str:
+        return self.module.split(".", 1)[0]
+
+
+@dataclass
+class ScanResult:
+    imports: list[ImportUse] = field(default_factory=list)
+    first_party: set[str] = field(default_factory=set)
+    files: list[Path] = field(default_factory=list)
+    errors: list[JettisonError] = field(default_factory=list)
+    strings: list[tuple[str, str, int]] = field(default_factory=list)  # (text, path, line)
+    # module-level assignments of settings-like names (INSTALLED_APPS ...) -> string values
+    settings: list[tuple[str, str, str, int]] = field(default_factory=list)
+    dev_files: set[str] = field(default_factory=set)  # tests, docs, notebooks, ignored files
+
+    def mark_dev(self, paths: set[str]) -> None:
+        """Treat imports of these files as development-only (e.g. not sent to the build)."""
+        self.dev_files |= paths
+        self.imports = [
+            replace(i, dev=True) if i.path in paths and not i.dev else i for i in self.imports
+        ]
+
+
+def is_dev_path(rel: Path) -> bool:
+    parts = rel.parts
+    name = parts[-1] if parts else ""
+    if name in _DEV_FILES or name.startswith("test_") or name.endswith("_test.py"):
+        return True
+    return any(p in _DEV_DIRS for p in parts[:-1])
+
+
+def iter_source_files(root: Path) -> Iterator[Path]:
+    """``.py`` and ``.ipynb`` files under ``root``, skipping virtualenvs and caches."""
+    if root.is_file():
+        yield root
+        return
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if d not in SKIP_DIRS
+            and not d.startswith(".")
+            and not (here / d / "pyvenv.cfg").exists()
+        )
+        for name in sorted(filenames):
+            if name.endswith((".py", ".ipynb")):
+                yield here / name
+
+
+def first_party_names(root: Path, files: list[Path]) -> set[str]:
+    """Top-level module names that belong to the project itself."""
+    names: set[str] = set()
+    bases = {root, root / "src"}
+    for file in files:
+        # a script's own directory is on sys.path when it runs; a regular package's root too
+        directory = file.parent
+        while (directory / "__init__.py").exists() and directory != root:
+            directory = directory.parent
+        bases.add(directory)
+    for base in bases:
+        if not base.is_dir():
+            continue
+        for entry in base.iterdir():
+            if entry.name.startswith(".") or entry.name in SKIP_DIRS:
+                continue
+            if entry.is_file() and entry.suffix == ".py" and entry.stem.isidentifier():
+                names.add(entry.stem)
+            elif entry.is_dir() and entry.name.isidentifier() and _has_python(entry):
+                names.add(entry.name)  # regular or namespace package
+    return names
+
+
+def _has_python(directory: Path) -> bool:
+    for _dirpath, dirnames, filenames in os.walk(directory):
+        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS]
+        if any(f.endswith(".py") for f in filenames):
+            return True
+    return False
+
+
+def _package_of(file: Path, root: Path) -> list[str]:
+    """Dotted package of a file, for resolving relative imports."""
+    parts: list[str] = []
+    directory = file.parent
+    while (directory / "__init__.py").exists() and directory != root.parent:
+        parts.insert(0, directory.name)
+        directory = directory.parent
+    return parts
+
+
+_SETTINGS_NAMES = frozenset(
+    {
+        "INSTALLED_APPS",
+        "MIDDLEWARE",
+        "MIDDLEWARE_CLASSES",
+        "DATABASES",
+        "CACHES",
+        "AUTHENTICATION_BACKENDS",
+        "TEMPLATES",
+        "REST_FRAMEWORK",
+        "CHANNEL_LAYERS",
+        "STORAGES",
+        "DEFAULT_FILE_STORAGE",
+        "STATICFILES_STORAGE",
+        "EMAIL_BACKEND",
+        "SESSION_ENGINE",
+        "CELERY_BROKER_URL",
+        "worker_class",
+        "LOGGING",
+    }
+)
+
+
+class _Visitor(ast.NodeVisitor):
+    def __init__(
+        self, path: str, package: list[str], dev: bool, out: ScanResult, line_map: list[int] | None
+    ) -> None:
+        self.path = path
+        self.package = package
+        self.dev = dev
+        self.out = out
+        self.line_map = line_map
+        self.kinds: list[str] = []
+        self.importlib_aliases = {"importlib.import_module"}
+
+    def _line(self, node: ast.AST) -> int:
+        line = getattr(node, "lineno", 1)
+        if self.line_map is not None and 0 < line <= len(self.line_map):
+            return self.line_map[line - 1]
+        return int(line)
+
+    def _kind(self) -> str:
+        if KIND_TYPE_CHECKING in self.kinds:
+            return KIND_TYPE_CHECKING
+        if KIND_OPTIONAL in self.kinds:
+            return KIND_OPTIONAL
+        return KIND_IMPORT
+
+    def _add(self, module: str, node: ast.AST, kind: str | None = None) -> None:
+        if module:
+            self.out.imports.append(
+                ImportUse(module, self.path, self._line(node), kind or self._kind(), self.dev)
+            )
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._add(alias.name, node)
+            if alias.name == "importlib" and alias.asname:
+                self.importlib_aliases.add(f"{alias.asname}.import_module")
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level:
+            # relative: always the project's own code; resolve for completeness
+            base = (
+                self.package[: len(self.package) - (node.level - 1)]
+                if node.level > 1
+                else self.package
+            )
+            if base:
+                self.out.first_party.add(base[0])
+            return
+        module = node.module or ""
+        if module == "importlib":
+            for alias in node.names:
+                if alias.name == "import_module":
+                    self.importlib_aliases.add(alias.asname or "import_module")
+        # ``from google.cloud import storage`` imports google.cloud.storage when it is a module
+        # (PEP 420 namespaces); the mapping falls back to the longest real package otherwise
+        names = [a.name for a in node.names if a.name != "*"]
+        if not names:
+            self._add(module, node)
+        for name in names:
+            self._add(f"{module}.{name}", node)
+
+    def visit_If(self, node: ast.If) -> None:
+        if _is_type_checking(node.test):
+            self.kinds.append(KIND_TYPE_CHECKING)
+            for stmt in node.body:
+                self.visit(stmt)
+            self.kinds.pop()
+            for stmt in node.orelse:
+                self.visit(stmt)
+            return
+        self.generic_visit(node)
+
+    def visit_Try(self, node: ast.Try) -> None:
+        optional = any(_catches_import_error(h.type) for h in node.handlers)
+        if optional:
+            self.kinds.append(KIND_OPTIONAL)
+        for stmt in node.body:
+            self.visit(stmt)
+        if optional:
+            self.kinds.pop()
+        for handler in node.handlers:
+            self.visit(handler)
+        for stmt in [*node.orelse, *node.finalbody]:
+            self.visit(stmt)
+
+    visit_TryStar = visit_Try  # type: ignore[assignment]
+
+    def visit_Call(self, node: ast.Call) -> None:
+        name = _dotted(node.func)
+        if (name in self.importlib_aliases or name == "__import__") and (
+            node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            target = node.args[0].value
+            if not target.startswith("."):
+                self._add(target, node, KIND_DYNAMIC if not self.kinds else self._kind())
+        self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str) and 2 < len(node.value) < 300:
+            self.out.strings.append((node.value, self.path, self._line(node)))
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            name = target.id if isinstance(target, ast.Name) else None
+            if name in _SETTINGS_NAMES:
+                for sub in ast.walk(node.value):
+                    if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+                        self.out.settings.append((name, sub.value, self.path, self._line(sub)))
+        self.generic_visit(node)
+
+
+def _dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else ""
+    return ""
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return _dotted(test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING", "t.TYPE_CHECKING")
+
+
+def _catches_import_error(node: ast.expr | None) -> bool:
+    if node is None:
+        return True  # bare except
+    names = [_dotted(e) for e in node.elts] if isinstance(node, ast.Tuple) else [_dotted(node)]
+    return any(
+        n.split(".")[-1] in ("ImportError", "ModuleNotFoundError", "Exception", "BaseException")
+        for n in names
+    )
+
+
+def _notebook_source(text: str, path: str) -> tuple[str, list[int]]:
+    """Code cells joined; IPython magics and shell escapes blanked. Lines map to cell numbers."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise JettisonError(f"invalid notebook JSON: {exc.msg}", path, exc.lineno) from None
+    lines: list[str] = []
+    cell_of: list[int] = []
+    cells = data.get("cells", []) if isinstance(data, dict) else []
+    for number, cell in enumerate(cells, 1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        for raw in source.splitlines():
+            stripped = raw.lstrip()
+            lines.append("" if stripped.startswith(("%", "!", "?")) else raw)
+            cell_of.append(number)
+        lines.append("")
+        cell_of.append(number)
+    return "\n".join(lines), cell_of
+
+
+def scan_file(file: Path, root: Path, out: ScanResult) -> None:
+    try:
+        rel = file.relative_to(root)
+    except ValueError:
+        rel = Path(file.name)
+    shown = str(file)
+    try:
+        text = file.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        out.errors.append(JettisonError(f"cannot read: {exc.strerror}", shown))
+        return
+    line_map: list[int] | None = None
+    try:
+        if file.suffix == ".ipynb":
+            text, line_map = _notebook_source(text, shown)
+        tree = ast.parse(text, filename=shown)
+    except SyntaxError as exc:
+        line = exc.lineno
+        if line_map is not None and line and 0 < line <= len(line_map):
+            line = line_map[line - 1]
+        out.errors.append(JettisonError(f"cannot parse Python, skipped: {exc.msg}", shown, line))
+        return
+    except JettisonError as exc:
+        out.errors.append(exc)
+        return
+    except ValueError as exc:  # source with NUL bytes
+        out.errors.append(JettisonError(f"cannot parse Python, skipped: {exc}", shown))
+        return
+    # notebooks are exploration: what they import is not what the service runs
+    dev = is_dev_path(rel) or file.suffix == ".ipynb"
+    if dev:
+        out.dev_files.add(shown)
+    _Visitor(shown, _package_of(file, root), dev, out, line_map).visit(tree)
+
+
+def scan_imports(root: Path) -> ScanResult:
+    """Imports, string literals and settings of every Python file and notebook under ``root``."""
+    out = ScanResult()
+    out.files = list(iter_source_files(root))
+    for file in out.files:
+        scan_file(file, root if root.is_dir() else root.parent, out)
+    base = root if root.is_dir() else root.parent
+    out.first_party |= first_party_names(base, out.files)
+    return out
