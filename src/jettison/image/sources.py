@@ -767,7 +767,8 @@ class _HashingReader:
 
     def read(self, n: int = -1) -> bytes:
         if self.pending:
-            out, self.pending = self.pending, b""
+            cut = len(self.pending) if n is None or n < 0 else n
+            out, self.pending = self.pending[:cut], self.pending[cut:]
             return out
         data: bytes = self.raw.read(n if n and n > 0 else CHUNK)
         self.hash.update(data)

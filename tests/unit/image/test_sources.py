@@ -1,0 +1,176 @@
+"""Every source gives the same numbers: legacy and OCI archives, OCI layouts, a registry."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from jettison.image.analysis import analyze
+from jettison.image.errors import CorruptImageError, ImageError, ImageNotFoundError
+from jettison.image.sources import open_image, parse_registry_ref
+from tests.unit.image.helpers import legacy_archive, oci_archive, oci_blobs, oci_layout
+from tests.unit.image.test_replay import L0, L1, L2
+
+EXPECTED = (2371, 1151, 1220, 12)
+
+
+def _numbers(ref: str, **kw: Any) -> tuple[int, int, int, int]:
+    with open_image(ref, **kw) as data:
+        r = analyze(data)
+    return r.size_bytes, r.final_bytes, r.reclaimable_bytes, r.duplicate_bytes
+
+
+@pytest.mark.parametrize("compress", ["none", "gzip", "zstd"])
+def test_oci_archive_and_layout(tmp_path: Path, compress: str) -> None:
+    tar = tmp_path / "oci.tar"
+    tar.write_bytes(oci_archive([L0, L1, L2], compress))
+    assert _numbers(str(tar)) == EXPECTED
+    # an OCI archive without Docker's manifest.json is read through index.json
+    tar.write_bytes(oci_archive([L0, L1, L2], compress, with_manifest_json=False))
+    assert _numbers(str(tar)) == EXPECTED
+    layout = oci_layout(tmp_path / "layout", [L0, L1, L2], compress)
+    assert _numbers(str(layout)) == EXPECTED
+
+
+def test_legacy_archive_gzipped_whole(tmp_path: Path) -> None:
+    tar = tmp_path / "img.tar.gz"
+    tar.write_bytes(gzip.compress(legacy_archive([L0, L1, L2])))
+    assert _numbers(str(tar)) == EXPECTED
+
+
+def test_platform_choice(tmp_path: Path) -> None:
+    layout = oci_layout(
+        tmp_path / "multi", [L0, L1, L2], "gzip", platforms=["linux/arm64", "linux/amd64"]
+    )
+    assert _numbers(str(layout), platform="linux/amd64") == EXPECTED
+    with open_image(str(layout), platform="linux/arm64") as data:
+        assert len(data.layers) == 1 and data.platform == "linux/arm64"
+    with pytest.raises(ImageNotFoundError, match="available: linux/arm64, linux/amd64"):
+        _numbers(str(layout), platform="linux/s390x")
+
+
+def test_bad_inputs_are_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ImageNotFoundError):
+        _numbers(str(tmp_path / "missing.tar"))
+    junk = tmp_path / "junk.tar"
+    junk.write_bytes(b"this is not a tar" * 100)
+    with pytest.raises(CorruptImageError, match="checksum"):
+        _numbers(str(junk))
+    whole = legacy_archive([L0, L1, L2])
+    junk.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(CorruptImageError, match=r"truncated|missing"):
+        _numbers(str(junk))
+    blobs, index = oci_blobs([L0])
+    index["manifests"][0]["mediaType"] = "application/x-strange"
+    layout = tmp_path / "strange"
+    for p, d in blobs.items():
+        (layout / p).parent.mkdir(parents=True, exist_ok=True)
+        (layout / p).write_bytes(d)
+    (layout / "index.json").write_text(json.dumps(index))
+    with pytest.raises(CorruptImageError, match="unknown manifest media type"):
+        _numbers(str(layout))
+
+
+def test_temp_files_are_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "t"))
+    (tmp_path / "t").mkdir()
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    layout = oci_layout(tmp_path / "gz", [L0, L1, L2], "gzip")
+    assert _numbers(str(layout)) == EXPECTED
+    assert list((tmp_path / "t").iterdir()) == []
+
+
+def test_registry_ref_parsing() -> None:
+    r = parse_registry_ref("127.0.0.1:5000/library/python:3.11-slim")
+    assert (r.host, r.repository, r.reference) == ("127.0.0.1:5000", "library/python", "3.11-slim")
+    assert r.base.startswith("http://")
+    r = parse_registry_ref("python")
+    assert (r.host, r.repository, r.reference) == (
+        "registry-1.docker.io",
+        "library/python",
+        "latest",
+    )
+    assert parse_registry_ref("ghcr.io/a/b@sha256:" + "0" * 64).reference.startswith("sha256:")
+
+
+class _Registry(BaseHTTPRequestHandler):
+    """Just enough of the distribution API, behind an anonymous bearer-token challenge."""
+
+    blobs: ClassVar[dict[str, bytes]] = {}
+    manifests: ClassVar[dict[str, tuple[str, bytes]]] = {}
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        host = f"127.0.0.1:{self.server.server_address[1]}"
+        if self.path.startswith("/token"):
+            return self._send(200, "application/json", b'{"token": "t0k"}')
+        if self.headers.get("Authorization") != "Bearer t0k":
+            self.send_response(401)
+            self.send_header(
+                "WWW-Authenticate", f'Bearer realm="http://{host}/token",service="test"'
+            )
+            self.end_headers()
+            return None
+        _, _, repo_rest = self.path.partition("/v2/")
+        repo, kind, ref = (
+            repo_rest.rpartition("/")[0].rpartition("/")[0],
+            repo_rest.split("/")[-2],
+            repo_rest.split("/")[-1],
+        )
+        assert repo == "team/app"
+        if kind == "manifests" and ref in self.manifests:
+            media, body = self.manifests[ref]
+            return self._send(200, media, body)
+        if kind == "blobs" and ref in self.blobs:
+            return self._send(200, "application/octet-stream", self.blobs[ref])
+        return self._send(404, "text/plain", b"no")
+
+    def _send(self, code: int, media: str, body: bytes) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", media)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_registry_source_with_token_auth_and_index() -> None:
+    blobs, index = oci_blobs([L0, L1, L2], "gzip", platforms=["linux/amd64", "linux/arm64"])
+    _Registry.blobs = {"sha256:" + p.rsplit("/", 1)[1]: d for p, d in blobs.items()}
+    raw = json.dumps(index).encode()
+    _Registry.manifests = {"v1": (index["mediaType"], raw)}
+    for m in index["manifests"]:
+        _Registry.manifests[m["digest"]] = (m["mediaType"], _Registry.blobs[m["digest"]])
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Registry)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        ref = f"registry:127.0.0.1:{server.server_address[1]}/team/app:v1"
+        assert _numbers(ref) == EXPECTED
+        with pytest.raises(ImageNotFoundError):
+            _numbers(ref.replace(":v1", ":nope"))
+        # a blob that does not match its digest is refused
+        first = index["manifests"][0]["digest"]
+        manifest = json.loads(_Registry.blobs[first])
+        layer_digest = manifest["layers"][0]["digest"]
+        good = _Registry.blobs[layer_digest]
+        _Registry.blobs[layer_digest] = gzip.compress(b"\0" * 1024)
+        with pytest.raises(CorruptImageError, match="does not match its digest"):
+            _numbers(ref)
+        _Registry.blobs[layer_digest] = good
+    finally:
+        server.shutdown()
+        server.server_close()
+    with pytest.raises(ImageError, match="cannot reach registry"):
+        _numbers(f"registry:127.0.0.1:{server.server_address[1]}/team/app:v1")
+    assert hashlib.sha256(good).hexdigest() == layer_digest.split(":")[1]
