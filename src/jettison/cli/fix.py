@@ -9,9 +9,11 @@ import click
 from jettison.atomic import write_text_atomic
 from jettison.audit import discover
 from jettison.cli._common import build_config, console, rule_options
-from jettison.context.audit import audit_contexts
-from jettison.errors import JettisonError
-from jettison.fix import FixOutcome, fix_source
+from jettison.errors import EngineUnavailableError, JettisonError
+from jettison.fix import FixOutcome
+from jettison.fixes.pipeline import Resolver, restrict
+from jettison.fixes.run import engine_resolver, fix_file, verify_file
+from jettison.fixes.runtime_libs import LibraryScan
 
 
 @click.command("fix")
@@ -29,6 +31,19 @@ from jettison.fix import FixOutcome, fix_source
     is_flag=True,
     help="Print a unified diff of what would change and write nothing.",
 )
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Build the original and the fixed file on the engine, smoke-check and compare "
+    "both; write only what passes (bisects to name a fix that breaks the image).",
+)
+@click.option(
+    "--smoke",
+    metavar="COMMAND",
+    default=None,
+    help="With --verify: also run COMMAND (/bin/sh -c) in a container of each image; "
+    "it must exit 0.",
+)
 def command(
     paths: tuple[str, ...],
     select: tuple[str, ...],
@@ -36,21 +51,61 @@ def command(
     config_path: str | None,
     unsafe_fixes: bool,
     show_diff: bool,
+    verify: bool,
+    smoke: str | None,
 ) -> None:
     """Rewrite Dockerfiles (and .dockerignore) into their optimized form.
 
-    Exit code: 0 when done (or nothing to do), 1 with --diff when something would change,
-    2 on input errors (a file that does not parse is left untouched).
+    Exit code: 0 when done (or nothing to do), 1 with --diff when something would change
+    or with --verify when a fix failed verification, 2 on input errors (a file that does
+    not parse is left untouched).
     """
     config = build_config(config_path, select, ignore, None)
     inputs = discover(list(paths) or ["."])
     out = console()
     errors = list(inputs.errors)
     outcomes: list[FixOutcome] = []
+    # --- multi-stage conversion and --verify (jettison.fixes) ---
+    if smoke and not verify:
+        raise JettisonError("--smoke needs --verify")
+    sdk = None
+    resolvers: dict[str, Resolver] = {}
+    if unsafe_fixes or verify:
+        try:
+            for path in inputs.dockerfiles:
+                resolvers[path], sdk = engine_resolver(path)
+        except EngineUnavailableError:
+            if verify:
+                raise  # exit 2 before anything is written
+    scans: dict[str, LibraryScan] = {}
+    failed_verify = False
     for path in inputs.dockerfiles:
+        resolver = resolvers.get(path)
         try:
             source = Path(path).read_bytes().decode("utf-8")
-            outcome = fix_source(source, path, config, unsafe=unsafe_fixes)
+            result = fix_file(source, path, config, unsafe_fixes, resolver, scans)
+            outcome = result.outcome
+            if result.note:
+                out.print(f"{path}: {result.note}", markup=False)
+            if verify and outcome.changed:
+
+                def variant(
+                    units: frozenset[str], source: str = source, path: str = path
+                ) -> FixOutcome:
+                    return fix_file(
+                        source,
+                        path,
+                        restrict(config, units),
+                        unsafe_fixes,
+                        resolvers.get(path),
+                        scans,
+                    ).outcome
+
+                checked = verify_file(source, path, outcome, variant, smoke, sdk)
+                for line in checked.lines():
+                    out.print(line, markup=False)
+                failed_verify = failed_verify or not checked.ok
+                outcome = checked.written or FixOutcome(path, source, source)
         except JettisonError as exc:
             errors.append(exc)
             continue
@@ -60,15 +115,8 @@ def command(
         except OSError as exc:
             errors.append(JettisonError(f"cannot read: {exc.strerror}", path))
             continue
-        ctx = audit_contexts([path], {}, config)
-        for finding in ctx.findings:
-            if (finding.fix is not None and finding.fix.safety.value == "safe") or (
-                finding.fix is not None and unsafe_fixes
-            ):
-                for edit in finding.fix.edits:
-                    if edit.path is not None:
-                        outcome.extra_files[edit.path] = edit.text
         outcomes.append(outcome)
+    # --- end of multi-stage conversion and --verify ---
     changed = [o for o in outcomes if o.changed]
     if show_diff:
         for o in changed:
@@ -95,4 +143,4 @@ def command(
         err.print(f"jettison: error: {e}", markup=False)
     if errors:
         raise SystemExit(2)
-    raise SystemExit(1 if show_diff and changed else 0)
+    raise SystemExit(1 if (show_diff and changed) or failed_verify else 0)

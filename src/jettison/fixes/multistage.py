@@ -134,12 +134,12 @@ def _kind(ins: Instruction) -> tuple[str, Refusal | None]:
         return "", Refusal(
             "a RUN installs system and Python packages in one step; split it first", ins.line
         )
-    if pip and other and not all(
-        is_pip_install(c) or c.name in ("rm", "true", "echo") for c in cmds
+    if (
+        pip
+        and other
+        and not all(is_pip_install(c) or c.name in ("rm", "true", "echo") for c in cmds)
     ):
-        return "", Refusal(
-            "a RUN mixes pip installs with other commands; split it first", ins.line
-        )
+        return "", Refusal("a RUN mixes pip installs with other commands; split it first", ins.line)
     if apt and other:
         return "", Refusal("a RUN mixes apt-get with other commands; split it first", ins.line)
     return ("apt" if apt else "pip" if pip else "other"), None
@@ -237,9 +237,7 @@ def plan_conversion(df: Dockerfile) -> Plan | Refusal | None:
                 plan.builder.append(ins)
             if not _manifest_only(ins):
                 plan.runtime.append(ins)
-        elif kw in _RUNTIME_ONLY:
-            plan.runtime.append(ins)
-        elif kw == "MAINTAINER":
+        elif kw in _RUNTIME_ONLY or kw == "MAINTAINER":
             plan.runtime.append(ins)
         else:
             return Refusal(f"{kw} is not handled by the multi-stage conversion", ins.line)
@@ -267,9 +265,9 @@ def _pip_run_text(plan: Plan, ins: Instruction) -> str:
     text = _text(plan.df, ins)
     if plan.cache_mount and PIP_CACHE not in ins.cache_mount_targets():
         head = ins.keyword_end - ins.start
-        text = (
-            text[:head] + f" --mount=type=cache,target={PIP_CACHE}" + text[head:]
-        ).replace(" --no-cache-dir", "")
+        text = (text[:head] + f" --mount=type=cache,target={PIP_CACHE}" + text[head:]).replace(
+            " --no-cache-dir", ""
+        )
     return text
 
 

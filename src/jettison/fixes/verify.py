@@ -35,7 +35,7 @@ from typing import Any
 
 import docker.errors
 
-from jettison.engine import build, remove_image
+from jettison.engine import build
 from jettison.engine import verify as smoke_verify
 from jettison.errors import JettisonError
 
@@ -132,10 +132,11 @@ def _smoke(sdk: Any, image: str, command: str, timeout: float = 300.0) -> CheckR
             container.remove(force=True)
 
 
-def check_image(sdk: Any, image: str, config: dict[str, Any], smoke: str | None) -> list[CheckResult]:
+def check_image(
+    sdk: Any, image: str, config: dict[str, Any], smoke: str | None
+) -> list[CheckResult]:
     checks = [
-        CheckResult(c.name, c.ok, c.detail, c.skipped)
-        for c in smoke_verify(image, sdk=sdk).checks
+        CheckResult(c.name, c.ok, c.detail, c.skipped) for c in smoke_verify(image, sdk=sdk).checks
     ]
     hc = _healthcheck(sdk, image, config)
     if hc is not None:
@@ -189,10 +190,8 @@ def _argv(config: dict[str, Any]) -> list[str]:
     for key in ("Entrypoint", "Cmd"):
         part = list(config.get(key) or [])
         if len(part) == 3 and part[:2] == ["/bin/sh", "-c"]:
-            try:
+            with contextlib.suppress(ValueError):
                 part = shlex.split(part[2])
-            except ValueError:
-                pass
         out += part
     return out
 
@@ -207,7 +206,10 @@ def compare_configs(before: dict[str, Any], after: dict[str, Any]) -> tuple[list
     notes: list[str] = []
     if _argv(before) != _argv(after):
         problems.append(f"command changed: {_argv(before)} -> {_argv(after)}")
-    elif (before.get("Cmd"), before.get("Entrypoint")) != (after.get("Cmd"), after.get("Entrypoint")):
+    elif (before.get("Cmd"), before.get("Entrypoint")) != (
+        after.get("Cmd"),
+        after.get("Entrypoint"),
+    ):
         notes.append("command written in exec form")
     old, new = _env(before), _env(after)
     for key in sorted(set(old) | set(new)):
@@ -229,7 +231,9 @@ def compare_configs(before: dict[str, Any], after: dict[str, Any]) -> tuple[list
             f"{sorted(after.get('ExposedPorts') or {})}"
         )
     if (before.get("WorkingDir") or "") != (after.get("WorkingDir") or ""):
-        problems.append(f"workdir changed: {before.get('WorkingDir')!r} -> {after.get('WorkingDir')!r}")
+        problems.append(
+            f"workdir changed: {before.get('WorkingDir')!r} -> {after.get('WorkingDir')!r}"
+        )
     u0, u1 = before.get("User") or "", after.get("User") or ""
     if u0 != u1:
         if u0 in ("", "root", "0", "0:0") and u1 not in ("", "root", "0", "0:0"):
@@ -256,9 +260,7 @@ def judge(original: ImageReport, fixed: ImageReport) -> list[str]:
     if not fixed.built:
         return [f"build failed: {fixed.error}"]
     passed_before = {c.name for c in original.checks if c.ok}
-    out = [
-        f"{c.name}: {c.detail}" for c in fixed.checks if not c.ok and c.name in passed_before
-    ]
+    out = [f"{c.name}: {c.detail}" for c in fixed.checks if not c.ok and c.name in passed_before]
     problems, _ = compare_configs(original.config, fixed.config)
     return out + problems
 
