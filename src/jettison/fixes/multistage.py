@@ -171,6 +171,8 @@ def plan_conversion(df: Dockerfile) -> Plan | Refusal | None:
     stage = df.stages[0]
     kinds: dict[int, str] = {}
     body = [i for i in stage.instructions if i is not stage.from_instruction]
+    if not any(is_pip_install(c) for i in body if i.keyword == "RUN" for c in commands(i)):
+        return None  # no Python packages installed: nothing to move into a builder
     for ins in body:
         if ins.keyword in ("SHELL", "ONBUILD"):
             return Refusal(f"{ins.keyword} is not handled by the multi-stage conversion", ins.line)

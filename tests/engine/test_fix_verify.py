@@ -1,0 +1,117 @@
+"""``jettison fix --unsafe-fixes --verify`` on every example, on the real engine.
+
+Each example is copied to a temporary directory (the repository is never modified); the
+command must convert it to a multi-stage build, build original and fixed, pass the smoke
+checks and make the image smaller. Images built by --verify are removed by jettison itself;
+BuildKit's cache is kept, so a second run (and ``benchmarks/fix_outcome.py``) is fast.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+EXAMPLES = REPO / "examples"
+SIZES = re.compile(r"^(\S+): verified: ([\d.]+) MB -> ([\d.]+) MB", re.M)
+
+
+def _jettison(*args: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[int, str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "jettison", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+def _images() -> set[str]:
+    out = subprocess.run(
+        ["/usr/bin/docker", "images", "-q", "--no-trunc"], capture_output=True, text=True
+    ).stdout
+    return set(out.split())
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize(
+    ("example", "smoke"),
+    [
+        ("web-psycopg", "python smoke.py"),
+        ("celery-worker", "python smoke.py"),
+        ("ml-service", "python smoke.py"),
+        ("compose-trio", None),
+    ],
+)
+def test_fix_verify_example(tmp_path: Path, example: str, smoke: str | None) -> None:
+    work = tmp_path / example
+    shutil.copytree(EXAMPLES / example, work)
+    dockerfiles = sorted(work.rglob("Dockerfile"))
+    before = {p: p.read_text() for p in dockerfiles}
+    images_before = _images()
+    args = ["fix", "--unsafe-fixes", "--verify", str(work)]
+    if smoke:
+        args[3:3] = ["--smoke", smoke]
+    code, out = _jettison(*args, cwd=tmp_path)
+    assert code == 0, out
+    found = {Path(m.group(1)): (float(m.group(2)), float(m.group(3))) for m in SIZES.finditer(out)}
+    assert set(found) == set(dockerfiles), out
+    for path in dockerfiles:
+        size_before, size_after = found[path]
+        assert size_after < size_before, (path, out)
+        text = path.read_text()
+        assert text != before[path]
+        assert " AS builder" in text and "FROM python:3.11-slim" in text, text
+        assert "USER app" in text
+    assert "FAILED" not in out, out
+    # the images jettison built were removed again
+    assert not (_images() - images_before)
+    # fixing the fixed files changes nothing
+    code, out = _jettison("fix", "--unsafe-fixes", "--diff", str(work), cwd=tmp_path)
+    assert code == 0, out
+
+
+@pytest.mark.engine
+def test_verify_bisects_to_the_fix_that_breaks_the_image(tmp_path: Path) -> None:
+    """The app runs `make` at start-up: the multi-stage runtime lacks it, so verification
+    fails, bisection names the conversion, and the other fixes are written."""
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(
+        "FROM python:3.11-slim\n"
+        "RUN apt-get update\n"
+        "RUN apt-get install -y make\n"
+        "COPY requirements.txt .\n"
+        "RUN pip install -r requirements.txt\n"
+        'CMD make --version && python -c "import six"\n'
+    )
+    code, out = _jettison("fix", "--unsafe-fixes", "--verify", str(tmp_path), cwd=tmp_path)
+    assert code == 1, out
+    assert "broken by: MULTISTAGE (bisected)" in out, out
+    assert "wrote the other fixes, which pass" in out, out
+    text = dockerfile.read_text()
+    assert "AS builder" not in text
+    assert "apt-get update \\\n    && apt-get install" in text  # JT202 kept
+    assert "--no-cache-dir" in text  # JT103 kept
+
+
+def test_verify_without_engine_is_exit_2_and_writes_nothing(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLES / "compose-trio" / "api", tmp_path / "api")
+    dockerfile = tmp_path / "api" / "Dockerfile"
+    before = dockerfile.read_text()
+    env = dict(os.environ, DOCKER_HOST="unix:///nonexistent/docker.sock")
+    code, out = _jettison("fix", "--unsafe-fixes", "--verify", str(tmp_path), cwd=tmp_path, env=env)
+    assert code == 2, out
+    assert "no Docker engine answers" in out
+    assert "Traceback" not in out
+    assert dockerfile.read_text() == before
+    assert not (tmp_path / "api" / ".dockerignore").exists()
