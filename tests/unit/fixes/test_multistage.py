@@ -40,7 +40,9 @@ def test_render_builder_and_runtime_exactly() -> None:
     plan = _plan(WEB)
     assert isinstance(plan, Plan)
     text = render(plan, ["libpq5"], ["libpq.so.5"])
-    assert text == """\
+    assert (
+        text
+        == """\
 # API with a compiled driver
 # build stage: compilers, headers and a virtualenv with the application's packages
 FROM python:3.11 AS builder
@@ -73,6 +75,7 @@ HEALTHCHECK CMD curl -f http://127.0.0.1:8000/health
 ENTRYPOINT ["gunicorn"]
 CMD ["--bind", "0.0.0.0:8000", "app:app"]
 """
+    )
     df = parse_dockerfile(text, "Dockerfile")
     assert [s.name for s in df.stages] == ["builder", None]
 
@@ -92,7 +95,8 @@ def test_pip_cache_mount_only_when_file_uses_buildkit() -> None:
     assert isinstance(plan, Plan)
     out = render(plan, [])
     assert "RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt" in out
-    assert "--no-cache-dir" not in out.split("AS builder")[1].split("FROM")[0].split("pip install")[1]
+    builder = out.split("AS builder")[1].split("FROM")[0]
+    assert "--no-cache-dir" not in builder.split("pip install")[1]
 
 
 def test_existing_user_is_kept_and_no_user_added() -> None:
@@ -124,7 +128,10 @@ def test_pyproject_project_copies_sources_to_builder() -> None:
         ("FROM continuumio/miniconda3\nRUN conda install numpy\nRUN pip install x\n", "conda"),
         ("FROM python:3.11\nRUN pip install poetry\nRUN poetry install\n", "poetry"),
         ("FROM python:3.11\nRUN pip install --user flask\n", "--user"),
-        ("FROM python:3.11\nRUN apt-get update && apt-get install -y gcc && pip install x\n", "one step"),
+        (
+            "FROM python:3.11\nRUN apt-get update && apt-get install -y gcc && pip install x\n",
+            "one step",
+        ),
         ("FROM ubuntu:22.04\nRUN pip install flask\n", "not an official python image"),
         ("FROM python:3.11-alpine\nRUN pip install flask\n", "no -slim variant"),
         ("FROM python:3.11\nUSER app\nRUN pip install flask\n", "USER before"),

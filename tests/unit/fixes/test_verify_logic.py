@@ -18,7 +18,7 @@ def _attempts(broken: set[str]) -> tuple[list[frozenset[str]], object]:
 
 def test_bisect_names_the_one_broken_fix_and_keeps_the_rest() -> None:
     units = ["JT101", "JT102", "JT103", "JT111", "JT204", "JT301", "MULTISTAGE"]
-    seen, attempt = _attempts({"JT111"})
+    _seen, attempt = _attempts({"JT111"})
     found = bisect(units, attempt)  # type: ignore[arg-type]
     assert found.culprits == ["JT111"]
     assert found.final is not None and found.final.units == frozenset(units) - {"JT111"}
