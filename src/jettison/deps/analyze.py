@@ -290,7 +290,7 @@ class _Resolver:
         top = module.split(".", 1)[0]
         return bool(top) and top not in STDLIB and top not in self.first_party and top != "__main__"
 
-    def resolve(self, module: str) -> tuple[set[str], bool]:
+    def resolve(self, module: str, note: bool = True) -> tuple[set[str], bool]:
         """Distributions providing ``module``, and whether that is a guess."""
         user = dist_for_import(module, self.import_map, builtin=False)
         if user:
@@ -305,7 +305,8 @@ class _Resolver:
                 return set(hit), True  # listed once per package in the report's guesses
         table = dist_for_import(module)
         dist = canonicalize_name(table) if table else canonicalize_name(parts[0])
-        self._note(module, {dist}, "built-in table" if table else "import name = package name")
+        if note:
+            self._note(module, {dist}, "built-in table" if table else "import name = package name")
         return {dist}, True
 
     def _note(self, module: str, dists: set[str], how: str) -> None:
@@ -513,6 +514,10 @@ def analyze(
         report.guesses.append(
             f"not installed in {env.source}, modules guessed from the name: " + ", ".join(absent)
         )
+        if not env.exact:
+            report.notes.append(
+                "mappings and sizes are exact with --image IMAGE, --resolve or --venv DIR"
+            )
     order = list(CODES)
     report.items.sort(key=lambda i: (order.index(i.code), -(i.freed_bytes or 0), i.name.lower()))
     return report
@@ -538,7 +543,7 @@ def _use_dists(use: Use, r: _Resolver, env: Environment, known: set[str]) -> set
         for module in dict.fromkeys((use.target, *use.alternatives)):
             if not r.external(module):
                 return set()  # the standard library or the project itself provides it
-            dists, _ = r.resolve(module)
+            dists, _ = r.resolve(module, note=False)
             found |= {d for d in dists if d in known}
         return found
     if use.kind == "script":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import configparser
 import re
-import shlex
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -205,6 +204,9 @@ def parse_requirement_text(
     )
 
 
+_PER_REQ_OPTION = re.compile(r"\s--(hash|config-settings|global-option|install-option)(=|\s+)\S+")
+
+
 def _logical_lines(text: str) -> Iterable[tuple[int, str]]:
     """Requirements lines with ``\\`` continuations joined and comments removed."""
     buffer = ""
@@ -246,22 +248,14 @@ def parse_requirements_file(
     out.files.append(shown)
     grp = group or requirement_file_group(path)
     for number, line in _logical_lines(text):
-        try:
-            words = shlex.split(line, posix=True)
-        except ValueError:
-            words = line.split()
-        if not words:
-            continue
+        words = line.split()
         head = words[0]
         if head in ("-r", "--requirement") or head.startswith(("-r", "--requirement=")):
-            target = (
-                words[1]
-                if head in ("-r", "--requirement") and len(words) > 1
-                else head.split("=", 1)[1]
-                if "=" in head
-                else head[2:]
-            )
-            include = path.parent / target
+            if head in ("-r", "--requirement"):
+                target = words[1] if len(words) > 1 else ""
+            else:
+                target = head.split("=", 1)[1] if "=" in head else head[2:]
+            include = path.parent / target.strip("'\"")
             if not include.is_file():
                 out.errors.append(
                     JettisonError(f"included file not found: {target}", shown, number)
@@ -275,23 +269,9 @@ def parse_requirements_file(
             and not head.startswith("--editable=")
         ):
             continue  # -c constraints, --index-url, --hash lines ...
-        # drop per-requirement options such as --hash=sha256:...
-        keep: list[str] = []
-        skip_next = False
-        for word in words:
-            if skip_next:
-                skip_next = False
-                continue
-            if (
-                word.startswith("--hash")
-                or word.startswith("--config-settings")
-                or word.startswith("--global-option")
-                or word.startswith("--install-option")
-            ):
-                skip_next = "=" not in word
-                continue
-            keep.append(word)
-        requirement = " ".join(keep)
+        # per-requirement options (--hash=sha256:..., --config-settings ...) are not PEP 508;
+        # quotes stay, markers need them
+        requirement = _PER_REQ_OPTION.sub("", line).strip()
         try:
             declared = parse_requirement_text(requirement, shown, number, grp, path.parent)
         except JettisonError as exc:

@@ -9,7 +9,6 @@ pyproject.toml, setup.cfg and Pipfile are listed for a manual edit rather than r
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,16 +119,19 @@ def _prune_dockerfile(
             cut.extend((s, e, spans[(s, e)]) for s, e in mine)
     removed: list[str] = []
     for start, end, d in sorted(cut, reverse=True):
+        # take the separator before the word with it: blanks and line continuations, so no
+        # dangling "\" is left to join the next instruction
         s = start
-        while s > 0 and text[s - 1] in " \t":
-            s -= 1
+        while True:
+            if s > 0 and text[s - 1] in " \t":
+                s -= 1
+            elif s > 1 and text[s - 1] == "\n" and text[s - 2] == "\\":
+                s -= 2
+            elif s > 2 and text[s - 2 : s] == "\r\n" and text[s - 3] == "\\":
+                s -= 3
+            else:
+                break
         text = text[:s] + text[end:]
-        # a continuation line left with only "\" goes too
-        line_start = text.rfind("\n", 0, s) + 1
-        line_end = text.find("\n", s)
-        line_end = len(text) if line_end < 0 else line_end
-        if re.fullmatch(r"[ \t]*\\[ \t]*", text[line_start:line_end]) and line_start > 0:
-            text = text[:line_start] + text[line_end + 1 :]
         removed.append(d.raw)
     return text, removed, skipped
 

@@ -48,9 +48,8 @@ SKIP_DIRS = frozenset(
 _DEV_DIRS = frozenset(
     {"tests", "test", "testing", "docs", "doc", "benchmarks", "examples", "scripts_dev"}
 )
-_DEV_FILES = frozenset(
-    {"conftest.py", "noxfile.py", "setup.py", "fabfile.py", "tasks.py", "conf.py"}
-)
+# not tasks.py: Celery projects name their task modules that too
+_DEV_FILES = frozenset({"conftest.py", "noxfile.py", "setup.py", "fabfile.py", "conf.py"})
 
 KIND_IMPORT = "import"
 KIND_OPTIONAL = "optional"  # inside try/except ImportError
