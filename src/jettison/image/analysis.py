@@ -169,6 +169,7 @@ class ImageReport:
                 {
                     **slot,
                     "kinds": dict(slot["kinds"]),
+                    "items": len(slot["paths"]),
                     "paths": [{"path": "/" + p, "bytes": b} for b, p in paths],
                 }
             )
@@ -407,7 +408,11 @@ def build_findings(report: ImageReport, replay: Replay) -> list[Finding]:
         adder, hider = report.layers[pair["adder"]], report.layers[pair["hider"]]
         kind = max(pair["kinds"].items(), key=lambda kv: kv[1])[0]
         top = pair["paths"][0]["path"]
-        more = f" and {pair['files'] - 1:,} more file(s)" if pair["files"] > 1 else ""
+        files = f"{pair['files']:,} files"
+        if pair["items"] == 1:
+            where = f"in {top}" + (f" ({files})" if pair["files"] > 1 else "")
+        else:
+            where = f"in {files} under {pair['items']:,} paths (largest {top})"
         if kind == METADATA_ONLY:
             tail = (
                 f"then {hider.label()} changed only its metadata, which re-ships the "
@@ -419,7 +424,7 @@ def build_findings(report: ImageReport, replay: Replay) -> list[Finding]:
         findings.append(
             Finding(
                 "JT109",
-                f"{adder.label()} left {human(pair['bytes'])} in {top}{more}, {tail}",
+                f"{adder.label()} left {human(pair['bytes'])} {where}, {tail}",
                 path,
                 line,
                 end,
