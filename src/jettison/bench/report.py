@@ -252,7 +252,7 @@ def _bar_chart(
         f'<svg class="chart" id="{chart_id}" role="img" aria-label="{html.escape(title)}" '
         f'width="{label_w + bar_w + 120}" height="{height}" '
         f'viewBox="0 0 {label_w + bar_w + 120} {height}" '
-        'xmlns="http://www.w3.org/2000/svg">',
+        ">",
         f"<title>{html.escape(title)}</title>",
     ]
     y = 10

@@ -20,6 +20,7 @@ existed before the bench are never removed.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import secrets
@@ -102,6 +103,8 @@ DEPENDENCY_MANIFESTS = (
     "Cargo.toml",
     "composer.json",
 )
+# on every image a bench builds, so leftovers can be found: docker images -f label=...
+BENCH_LABEL = "org.jettison.bench"
 _TEST_PARTS = {"test", "tests", "testing", "spec", "docs", "examples", "scripts", "benchmarks"}
 _SKIP_DIRS = {
     ".git",
@@ -182,7 +185,9 @@ def change_file(path: Path, marker: str) -> None:
     """A change that alters the file's bytes but not what it means."""
     suffix = path.suffix.lower()
     if suffix == ".json" or path.name.endswith(".json"):
-        _append(path, " " * (1 + len(marker) % 7) + "\n")
+        # JSON has no comments: trailing whitespace spelling the marker's hash in spaces/tabs
+        bits = int(hashlib.sha256(marker.encode()).hexdigest()[:8], 16)
+        _append(path, "".join(" \t"[(bits >> i) & 1] for i in range(32)) + "\n")
     elif suffix in SOURCE_COMMENT:
         _append(path, f"{SOURCE_COMMENT[suffix]} {marker}\n")
     else:
@@ -407,6 +412,7 @@ def run_bench(
                     tag,
                     no_cache=scenario == "cold",
                     build_args=options.build_args,
+                    labels={BENCH_LABEL: run_id},
                     target=options.target,
                     on_step=lambda s: events.step(variant, scenario, s),
                     client=client,
@@ -442,12 +448,15 @@ def run_bench(
                         if ws.failed:
                             continue
                     if scenario == "code_change" and code_file:
+                        # unique per run: content an earlier bench built would hit the cache
                         change_file(
-                            ws.context / code_file, f"jettison bench: code change {rep + 1}"
+                            ws.context / code_file,
+                            f"jettison bench {run_id}: code change {rep + 1}",
                         )
                     elif scenario == "deps_change" and deps_file:
                         change_file(
-                            ws.context / deps_file, f"jettison bench: dependency change {rep + 1}"
+                            ws.context / deps_file,
+                            f"jettison bench {run_id}: dependency change {rep + 1}",
                         )
                     one_build(ws, scenario, rep, measured=True)
         for ws in workspaces:
