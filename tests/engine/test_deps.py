@@ -24,15 +24,23 @@ DOCKER = "/usr/bin/docker"
 
 
 def _build(context: Path, tag: str) -> None:
-    done = subprocess.run([DOCKER, "build", "-q", "-t", tag, str(context)],
-                          env={"DOCKER_BUILDKIT": "1", "PATH": "/usr/bin:/bin"},
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [DOCKER, "build", "-q", "-t", tag, str(context)],
+        env={"DOCKER_BUILDKIT": "1", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
 
 
 def _size(tag: str) -> int:
-    done = subprocess.run([DOCKER, "image", "inspect", "--format", "{{.Size}}", tag],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [DOCKER, "image", "inspect", "--format", "{{.Size}}", tag],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return int(done.stdout.strip())
 
 
@@ -47,8 +55,7 @@ def test_ml_example_unused_found_pruned_rebuilt_smaller_and_still_works(tmp_path
         report = run(project, image=tag)
         found = {i.name.lower(): i for i in report.items}
         # the heavy visualisation stack and the unused clients, with their real sizes
-        for name in ("matplotlib", "seaborn", "redis", "sqlalchemy", "jinja2", "pytest",
-                     "ipython"):
+        for name in ("matplotlib", "seaborn", "redis", "sqlalchemy", "jinja2", "pytest", "ipython"):
             assert name in found, (name, sorted(found))
             assert found[name].code in ("JT901", "JT905")
             assert (found[name].size_bytes or 0) > 100_000, name
@@ -59,8 +66,9 @@ def test_ml_example_unused_found_pruned_rebuilt_smaller_and_still_works(tmp_path
         predicted = report.removable_bytes or 0
         assert predicted > 50_000_000
 
-        result = CliRunner().invoke(cli, ["deps", str(project), "--image", tag, "--write",
-                                          "--in-place", "--format", "json"])
+        result = CliRunner().invoke(
+            cli, ["deps", str(project), "--image", tag, "--write", "--in-place", "--format", "json"]
+        )
         assert result.exit_code == 1, result.output
         requirements = (project / "requirements.txt").read_text()
         assert "matplotlib" not in requirements and "numpy" in requirements
@@ -70,15 +78,21 @@ def test_ml_example_unused_found_pruned_rebuilt_smaller_and_still_works(tmp_path
         saved = before - after
         # the measured drop matches what the metadata predicted (within 10 %)
         assert abs(saved - predicted) < 0.10 * predicted, (before, after, predicted)
-        smoke = subprocess.run([DOCKER, "run", "--rm", "--network", "none", pruned,
-                                "python", "-m", "app.smoke"],
-                               capture_output=True, text=True, timeout=120)
+        smoke = subprocess.run(
+            [DOCKER, "run", "--rm", "--network", "none", pruned, "python", "-m", "app.smoke"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert smoke.returncode == 0, smoke.stderr[-2000:]
         assert "smoke ok" in smoke.stdout
 
         # and the pruned image has nothing left to prune
-        again = json.loads(CliRunner().invoke(
-            cli, ["deps", str(project), "--image", pruned, "--format", "json"]).output)
+        again = json.loads(
+            CliRunner()
+            .invoke(cli, ["deps", str(project), "--image", pruned, "--format", "json"])
+            .output
+        )
         assert again["unused"] == [] and again["dev_in_runtime"] == []
         assert again["missing"] == []
     finally:
