@@ -1,0 +1,139 @@
+"""Bench logic without an engine: file choice, changes, figures, reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from jettison.bench.model import BenchReport, Run, ScenarioResult, StepTime, VariantResult
+from jettison.bench.report import render_html, render_markdown, tables
+from jettison.bench.runner import change_file, choose_code_file, choose_deps_file
+from jettison.cli import cli
+from jettison.engine.progress import parse_plain
+
+DATA = Path(__file__).parents[1] / "engine" / "data"
+
+
+def test_code_file_prefers_the_module_cmd_names(tmp_path: Path) -> None:
+    for rel in ("app.py", "util.py", "tests/test_app.py", "pkg/zz.py", "setup.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x = 1\n")
+    df = "FROM python\nCOPY . .\nCMD gunicorn --bind 0.0.0.0:5000 util:wsgi\n"
+    assert choose_code_file(tmp_path, df, [[]]) == "util.py"
+    # a file one variant's .dockerignore excludes would not change that variant's build
+    assert choose_code_file(tmp_path, df, [[], ["util.py"]]) == "app.py"
+    assert choose_code_file(tmp_path, "FROM x\n", [["*.py", "pkg"]]) is None
+
+
+def test_deps_file_is_the_manifest_the_dockerfile_copies(tmp_path: Path) -> None:
+    for name in ("requirements.txt", "requirements-prod.txt", "package.json"):
+        (tmp_path / name).write_text("\n")
+    df = "FROM python\nCOPY requirements-prod.txt .\nRUN pip install -r requirements-prod.txt\n"
+    assert choose_deps_file(tmp_path, df, [[]]) == "requirements-prod.txt"
+    assert choose_deps_file(tmp_path, "FROM python\nCOPY . .\n", [[]]) == "requirements.txt"
+    assert choose_deps_file(tmp_path / "nowhere", "FROM x\n", [[]]) is None
+
+
+def test_changes_keep_meaning_and_differ_per_marker(tmp_path: Path) -> None:
+    py = tmp_path / "a.py"
+    py.write_text("x = 1")  # no trailing newline
+    change_file(py, "m1")
+    assert py.read_text() == "x = 1\n# m1\n"
+    pkg = tmp_path / "package.json"
+    pkg.write_text('{"name": "x"}\n')
+    change_file(pkg, "run-a")
+    first = pkg.read_text()
+    assert json.loads(first) == {"name": "x"}
+    pkg.write_text('{"name": "x"}\n')
+    change_file(pkg, "run-b")
+    assert json.loads(pkg.read_text()) == {"name": "x"} and pkg.read_text() != first
+    js = tmp_path / "i.js"
+    js.write_text("let a = 1;\n")
+    change_file(js, "m")
+    assert js.read_text().endswith("// m\n")
+
+
+def _run(name: str, scenario: str, seconds: float) -> Run:
+    p = parse_plain((DATA / name).read_text())
+    return Run(
+        scenario,
+        0,
+        seconds,
+        p.steps_total,
+        p.steps_cached,
+        "sha256:x",
+        [StepTime(s.stage, s.instruction, s.seconds, s.cached) for s in p.instructions],
+    )
+
+
+def _report() -> BenchReport:
+    report = BenchReport(
+        "flask-app", "examples/flask-app/Dockerfile", "examples/flask-app", 2, "test", "20.10"
+    )
+    for name, size, factor in (("original", 942_000_000, 1.0), ("optimized", 300_000_000, 0.5)):
+        v = VariantResult(
+            name,
+            name,
+            "FROM python:3.11\n",
+            image_size_bytes=size,
+            layers=9,
+            verification={"ok": True, "checks": []},
+        )
+        v.scenarios["cold"] = ScenarioResult(
+            "cold",
+            [
+                _run("plain-flask-cold.txt", "cold", 20 * factor),
+                _run("plain-flask-cold.txt", "cold", 24 * factor),
+            ],
+        )
+        v.scenarios["code_change"] = ScenarioResult(
+            "code_change", [_run("plain-flask-code-change.txt", "code_change", 6 * factor)]
+        )
+        v.scenarios["deps_change"] = ScenarioResult("deps_change", skipped="no manifest")
+        report.variants[name] = v
+    return report
+
+
+def test_figures_from_recorded_runs() -> None:
+    report = _report()
+    cold = report.variants["original"].scenarios["cold"]
+    assert (cold.seconds_min, cold.seconds_median) == (20, 22)
+    code = report.variants["original"].scenarios["code_change"]
+    assert (code.steps_cached, code.steps_total) == (3, 5) and code.cache_hit_rate == 0.6
+    slow = report.variants["original"].slow_steps()
+    assert slow[0].instruction == "RUN pip install -r requirements.txt"
+    assert slow[0].seconds_median == 4.7 and slow[0].runs == 2
+    comp = report.comparison()
+    assert comp["image_size_change_pct"] == pytest.approx(-68.2, abs=0.05)
+    assert comp["scenarios"]["cold"]["seconds_median_change_pct"] == -50.0
+    # optimized code change (3 s) against the original's cold median (22 s)
+    assert comp["optimized_code_change_vs_original_cold_pct"] == pytest.approx(-86.4, abs=0.05)
+    data = report.to_json()
+    assert data["variants"]["optimized"]["scenarios"]["deps_change"]["skipped"] == "no manifest"
+
+
+def test_markdown_and_html_carry_the_tables_and_charts() -> None:
+    report = _report()
+    md = render_markdown(report)
+    assert "| Image size | 942.0 MB | 300.0 MB | 68 % smaller |" in md
+    assert "| cold | 22.0s (min 20.0s) | 11.0s (min 10.0s) | 50 % faster |" in md
+    page = render_html(report)
+    assert page.count("<svg") == 3 and 'data-value="942000000.0"' in page
+    embedded = page.split('id="jettison-bench-data">', 1)[1].split("</script>", 1)[0]
+    assert json.loads(embedded)["variants"]["original"]["image_size_bytes"] == 942_000_000
+    titles = [t for t, _, _ in tables(report)]
+    assert titles[0] == "Image" and titles[-1] == "Verification (smoke check)"
+
+
+def test_bench_cli_bad_input_exits_2(tmp_path: Path) -> None:
+    runner = CliRunner()
+    done = runner.invoke(cli, ["bench", str(tmp_path / "missing")])
+    assert done.exit_code == 2 and "no such file or directory" in done.output
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    done = runner.invoke(cli, ["bench", str(tmp_path), "--against", str(tmp_path / "nope")])
+    assert done.exit_code == 2 and "not found" in done.output
+    done = runner.invoke(cli, ["cache", "prune", "--keep-storage", "lots"])
+    assert done.exit_code == 2 and "not a size" in done.output
