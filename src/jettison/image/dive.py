@@ -51,6 +51,16 @@ class _Node:
 
 def go_clean(path: str) -> str:
     """Go's ``path.Clean``: lexical, keeps a leading slash, resolves ``..``."""
+    if (
+        path
+        and "//" not in path
+        and "/./" not in path
+        and "/../" not in path
+        and not path.startswith(("./", "../"))
+        and not path.endswith(("/", "/.", "/.."))
+        and path not in (".", "..")
+    ):
+        return path  # already clean: the common case, kept cheap
     if not path:
         return "."
     rooted = path.startswith("/")

@@ -85,3 +85,28 @@ def test_dive_misses_what_jettison_counts(tmp_path: Path) -> None:
         report = analyze(data)
     assert report.reclaimable_bytes == 800  # two dead copies of app/x
     assert report.dive.wasted_bytes == 900  # dive: all three copies
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("a/b", "a/b"),
+        ("./a/b", "a/b"),
+        ("a//b", "a/b"),
+        ("a/./b", "a/b"),
+        ("a/../b", "b"),
+        ("../a", "../a"),
+        ("/a/b/", "/a/b"),
+        ("a/b/..", "a"),
+        (".", "."),
+        ("/", "/"),
+        ("//a", "/a"),
+        ("a/.hidden", "a/.hidden"),
+        ("a/..b", "a/..b"),
+        ("", "."),
+    ],
+)
+def test_go_clean_matches_go(raw: str, clean: str) -> None:
+    from jettison.image.dive import go_clean
+
+    assert go_clean(raw) == clean
