@@ -211,3 +211,10 @@ def test_same_result_from_every_layout(tmp_path: Path) -> None:
     path.write_bytes(legacy_archive([L0, L1, L2]))
     code, out, _ = run(str(path), "--format", "json", "--source", "archive")
     assert code == 0 and json.loads(out)["reclaimable_bytes"] == 1220
+
+
+def test_no_engine_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-such.sock")
+    code, _, err = run("some-image:1")
+    assert code == 2
+    assert err.startswith("jettison: error: no Docker engine answers") and err.count("\n") == 1
