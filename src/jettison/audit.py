@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import glob
+import multiprocessing
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -131,7 +132,7 @@ def finalize(df: Dockerfile | None, findings: Iterable[Finding], config: Config)
     return out
 
 
-_JETTISON_PRAGMA = re.compile(r"^jettison:\s*(ignore|ignore-file)\s*(?:=\s*([A-Za-z0-9_,\s]*))?")
+_JETTISON_PRAGMA = re.compile(r"^jettison:\s*(ignore-file|ignore)\s*(?:=\s*([A-Za-z0-9_,\s]*))?")
 _HADOLINT_PRAGMA = re.compile(r"^hadolint\s+(global\s+|stage\s+)?ignore\s*=\s*([A-Za-z0-9_,\s]+)")
 
 
@@ -232,7 +233,9 @@ def audit_dockerfiles(
     else:
         size = max(8, len(paths) // (jobs * 4))
         chunks = [(list(paths[i : i + size]), config) for i in range(0, len(paths), size)]
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        # spawn, not fork: the Go runtime inside the BuildKit parser does not survive fork()
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) as pool:
             outcomes = [o for chunk in pool.map(_audit_chunk, chunks) for o in chunk]
     for findings, errors in outcomes:
         result.findings.extend(findings)

@@ -234,9 +234,8 @@ class _Builder:
             )
             if continued:
                 segment_end = stripped_end - 1
-            for off in range(pos, segment_end):
-                chars.append(src[off])
-                offsets.append(off)
+            chars.append(src[pos:segment_end])
+            offsets.extend(range(pos, segment_end))
             if not continued:
                 break
             # skip blank lines and comment lines inside a continuation, as BuildKit does

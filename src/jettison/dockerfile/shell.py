@@ -199,6 +199,12 @@ def parse_script(text: MappedText) -> Script:
                 visit(child, conditional or after_or)
             _link_operators(node)
             return
+        if t == "pipeline":
+            for child in node.children:
+                if child.is_named:
+                    visit(child, conditional)
+            _link_operators(node)
+            return
         if t == "redirected_statement":
             for child in node.children:
                 visit(child, conditional)

@@ -34,9 +34,7 @@ def render_findings(
     files: int = 0,
 ) -> None:
     if fmt == "json":
-        console.print_json(
-            json.dumps([f.to_json() for f in findings]), indent=2
-        ) if findings else console.out("[]", highlight=False)
+        console.out(json.dumps([f.to_json() for f in findings], indent=2), highlight=False)
     elif fmt == "sarif":
         console.out(json.dumps(to_sarif(findings, errors), indent=2), highlight=False)
     elif fmt == "github":

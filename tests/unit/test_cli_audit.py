@@ -1,0 +1,147 @@
+"""The audit and fix commands end to end, in-process through click's runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from jettison.cli import cli
+
+BAD = "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n"
+GOOD = (
+    "FROM debian:12-slim\nRUN apt-get update && apt-get install -y --no-install-recommends "
+    "curl \\\n    && rm -rf /var/lib/apt/lists/*\nUSER 1000\n"
+)
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_exit_codes(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(BAD)
+    code, out, _ = run("audit", "--no-context", str(tmp_path / "Dockerfile"))
+    assert code == 1 and "JT102" in out
+    (tmp_path / "Dockerfile").write_text(GOOD)
+    code, out, _ = run("audit", "--no-context", str(tmp_path / "Dockerfile"))
+    assert code == 0, out
+    code, _, _ = run("audit", "--no-context", "--fail-level", "error", str(tmp_path))
+    assert code == 0
+
+
+def test_json_shape(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(BAD)
+    code, out, _ = run("audit", "--no-context", "--format", "json", str(tmp_path))
+    data = json.loads(out)
+    assert code == 1
+    finding = next(f for f in data if f["code"] == "JT102")
+    assert finding["line"] == 2 and finding["end_line"] == 2
+    assert finding["severity"] == "warning"
+    assert finding["fix"]["safety"] == "unsafe"
+    assert finding["equivalents"] == {"hadolint": "DL3015"}
+    lists = next(f for f in data if f["code"] == "JT101")
+    assert lists["fix"]["safety"] == "safe"
+
+
+def test_sarif_github_markdown(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(BAD)
+    _, out, _ = run("audit", "--no-context", "--format", "sarif", str(tmp_path))
+    sarif = json.loads(out)
+    assert sarif["version"] == "2.1.0"
+    assert any(r["ruleId"] == "JT102" for r in sarif["runs"][0]["results"])
+    _, out, _ = run("audit", "--no-context", "--format", "github", str(tmp_path))
+    assert "::warning file=" in out and "line=2" in out
+    _, out, _ = run("audit", "--no-context", "--format", "markdown", str(tmp_path))
+    assert "| file | line |" in out
+
+
+def test_bad_inputs_are_one_line_errors(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM debian:12\nRUN <<EOT\necho\n")
+    (tmp_path / "Dockerfile.bin").write_bytes(b"\x00\x01\x02\xff")
+    (tmp_path / "Dockerfile.unknown").write_text("FROM debian:12\nFROBNICATE x\n")
+    (tmp_path / "Dockerfile.ok").write_text(BAD)
+    code, out, err = run("audit", "--no-context", str(tmp_path))
+    assert code == 2
+    assert "Traceback" not in out + err
+    assert "unterminated heredoc" in out
+    assert "Dockerfile.unknown:2: unknown instruction" in out
+    assert "binary data" in out
+    assert "JT102" in out  # the good file is still audited
+    code, _, err = run("audit", str(tmp_path / "missing"))
+    assert code == 2
+
+
+def test_config_and_flags(tmp_path: Path, monkeypatch: object) -> None:
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    (tmp_path / "Dockerfile").write_text(BAD)
+    (tmp_path / ".jettison.toml").write_text('ignore = ["JT102"]\n[severity]\nJT101 = "error"\n')
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run("audit", "--no-context", "--format", "json", "Dockerfile")
+    data = json.loads(out)
+    assert "JT102" not in {f["code"] for f in data}
+    assert next(f for f in data if f["code"] == "JT101")["severity"] == "error"
+    code, out, _ = run(
+        "audit", "--no-context", "--format", "json", "--select", "JT101", "Dockerfile"
+    )
+    assert {f["code"] for f in json.loads(out)} == {"JT101"}
+    (tmp_path / ".hadolint.yaml").write_text("ignored:\n  - DL3009\n")
+    code, out, _ = run("audit", "--no-context", "--format", "json", "Dockerfile")
+    assert "JT101" not in {f["code"] for f in json.loads(out)}
+
+
+def test_context_rules(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\nCOPY . /app\nUSER 1000\n")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "pack").write_bytes(b"x" * 2_000_000)
+    (tmp_path / ".env").write_text("SECRET=hunter2\n")
+    code, out, _ = run("audit", "--format", "json", str(tmp_path))
+    codes = {f["code"] for f in json.loads(out)}
+    assert {"JT601", "JT603", "JT604"} <= codes
+    assert "hunter2" not in out
+    (tmp_path / ".dockerignore").write_text(".git\n")
+    code, out, _ = run("audit", "--format", "json", str(tmp_path))
+    found = {f["code"]: f for f in json.loads(out)}
+    assert "JT601" not in found and "JT603" in found
+    assert "JT602" in found and ".env" in found["JT602"]["message"]
+    (tmp_path / ".dockerignore").write_text(".git\n.env\n")
+    code, out, _ = run("audit", "--format", "json", str(tmp_path))
+    assert not {"JT601", "JT602", "JT603"} & {f["code"] for f in json.loads(out)}
+
+
+def test_statistics(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(BAD)
+    code, out, _ = run("audit", "--no-context", "--statistics", str(tmp_path))
+    assert "JT102" in out and "apt-no-install-recommends" in out
+
+
+def test_compose_shared_base(tmp_path: Path) -> None:
+    for name in ("api", "worker"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "Dockerfile").write_text(
+            "FROM python:3.11-slim\nENV PYTHONUNBUFFERED=1\nRUN pip install --no-cache-dir "
+            f'flask\nCOPY . /app\nCMD ["python", "/app/{name}.py"]\n'
+        )
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  api:\n    build: ./api\n  worker:\n    build:\n      context: ./worker\n"
+        "  redis:\n    image: redis:7\n"
+    )
+    code, out, _ = run(
+        "audit", "--format", "json", "--select", "JT7", str(tmp_path / "docker-compose.yml")
+    )
+    found = json.loads(out)
+    assert [f["code"] for f in found] == ["JT701"]
+    assert "api, worker" in found[0]["message"]
+
+
+def test_rules_command() -> None:
+    code, out, _ = run("rules")
+    assert code == 0 and "JT101" in out
+    code, out, _ = run("rules", "JT201")
+    assert "## Why it matters" in out
+    code, _, err = run("rules", "JT999")
+    assert code == 2

@@ -1,0 +1,175 @@
+"""The fix engine: span edits, fixpoint, idempotence, comments kept, atomic writes."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from jettison.cli import cli
+from jettison.config import Config
+from jettison.dockerfile import parse_dockerfile
+from jettison.fix import fix_source
+
+
+def fixed(text: str, unsafe: bool = False, select: list[str] | None = None) -> str:
+    outcome = fix_source(text, "Dockerfile", Config(select=select or []), unsafe=unsafe)
+    assert (
+        fix_source(outcome.text, "Dockerfile", Config(select=select or []), unsafe=unsafe).text
+        == outcome.text
+    ), "not idempotent"
+    parse_dockerfile(outcome.text)
+    return outcome.text
+
+
+@pytest.mark.parametrize(
+    ("code", "before", "after"),
+    [
+        (
+            "JT101",
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n",
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf "
+            "/var/lib/apt/lists/*\n",
+        ),
+        (
+            "JT101",
+            "FROM debian:12\nRUN apt-get update \\\n    && apt-get install -y curl\n",
+            "FROM debian:12\nRUN apt-get update \\\n    && apt-get install -y curl \\\n"
+            "    && rm -rf /var/lib/apt/lists/*\n",
+        ),
+        (
+            "JT101",
+            "FROM debian:12\nRUN apt-get update && \\\n  apt-get install -y curl\n",
+            "FROM debian:12\nRUN apt-get update && \\\n  apt-get install -y curl && \\\n"
+            "  rm -rf /var/lib/apt/lists/*\n",
+        ),
+        (
+            "JT103",
+            "FROM python:3.11\nRUN pip install -r r.txt\n",
+            "FROM python:3.11\nRUN pip install --no-cache-dir -r r.txt\n",
+        ),
+        (
+            "JT104",
+            "FROM alpine:3.19\nRUN apk add curl\n",
+            "FROM alpine:3.19\nRUN apk add --no-cache curl\n",
+        ),
+        (
+            "JT105",
+            "FROM centos:7\nRUN yum install -y httpd\n",
+            "FROM centos:7\nRUN yum install -y httpd && yum clean all\n",
+        ),
+        (
+            "JT106",
+            "FROM node:20\nRUN npm install -g x\n",
+            "FROM node:20\nRUN npm install -g x && npm cache clean --force\n",
+        ),
+        (
+            "JT107",
+            "FROM c/m:1\nRUN conda install -y numpy\n",
+            "FROM c/m:1\nRUN conda install -y numpy && conda clean -afy\n",
+        ),
+        ("JT114", "FROM debian:12\nADD app.py /app/\n", "FROM debian:12\nCOPY app.py /app/\n"),
+        (
+            "JT117",
+            "FROM debian:12\nRUN useradd -u 1000000 a\n",
+            "FROM debian:12\nRUN useradd -l -u 1000000 a\n",
+        ),
+        ("JT204", "FROM debian:12\nENV A=1\nENV B=2\n", "FROM debian:12\nENV A=1 \\\n    B=2\n"),
+        (
+            "JT304",
+            "FROM debian:12\nCMD python app.py\n",
+            'FROM debian:12\nCMD ["python", "app.py"]\n',
+        ),
+        (
+            "JT505",
+            "FROM debian:12\nRUN apt-get install curl\n",
+            "FROM debian:12\nRUN apt-get install -y curl\n",
+        ),
+        (
+            "JT507",
+            "FROM debian:12\nMAINTAINER me\n",
+            'FROM debian:12\nLABEL org.opencontainers.image.authors="me"\n',
+        ),
+    ],
+)
+def test_safe_fix(code: str, before: str, after: str) -> None:
+    assert fixed(before, select=[code]) == after
+
+
+@pytest.mark.parametrize(
+    ("code", "before", "after"),
+    [
+        (
+            "JT102",
+            "FROM debian:12\nRUN apt-get install -y curl\n",
+            "FROM debian:12\nRUN apt-get install --no-install-recommends -y curl\n",
+        ),
+        ("JT111", "FROM python:3.11\n", "FROM python:3.11-slim\n"),
+        ("JT111", "FROM python:3.11-bookworm\n", "FROM python:3.11-slim-bookworm\n"),
+        (
+            "JT202",
+            "FROM debian:12\nRUN apt-get update\nRUN apt-get install -y curl\n",
+            "FROM debian:12\nRUN apt-get update \\\n    && apt-get install -y curl\n",
+        ),
+    ],
+)
+def test_unsafe_fix(code: str, before: str, after: str) -> None:
+    assert fixed(before, unsafe=False, select=[code]) == before
+    assert fixed(before, unsafe=True, select=[code]) == after
+
+
+def test_env_fix_refuses_self_reference() -> None:
+    text = "FROM debian:12\nENV A=1\nENV B=$A\n"
+    assert fixed(text, select=["JT204"]) == text
+
+
+def test_comments_and_blank_lines_kept() -> None:
+    text = (
+        "# header\n\nFROM python:3.11\n# install deps\nRUN pip install -r r.txt  \n\n"
+        "# run\nCMD python app.py\n"
+    )
+    out = fixed(text, unsafe=True)
+    for line in ("# header", "# install deps", "# run"):
+        assert line in out
+    assert "\n\n# run\n" in out
+
+
+def test_append_refused_after_trailing_operator() -> None:
+    text = "FROM debian:12\nRUN apt-get update && apt-get install -y curl;\n"
+    assert "rm -rf" not in fixed(text, select=["JT101"])
+
+
+def test_cli_fix_writes_atomically_and_keeps_mode(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM python:3.11\nRUN pip install flask\n")
+    os.chmod(path, 0o640)
+    result = CliRunner().invoke(cli, ["fix", "--diff", str(path)])
+    assert result.exit_code == 1 and "+RUN pip install --no-cache-dir flask" in result.stdout
+    assert "--no-cache-dir" not in path.read_text()
+    result = CliRunner().invoke(cli, ["fix", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "--no-cache-dir" in path.read_text()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert not [p for p in tmp_path.iterdir() if "jettison-tmp" in p.name]
+
+
+def test_cli_fix_leaves_unparsable_file(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM debian:12\nRUN <<EOT\nunterminated\n")
+    before = path.read_bytes()
+    result = CliRunner().invoke(cli, ["fix", str(path)])
+    assert result.exit_code == 2
+    assert path.read_bytes() == before
+
+
+def test_cli_fix_writes_dockerignore_without_hiding_copied_files(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\nCOPY .env.prod build /app/\n")
+    (tmp_path / "build").mkdir()
+    (tmp_path / ".git").mkdir()
+    result = CliRunner().invoke(cli, ["fix", str(tmp_path / "Dockerfile")])
+    assert result.exit_code == 0, result.output
+    ignore = (tmp_path / ".dockerignore").read_text().splitlines()
+    assert ".git" in ignore and "build" not in ignore
