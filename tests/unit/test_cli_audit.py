@@ -90,7 +90,7 @@ def test_config_and_flags(tmp_path: Path, monkeypatch: object) -> None:
     )
     assert {f["code"] for f in json.loads(out)} == {"JT101"}
     (tmp_path / ".hadolint.yaml").write_text("ignored:\n  - DL3009\n")
-    code, out, _ = run("audit", "--no-context", "--format", "json", "Dockerfile")
+    _code, out, _ = run("audit", "--no-context", "--format", "json", "Dockerfile")
     assert "JT101" not in {f["code"] for f in json.loads(out)}
 
 
@@ -109,13 +109,13 @@ def test_context_rules(tmp_path: Path) -> None:
     assert "JT601" not in found and "JT603" in found
     assert "JT602" in found and ".env" in found["JT602"]["message"]
     (tmp_path / ".dockerignore").write_text(".git\n.env\n")
-    code, out, _ = run("audit", "--format", "json", str(tmp_path))
+    _code, out, _ = run("audit", "--format", "json", str(tmp_path))
     assert not {"JT601", "JT602", "JT603"} & {f["code"] for f in json.loads(out)}
 
 
 def test_statistics(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text(BAD)
-    code, out, _ = run("audit", "--no-context", "--statistics", str(tmp_path))
+    _code, out, _ = run("audit", "--no-context", "--statistics", str(tmp_path))
     assert "JT102" in out and "apt-no-install-recommends" in out
 
 
@@ -130,7 +130,7 @@ def test_compose_shared_base(tmp_path: Path) -> None:
         "services:\n  api:\n    build: ./api\n  worker:\n    build:\n      context: ./worker\n"
         "  redis:\n    image: redis:7\n"
     )
-    code, out, _ = run(
+    _code, out, _ = run(
         "audit", "--format", "json", "--select", "JT7", str(tmp_path / "docker-compose.yml")
     )
     found = json.loads(out)
@@ -143,5 +143,5 @@ def test_rules_command() -> None:
     assert code == 0 and "JT101" in out
     code, out, _ = run("rules", "JT201")
     assert "## Why it matters" in out
-    code, _, err = run("rules", "JT999")
+    code, _, _err = run("rules", "JT999")
     assert code == 2

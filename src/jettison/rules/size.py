@@ -597,7 +597,8 @@ def full_base(ctx: RuleContext) -> Iterator[Finding]:
             if pos != -1:
                 edits.append(Edit(pos, pos + len(stage.base), slim))
         yield ctx.report(
-            f"`{stage.base_resolved}` is a full image; `{slim}` leaves out compilers, headers and docs",
+            f"`{stage.base_resolved}` is a full image; `{slim}` leaves out compilers, "
+            "headers and docs",
             ins,
             edits=edits,
         )
