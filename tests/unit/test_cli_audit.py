@@ -85,7 +85,7 @@ def test_config_and_flags(tmp_path: Path, monkeypatch: object) -> None:
     data = json.loads(out)
     assert "JT102" not in {f["code"] for f in data}
     assert next(f for f in data if f["code"] == "JT101")["severity"] == "error"
-    code, out, _ = run(
+    _, out, _ = run(
         "audit", "--no-context", "--format", "json", "--select", "JT101", "Dockerfile"
     )
     assert {f["code"] for f in json.loads(out)} == {"JT101"}
@@ -104,7 +104,7 @@ def test_context_rules(tmp_path: Path) -> None:
     assert {"JT601", "JT603", "JT604"} <= codes
     assert "hunter2" not in out
     (tmp_path / ".dockerignore").write_text(".git\n")
-    code, out, _ = run("audit", "--format", "json", str(tmp_path))
+    _, out, _ = run("audit", "--format", "json", str(tmp_path))
     found = {f["code"]: f for f in json.loads(out)}
     assert "JT601" not in found and "JT603" in found
     assert "JT602" in found and ".env" in found["JT602"]["message"]
