@@ -81,7 +81,7 @@ def test_config_and_flags(tmp_path: Path, monkeypatch: object) -> None:
     (tmp_path / "Dockerfile").write_text(BAD)
     (tmp_path / ".jettison.toml").write_text('ignore = ["JT102"]\n[severity]\nJT101 = "error"\n')
     monkeypatch.chdir(tmp_path)
-    code, out, _ = run("audit", "--no-context", "--format", "json", "Dockerfile")
+    _, out, _ = run("audit", "--no-context", "--format", "json", "Dockerfile")
     data = json.loads(out)
     assert "JT102" not in {f["code"] for f in data}
     assert next(f for f in data if f["code"] == "JT101")["severity"] == "error"
@@ -99,7 +99,7 @@ def test_context_rules(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "pack").write_bytes(b"x" * 2_000_000)
     (tmp_path / ".env").write_text("SECRET=hunter2\n")
-    code, out, _ = run("audit", "--format", "json", str(tmp_path))
+    _, out, _ = run("audit", "--format", "json", str(tmp_path))
     codes = {f["code"] for f in json.loads(out)}
     assert {"JT601", "JT603", "JT604"} <= codes
     assert "hunter2" not in out
