@@ -1,0 +1,125 @@
+"""The Dockerfile model: directives, stages, ARG/ENV scope, flags, spans, RUN scripts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jettison.dockerfile import parse_dockerfile
+from jettison.dockerfile.expand import expand
+from jettison.errors import DockerfileParseError
+from jettison.rules.docs import render_rule
+from jettison.rules.registry import all_rules
+
+from ..conftest import REPO
+
+
+def test_directives_and_escape() -> None:
+    text = (
+        "# syntax=docker/dockerfile:1\n# escape=`\n# check=skip=all\nFROM debian:12\n"
+        "RUN apt-get update && `\n    apt-get install -y curl\n"
+    )
+    df = parse_dockerfile(text)
+    assert df.directives.syntax == "docker/dockerfile:1"
+    assert df.directives.escape == "`"
+    assert df.directives.check == "skip=all"
+    run = df.instructions[1]
+    assert [c.argv for c in run.script.commands] == [
+        ["apt-get", "update"],
+        ["apt-get", "install", "-y", "curl"],
+    ]
+    assert run.line == 5 and run.end_line == 6
+
+
+def test_global_args_and_stage_scope() -> None:
+    text = (
+        "ARG BASE=python:3.11\nARG TAG\nFROM ${BASE}-slim AS app\nARG BASE\n"
+        "ENV HOME_DIR=/srv X=${BASE}\nFROM app\nRUN echo\n"
+    )
+    df = parse_dockerfile(text)
+    first, second = df.stages
+    assert first.base_resolved == "python:3.11-slim" and first.name == "app"
+    assert not first.base_unresolved
+    assert first.instructions[-1].variables["X"] == "python:3.11"
+    # ENV is inherited through FROM <stage>, ARG is not
+    assert second.parent is first and second.is_final and first.in_final_image
+    assert second.instructions[-1].variables.get("HOME_DIR") == "/srv"
+    assert "BASE" not in second.instructions[-1].variables
+
+
+def test_unresolved_from() -> None:
+    df = parse_dockerfile("ARG IMAGE\nFROM $IMAGE\n")
+    assert df.stages[0].base_unresolved
+
+
+def test_flags_spans_and_heredoc_script() -> None:
+    text = (
+        "FROM debian:12\nRUN --mount=type=cache,target=/var/cache/apt \\\n"
+        "    --mount=type=bind,source=x,target=/x apt-get install -y a\n"
+        "COPY --from=b --chown=1:1 --chmod=755 a /a\n"
+        "RUN <<EOT\nset -e\napt-get install -y vim\nEOT\n"
+    )
+    df = parse_dockerfile(text)
+    run, copy, heredoc = df.instructions[1:]
+    assert [f.name for f in run.flags] == ["mount", "mount"]
+    assert run.flags[0].options() == {"type": "cache", "target": "/var/cache/apt"}
+    for flag in run.flags + copy.flags:
+        assert text[flag.start : flag.end] == f"--{flag.name}={flag.value}"
+    assert run.cache_mount_targets() == ["/var/cache/apt"]
+    cmds = heredoc.script.commands
+    assert cmds[1].argv == ["apt-get", "install", "-y", "vim"]
+    assert text[cmds[1].start : cmds[1].end] == "apt-get install -y vim"
+    assert heredoc.line == 5 and heredoc.end_line == 8
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "a && apt-get install -y x",
+        "a; apt-get install -y x",
+        "a || apt-get install -y x",
+        "if true; then apt-get install -y x; fi",
+        "(apt-get install -y x)",
+        "sudo apt-get install -y x",
+        "for i in 1; do apt-get install -y x; done",
+        "x=$(apt-get install -y x)",
+    ],
+)
+def test_commands_found_anywhere(script: str) -> None:
+    df = parse_dockerfile(f"FROM debian:12\nRUN {script}\n")
+    cmds = [c for c in df.instructions[1].script.commands if c.name == "apt-get"]
+    assert cmds and cmds[0].argv[1:] == ["install", "-y", "x"]
+    word = cmds[0].args[-1]
+    assert df.source[word.start : word.end] == "x"
+
+
+def test_continuation_with_comment_lines() -> None:
+    text = "FROM debian:12\nRUN apt-get update \\\n# a comment\n\n    && apt-get install -y a\n"
+    df = parse_dockerfile(text)
+    run = df.instructions[1]
+    assert [c.subcommand() for c in run.script.commands] == ["update", "install"]
+    assert df.render() == text
+
+
+def test_expand() -> None:
+    v = {"A": "1", "E": ""}
+    assert expand("${A}-$A-${B:-d}-${E:-x}-${E-y}-${A:+set}-\\$A", v) == "1-1-d-x--set-$A"
+
+
+@pytest.mark.parametrize(
+    "text", ["", "\x00", "FROM debian:12\nNOPE x\n", "FROM\n", "FROM debian:12\nRUN <<EOT\nx\n"]
+)
+def test_parse_errors(text: str) -> None:
+    with pytest.raises(DockerfileParseError):
+        parse_dockerfile(text, "Dockerfile")
+
+
+def test_rule_docs_are_generated_from_rules() -> None:
+    docs = REPO / "docs" / "rules"
+    for rule in all_rules():
+        page = docs / f"{rule.code}.md"
+        assert page.read_text() == render_rule(rule), (
+            f"{page} is stale: run `jettison rules --write-docs docs/rules`"
+        )
+    assert Path(docs / "README.md").is_file()
