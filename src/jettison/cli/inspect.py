@@ -272,23 +272,8 @@ def _text(report: ImageReport, out: Console, top: int, dive_compatible: bool) ->
         out.print()
         out.print(table)
     out.print()
-    _findings_text(report.findings, out)
-
-
-def _findings_text(findings: list[Finding], out: Console) -> None:
-    styles = {
-        Severity.ERROR: "bold red",
-        Severity.WARNING: "yellow",
-        Severity.INFO: "cyan",
-        Severity.STYLE: "magenta",
-    }
-    for f in sorted(findings, key=lambda f: (-f.severity.rank, f.path, f.line)):
-        where = f"{f.path}:{f.line}"
-        out.print(
-            f"[dim]{escape(where)}[/] [{styles[f.severity]}]{f.severity.value}[/] "
-            f"[bold]{f.code}[/] {escape(f.message)}"
-        )
-    out.print(f"[bold]{len(findings)} finding(s)[/]")
+    findings = sorted(report.findings, key=lambda f: f.sort_key())
+    render_findings(findings, [], "text", out, files=len({f.path for f in findings}))
 
 
 def _markdown(report: ImageReport, top: int) -> str:
