@@ -280,7 +280,7 @@ def _assemble(
 
     notes: list[str] = []
     chosen_platform = None
-    if "manifest.json" in jsons:
+    if "manifest.json" in jsons and not (platform and "index.json" in jsons):
         manifest = _load(jsons, "manifest.json", "manifest")
         if not isinstance(manifest, list) or not manifest or not isinstance(manifest[0], dict):
             raise CorruptImageError("manifest.json lists no image")

@@ -174,3 +174,11 @@ def test_registry_source_with_token_auth_and_index() -> None:
     with pytest.raises(ImageError, match="cannot reach registry"):
         _numbers(f"registry:127.0.0.1:{server.server_address[1]}/team/app:v1")
     assert hashlib.sha256(good).hexdigest() == layer_digest.split(":")[1]
+
+
+def test_platform_in_oci_archive_uses_the_index(tmp_path: Path) -> None:
+    tar = tmp_path / "multi.tar"
+    tar.write_bytes(oci_archive([L0, L1, L2], "zstd", platforms=["linux/arm64", "linux/amd64"]))
+    assert _numbers(str(tar), platform="linux/amd64") == EXPECTED
+    with open_image(str(tar), platform="linux/arm64") as data:
+        assert len(data.layers) == 1
