@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -21,6 +22,8 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+
+from jettison.dockerfile import Instruction
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "dockerfiles"
@@ -38,7 +41,7 @@ def run_timed(cmd: list[str], cwd: Path) -> tuple[str, float, float]:
     return done.stdout, wall, cpu
 
 
-def instruction_starts(path: Path) -> dict[int, int] | None:
+def instruction_map(path: Path) -> dict[int, Instruction] | None:
     from jettison.dockerfile import read_dockerfile
     from jettison.errors import JettisonError
 
@@ -46,11 +49,42 @@ def instruction_starts(path: Path) -> dict[int, int] | None:
         df = read_dockerfile(path)
     except JettisonError:
         return None
-    starts: dict[int, int] = {}
+    starts: dict[int, Instruction] = {}
     for ins in df.instructions:
         for line in range(ins.line, ins.end_line + 1):
-            starts[line] = ins.line
+            starts[line] = ins
     return starts
+
+
+# Deliberate, documented differences (see each rule's "Notes" in docs/rules/). A disagreement
+# matching one of these is counted as explained; everything else is printed as unexplained.
+FINAL_ONLY = {"JT101", "JT102", "JT103", "JT104", "JT105", "JT106", "JT120", "JT121", "JT122"}
+
+
+def explain(code: str, side: str, ins: Instruction) -> str | None:
+    text = ins.body.text
+    stage = ins.stage
+    if side == "H" and code in FINAL_ONLY and stage is not None and not stage.in_final_image:
+        return "builder stage: never in the final image"
+    if side == "J" and re.search(r"\bsudo\b", text):
+        return "command behind sudo"
+    if side == "J" and code in ("JT101", "JT102", "JT505") and re.search(r"\bapt\s", text):
+        return "`apt`, not only `apt-get`"
+    if (
+        side == "J"
+        and code == "JT103"
+        and re.search(r"(/\S*pip[0-9.]*|python[0-9.]*\s+-m\s+pip)\s", text)
+    ):
+        return "pip by path or `python -m pip`"
+    if side == "H" and code in ("JT104", "JT101") and re.search(r"\brm\b", text):
+        return "cache removed by another `rm` form"
+    if side == "H" and code == "JT117" and re.search(r"-u\s*\$|--uid[= ]\$", text):
+        return "UID from a variable (hadolint counts the variable name's length)"
+    if code == "JT402":
+        return "secret-name heuristics differ (documented)"
+    if side == "H" and code == "JT114":
+        return "source from an unresolved variable"
+    return None
 
 
 def main() -> None:
@@ -110,17 +144,18 @@ def main() -> None:
         r.code: r.equivalents["hadolint"] for r in all_rules() if "hadolint" in r.equivalents
     }
     parsed_by_both = set(files) - set(h_fail)
-    starts = {name: instruction_starts(corpus / name) for name in parsed_by_both}
+    maps = {name: instruction_map(corpus / name) or {} for name in parsed_by_both}
     print()
     print(
         f"agreement on rules with a hadolint equivalent ({len(parsed_by_both)} files both "
-        "parsed; unit = instruction):"
+        "parsed; unit = instruction; 'explained' = a documented deliberate difference):"
     )
     print(
-        f"{'jettison':10}{'hadolint':10}{'both':>8}{'only J':>8}{'only H':>8}{'agreement':>11}"
-        f"{'file-level':>12}"
+        f"{'jettison':10}{'hadolint':10}{'both':>7}{'only J':>8}{'only H':>8}{'raw':>8}"
+        f"{'explained':>11}{'agreement':>11}"
     )
-    total_both = total_any = 0
+    totals = Counter()
+    unexplained_examples: list[str] = []
     for code, dl in sorted(equivalents.items()):
 
         def keyset(
@@ -131,24 +166,41 @@ def main() -> None:
                 name = os.path.basename(str(f[field]))
                 if f["code"] != rule or name not in parsed_by_both:
                     continue
-                table = starts.get(name) or {}
                 line = int(str(f["line"]))
-                out.add((name, table.get(line, line)))
+                ins = maps[name].get(line)
+                out.add((name, ins.line if ins else line))
             return out
 
         j = keyset(j_findings, code, "path")
         h = keyset(h_findings, dl, "file")
-        both, only_j, only_h = len(j & h), len(j - h), len(h - j)
-        union = both + only_j + only_h
-        files_j = {n for n, _ in j}
-        files_h = {n for n, _ in h}
-        file_agree = 1 - len(files_j ^ files_h) / len(parsed_by_both)
-        total_both += both
-        total_any += union
-        agreement = f"{both / union:.1%}" if union else "n/a"
-        print(f"{code:10}{dl:10}{both:>8}{only_j:>8}{only_h:>8}{agreement:>11}{file_agree:>12.1%}")
-    if total_any:
-        print(f"{'all':20}{total_both:>8}{'':>16}{total_both / total_any:>11.1%}")
+        both = len(j & h)
+        explained = 0
+        unexplained = 0
+        for side, keys in (("J", j - h), ("H", h - j)):
+            for name, line in sorted(keys):
+                ins = maps[name].get(line)
+                if ins is not None and explain(code, side, ins):
+                    explained += 1
+                else:
+                    unexplained += 1
+                    unexplained_examples.append(f"{code}/{dl} only {side}: {name}:{line}")
+        union = both + len(j - h) + len(h - j)
+        raw = f"{both / union:.1%}" if union else "n/a"
+        agree = f"{both / (both + unexplained):.1%}" if both + unexplained else "n/a"
+        totals.update(both=both, union=union, explained=explained, unexplained=unexplained)
+        print(
+            f"{code:10}{dl:10}{both:>7}{len(j - h):>8}{len(h - j):>8}{raw:>8}{explained:>11}"
+            f"{agree:>11}"
+        )
+    if totals["union"]:
+        print(
+            f"{'all':20}{totals['both']:>7}{'':>16}{totals['both'] / totals['union']:>8.1%}"
+            f"{totals['explained']:>11}"
+            f"{totals['both'] / (totals['both'] + totals['unexplained']):>11.1%}"
+        )
+    print(f"unexplained disagreements: {totals['unexplained']}")
+    for example in unexplained_examples[:40]:
+        print(f"  {example}")
     top = Counter(f["code"] for f in j_findings).most_common(10)
     print()
     print("jettison top rules: " + ", ".join(f"{c} {n}" for c, n in top))

@@ -62,7 +62,7 @@ def fixed(text: str, unsafe: bool = False, select: list[str] | None = None) -> s
             "FROM centos:7\nRUN yum install -y httpd && yum clean all\n",
         ),
         (
-            "JT106",
+            "JT120",
             "FROM node:20\nRUN npm install -g x\n",
             "FROM node:20\nRUN npm install -g x && npm cache clean --force\n",
         ),

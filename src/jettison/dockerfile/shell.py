@@ -114,10 +114,34 @@ class Command:
         return out
 
     def subcommand(self) -> str | None:
+        """The first non-option word (``install`` in ``apt-get -o X=1 -y install``)."""
+        skip = False
         for word in self.args:
+            if skip:
+                skip = False
+                continue
+            if word.value in _OPTIONS_WITH_VALUE:
+                skip = True
+                continue
             if not word.value.startswith("-"):
                 return word.value
         return None
+
+
+# options of package managers that take the next word as their value
+_OPTIONS_WITH_VALUE = frozenset(
+    {
+        "-o",
+        "-c",
+        "-t",
+        "--option",
+        "--config-file",
+        "--target-release",
+        "--default-release",
+        "-X",
+        "--repository",
+    }
+)
 
 
 @dataclass

@@ -186,7 +186,6 @@ def before_from(ctx: RuleContext) -> Iterator[Finding]:
             return
         if ins.keyword != "ARG":
             yield ctx.report(f"{ins.keyword} before the first FROM", ins)
-            return
 
 
 @rule(

@@ -6,44 +6,67 @@ import itertools
 import re
 from collections.abc import Iterator
 
+from jettison.dockerfile import Instruction, Stage
 from jettison.findings import Finding, Severity
 from jettison.rules import _shell as sh
 from jettison.rules.registry import Category, RuleContext, rule
 
 
-@rule(
-    "JT401",
-    "runs-as-root",
-    Category.SECURITY,
-    Severity.WARNING,
-    "the final stage runs as root",
-    what="Flags a final stage whose last USER is root, or that never sets USER.",
-    why="A process running as root in the container is root on the host if it escapes; "
-    "most services need no privileges (seed 002 keeps a non-root user).",
-    example='FROM python:3.11-slim\nCMD ["python", "app.py"]',
-    use_instead="RUN useradd --create-home --uid 10001 app\nUSER app",
-    fix="Unsafe (with `--unsafe-fixes` multi-stage conversion): adds a user and USER.",
-    notes="""
-        hadolint DL3002 fires only on an explicit last `USER root`; jettison also flags the
-        implicit root of a stage that never sets USER (like checkov CKV_DOCKER_3). Images
-        built FROM a stage that set USER inherit it.
-    """,
-    equivalents={"hadolint": "DL3002", "checkov": "CKV_DOCKER_8"},
-)
-def root_user(ctx: RuleContext) -> Iterator[Finding]:
+def _final_users(ctx: RuleContext) -> tuple[Stage | None, list[Instruction]]:
     stage = ctx.dockerfile.final_stage
     if stage is None or stage.root_image() == "scratch":
-        return
-    users = [i for i in stage.all_instructions() if i.keyword == "USER"]
-    if not users:
+        return None, []
+    return stage, [i for i in stage.all_instructions() if i.keyword == "USER"]
+
+
+@rule(
+    "JT401",
+    "last-user-root",
+    Category.SECURITY,
+    Severity.WARNING,
+    "the final stage switches back to root",
+    what="Flags a final stage whose last USER instruction is `root` (or UID 0).",
+    why="A process running as root in the container is root on the host if it escapes; "
+    "switching back to root after setting up a user undoes that protection.",
+    example="USER app\nRUN make install\nUSER root",
+    use_instead="USER root\nRUN make install\nUSER app",
+    notes="Same as hadolint DL3002 (last USER root); a final stage that never sets USER is JT410.",
+    equivalents={"hadolint": "DL3002", "checkov": "CKV_DOCKER_8"},
+)
+def last_user_root(ctx: RuleContext) -> Iterator[Finding]:
+    _, users = _final_users(ctx)
+    if users:
+        last = users[-1]
+        name = (last.args[0] if last.args else "").split(":", 1)[0]
+        if name in ("root", "0"):
+            yield ctx.report("the last USER is root", last)
+
+
+@rule(
+    "JT410",
+    "no-user",
+    Category.SECURITY,
+    Severity.WARNING,
+    "the final stage never sets a non-root USER",
+    what="Flags a final stage (and the stages it is built FROM) that never sets USER, so the "
+    "container runs as root.",
+    why="Most services need no privileges; running as root turns any code-execution bug into "
+    "root in the container and widens the blast radius of an escape (seed 002 keeps a "
+    "non-root user).",
+    example='FROM python:3.11-slim\nCMD ["python", "app.py"]',
+    use_instead="RUN useradd --create-home --uid 10001 app\nUSER app",
+    fix="`jettison fix --unsafe-fixes` adds a user in its multi-stage conversion.",
+    notes="Corresponds to checkov CKV_DOCKER_3; hadolint has no such rule (DL3002 needs an "
+    "explicit `USER root`). Images built FROM a stage that set USER inherit it.",
+    equivalents={"checkov": "CKV_DOCKER_3"},
+)
+def no_user(ctx: RuleContext) -> Iterator[Finding]:
+    stage, users = _final_users(ctx)
+    if stage is not None and not users:
         yield ctx.report(
-            "the final stage never sets USER: the container runs as root", stage.from_instruction
+            "the final stage never sets USER: the container runs as root",
+            stage.from_instruction,
         )
-        return
-    last = users[-1]
-    name = (last.args[0] if last.args else "").split(":", 1)[0]
-    if name in ("root", "0"):
-        yield ctx.report("the last USER is root", last)
 
 
 _SECRET = re.compile(
@@ -51,7 +74,15 @@ _SECRET = re.compile(
     r"ACCESS_?KEY|SECRET_?KEY|AUTH|CREDENTIALS?)$",
     re.I,
 )
-_NOT_SECRET = re.compile(r"(_FILE|_PATH|_DIR|_URL|_HOST|_PORT|_NAME|_USER|_ID)$", re.I)
+_NOT_SECRET = re.compile(r"(_FILE|_PATH|_DIR|_URL|_HOST|_PORT)$", re.I)
+# the name fragments hadolint DL3064 and BuildKit's SecretsUsedInArgOrEnv look for
+_SECRET_PARTS = ("api_key", "client_key", "password", "private", "secret", "token", "username")
+
+
+def is_secret_name(name: str) -> bool:
+    if _NOT_SECRET.search(name):  # DB_PASSWORD_FILE names where the secret is, not the secret
+        return False
+    return bool(_SECRET.search(name)) or any(part in name.lower() for part in _SECRET_PARTS)
 
 
 @rule(
@@ -66,6 +97,14 @@ _NOT_SECRET = re.compile(r"(_FILE|_PATH|_DIR|_URL|_HOST|_PORT|_NAME|_USER|_ID)$"
     example="ARG GITHUB_TOKEN\nRUN git clone https://$GITHUB_TOKEN@github.com/org/repo",
     use_instead="RUN --mount=type=secret,id=github_token \\\n    git clone "
     "https://$(cat /run/secrets/github_token)@github.com/org/repo",
+    notes="""
+        Like hadolint DL3064 and BuildKit's SecretsUsedInArgOrEnv, names containing
+        `password`, `secret`, `token`, `private`, `api_key`, `client_key` or `username` are
+        flagged, plus names ending in `_KEY`, `_PASS`, `_AUTH` or `_CREDENTIALS`. Unlike them,
+        names ending in `_FILE`, `_PATH`, `_DIR`, `_URL`, `_HOST` or `_PORT` are not: they say
+        where a secret is (the Docker secrets convention), not the secret itself; and
+        hadolint's fixed list of CI variable names (`TRAVIS_OS_NAME`, ...) is not copied.
+    """,
     equivalents={"hadolint": "DL3064", "buildkit": "SecretsUsedInArgOrEnv"},
 )
 def secret_names(ctx: RuleContext) -> Iterator[Finding]:
@@ -77,7 +116,7 @@ def secret_names(ctx: RuleContext) -> Iterator[Finding]:
         else:
             continue
         for name in names:
-            if _SECRET.search(name) and not _NOT_SECRET.search(name):
+            if is_secret_name(name):
                 yield ctx.report(
                     f"`{name}` looks like a secret; {ins.keyword} values are "
                     "stored in the image; use a secret mount",

@@ -204,36 +204,18 @@ def apk_cache(ctx: RuleContext) -> Iterator[Finding]:
                 )
 
 
-_RPM_CLEAN = {
-    "yum": ("yum clean all", "/var/cache/yum"),
-    "dnf": ("dnf clean all", "/var/cache/dnf"),
-    "microdnf": ("microdnf clean all", "/var/cache/yum"),
-    "zypper": ("zypper clean --all", "/var/cache/zypp"),
+_RPM_TOOLS = {
+    "yum": (("yum",), "yum clean all", "/var/cache/yum"),
+    "dnf": (("dnf", "microdnf"), "dnf clean all", "/var/cache/dnf"),
+    "zypper": (("zypper",), "zypper clean --all", "/var/cache/zypp"),
 }
 
 
-@rule(
-    "JT105",
-    "rpm-cache-kept",
-    Category.SIZE,
-    Severity.WARNING,
-    "yum/dnf/zypper install without cleaning its cache in the same RUN",
-    what="Flags `yum|dnf|microdnf|zypper install` without `<tool> clean` (or removing its "
-    "cache directory, or a cache mount) in the same RUN, in a stage of the final image.",
-    why="RPM package managers keep metadata and downloaded packages (often 50-200 MB) in "
-    "`/var/cache/{yum,dnf,zypp}`.",
-    example="RUN yum install -y httpd",
-    use_instead="RUN yum install -y httpd && yum clean all",
-    fix="Safe: appends `<tool> clean all` to the same RUN.",
-    notes="Covers hadolint DL3032 (yum), DL3040 (dnf) and DL3036 (zypper) in one rule; "
-    "builder stages are not flagged.",
-    fix_safety=FixSafety.SAFE,
-    equivalents={"hadolint": "DL3032"},
-)
-def rpm_cache(ctx: RuleContext) -> Iterator[Finding]:
+def _rpm_cache(ctx: RuleContext, family: str) -> Iterator[Finding]:
+    tools, clean_cmd, cache_dir = _RPM_TOOLS[family]
     for ins in ctx.runs(final_only=True):
         cmds = sh.commands(ins)
-        for tool, (clean, cache_dir) in _RPM_CLEAN.items():
+        for tool in tools:
             installs = [
                 c
                 for c in cmds
@@ -245,58 +227,111 @@ def rpm_cache(ctx: RuleContext) -> Iterator[Finding]:
             cleaned = any(c.name == tool and c.subcommand() == "clean" for c in cmds)
             if cleaned or sh.removes(ins, cache_dir) or _cache_mounted(ins, cache_dir):
                 continue
+            clean = clean_cmd.replace("dnf", tool, 1) if tool == "microdnf" else clean_cmd
             edit = sh.append_to_run(ins, ctx.dockerfile.source, clean)
             yield ctx.report(
-                f"`{tool} {installs[0].subcommand()}` without `{clean}` keeps "
-                f"its cache in the layer",
+                f"`{tool} {installs[0].subcommand()}` without `{clean}` keeps its cache in "
+                "the layer",
                 ins,
                 edits=[edit] if edit else None,
             )
+
+
+def _rpm_rule(code: str, family: str, dl: str) -> None:
+    tools, clean, cache_dir = _RPM_TOOLS[family]
+    names = "/".join(tools)
+
+    def check(ctx: RuleContext) -> Iterator[Finding]:
+        return _rpm_cache(ctx, family)
+
+    rule(
+        code,
+        f"{family}-cache-kept",
+        Category.SIZE,
+        Severity.WARNING,
+        f"`{names} install` without `{clean}` in the same RUN",
+        what=f"Flags `{names} install` without `{clean}` (or removing `{cache_dir}`, or a "
+        "cache mount on it) in the same RUN, in a stage of the final image.",
+        why=f"{names} keeps repository metadata and downloaded packages (often 50-200 MB) in "
+        f"`{cache_dir}`.",
+        example=f"RUN {tools[0]} install -y httpd",
+        use_instead=f"RUN {tools[0]} install -y httpd && {clean}",
+        fix=f"Safe: appends `{clean}` to the same RUN.",
+        notes=f"Matches hadolint {dl}, except that builder stages (whose files are only "
+        "copied from) are not flagged and removing the cache directory also counts.",
+        fix_safety=FixSafety.SAFE,
+        equivalents={"hadolint": dl},
+    )(check)
+
+
+_rpm_rule("JT105", "yum", "DL3032")
+_rpm_rule("JT121", "dnf", "DL3040")
+_rpm_rule("JT122", "zypper", "DL3036")
+
+
+def _node_cache(ctx: RuleContext, tool: str) -> Iterator[Finding]:
+    subs, clean, marker = {
+        "npm": (("install", "i", "ci"), "npm cache clean --force", ".npm"),
+        "yarn": (("install", "add", None), "yarn cache clean", "yarn"),
+    }[tool]
+    for ins in ctx.runs(final_only=True):
+        cmds = sh.commands(ins)
+        uses = [c for c in cmds if c.name == tool and c.subcommand() in subs]
+        if not uses or marker in " ".join(ins.cache_mount_targets()):
+            continue
+        if any(
+            c.name == tool and c.subcommand() == "cache" and "clean" in c.arg_values for c in cmds
+        ):
+            continue
+        if tool == "npm" and sh.removes(ins, "/root/.npm", "~/.npm"):
+            continue
+        edit = sh.append_to_run(ins, ctx.dockerfile.source, clean)
+        yield ctx.report(
+            f"`{tool}` keeps its download cache in the layer; add `{clean}` to the same RUN",
+            ins,
+            edits=[edit] if edit else None,
+        )
 
 
 @rule(
     "JT106",
-    "node-cache-kept",
+    "yarn-cache-kept",
     Category.SIZE,
     Severity.WARNING,
-    "npm/yarn install without cleaning its cache in the same RUN",
-    what="Flags `npm install|ci` and `yarn install|add` without `npm cache clean --force` / "
-    "`yarn cache clean` (or a cache mount) in the same RUN, in a stage of the final "
-    "image.",
-    why="npm and yarn keep a copy of every downloaded tarball in `~/.npm` or the yarn cache: "
-    "often as large as `node_modules` itself.",
-    example="RUN npm install -g cgpu@latest",
-    use_instead="RUN npm install -g cgpu@latest && npm cache clean --force",
-    fix="Safe: appends the cache clean command to the same RUN.",
-    notes="Matches hadolint DL3060 for yarn; npm is not covered by hadolint (seed 003 "
-    "cleans it by hand).",
+    "`yarn install` without `yarn cache clean` in the same RUN",
+    what="Flags `yarn install|add` (or a bare `yarn`) without `yarn cache clean` (or a cache "
+    "mount) in the same RUN, in a stage of the final image.",
+    why="yarn keeps a copy of every downloaded tarball in its cache: often as large as "
+    "`node_modules` itself.",
+    example="RUN yarn install --frozen-lockfile",
+    use_instead="RUN yarn install --frozen-lockfile && yarn cache clean",
+    fix="Safe: appends `yarn cache clean` to the same RUN.",
+    notes="Matches hadolint DL3060, except that builder stages are not flagged.",
     fix_safety=FixSafety.SAFE,
     equivalents={"hadolint": "DL3060"},
 )
-def node_cache(ctx: RuleContext) -> Iterator[Finding]:
-    for ins in ctx.runs(final_only=True):
-        cmds = sh.commands(ins)
-        mounts = " ".join(ins.cache_mount_targets())
-        for tool, subs, clean, marker in (
-            ("npm", ("install", "i", "ci"), "npm cache clean --force", ".npm"),
-            ("yarn", ("install", "add", None), "yarn cache clean", "yarn"),
-        ):
-            uses = [c for c in cmds if c.name == tool and c.subcommand() in subs]
-            if not uses or marker in mounts:
-                continue
-            if any(
-                c.name == tool and c.subcommand() == "cache" and "clean" in c.arg_values
-                for c in cmds
-            ):
-                continue
-            if tool == "npm" and sh.removes(ins, "/root/.npm", "~/.npm"):
-                continue
-            edit = sh.append_to_run(ins, ctx.dockerfile.source, clean)
-            yield ctx.report(
-                f"`{tool}` keeps its download cache in the layer; add `{clean}` to the same RUN",
-                ins,
-                edits=[edit] if edit else None,
-            )
+def yarn_cache(ctx: RuleContext) -> Iterator[Finding]:
+    return _node_cache(ctx, "yarn")
+
+
+@rule(
+    "JT120",
+    "npm-cache-kept",
+    Category.SIZE,
+    Severity.WARNING,
+    "`npm install` without `npm cache clean --force` in the same RUN",
+    what="Flags `npm install|ci` without `npm cache clean --force` (or removing `~/.npm`, or "
+    "a cache mount) in the same RUN, in a stage of the final image.",
+    why="npm keeps a copy of every downloaded tarball in `~/.npm`: often as large as "
+    "`node_modules` itself (seed 003 cleans it by hand after `npm install -g`).",
+    example="RUN npm install -g cgpu@latest",
+    use_instead="RUN npm install -g cgpu@latest && npm cache clean --force",
+    fix="Safe: appends `npm cache clean --force` to the same RUN.",
+    notes="hadolint has no npm cache rule.",
+    fix_safety=FixSafety.SAFE,
+)
+def npm_cache(ctx: RuleContext) -> Iterator[Finding]:
+    return _node_cache(ctx, "npm")
 
 
 @rule(
@@ -737,9 +772,14 @@ def add_local(ctx: RuleContext) -> Iterator[Finding]:
     for ins in ctx.dockerfile.instructions:
         if ins.keyword != "ADD" or len(ins.args) < 2 or ins.heredocs:
             continue
-        sources = ins.args[:-1]
+        from jettison.dockerfile.expand import expand
+
+        # ARG/ENV values resolve `ADD rel/$APP/bin ...`; an unresolved archive stays unknown
+        sources = [
+            expand(s, ins.variables, ctx.dockerfile.directives.escape) for s in ins.args[:-1]
+        ]
         if any(
-            _URL.match(s) or _ARCHIVE.search(s) or "$" in s or s.startswith("git@") for s in sources
+            _URL.match(s) or _ARCHIVE.search(s) or s.startswith("git@") or not s for s in sources
         ):
             continue
         if ins.flag("checksum") or ins.flag("keep-git-dir"):
