@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from jettison.fixes.verify import LABEL
 from tests.conftest import REPO
 
 EXAMPLES = REPO / "examples"
@@ -36,8 +37,11 @@ def _jettison(*args: str, cwd: Path, env: dict[str, str] | None = None) -> tuple
 
 
 def _images() -> set[str]:
+    """Images --verify built (they carry its label); the engine is shared with other work."""
     out = subprocess.run(
-        ["/usr/bin/docker", "images", "-q", "--no-trunc"], capture_output=True, text=True
+        ["/usr/bin/docker", "images", "-q", "--no-trunc", "--filter", f"label={LABEL}"],
+        capture_output=True,
+        text=True,
     ).stdout
     return set(out.split())
 

@@ -39,6 +39,7 @@ from jettison.engine import build
 from jettison.engine import verify as smoke_verify
 from jettison.errors import JettisonError
 
+LABEL = "org.jettison.fix-verify"  # on every image --verify builds (and removes)
 ALLOWED_NEW_ENV = {"VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}
 
 
@@ -155,7 +156,7 @@ def build_and_check(
 ) -> ImageReport:
     """Build and smoke-check; every image built is appended to ``images`` (to remove)."""
     try:
-        result = build(context, dockerfile, sdk=sdk)
+        result = build(context, dockerfile, sdk=sdk, labels={LABEL: "1"})
     except JettisonError as exc:
         if type(exc).__name__ == "EngineUnavailableError":
             raise
