@@ -121,6 +121,40 @@ def test_unsafe_fix(code: str, before: str, after: str) -> None:
     assert fixed(before, unsafe=True, select=[code]) == after
 
 
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (
+            "FROM python:3.11\nWORKDIR /app\nCOPY --chown=app . .\n# deps\n"
+            'RUN pip install -r requirements.txt\nCMD ["python", "app.py"]\n',
+            "FROM python:3.11\nWORKDIR /app\nCOPY --chown=app requirements*.txt ./\n# deps\n"
+            "RUN pip install -r requirements.txt\nCOPY --chown=app . .\n"
+            'CMD ["python", "app.py"]\n',
+        ),
+        (
+            "FROM python:3.11\nCOPY . /app\nRUN pip install -r /app/requirements.txt\n",
+            "FROM python:3.11\nCOPY requirements*.txt /app/\nRUN pip install -r "
+            "/app/requirements.txt\nCOPY . /app\n",
+        ),
+        (
+            "FROM node:20\nWORKDIR /app\nCOPY . .\nEXPOSE 3000\nRUN npm ci\n",
+            "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json* ./\nRUN npm ci\n"
+            "COPY . .\nEXPOSE 3000\n",
+        ),
+        # the project itself is installed: it needs the source, nothing moves
+        ("FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install .\n", None),
+        # something the install may depend on lies between: nothing moves
+        (
+            "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN ./configure\n"
+            "RUN pip install -r requirements.txt\n",
+            None,
+        ),
+    ],
+)
+def test_manifest_copied_and_install_moved(before: str, after: str | None) -> None:
+    assert fixed(before, unsafe=True, select=["JT201"]) == (after or before)
+
+
 def test_env_fix_refuses_self_reference() -> None:
     text = "FROM debian:12\nENV A=1\nENV B=$A\n"
     assert fixed(text, select=["JT204"]) == text

@@ -94,8 +94,14 @@ def _is_broad_copy(ins: Instruction) -> bool:
     """,
     example="COPY . .\nRUN pip install -r requirements.txt",
     use_instead="COPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .",
-    fix="Unsafe: inserts a COPY of the manifest before the install and moves the install "
-    "above the broad COPY (the install could read other copied files).",
+    fix="""
+        Unsafe: copies the manifest (for `pip install -r requirements.txt` all
+        `requirements*.txt`, so `-r base.txt` includes still resolve; a requirements
+        directory whole; package.json and its lockfile for npm/yarn) to the same destination
+        and moves the install, with its comments, above the broad COPY. Only when nothing but
+        COPY/ADD/EXPOSE/LABEL-like instructions lie between them, and never for installs of
+        the project itself (`pip install .`, `poetry install`), which need the source.
+    """,
     fix_safety=FixSafety.UNSAFE,
     notes="hadolint has no rule for this (requested in hadolint #1199).",
 )
@@ -116,8 +122,140 @@ def copy_before_deps(ctx: RuleContext) -> Iterator[Finding]:
                         ins,
                         start=cmd.start,
                         end=cmd.end,
+                        edits=_move_install_edits(
+                            ctx.dockerfile.source, stage.instructions, broad, ins
+                        ),
                     )
                     break
+
+
+# instructions that may stand between the broad COPY and the install without the install
+# depending on them
+_INERT = {
+    "COPY",
+    "ADD",
+    "EXPOSE",
+    "LABEL",
+    "VOLUME",
+    "STOPSIGNAL",
+    "HEALTHCHECK",
+    "CMD",
+    "ENTRYPOINT",
+}
+
+
+def manifests_of(ins: Instruction) -> list[str] | None:
+    """Context paths an install reads, or None when it needs the whole source tree."""
+    paths: list[str] = []
+    for cmd in sh.commands(ins):
+        if not dependency_install(cmd):
+            if sh.is_pip_install(cmd):
+                # packages from the index (`pip install --upgrade pip`) need no source;
+                # local paths and archives do
+                if any(
+                    v == "."
+                    or v.startswith(("./", "../", "/"))
+                    or v.endswith((".whl", ".tar.gz", ".zip"))
+                    for v in cmd.arg_values
+                ):
+                    return None
+            elif cmd.name in ("npm", "yarn", "poetry", "uv", "pipenv") and cmd.subcommand() in (
+                "install",
+                "ci",
+                "sync",
+                None,
+            ):
+                return None
+            continue
+        if sh.is_pip_install(cmd):
+            vals = cmd.arg_values
+            skip = False
+            for i, v in enumerate(vals):
+                if skip:
+                    skip = False
+                    continue
+                if v in ("-r", "--requirement", "-c", "--constraint") and i + 1 < len(vals):
+                    paths.append(vals[i + 1])
+                    skip = True
+                elif v.startswith(("--requirement=", "--constraint=")):
+                    paths.append(v.split("=", 1)[1])
+                elif v.startswith("-r") and len(v) > 2:
+                    paths.append(v[2:])
+                elif (
+                    not v.startswith("-")
+                    and v not in ("install",)
+                    and (v in (".", "-e") or v.startswith(("./", "/")) or v.endswith(".toml"))
+                ):
+                    return None
+            if not paths:
+                return None
+        elif cmd.name in ("npm", "pnpm"):
+            paths += (
+                ["package.json", "package-lock.json*"]
+                if cmd.name == "npm"
+                else ["package.json", "pnpm-lock.yaml"]
+            )
+        elif cmd.name == "yarn":
+            paths += ["package.json", "yarn.lock"]
+        else:
+            return None
+        if any(w.dynamic for w in cmd.args):
+            return None
+    return paths or None
+
+
+def _move_install_edits(
+    source: str, instructions: list[Instruction], broad: Instruction, run: Instruction
+) -> list[Edit]:
+    """Copy the manifests and run the install before the broad COPY (same destination)."""
+    between = instructions[instructions.index(broad) + 1 : instructions.index(run)]
+    if any(i.keyword not in _INERT for i in between) or run.heredocs:
+        return []
+    manifests = manifests_of(run)
+    dest = broad.args[-1]
+    if manifests and dest.startswith("/"):
+        # `COPY . /app` + `-r /app/requirements.txt`: the path inside the context
+        manifests = [m.removeprefix(dest.rstrip("/") + "/") for m in manifests]
+    if not manifests or any(m.startswith("/") or ".." in m or "$" in m for m in manifests):
+        return []
+    srcs: list[str] = []
+    for m in manifests:
+        m = m.removeprefix("./")
+        if "/" in m:
+            directory = m.rsplit("/", 1)[0] + "/"
+            srcs.append(directory)  # -r includes usually live next to the file
+        elif m.startswith("requirements") and m.endswith(".txt"):
+            srcs.append("requirements*.txt")  # keeps `-r base.txt` style includes working
+        else:
+            srcs.append(m)
+    srcs = list(dict.fromkeys(srcs))
+    if any("/" in s.rstrip("/") or s.endswith("/") for s in srcs):
+        if len(srcs) != 1 or dest not in (".", "./"):
+            return []
+        copy_line = f"COPY {_flags_text(source, broad)}{srcs[0]} ./{srcs[0]}"
+    else:
+        # several sources or a wildcard need a destination ending in '/'
+        target = "./" if dest in (".", "./") else dest if dest.endswith("/") else dest + "/"
+        copy_line = f"COPY {_flags_text(source, broad)}{' '.join(srcs)} {target}"
+    first = run.comments_above[0].start if run.comments_above else run.start
+    run_start = source.rfind("\n", 0, first) + 1
+    run_end = source.find("\n", run.end)
+    run_end = len(source) if run_end == -1 else run_end + 1
+    block = source[run_start:run_end]
+    if not block.endswith("\n"):
+        block += "\n"
+    insert_at = (
+        source.rfind(
+            "\n", 0, broad.comments_above[0].start if broad.comments_above else broad.start
+        )
+        + 1
+    )
+    return [Edit(insert_at, insert_at, copy_line + "\n" + block), Edit(run_start, run_end, "")]
+
+
+def _flags_text(source: str, ins: Instruction) -> str:
+    kept = [source[f.start : f.end] for f in ins.flags if f.name in ("chown", "chmod")]
+    return "".join(k + " " for k in kept)
 
 
 @rule(
