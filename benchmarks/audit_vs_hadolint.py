@@ -80,6 +80,24 @@ def explain(code: str, side: str, ins: Instruction) -> str | None:
         return "cache removed by another `rm` form"
     if side == "H" and code == "JT117" and re.search(r"-u\s*\$|--uid[= ]\$", text):
         return "UID from a variable (hadolint counts the variable name's length)"
+    if side == "J" and code in ("JT105", "JT121") and re.search(r"\b(update|upgrade)\b", text):
+        return "`update`/`upgrade` download packages into the cache too"
+    if (
+        side == "J"
+        and code == "JT106"
+        and re.search(r"(^|[;&|]\s*)yarn(\s+--\S+)*\s*($|[;&|])", text)
+    ):
+        return "bare `yarn` is `yarn install`"
+    if side == "H" and code == "JT304" and ins.keyword == "HEALTHCHECK":
+        return "HEALTHCHECK CMD: no PID 1 signal problem"
+    if side == "J" and code == "JT101" and re.search(r"\brm\s+-\S*r", text):
+        return "hadolint accepts any `rm -rf` as apt cleanup"
+    if side == "H" and code == "JT403" and "$" in text:
+        return "image from an ARG without a default (hadolint #219)"
+    if side == "H" and code == "JT205" and re.search(r"(^|&&|;)\s*\$", text):
+        return "hadolint does not count commands named by a variable"
+    if side == "J" and code == "JT115":
+        return "jettison follows the archive into a later RUN"
     if code == "JT402":
         return "secret-name heuristics differ (documented)"
     if side == "H" and code == "JT114":

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dockerfile as buildkit
 
-from jettison.dockerfile.expand import expand
+from jettison.dockerfile.expand import expand, references
 from jettison.dockerfile.model import (
     Comment,
     Directives,
@@ -430,6 +430,8 @@ def _new_stage(
         )
     missing: set[str] = set()
     resolved = expand(args[0], global_vars, escape, missing)
+    # an ARG declared without a default expands to "": the real value comes from --build-arg
+    missing |= {name for name in references(args[0]) if not global_vars.get(name)}
     name = args[2].lower() if len(args) == 3 else None
     parent = None
     for earlier in stages:

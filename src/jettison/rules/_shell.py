@@ -49,10 +49,14 @@ def pip_installs(ins: Instruction) -> Iterator[Command]:
             yield cmd
 
 
-def removes(ins: Instruction, *paths: str) -> bool:
-    """True if an ``rm`` in the RUN deletes one of ``paths`` (or something inside it)."""
+def removes(ins: Instruction, *paths: str, after: int = -1) -> bool:
+    """True if an ``rm`` in the RUN deletes one of ``paths`` (or something inside it).
+
+    With ``after``, only an ``rm`` that starts after that source offset counts: cleaning a
+    cache before the install that fills it does not help.
+    """
     for cmd in commands(ins):
-        if cmd.name != "rm":
+        if cmd.name != "rm" or cmd.start <= after:
             continue
         for word in cmd.arg_values:
             w = word.rstrip("/")

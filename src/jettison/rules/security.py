@@ -159,7 +159,7 @@ def untagged(ctx: RuleContext) -> Iterator[Finding]:
         name, tag, digest = _split_image(stage.base_resolved)
         if name == "scratch" or tag or digest:
             continue
-        if any(s.name == name.lower() for s in ctx.stages):
+        if any(s.name == name.lower() for s in ctx.stages[: stage.index]):
             continue
         yield ctx.report(
             f"`FROM {stage.base_resolved}` has no tag: it means `latest`", stage.from_instruction

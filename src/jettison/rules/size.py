@@ -48,7 +48,10 @@ def apt_lists(ctx: RuleContext) -> Iterator[Finding]:
     for ins in ctx.runs(final_only=True):
         if not any(sh.apt_updates(ins)):
             continue
-        if sh.removes(ins, "/var/lib/apt/lists") or _cache_mounted(ins, "/var/lib/apt"):
+        last_update = max(c.start for c in sh.apt_updates(ins))
+        if sh.removes(ins, "/var/lib/apt/lists", after=last_update) or _cache_mounted(
+            ins, "/var/lib/apt"
+        ):
             continue
         # only when this RUN also installs: deleting the lists before a later RUN's install
         # would break that install (JT202 merges the two first)
@@ -190,7 +193,12 @@ def pip_cache(ctx: RuleContext) -> Iterator[Finding]:
 )
 def apk_cache(ctx: RuleContext) -> Iterator[Finding]:
     for ins in ctx.runs(final_only=True):
-        if sh.removes(ins, "/var/cache/apk") or _cache_mounted(ins, "/var/cache/apk"):
+        adds = [c for c in sh.commands(ins) if c.name == "apk" and c.subcommand() == "add"]
+        if (
+            not adds
+            or _cache_mounted(ins, "/var/cache/apk")
+            or sh.removes(ins, "/var/cache/apk", after=adds[-1].start)
+        ):
             continue
         for cmd in sh.commands(ins):
             if cmd.name == "apk" and cmd.subcommand() == "add" and not cmd.has_flag("--no-cache"):
@@ -224,8 +232,11 @@ def _rpm_cache(ctx: RuleContext, family: str) -> Iterator[Finding]:
             ]
             if not installs:
                 continue
-            cleaned = any(c.name == tool and c.subcommand() == "clean" for c in cmds)
-            if cleaned or sh.removes(ins, cache_dir) or _cache_mounted(ins, cache_dir):
+            last = installs[-1].start
+            cleaned = any(
+                c.name == tool and c.subcommand() == "clean" and c.start > last for c in cmds
+            )
+            if cleaned or sh.removes(ins, cache_dir, after=last) or _cache_mounted(ins, cache_dir):
                 continue
             clean = clean_cmd.replace("dnf", tool, 1) if tool == "microdnf" else clean_cmd
             edit = sh.append_to_run(ins, ctx.dockerfile.source, clean)
@@ -279,11 +290,16 @@ def _node_cache(ctx: RuleContext, tool: str) -> Iterator[Finding]:
         uses = [c for c in cmds if c.name == tool and c.subcommand() in subs]
         if not uses or marker in " ".join(ins.cache_mount_targets()):
             continue
+        last = uses[-1].start
         if any(
-            c.name == tool and c.subcommand() == "cache" and "clean" in c.arg_values for c in cmds
+            c.name == tool
+            and c.subcommand() == "cache"
+            and "clean" in c.arg_values
+            and c.start > last
+            for c in cmds
         ):
             continue
-        if tool == "npm" and sh.removes(ins, "/root/.npm", "~/.npm"):
+        if tool == "npm" and sh.removes(ins, "/root/.npm", "~/.npm", after=last):
             continue
         edit = sh.append_to_run(ins, ctx.dockerfile.source, clean)
         yield ctx.report(
@@ -361,7 +377,10 @@ def conda_cache(ctx: RuleContext) -> Iterator[Finding]:
         if not tools:
             continue
         if any(
-            c.name in ("conda", "mamba", "micromamba") and c.subcommand() == "clean" for c in cmds
+            c.name in ("conda", "mamba", "micromamba")
+            and c.subcommand() == "clean"
+            and c.start > tools[-1].start
+            for c in cmds
         ) or "pkgs" in " ".join(ins.cache_mount_targets()):
             continue
         tool = tools[0].name
