@@ -1,8 +1,8 @@
 """The ``jettison`` command line: one module per verb, each exposing ``command``.
 
-Commands only parse arguments, call the library and render. Any module in this package
-with a ``command`` attribute (a :class:`click.Command`) is registered, so a new verb is a
-new file. Errors reach the user as one line and exit code 2, never as a traceback
+Commands only parse arguments, call the library and render. A module ``cli/NAME.py`` with a
+``command`` attribute (a :class:`click.Command`) is the verb ``jettison NAME``, so a new
+verb is a new file. Errors reach the user as one line and exit code 2, never as a traceback
 (set ``JETTISON_DEBUG=1`` to see one).
 """
 
@@ -46,24 +46,35 @@ class _Group(click.Group):
             ctx.exit(2)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(_Group):
+    """Commands are the modules of this package, imported only when used: ``jettison audit``
+    does not pay for importing the image reader, the engine layer or the deps analyser."""
+
+    def _module_names(self) -> list[str]:
+        package = sys.modules[__name__]
+        return sorted(
+            m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")
+        )
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._module_names()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is not None or cmd_name not in self._module_names():
+            return found
+        module = importlib.import_module(f"{__name__}.{cmd_name}")
+        command = getattr(module, "command", None)
+        if not isinstance(command, click.Command):
+            return None
+        self.add_command(command, cmd_name)
+        return command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="jettison")
 def cli() -> None:
     """Make container images small, their builds fast and cached, and their defaults safe."""
-
-
-def _register() -> None:
-    package = sys.modules[__name__]
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        command = getattr(module, "command", None)
-        if isinstance(command, click.Command):
-            cli.add_command(command)
-
-
-_register()
 
 
 def main() -> None:
