@@ -90,12 +90,18 @@ def explain(code: str, side: str, ins: Instruction) -> str | None:
         return "bare `yarn` is `yarn install`"
     if side == "H" and code == "JT304" and ins.keyword == "HEALTHCHECK":
         return "HEALTHCHECK CMD: no PID 1 signal problem"
-    if side == "J" and code == "JT101" and re.search(r"\brm\s+-\S*r", text):
+    if (
+        side == "J"
+        and code in ("JT101", "JT105", "JT121", "JT122")
+        and re.search(r"\brm\s+-\S*r", text)
+    ):
         return "hadolint accepts any `rm -rf` as apt cleanup"
     if side == "H" and code == "JT403" and "$" in text:
         return "image from an ARG without a default (hadolint #219)"
     if side == "H" and code == "JT205" and re.search(r"(^|&&|;)\s*\$", text):
         return "hadolint does not count commands named by a variable"
+    if side == "J" and code == "JT404" and re.search(r":latest-", text):
+        return "moving `latest-*` tags"
     if side == "J" and code == "JT115":
         return "jettison follows the archive into a later RUN"
     if code == "JT402":

@@ -63,6 +63,7 @@ class Instruction:
     index: int = 0
     stage: Stage | None = None  # None for ARGs before the first FROM
     variables: dict[str, str] = field(default_factory=dict)  # ARG/ENV visible here
+    shell: tuple[str, ...] = ("/bin/sh", "-c")  # the SHELL in effect for RUN
     comments_above: list[Comment] = field(default_factory=list)
     sub_instruction: Instruction | None = None  # ONBUILD's trigger
 
@@ -82,7 +83,7 @@ class Instruction:
     @cached_property
     def script(self) -> Script | None:
         """The shell script of a shell-form RUN (heredoc bodies included)."""
-        if self.keyword != "RUN" or self.json_form:
+        if self.keyword != "RUN" or self.json_form or not self.posix_shell:
             return None
         body = self.body
         if (
@@ -96,6 +97,12 @@ class Instruction:
                 MappedText(doc.content, tuple(range(doc.content_start, doc.content_start + n + 1)))
             )
         return parse_script(body)
+
+    @property
+    def posix_shell(self) -> bool:
+        """False under ``SHELL ["powershell", ...]`` or cmd: RUN is not a POSIX script then."""
+        name = self.shell[0].replace("\\", "/").rsplit("/", 1)[-1].lower() if self.shell else ""
+        return name.removesuffix(".exe") not in ("powershell", "pwsh", "cmd")
 
     @property
     def is_shell_form(self) -> bool:

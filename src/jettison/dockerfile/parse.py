@@ -61,6 +61,8 @@ AUTOMATIC_ARGS = {
     "BUILDVARIANT": "",
 }
 
+DEFAULT_SHELL = ("/bin/sh", "-c")
+
 _DIRECTIVE = re.compile(r"^#[ \t]*([A-Za-z][A-Za-z0-9_-]*)[ \t]*=[ \t]*(.*?)[ \t]*$")
 _KNOWN_DIRECTIVES = ("syntax", "escape", "check")
 
@@ -355,10 +357,19 @@ def _build_stages(
     stage: Stage | None = None
     scope: dict[str, str] = {}
     env_of_stage: dict[int, dict[str, str]] = {}
+    shell_of_stage: dict[int, tuple[str, ...]] = {}
+    shell: tuple[str, ...] = DEFAULT_SHELL
     for ins in instructions:
         if ins.keyword == "FROM":
             stage = _new_stage(ins, stages, global_vars, path, escape)
             stages.append(stage)
+            # SHELL is inherited through FROM <stage>, like ENV
+            shell = (
+                shell_of_stage.get(stage.parent.index, DEFAULT_SHELL)
+                if stage.parent
+                else DEFAULT_SHELL
+            )
+            shell_of_stage[stage.index] = shell
             scope = dict(env_of_stage.get(stage.parent.index, {})) if stage.parent else {}
             env_of_stage[stage.index] = {}
             if stage.parent is not None:
@@ -382,6 +393,10 @@ def _build_stages(
             continue
         ins.stage = stage
         stage.instructions.append(ins)
+        if ins.keyword == "SHELL" and ins.json_form and ins.args:
+            shell = tuple(ins.args)
+            shell_of_stage[stage.index] = shell
+        ins.shell = shell
         if ins.keyword == "ARG":
             for name, value in _arg_pairs(ins):
                 if value is not None:

@@ -493,7 +493,9 @@ def _command_count(ins: Instruction) -> int:
     notes="Same condition as hadolint DL3059 as it behaves in 2.15.1: its source says "
     "'at most two commands' per RUN, but its command list holds every simple command twice "
     "(once through its redirection wrapper), so in practice it fires only for single-command "
-    "RUNs; jettison states that condition directly. Across stages it never fires.",
+    "RUNs; jettison states that condition directly. Across stages it never fires. hadolint "
+    "also skips commands whose name is a variable (`$HADOOP/bin/x`) when counting; jettison "
+    "counts them.",
     equivalents={"hadolint": "DL3059"},
 )
 def consecutive_run(ctx: RuleContext) -> Iterator[Finding]:

@@ -170,7 +170,8 @@ def _exec_form(ins: Instruction) -> str | None:
     "quotes, operators or globs), so its meaning is unchanged.",
     fix_safety=FixSafety.SAFE,
     equivalents={"hadolint": "DL3025", "buildkit": "JSONArgsRecommended"},
-    notes="Like hadolint, applies to every stage.",
+    notes="Like hadolint, applies to every stage; unlike it, `HEALTHCHECK CMD` in shell form "
+    "is not flagged (the check is not PID 1, so signals do not matter).",
 )
 def shell_form(ctx: RuleContext) -> Iterator[Finding]:
     for ins in ctx.dockerfile.instructions:

@@ -39,7 +39,9 @@ _TRUTHY = {"1", "true", "yes", "on"}
         Differences from hadolint DL3009: jettison checks every stage whose layers reach the
         final image (the final stage and the stages it is built FROM) and ignores builder
         stages whose files are only copied from; it accepts any `rm` of the lists directory
-        (`rm -rf /var/lib/apt/lists`, `.../lists/*`), not only the exact `-rf .../*` form.
+        (`rm -rf /var/lib/apt/lists`, `.../lists/*`), not only the exact `-rf .../*` form,
+        but only after the last `apt-get update` of the RUN; and it does not, like hadolint,
+        take any `rm -rf` (of another directory) as cleanup.
     """,
     fix_safety=FixSafety.SAFE,
     equivalents={"hadolint": "DL3009"},
@@ -269,7 +271,9 @@ def _rpm_rule(code: str, family: str, dl: str) -> None:
         use_instead=f"RUN {tools[0]} install -y httpd && {clean}",
         fix=f"Safe: appends `{clean}` to the same RUN.",
         notes=f"Matches hadolint {dl}, except that builder stages (whose files are only "
-        "copied from) are not flagged and removing the cache directory also counts.",
+        "copied from) are not flagged, `update`/`upgrade` count as installs (they download "
+        "packages too), and only removing the cache directory counts as cleanup (hadolint "
+        "takes any `rm -rf`). Like hadolint, the clean must come after the install.",
         fix_safety=FixSafety.SAFE,
         equivalents={"hadolint": dl},
     )(check)
@@ -322,7 +326,8 @@ def _node_cache(ctx: RuleContext, tool: str) -> Iterator[Finding]:
     example="RUN yarn install --frozen-lockfile",
     use_instead="RUN yarn install --frozen-lockfile && yarn cache clean",
     fix="Safe: appends `yarn cache clean` to the same RUN.",
-    notes="Matches hadolint DL3060, except that builder stages are not flagged.",
+    notes="Matches hadolint DL3060, except that builder stages are not flagged and a bare "
+    "`yarn` (which is `yarn install`) counts as an install.",
     fix_safety=FixSafety.SAFE,
     equivalents={"hadolint": "DL3060"},
 )
