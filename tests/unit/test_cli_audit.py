@@ -85,9 +85,7 @@ def test_config_and_flags(tmp_path: Path, monkeypatch: object) -> None:
     data = json.loads(out)
     assert "JT102" not in {f["code"] for f in data}
     assert next(f for f in data if f["code"] == "JT101")["severity"] == "error"
-    _, out, _ = run(
-        "audit", "--no-context", "--format", "json", "--select", "JT101", "Dockerfile"
-    )
+    _, out, _ = run("audit", "--no-context", "--format", "json", "--select", "JT101", "Dockerfile")
     assert {f["code"] for f in json.loads(out)} == {"JT101"}
     (tmp_path / ".hadolint.yaml").write_text("ignored:\n  - DL3009\n")
     _code, out, _ = run("audit", "--no-context", "--format", "json", "Dockerfile")
