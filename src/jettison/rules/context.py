@@ -85,7 +85,7 @@ def no_dockerignore(ctx: ContextInput) -> Iterator[Finding]:
     fix = Fix("write a .dockerignore", FixSafety.SAFE, (Edit(0, 0, content, ".dockerignore"),))
     yield ctx.report(
         f"no .dockerignore: all {human(ctx.scan.included_bytes)} of the context "
-        f"are sent on every build ({human(saved)} of it never needed)",
+        "are sent on every build" + (f" ({human(saved)} of it never needed)" if saved else ""),
         fix=fix,
     )
 
