@@ -413,14 +413,16 @@ def cache_mount(ctx: RuleContext) -> Iterator[Finding]:
     "consecutive-env-label",
     Category.CACHE,
     Severity.INFO,
-    "several consecutive ENV or LABEL instructions",
-    what="Flags ENV (or LABEL) instructions that directly follow another of the same kind.",
+    "several consecutive ENV, LABEL or ARG instructions",
+    what="Flags ENV, LABEL or ARG instructions that directly follow another of the same kind.",
     why="Each one is an instruction and an image-config layer entry to rebuild; one "
     "instruction with several pairs is shorter and rebuilds once (seed 000).",
     example="ENV OMP_NUM_THREADS=1\nENV OMP_PROC_BIND=spread",
     use_instead="ENV OMP_NUM_THREADS=1 \\\n    OMP_PROC_BIND=spread",
-    fix="Safe: merges them into one instruction when no value refers to a name set by the "
-    "instructions being merged (a single ENV expands values with the previous ones).",
+    fix="Safe: merges ENV and LABEL runs into one instruction when no value refers to a name "
+    "set by the instructions being merged (a single ENV expands values with the previous "
+    "ones). ARGs are reported only: several names in one ARG need a newer Dockerfile "
+    "frontend than Docker 20.10's built-in one.",
     fix_safety=FixSafety.SAFE,
 )
 def consecutive_env(ctx: RuleContext) -> Iterator[Finding]:
@@ -434,7 +436,7 @@ def consecutive_env(ctx: RuleContext) -> Iterator[Finding]:
                 ins is not None
                 and group
                 and ins.keyword == group[0].keyword
-                and ins.keyword in ("ENV", "LABEL")
+                and ins.keyword in ("ENV", "LABEL", "ARG")
                 and not ins.comments_above
                 and _only_blank_between(src, group[-1], ins)
             ):
@@ -451,7 +453,9 @@ def consecutive_env(ctx: RuleContext) -> Iterator[Finding]:
                     names |= {member.args[i] for i in range(0, len(member.args), 2)}
                     if "=" not in member.text.split()[0] if member.text.split() else True:
                         safe = False  # legacy "ENV key value" form
-                if safe:
+                # one ARG with several names needs a newer Dockerfile frontend than some
+                # engines have (20.10's built-in one): report, do not rewrite
+                if safe and group[0].keyword != "ARG":
                     for prev, member in itertools.pairwise(group):
                         edits.append(Edit(prev.end, member.body.offsets[0], " \\\n    "))
                 yield ctx.report(
@@ -460,7 +464,7 @@ def consecutive_env(ctx: RuleContext) -> Iterator[Finding]:
                     group[1],
                     edits=edits,
                 )
-            group = [ins] if ins is not None and ins.keyword in ("ENV", "LABEL") else []
+            group = [ins] if ins is not None and ins.keyword in ("ENV", "LABEL", "ARG") else []
 
 
 def _only_blank_between(src: str, a: Instruction, b: Instruction) -> bool:

@@ -930,11 +930,14 @@ def useradd_l(ctx: RuleContext) -> Iterator[Finding]:
     Category.SIZE,
     Severity.INFO,
     "both wget and curl are used in one stage",
-    what="Flags a RUN that uses curl or wget when the other one is already used in the same stage.",
+    what="Flags a RUN that uses or installs curl or wget when the other one is already used "
+    "or installed in the same stage.",
     why="Installing both downloaders doubles what is needed for one job (a few MB plus "
     "their libraries).",
     example="RUN wget -q https://a/x\nRUN curl -fsSL https://b/y",
     use_instead="Use one of them (curl -fsSL, or wget -q) everywhere.",
+    notes="hadolint DL4001 looks at the commands run only; jettison also counts the two "
+    "installed by a package manager (the seeds' images install both and use one).",
     equivalents={"hadolint": "DL4001"},
 )
 def wget_curl(ctx: RuleContext) -> Iterator[Finding]:
@@ -944,9 +947,12 @@ def wget_curl(ctx: RuleContext) -> Iterator[Finding]:
             if ins.keyword != "RUN":
                 continue
             used = {c.name for c in sh.commands(ins)} & {"curl", "wget"}
-            seen |= used
-            if used and len(seen) == 2:
-                yield ctx.report("both wget and curl are used in this stage; use one", ins)
+            installed = {pkg for _, pkg in sh.installed_packages(ins)} & {"curl", "wget"}
+            seen |= used | installed
+            if (used or installed) and len(seen) == 2:
+                yield ctx.report(
+                    "both wget and curl are installed or used in this stage; use one", ins
+                )
 
 
 _DEV_DIRS = re.compile(

@@ -131,6 +131,8 @@ CASES: list[tuple[str, str, bool]] = [
     ("JT203", "FROM python:3.11\nRUN pip install x\n", False),
     ("JT204", "FROM debian:12\nENV A=1\nENV B=2\n", True),
     ("JT204", "FROM debian:12\nENV A=1 B=2\n", False),
+    ("JT204", "FROM debian:12\nARG A=1\nARG B=2\n", True),
+    ("JT118", "FROM debian:12\nRUN apt-get install -y curl wget\n", True),
     ("JT205", "FROM debian:12\nRUN mkdir /a\nRUN mkdir /b\n", True),
     ("JT205", "FROM debian:12\nRUN mkdir /a\nCOPY x /x\nRUN mkdir /b\n", False),
     ("JT205", "FROM debian:12\nRUN --mount=type=cache,target=/c mkdir /a\nRUN mkdir /b\n", False),
