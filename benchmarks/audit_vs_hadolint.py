@@ -102,6 +102,8 @@ def explain(code: str, side: str, ins: Instruction) -> str | None:
         return "hadolint does not count commands named by a variable"
     if side == "J" and code == "JT404" and re.search(r":latest-", text):
         return "moving `latest-*` tags"
+    if side == "J" and code == "JT118" and re.search(r"\b(install|add)\b", text):
+        return "curl/wget installed, not only run"
     if side == "J" and code == "JT115":
         return "jettison follows the archive into a later RUN"
     if code == "JT402":
