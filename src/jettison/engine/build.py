@@ -7,7 +7,7 @@ import os
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,6 +132,7 @@ def build(
     on_step: Callable[[Step], None] | None = None,
     client: BuildClient | None = None,
     sdk: Any | None = None,
+    extra_args: Sequence[str] = (),  # e.g. --cache-from REF (jettison build, services)
 ) -> BuildResult:
     """Build ``context`` with BuildKit; per-step records, image id, size and layers.
 
@@ -167,6 +168,7 @@ def build(
         argv += ["--build-arg", f"{key}={value}"]
     for key, value in (labels or {}).items():
         argv += ["--label", f"{key}={value}"]
+    argv += list(extra_args)
     argv.append(str(context))
     parser: PlainProgressParser | RawJsonProgressParser = (
         RawJsonProgressParser() if client.rawjson else PlainProgressParser()

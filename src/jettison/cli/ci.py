@@ -1,0 +1,35 @@
+"""``jettison ci github``: a GitHub Actions workflow for the compose project's graph."""
+
+from __future__ import annotations
+
+import click
+
+from jettison.services.ci import github_workflow, render_workflow
+from jettison.services.graph import load_graph
+
+
+@click.group("ci")
+def command() -> None:
+    """CI configuration for the build graph (bake file, registry cache)."""
+
+
+@command.command("github")
+@click.argument("path", default=".")
+@click.option(
+    "--platform",
+    "platforms",
+    multiple=True,
+    metavar="OS/ARCH",
+    help="Platforms to build (repeatable; default: linux/amd64). More than one adds QEMU.",
+)
+@click.option("--registry", default="ghcr.io", show_default=True, help="Image and cache registry.")
+@click.option("--branch", default="main", show_default=True, help="Branch whose pushes build.")
+def github(path: str, platforms: tuple[str, ...], registry: str, branch: str) -> None:
+    """Print a GitHub Actions workflow (setup-buildx, bake-action with the generated
+    docker-bake.hcl, or build-push-action per service; registry cache mode=max) to paste
+    into .github/workflows/."""
+    graph = load_graph(path)
+    workflow = github_workflow(
+        graph, platforms=list(platforms) or ["linux/amd64"], registry=registry, branch=branch
+    )
+    click.echo(render_workflow(workflow), nl=False)
