@@ -155,6 +155,25 @@ def test_manifest_copied_and_install_moved(before: str, after: str | None) -> No
     assert fixed(before, unsafe=True, select=["JT201"]) == (after or before)
 
 
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (
+            "FROM debian:12\nRUN mkdir /app\nRUN chown 1000 /app\n",
+            "FROM debian:12\nRUN mkdir /app \\\n    && chown 1000 /app\n",
+        ),
+        # `cd` would change where the second command runs: not merged
+        ("FROM debian:12\nRUN cd /tmp\nRUN make\n", None),
+        # different mounts: not merged
+        ("FROM debian:12\nRUN --mount=type=cache,target=/c mkdir /a\nRUN mkdir /b\n", None),
+        # a comment between them stays where it is: not merged
+        ("FROM debian:12\nRUN mkdir /a\n# why\nRUN mkdir /b\n", None),
+    ],
+)
+def test_consecutive_runs_merged_only_when_safe(before: str, after: str | None) -> None:
+    assert fixed(before, unsafe=True, select=["JT205"]) == (after or before)
+
+
 def test_env_fix_refuses_self_reference() -> None:
     text = "FROM debian:12\nENV A=1\nENV B=$A\n"
     assert fixed(text, select=["JT204"]) == text

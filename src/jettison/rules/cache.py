@@ -494,6 +494,10 @@ def _command_count(ins: Instruction) -> int:
     """,
     example="RUN mkdir /app\nRUN chown app /app",
     use_instead="RUN mkdir /app && chown app /app",
+    fix="Unsafe (changes cache granularity): joins the two RUNs with `&&` when their flags "
+    "match, nothing but whitespace lies between them and the first one changes no shell "
+    "state (`cd`, `export`, variable assignments, `set` ...) that would leak into the second.",
+    fix_safety=FixSafety.UNSAFE,
     notes="Same condition as hadolint DL3059 as it behaves in 2.15.1: its source says "
     "'at most two commands' per RUN, but its command list holds every simple command twice "
     "(once through its redirection wrapper), so in practice it fires only for single-command "
@@ -516,8 +520,43 @@ def consecutive_run(ctx: RuleContext) -> Iterator[Finding]:
                 and _command_count(prev) <= 1
                 and _command_count(ins) <= 1
             ):
-                yield ctx.report("consecutive RUN instructions; consider merging", ins)
+                edits = _merge_runs(ctx.dockerfile.source, prev, ins) if _mergeable(prev) else []
+                yield ctx.report("consecutive RUN instructions; consider merging", ins, edits=edits)
             prev = ins
+
+
+# builtins whose effect on the shell (cwd, variables, options) would leak into the next command
+# once two RUNs share one shell
+_SHELL_STATE = {
+    "cd",
+    "export",
+    "source",
+    ".",
+    "set",
+    "unset",
+    "umask",
+    "ulimit",
+    "alias",
+    "pushd",
+    "popd",
+    "shopt",
+    "exit",
+    "exec",
+    "trap",
+    "eval",
+    "read",
+}
+
+
+def _mergeable(first: Instruction) -> bool:
+    script = first.script
+    return (
+        script is not None
+        and not script.has_error
+        and not first.heredocs
+        and all(c.name not in _SHELL_STATE and not c.assignments for c in script.commands)
+        and not re.search(r"(^|[;&|]\s*)[A-Za-z_][A-Za-z0-9_]*=", script.text.text)
+    )
 
 
 _COMPILE_RE = re.compile(r"^python[0-9.]*$")
