@@ -143,3 +143,21 @@ def test_rules_command() -> None:
     assert "## Why it matters" in out
     code, _, _err = run("rules", "JT999")
     assert code == 2
+
+
+def test_unused_python_packages_rule(tmp_path: Path) -> None:
+    # `requests` is installed next to jettison (the Docker SDK needs it): an exact mapping
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.11-slim\nCOPY . /app\nRUN pip install --no-cache-dir -r "
+        '/app/requirements.txt\nUSER 1000\nCMD ["python", "/app/main.py"]\n'
+    )
+    (tmp_path / "requirements.txt").write_text("requests\npyyaml\n")
+    (tmp_path / "main.py").write_text("import yaml\nprint(yaml.safe_dump({}))\n")
+    (tmp_path / ".dockerignore").write_text(".git\n")
+    _, out, _ = run("audit", "--format", "json", "--select", "JT605", str(tmp_path))
+    found = json.loads(out)
+    assert [(f["code"], f["line"], f["severity"]) for f in found] == [("JT605", 1, "warning")]
+    assert found[0]["message"].startswith("requests")
+    (tmp_path / "main.py").write_text("import requests, yaml\n")
+    _, out, _ = run("audit", "--format", "json", "--select", "JT605", str(tmp_path))
+    assert json.loads(out) == []

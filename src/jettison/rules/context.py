@@ -178,3 +178,68 @@ def large_context(ctx: ContextInput) -> Iterator[Finding]:
         f"files (biggest: {top}); standard ignores would save {human(saved)}",
         path=ctx.ignore_display,
     )
+
+
+_PYTHON_MANIFESTS = ("requirements.txt", "pyproject.toml", "setup.cfg", "Pipfile")
+
+
+@rule(
+    "JT605",
+    "unused-python-packages",
+    Category.CONTEXT,
+    Severity.WARNING,
+    "Python packages installed in the image that the code never uses",
+    what="""
+        Runs the `jettison deps` analysis on the build context of a Python project (one with
+        a requirements file, pyproject.toml, setup.cfg or Pipfile): every distribution the
+        image installs for run time that no code imports and no command, URL, setting or
+        plugin uses, with the bytes it costs where they are known.
+    """,
+    why="""
+        Unused packages are pure weight: seed 002 cut its dependencies from 59.3 MB to
+        10.2 MB (matplotlib, seaborn, jupyter, redis, sqlalchemy ...) by reading the imports
+        by hand.
+    """,
+    example="requirements.txt lists pandas and matplotlib; only pandas is imported",
+    use_instead="Drop the unused requirement (`jettison deps --write` writes a pruned file).",
+    fix="`jettison deps --write` (a separate command: it needs the project's metadata).",
+    notes="""
+        The audit uses the metadata it can find without building (the project's `.venv`, else
+        the interpreter running jettison); findings whose import-name mapping had to be
+        guessed are reported as info and say so. `jettison deps --image IMG` reads the
+        built image's own metadata and is exact.
+    """,
+    scope="context",
+)
+def unused_python_packages(ctx: ContextInput) -> Iterator[Finding]:
+    from pathlib import Path
+
+    from jettison.deps import run as deps_run
+
+    root = ctx.scan.root
+    if not any((root / name).is_file() for name in _PYTHON_MANIFESTS):
+        return
+    for df in ctx.dockerfiles:
+        if (
+            not any(ins.keyword == "RUN" and "pip" in ins.text for ins in df.instructions)
+            and not (root / "pyproject.toml").is_file()
+        ):
+            continue
+        report = deps_run(root, dockerfile=Path(df.path))
+        for item in report.of("JT901"):
+            finding = next(
+                f
+                for f in report.findings()
+                if f.code == "JT901" and f.line == item.line and f.path == item.path
+            )
+            yield Finding(
+                code=ctx.rule.code,
+                rule_name=ctx.rule.name,
+                severity=Severity.INFO if item.guessed else ctx.rule.severity,
+                path=item.path,
+                line=item.line,
+                end_line=item.line,
+                message=finding.message,
+                equivalents={"jettison deps": "JT901"},
+            )
+        return  # one analysis per context
