@@ -79,12 +79,6 @@ def _locate(path: str, dockerfile: str | None, context: str | None) -> tuple[Pat
     target = Path(path)
     if not target.exists():
         raise JettisonError("no such file or directory", path)
-    if target.is_file() and target.name in _COMPOSE_NAMES:
-        raise JettisonError(
-            "compose projects are not benchmarked yet: run `jettison bench` "
-            "on each service's Dockerfile",
-            path,
-        )
     if target.is_file():
         df = Path(dockerfile) if dockerfile else target
         ctx = Path(context) if context else target.parent
@@ -96,6 +90,34 @@ def _locate(path: str, dockerfile: str | None, context: str | None) -> tuple[Pat
     if not df.is_file():
         raise JettisonError("Dockerfile not found", str(df))
     return df, ctx
+
+
+def _bench_compose(path: str, fmt: str, output: str | None, no_verify: bool) -> None:
+    """A compose file: the whole build graph before and after shared-base extraction."""
+    import json
+
+    from jettison.services.bench import bench_compose, render_bench_text
+
+    if fmt not in ("text", "json"):
+        raise JettisonError(f"--format {fmt} is not available for compose files (text, json)")
+    err = console(stderr=True)
+
+    def on_build(variant: str, scenario: str, done: object) -> None:
+        seconds = getattr(done, "seconds", 0.0)
+        err.print(f"jettison bench: {variant} {scenario}: {seconds:.1f}s", markup=False)
+
+    report = bench_compose(path, check=not no_verify, on_build=on_build)
+    text = (
+        json.dumps(report.to_json(), indent=2) + "\n"
+        if fmt == "json"
+        else render_bench_text(report)
+    )
+    if output:
+        write_text_atomic(Path(output), text)
+    else:
+        click.echo(text, nl=False)
+    bad = [v for v in (report.before, report.after) if v.error or any(v.verified.values())]
+    raise SystemExit(1 if bad else 0)
 
 
 def _build_args(values: tuple[str, ...]) -> dict[str, str]:
@@ -201,6 +223,8 @@ def command(
     built are removed unless --keep-images. Exit code: 0 when both variants build and pass
     the smoke check, 1 when one does not, 2 on bad input or without an engine.
     """
+    if Path(path).is_file() and Path(path).name in _COMPOSE_NAMES:
+        _bench_compose(path, fmt, output, no_verify)  # the whole graph (jettison.services)
     df, ctx = _locate(path, dockerfile, context)
     config = build_config(config_path, (), (), None)
     variants = build_variants(

@@ -93,9 +93,8 @@ def _refs(df: Dockerfile) -> set[str]:
             refs.add(_image_name(stage.base_resolved))
         for ins in stage.instructions:
             flag = ins.flag("from") if ins.keyword == "COPY" else None
-            if flag is not None and flag.value and flag.value not in stage_names:
-                if not flag.value.isdigit():
-                    refs.add(_image_name(flag.value))
+            if flag and flag.value and flag.value not in stage_names and not flag.value.isdigit():
+                refs.add(_image_name(flag.value))
     return refs
 
 
