@@ -144,10 +144,23 @@ _INERT = {
 }
 
 
+# commands that may share the install's RUN without reading the source tree
+_CLEANUP = {"rm", "true", "echo"}
+
+
 def manifests_of(ins: Instruction) -> list[str] | None:
     """Context paths an install reads, or None when it needs the whole source tree."""
     paths: list[str] = []
     for cmd in sh.commands(ins):
+        if (
+            not dependency_install(cmd)
+            and not sh.is_pip_install(cmd)
+            and not (
+                cmd.name in _CLEANUP
+                or (cmd.name in ("npm", "yarn") and cmd.subcommand() == "cache")
+            )
+        ):
+            return None  # another command (`python -m compileall .`) may need the source
         if not dependency_install(cmd):
             if sh.is_pip_install(cmd):
                 # packages from the index (`pip install --upgrade pip`) need no source;
@@ -520,7 +533,9 @@ def consecutive_run(ctx: RuleContext) -> Iterator[Finding]:
                 and _command_count(prev) <= 1
                 and _command_count(ins) <= 1
             ):
-                edits = _merge_runs(ctx.dockerfile.source, prev, ins) if _mergeable(prev) else []
+                edits = (
+                    _merge_runs(ctx.dockerfile.source, prev, ins) if _mergeable(prev, ins) else []
+                )
                 yield ctx.report("consecutive RUN instructions; consider merging", ins, edits=edits)
             prev = ins
 
@@ -548,7 +563,15 @@ _SHELL_STATE = {
 }
 
 
-def _mergeable(first: Instruction) -> bool:
+def _mergeable(first: Instruction, second: Instruction) -> bool:
+    # installs keep their own layer: merging one with another step would re-run the install
+    # whenever that step changes, and hides it from the multi-stage conversion
+    if any(
+        dependency_install(c) or sh.is_pip_install(c) or c.subcommand() in ("install", "add")
+        for ins in (first, second)
+        for c in sh.commands(ins)
+    ):
+        return False
     script = first.script
     return (
         script is not None
