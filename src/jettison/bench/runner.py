@@ -11,8 +11,9 @@ alternates), so that machine noise hits both alike:
 * ``deps_change``: a comment line (or, for JSON, whitespace) appended to the dependency
   manifest, which invalidates every step from the one that copies it.
 
-A scenario whose predecessor did not run (say ``--scenario warm`` alone) gets one
-unmeasured priming build first. Every image is tagged ``jettison-bench-<slug>:<variant>-<id>``
+A scenario that needs the build cache gets one unmeasured priming build first when no
+build with the cache has run yet (``--scenario warm`` alone, or ``warm`` right after
+``cold``: BuildKit 0.8 does not reuse what a ``--no-cache`` build made). Every image is tagged ``jettison-bench-<slug>:<variant>-<id>``
 and removed at the end (``keep_images`` keeps the last one per variant); images that
 existed before the bench are never removed.
 """
@@ -166,6 +167,9 @@ class _Workspace:
     dockerfile: Path
     patterns: list[str]
     built: bool = False
+    # a build without --no-cache has run: BuildKit 0.8 does not reuse what a --no-cache
+    # build made, so `warm` right after `cold` would otherwise rebuild everything
+    cached: bool = False
     failed: str | None = None
     image_ids: list[str] = field(default_factory=list)
 
@@ -428,6 +432,7 @@ def run_bench(
                     events.build_finished(variant, scenario, None)
                 return
             ws.built = True
+            ws.cached = ws.cached or scenario != "cold"
             if result.image_id not in ws.image_ids:
                 ws.image_ids.append(result.image_id)
             if measured:
@@ -443,7 +448,7 @@ def run_bench(
                 for ws in order:
                     if ws.failed:
                         continue
-                    if scenario != "cold" and not ws.built:
+                    if scenario != "cold" and not ws.cached:
                         one_build(ws, "warm", rep, measured=False)  # prime the cache
                         if ws.failed:
                             continue
