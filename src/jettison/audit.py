@@ -212,7 +212,12 @@ def audit_dockerfile_path(path: str, config: Config) -> tuple[list[Finding], lis
         return [], [JettisonError("is a directory, not a Dockerfile", path)]
     except OSError as exc:
         return [], [JettisonError(f"cannot read: {exc.strerror}", path)]
-    return check_dockerfile(df, config), []
+    except RecursionError:
+        return [], [JettisonError("too deeply nested to analyse", path)]
+    try:
+        return check_dockerfile(df, config), []
+    except RecursionError:
+        return [], [JettisonError("too deeply nested to analyse", path)]
 
 
 def _audit_chunk(args: tuple[list[str], Config]) -> list[tuple[list[Finding], list[JettisonError]]]:

@@ -36,6 +36,8 @@ class FixOutcome:
     original: str
     text: str
     applied: list[AppliedFix] = field(default_factory=list)
+    # fixes that could not be applied, with the reason (never half-applied)
+    skipped: list[tuple[str, int, str]] = field(default_factory=list)
     remaining: list[Finding] = field(default_factory=list)  # findings left after fixing
     # other files the fixes create or change (relative to the Dockerfile's directory)
     extra_files: dict[str, str] = field(default_factory=dict)
@@ -128,15 +130,25 @@ def fix_source(source: str, path: str, config: Config, unsafe: bool = False) -> 
     text = source
     df = parse_dockerfile(text, path)
     findings = check_dockerfile(df, config)
+    rejected: set[tuple[str, int]] = set()
     for _ in range(MAX_ROUNDS):
+        findings = [f for f in findings if (f.code, f.line) not in rejected]
         edits, used, extra = _choose(findings, unsafe)
         if not edits and not extra:
             break
+        edits = _line_endings(edits, df.newline)
         candidate = apply_edits(text, edits)
         try:
             df = parse_dockerfile(candidate, path)
         except DockerfileParseError:
-            break  # never write a file BuildKit would reject
+            # find the fixes to blame one by one; never write what BuildKit would reject
+            used, dropped, candidate = _narrow(text, used, df.newline, path)
+            for f in dropped:
+                rejected.add((f.code, f.line))
+                outcome.skipped.append((f.code, f.line, "the result would not parse"))
+            if candidate == text:
+                continue  # the next round retries without the rejected fixes
+            df = parse_dockerfile(candidate, path)
         new_extra = {k: v for k, v in extra.items() if outcome.extra_files.get(k) != v}
         if candidate == text and not new_extra:
             break
@@ -149,3 +161,36 @@ def fix_source(source: str, path: str, config: Config, unsafe: bool = False) -> 
     outcome.text = text
     outcome.remaining = findings
     return outcome
+
+
+def _line_endings(edits: list[Edit], newline: str) -> list[Edit]:
+    """Inserted lines take the file's line ending (CRLF files stay CRLF)."""
+    if newline == "\n":
+        return edits
+    return [
+        Edit(e.start, e.end, e.text.replace("\r\n", "\n").replace("\n", newline), e.path)
+        for e in edits
+    ]
+
+
+def _narrow(
+    text: str, used: list[Finding], newline: str, path: str
+) -> tuple[list[Finding], list[Finding], str]:
+    """Apply the round's fixes one at a time, keeping those whose result still parses."""
+    kept: list[Finding] = []
+    dropped: list[Finding] = []
+    kept_edits: list[Edit] = []
+    candidate = text
+    for f in used:
+        assert f.fix is not None
+        local = _line_endings([e for e in f.fix.edits if e.path is None], newline)
+        trial = apply_edits(text, kept_edits + local)
+        try:
+            parse_dockerfile(trial, path)
+        except DockerfileParseError:
+            dropped.append(f)
+            continue
+        kept.append(f)
+        kept_edits += local
+        candidate = trial
+    return kept, dropped, candidate

@@ -174,6 +174,19 @@ def test_consecutive_runs_merged_only_when_safe(before: str, after: str | None) 
     assert fixed(before, unsafe=True, select=["JT205"]) == (after or before)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM debian:12\nCMD exec python app.py\n",
+        "FROM debian:12\nCMD FOO=bar python app.py\n",
+        'FROM debian:12\nENTRYPOINT python app.py\nCMD ["--debug"]\n',
+        "FROM debian:12\nCMD python app.py > /log\n",
+    ],
+)
+def test_exec_form_only_when_meaning_is_unchanged(text: str) -> None:
+    assert fixed(text, select=["JT304"]) == text
+
+
 def test_env_fix_refuses_self_reference() -> None:
     text = "FROM debian:12\nENV A=1\nENV B=$A\n"
     assert fixed(text, select=["JT204"]) == text

@@ -118,6 +118,12 @@ def command(
         outcomes.append(outcome)
     # --- end of multi-stage conversion and --verify ---
     changed = [o for o in outcomes if o.changed]
+    note_out = console(stderr=show_diff)
+    for o in outcomes:
+        for skipped_code, skipped_line, reason in o.skipped:
+            note_out.print(
+                f"{o.path}:{skipped_line}: {skipped_code} fix skipped: {reason}", markup=False
+            )
     if show_diff:
         for o in changed:
             out.out(o.diff(), highlight=False, end="")

@@ -199,6 +199,10 @@ def parse_script(text: MappedText) -> Script:
 
     def visit(node: tree_sitter.Node, conditional: bool) -> None:
         t = node.type
+        if t in ("declaration_command", "unset_command"):
+            # export/declare/local/readonly/unset: builtins that change the shell's state
+            _collect_builtin(node, conditional)
+            return
         if t == "command":
             _collect_command(node, conditional)
             # command substitutions inside arguments hold commands too
@@ -316,8 +320,33 @@ def parse_script(text: MappedText) -> Script:
                 )
             )
 
+    def _collect_builtin(node: tree_sitter.Node, conditional: bool) -> None:
+        if not node.children:
+            return
+        name_word = word_of(node.children[0])
+        args = tuple(word_of(c) for c in node.children[1:] if c.is_named)
+        s, e = char_at(node.start_byte), char_at(node.end_byte)
+        src_s, src_e = text.source_span(s, e)
+        pending.append(
+            (
+                node.start_byte,
+                Command(
+                    name=name_word.value,
+                    args=args,
+                    start=src_s,
+                    end=src_e,
+                    name_word=name_word,
+                    in_condition=conditional,
+                ),
+            )
+        )
+
     pending: list[tuple[int, Command]] = []
-    visit(tree.root_node, False)
+    try:
+        visit(tree.root_node, False)
+    except RecursionError:
+        # pathologically nested scripts: keep what was found, mark the script unreliable
+        script.has_error = True
     pending.sort(key=lambda item: item[0])
     for key, cmd in pending:
         op = operators.get(key)
@@ -338,7 +367,7 @@ def parse_script(text: MappedText) -> Script:
 
 
 def _last_command(node: tree_sitter.Node) -> tree_sitter.Node | None:
-    if node.type == "command":
+    if node.type in ("command", "declaration_command", "unset_command"):
         return node
     for child in reversed(node.children):
         found = _last_command(child)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
-from jettison.dockerfile import Command, Instruction
+from jettison.dockerfile import Command, Dockerfile, Instruction
 from jettison.findings import Edit
 
 APT = ("apt-get", "apt", "aptitude")
@@ -89,21 +90,26 @@ def insert_after_word(cmd: Command, subcommand: str, text: str) -> Edit | None:
     return None
 
 
-def append_to_run(ins: Instruction, source: str, text: str) -> Edit | None:
+def append_to_run(ins: Instruction, df: Dockerfile, text: str) -> Edit | None:
     """An edit appending ``&& text`` as the last command of a RUN, keeping its style.
 
-    Continuation-style RUNs get the new command on its own line with the same indentation;
-    heredoc RUNs get a new line before the terminator.
+    Continuation-style RUNs get the new command on its own line with the same indentation
+    and the file's escape character; a heredoc RUN gets a new line before the terminator,
+    but only under ``set -e`` (otherwise the new last line would decide the exit status and
+    hide a failed install).
     """
+    source = df.source
+    escape = df.directives.escape
     script = ins.script
     if script is None or not script.commands:
         return None
     if ins.heredocs and script.text.offsets and ins.heredocs[0].content_start == script.start:
+        if not _SET_E.search(script.text.text):
+            return None
         end = script.end
-        # the heredoc body ends with a newline; put the command before the terminator line
         return Edit(end, end, text + "\n")
     body = script.text.text.rstrip()
-    if not body or body[-1] in ";&|\\" or "#" in body.rsplit("\n", 1)[-1]:
+    if not body or body[-1] in ";&|\\`" or "#" in body:
         return None  # appending '&& ...' after these would change or break the script
     end = script.text.offsets[len(body) - 1] + 1
     last = max(script.commands, key=lambda c: c.end)
@@ -121,6 +127,9 @@ def append_to_run(ins: Instruction, source: str, text: str) -> Edit | None:
             indent = "    "
         lead = source[line_start : line_start + len(indent) + 2]
         if lead.strip().startswith("&&"):
-            return Edit(end, end, f" \\\n{indent}&& {text}")
-        return Edit(end, end, f" && \\\n{indent}{text}")
+            return Edit(end, end, f" {escape}\n{indent}&& {text}")
+        return Edit(end, end, f" && {escape}\n{indent}{text}")
     return Edit(end, end, f" && {text}")
+
+
+_SET_E = re.compile(r"^\s*set\s+(-[a-zA-Z]*e|-o\s+errexit)", re.M)

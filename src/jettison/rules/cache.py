@@ -6,7 +6,7 @@ import itertools
 import re
 from collections.abc import Iterator
 
-from jettison.dockerfile import Command, Instruction
+from jettison.dockerfile import Command, Dockerfile, Instruction
 from jettison.findings import Edit, Finding, FixSafety, Severity
 from jettison.rules import _shell as sh
 from jettison.rules.registry import Category, RuleContext, rule
@@ -325,7 +325,7 @@ def apt_update_alone(ctx: RuleContext) -> Iterator[Finding]:
                 and not nxt.heredocs
                 and any(c.subcommand() in ("install", "add") for c in sh.commands(nxt))
             ):
-                edits = _merge_runs(ctx.dockerfile.source, ins, nxt)
+                edits = _merge_runs(ctx.dockerfile, ins, nxt)
             yield ctx.report(
                 f"`{updates[0].name} update` alone: a later install may use a "
                 "stale cached index; update and install in the same RUN",
@@ -334,30 +334,30 @@ def apt_update_alone(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-def _merge_runs(source: str, first: Instruction, second: Instruction) -> list[Edit]:
+def _merge_runs(df: Dockerfile, first: Instruction, second: Instruction) -> list[Edit]:
     """Edits joining two adjacent shell-form RUNs into one (``first && second``)."""
+    source = df.source
     a = first.script
     b = second.script
     if a is None or b is None or not a.text.text.strip() or not b.text.text.strip():
         return []
+    if first.heredocs or second.heredocs:
+        return []
     body_a = a.text.text.rstrip()
-    if body_a[-1] in ";&|\\":
+    # a trailing operator would change the meaning; a comment would swallow the second RUN
+    if body_a[-1] in ";&|\\`" or "#" in body_a:
         return []
     a_end = a.text.offsets[len(body_a) - 1] + 1
     b_start = b.text.offsets[0]
     # remove "<newline(s)>RUN [flags] " between the two scripts, join with a continuation
     between = source[a_end:b_start]
-    if any(
-        line.strip()
-        and not line.strip().startswith("#")
-        and not line.strip().upper().startswith("RUN")
-        for line in between.splitlines()
-    ):
-        return []
     if "#" in between:
         return []  # keep comments: do not merge across them
-    indent = "    "
-    return [Edit(a_end, b_start, f" \\\n{indent}&& ")]
+    if any(
+        line.strip() and not line.strip().upper().startswith("RUN") for line in between.splitlines()
+    ):
+        return []
+    return [Edit(a_end, b_start, f" {df.directives.escape}\n    && ")]
 
 
 @rule(
@@ -399,8 +399,11 @@ def cache_mount(ctx: RuleContext) -> Iterator[Finding]:
             and any(f.options().get("type") == "cache" for f in ins.flags_named("mount"))
         ):
             continue
+        pip_cache_off = ins.variables.get("PIP_NO_CACHE_DIR", "").lower() not in ("", "0")
         for cmd in sh.commands(ins):
             tool = "pip" if sh.is_pip_install(cmd) else cmd.name
+            if tool == "pip" and (pip_cache_off or cmd.has_flag("--no-cache-dir")):
+                continue  # the user chose no cache; a mount would change nothing
             if tool in targets and (
                 tool == "pip"
                 or dependency_install(cmd)
@@ -533,9 +536,7 @@ def consecutive_run(ctx: RuleContext) -> Iterator[Finding]:
                 and _command_count(prev) <= 1
                 and _command_count(ins) <= 1
             ):
-                edits = (
-                    _merge_runs(ctx.dockerfile.source, prev, ins) if _mergeable(prev, ins) else []
-                )
+                edits = _merge_runs(ctx.dockerfile, prev, ins) if _mergeable(prev, ins) else []
                 yield ctx.report("consecutive RUN instructions; consider merging", ins, edits=edits)
             prev = ins
 

@@ -144,12 +144,53 @@ def worker_recycling(ctx: RuleContext) -> Iterator[Finding]:
             yield ctx.report("celery worker without `--max-tasks-per-child`", ins)
 
 
+# shell builtins and keywords: as the first word of an exec-form command they would not exist
+_SHELL_WORDS = {
+    "exec",
+    "cd",
+    "export",
+    "source",
+    ".",
+    "set",
+    "eval",
+    "ulimit",
+    "umask",
+    "trap",
+    "exit",
+    "if",
+    "for",
+    "while",
+    "case",
+    "until",
+    "test",
+    "[",
+    "true",
+    "false",
+    "read",
+    "command",
+    "wait",
+    "alias",
+    "unset",
+    "shift",
+    "env",
+}
+
+
 def _exec_form(ins: Instruction) -> str | None:
     """The JSON form of a shell-form command when that does not change its meaning."""
     text = ins.text.strip()
-    if not text or re.search(r"[$`|&;<>(){}*?~\[\]#\\\n'\"]", text):
+    if not text or re.search(r"[$`|&;<>(){}*?~\[\]#\\\n'\"=]", text):
+        return None  # expansions, operators, quotes, globs or `NAME=value` need a shell
+    words = text.split()
+    if words[0] in _SHELL_WORDS:
         return None
-    return json.dumps(text.split())
+    if (
+        ins.keyword == "ENTRYPOINT"
+        and ins.stage is not None
+        and any(i.keyword == "CMD" for i in ins.stage.all_instructions())
+    ):
+        return None  # shell-form ENTRYPOINT ignores CMD; exec form would append it
+    return json.dumps(words)
 
 
 @rule(
