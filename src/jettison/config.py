@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import tomllib
 from dataclasses import dataclass, field
@@ -30,15 +31,29 @@ class Config:
 
     def enabled(self, code: str, equivalents: dict[str, str] | None = None) -> bool:
         code = code.upper()
-        if self.select and not any(code.startswith(p) for p in self.select):
+        hadolint = (equivalents or {}).get("hadolint")
+
+        def hit(prefixes: list[str]) -> bool:
+            # a jettison code or prefix, or the hadolint code a rule corresponds to
+            return any(code.startswith(p) or p == hadolint for p in prefixes)
+
+        if self.select and not hit(self.select):
             return False
-        if any(code.startswith(p) for p in self.ignore):
+        if hit(self.ignore):
             return False
-        return not (equivalents and equivalents.get("hadolint") in self.hadolint_ignored)
+        return not (hadolint and hadolint in self.hadolint_ignored)
 
     def ignored_for_path(self, code: str, path: str) -> bool:
+        candidates = [path]
+        if self.source and self.source != "<defaults>":
+            # patterns are relative to the directory of the config file that names them
+            base = Path(self.source).resolve().parent
+            with contextlib.suppress(ValueError):
+                candidates.append(Path(path).resolve().relative_to(base).as_posix())
         for pattern, codes in self.per_file_ignores.items():
-            if _path_matches(path, pattern) and any(code.startswith(c) for c in codes):
+            if any(_path_matches(c, pattern) for c in candidates) and any(
+                code.startswith(c) for c in codes
+            ):
                 return True
         return False
 

@@ -49,8 +49,8 @@ class FixOutcome:
     def diff(self) -> str:
         out = "".join(
             difflib.unified_diff(
-                self.original.splitlines(keepends=True),
-                self.text.splitlines(keepends=True),
+                _diff_lines(self.original),
+                _diff_lines(self.text),
                 fromfile=f"a/{self.path}",
                 tofile=f"b/{self.path}",
             )
@@ -71,6 +71,15 @@ class FixOutcome:
                 )
             )
         return out
+
+
+def _diff_lines(text: str) -> list[str]:
+    """Lines for difflib; a last line without newline gets patch's marker, so the diff
+    stays well-formed and applies with `patch`/`git apply`."""
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n\\ No newline at end of file\n"
+    return lines
 
 
 def apply_edits(text: str, edits: list[Edit]) -> str:

@@ -239,3 +239,27 @@ def test_cli_fix_writes_dockerignore_without_hiding_copied_files(tmp_path: Path)
     assert result.exit_code == 0, result.output
     ignore = (tmp_path / ".dockerignore").read_text().splitlines()
     assert ".git" in ignore and "build" not in ignore
+
+
+def test_escape_directive_and_crlf_are_kept() -> None:
+    text = (
+        "# escape=`\nFROM python:3.12-slim\nRUN apt-get update `\n"
+        "    && apt-get install -y --no-install-recommends curl\n"
+    )
+    out = fixed(text, select=["JT101"])
+    assert out.endswith("curl `\n    && rm -rf /var/lib/apt/lists/*\n")
+    crlf = "FROM python:3.11\r\nRUN apt-get update && apt-get install -y curl\r\n"
+    out = fixed(crlf, select=["JT101", "JT301"])
+    assert "\r\n" in out and "\n" not in out.replace("\r\n", "")
+
+
+def test_merge_never_swallows_a_command_after_a_comment() -> None:
+    text = "FROM debian:12\nRUN apt-get update # refresh\nRUN apt-get install -y curl\n"
+    assert fixed(text, unsafe=True, select=["JT202"]) == text
+
+
+def test_heredoc_cleanup_only_under_set_e() -> None:
+    text = "FROM debian:12\nRUN <<EOF\napt-get update\napt-get install -y curl\nEOF\n"
+    assert fixed(text, select=["JT101"]) == text
+    with_e = "FROM debian:12\nRUN <<EOF\nset -e\napt-get update\napt-get install -y curl\nEOF\n"
+    assert "rm -rf /var/lib/apt/lists/*\nEOF" in fixed(with_e, select=["JT101"])

@@ -13,9 +13,9 @@ alternates), so that machine noise hits both alike:
 
 A scenario that needs the build cache gets one unmeasured priming build first when no
 build with the cache has run yet (``--scenario warm`` alone, or ``warm`` right after
-``cold``: BuildKit 0.8 does not reuse what a ``--no-cache`` build made). Every image is tagged ``jettison-bench-<slug>:<variant>-<id>``
-and removed at the end (``keep_images`` keeps the last one per variant); images that
-existed before the bench are never removed.
+``cold``: BuildKit 0.8 does not reuse what a ``--no-cache`` build made). Every image is
+tagged ``jettison-bench-<slug>:<variant>-<id>`` and removed at the end (``keep_images``
+keeps the last one per variant); images that existed before the bench are never removed.
 """
 
 from __future__ import annotations

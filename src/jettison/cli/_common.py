@@ -48,6 +48,21 @@ def build_config(
     return config
 
 
+def check_rule_codes(config: Config) -> None:
+    """A mistyped code in --select/--ignore or the config must not silently check nothing."""
+    from jettison.rules.registry import all_rules
+
+    codes = [r.code for r in all_rules()]
+    hadolint = {r.equivalents.get("hadolint") for r in all_rules()}
+    for given in [*config.select, *config.ignore]:
+        if given in hadolint:
+            continue  # hadolint codes select their jettison equivalents (see config)
+        if not any(code.startswith(given) for code in codes):
+            raise JettisonError(
+                f"unknown rule code or prefix {given!r} in --select/--ignore (see `jettison rules`)"
+            )
+
+
 def rule_options(func: click.decorators.FC) -> click.decorators.FC:
     for option in reversed(
         [

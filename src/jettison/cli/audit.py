@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from jettison.audit import audit_paths
-from jettison.cli._common import build_config, console, rule_options
+from jettison.cli._common import build_config, check_rule_codes, console, rule_options
 from jettison.report import FORMATS, render_findings, render_statistics
 
 
@@ -39,6 +39,7 @@ def command(
     or input errors (files that cannot be parsed are reported and the others still audited).
     """
     config = build_config(config_path, select, ignore, fail_level)
+    check_rule_codes(config)
     result = audit_paths(list(paths) or ["."], config, jobs=jobs, context=not no_context)
     out = console()
     if statistics:

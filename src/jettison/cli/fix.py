@@ -8,7 +8,7 @@ import click
 
 from jettison.atomic import write_text_atomic
 from jettison.audit import discover
-from jettison.cli._common import build_config, console, rule_options
+from jettison.cli._common import build_config, check_rule_codes, console, rule_options
 from jettison.errors import EngineUnavailableError, JettisonError
 from jettison.fix import FixOutcome
 from jettison.fixes.pipeline import Resolver, restrict
@@ -61,6 +61,7 @@ def command(
     not parse is left untouched).
     """
     config = build_config(config_path, select, ignore, None)
+    check_rule_codes(config)
     inputs = discover(list(paths) or ["."])
     out = console()
     errors = list(inputs.errors)

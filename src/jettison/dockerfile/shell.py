@@ -169,6 +169,10 @@ def _parser() -> tree_sitter.Parser:
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
 
 
+_WRAPPER_OPTIONS_WITH_VALUE = frozenset(
+    {"-u", "-g", "-U", "-C", "-D", "-p", "-r", "-t", "-h", "--user", "--group", "--chdir", "-n"}
+)
+
 # wrappers whose first non-option argument is the real command
 _WRAPPERS = {"sudo", "env", "nohup", "time", "exec", "command", "nice", "xargs", "gosu", "su-exec"}
 
@@ -282,7 +286,9 @@ def parse_script(text: MappedText) -> Script:
         while words and _basename(words[0].value) in _WRAPPERS and len(words) > 1:
             rest = words[1:]
             while rest and (rest[0].value.startswith("-") or "=" in rest[0].value):
-                rest = rest[1:]
+                # `sudo -u root cmd`, `env -C dir cmd`: the option's value is not the command
+                takes_value = rest[0].value in _WRAPPER_OPTIONS_WITH_VALUE
+                rest = rest[2:] if takes_value else rest[1:]
             if not rest:
                 break
             words = rest

@@ -11,6 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from jettison import __version__
 from jettison.errors import JettisonError
@@ -77,7 +78,7 @@ def render_text(
         )
         source = _source_line(lines_cache, f.path, f.line) if f.show_source else None
         if source is not None:
-            console.print(f"      [dim]│[/] {escape(source)}", highlight=False)
+            console.print(Text.assemble(("      │ ", "dim"), source), highlight=False)
     for e in errors:
         console.print(f"[bold red]error[/] {escape(str(e))}")
     counts = Counter(f.severity for f in findings)

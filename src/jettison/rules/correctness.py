@@ -149,9 +149,12 @@ def multiple_cmd(ctx: RuleContext) -> Iterator[Finding]:
 )
 def apt_without_y(ctx: RuleContext) -> Iterator[Finding]:
     for ins in ctx.runs():
-        for cmd in sh.commands(ins):
+        cmds = sh.commands(ins)
+        for i, cmd in enumerate(cmds):
             if cmd.name not in ("apt-get", "yum", "dnf", "zypper") or cmd.subcommand() != "install":
                 continue
+            if i and cmds[i - 1].name == "yes" and cmds[i - 1].next_operator == "|":
+                continue  # `yes | apt-get install` answers the prompts
             if cmd.has_flag(
                 "-y", "--yes", "--assume-yes", "-q", "--quiet", "--non-interactive", "-n"
             ) or any(v.startswith("-qq") for v in cmd.arg_values):

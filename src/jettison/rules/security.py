@@ -62,7 +62,8 @@ def last_user_root(ctx: RuleContext) -> Iterator[Finding]:
 )
 def no_user(ctx: RuleContext) -> Iterator[Finding]:
     stage, users = _final_users(ctx)
-    if stage is not None and not users:
+    # distroless/chainguard `nonroot` images set a non-root USER themselves
+    if stage is not None and not users and "nonroot" not in stage.root_image():
         yield ctx.report(
             "the final stage never sets USER: the container runs as root",
             stage.from_instruction,

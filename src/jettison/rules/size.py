@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from jettison.dockerfile import Instruction
+from jettison.dockerfile import Command, Instruction
 from jettison.findings import Edit, Finding, FixSafety, Severity
 from jettison.rules import _shell as sh
 from jettison.rules.registry import Category, RuleContext, rule
@@ -594,11 +594,19 @@ def build_tools(ctx: RuleContext) -> Iterator[Finding]:
             if c.subcommand() in ("purge", "remove", "del", "erase", "autoremove")
             for w in c.args
         }
+        # docker-library idiom: mark everything auto-installed, then purge --auto-remove
+        if any(c.name == "apt-mark" and c.subcommand() == "auto" for c in cmds) and any(
+            c.name in sh.APT and (c.subcommand() == "autoremove" or c.has_flag("--auto-remove"))
+            for c in cmds
+        ):
+            continue
         tools = sorted(
             {
                 pkg
-                for _, pkg in sh.installed_packages(ins)
-                if _is_build_package(pkg) and pkg not in purged
+                for cmd, pkg in sh.installed_packages(ins)
+                if _is_build_package(pkg)
+                and pkg not in purged
+                and not (_virtual_name(cmd) in purged and _virtual_name(cmd))
             }
         )
         if tools:
@@ -607,6 +615,15 @@ def build_tools(ctx: RuleContext) -> Iterator[Finding]:
                 "builder stage and copy the result",
                 ins,
             )
+
+
+def _virtual_name(cmd: Command) -> str:
+    """The ``--virtual``/``-t`` group of an ``apk add`` (removed as one by ``apk del``)."""
+    vals = cmd.arg_values
+    for i, v in enumerate(vals[:-1]):
+        if v in ("--virtual", "-t"):
+            return vals[i + 1]
+    return ""
 
 
 SLIM_VARIANTS = {"python", "node", "debian", "ruby", "perl", "rust", "openjdk", "php"}
