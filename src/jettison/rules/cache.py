@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 from jettison.dockerfile import Command, Dockerfile, Instruction
 from jettison.findings import Edit, Finding, FixSafety, Severity
@@ -122,9 +123,7 @@ def copy_before_deps(ctx: RuleContext) -> Iterator[Finding]:
                         ins,
                         start=cmd.start,
                         end=cmd.end,
-                        edits=_move_install_edits(
-                            ctx.dockerfile.source, stage.instructions, broad, ins
-                        ),
+                        edits=_move_install_edits(ctx.dockerfile, stage.instructions, broad, ins),
                     )
                     break
 
@@ -218,9 +217,10 @@ def manifests_of(ins: Instruction) -> list[str] | None:
 
 
 def _move_install_edits(
-    source: str, instructions: list[Instruction], broad: Instruction, run: Instruction
+    df: Dockerfile, instructions: list[Instruction], broad: Instruction, run: Instruction
 ) -> list[Edit]:
     """Copy the manifests and run the install before the broad COPY (same destination)."""
+    source = df.source
     between = instructions[instructions.index(broad) + 1 : instructions.index(run)]
     if any(i.keyword not in _INERT for i in between) or run.heredocs:
         return []
@@ -230,6 +230,8 @@ def _move_install_edits(
         # `COPY . /app` + `-r /app/requirements.txt`: the path inside the context
         manifests = [m.removeprefix(dest.rstrip("/") + "/") for m in manifests]
     if not manifests or any(m.startswith("/") or ".." in m or "$" in m for m in manifests):
+        return []
+    if _needs_local_source(Path(df.path).parent, manifests):
         return []
     srcs: list[str] = []
     for m in manifests:
@@ -264,6 +266,30 @@ def _move_install_edits(
         + 1
     )
     return [Edit(insert_at, insert_at, copy_line + "\n" + block), Edit(run_start, run_end, "")]
+
+
+_LOCAL_REQUIREMENT = re.compile(r"^\s*(-e\s+|--editable\s+)?(\.|/|file:)|@\s*file:")
+
+
+def _needs_local_source(context: Path, manifests: list[str]) -> bool:
+    """True when a requirements file (as found in the build context, usually the Dockerfile's
+    directory) installs something from the source tree (`-e ./lib`, `./pkg`, `file:`), or
+    includes a file outside what would be copied first."""
+    for name in manifests:
+        path = context / name.removeprefix("./")
+        if not path.is_file() or not name.endswith(".txt"):
+            continue
+        try:
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return True
+        for line in lines:
+            if _LOCAL_REQUIREMENT.search(line):
+                return True
+            include = re.match(r"^\s*(-r|-c|--requirement|--constraint)\s*=?\s*(\S+)", line)
+            if include and ("/" in include.group(2) and "/" not in name):
+                return True
+    return False
 
 
 def _flags_text(source: str, ins: Instruction) -> str:
