@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from jettison.errors import JettisonError
 from jettison.findings import Severity
 
@@ -157,6 +155,8 @@ def _find_hadolint_yaml(start: Path) -> Path | None:
 
 
 def _read_hadolint_ignored(path: Path) -> list[str]:
+    import yaml  # only when a .hadolint.yaml exists
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, UnicodeDecodeError):

@@ -12,9 +12,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jettison.dockerfile import Dockerfile, Instruction, read_dockerfile
+if TYPE_CHECKING:  # the parser (Go + tree-sitter) loads only when a Dockerfile is used
+    from jettison.dockerfile import Dockerfile, Instruction
 
 _BUILDKIT_ARGS = re.compile(r"^\|(\d+)\s")
 _NOP = re.compile(r"^/bin/sh -c #\(nop\)\s*")
@@ -197,6 +198,8 @@ def attribute(
     none: list[InstructionRef | None] = [None] * layers
     if dockerfile is None:
         return none, None
+    from jettison.dockerfile import read_dockerfile
+
     parsed = read_dockerfile(dockerfile)
     instructions = final_instructions(parsed)
     history = history_of(config)

@@ -19,9 +19,6 @@ import re
 import shutil
 import tempfile
 import threading
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -647,6 +644,10 @@ class _Registry:
         self.token: str | None = None
 
     def open(self, path: str, accept: str | None = None) -> Any:
+        # urllib loads only for registry sources (it is most of this module's import time)
+        import urllib.error
+        import urllib.request
+
         url = f"{self.ref.base}/{path}"
         for _attempt in range(2):
             req = urllib.request.Request(url)
@@ -676,6 +677,10 @@ class _Registry:
         raise ImageError(f"registry {self.ref.host} refused the anonymous token")
 
     def _token(self, challenge: str) -> str:
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
         params = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
         realm = params.pop("realm", "")
         if not realm:

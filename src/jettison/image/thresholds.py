@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from jettison.errors import JettisonError
 
 _ALIASES = {
@@ -154,6 +152,8 @@ def from_config(raw: dict[str, Any], origin: str) -> dict[str, Threshold]:
 
 def from_dive_ci(path: Path) -> dict[str, Threshold]:
     """dive's ``.dive-ci``: ``rules:`` with lowestEfficiency, highestWastedBytes, ..."""
+    import yaml  # only when a .dive-ci file exists
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
