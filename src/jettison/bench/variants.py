@@ -31,7 +31,17 @@ def build_variants(
     from jettison.context.audit import audit_contexts
     from jettison.fix import fix_source
 
-    outcome = fix_source(original.dockerfile_text, str(dockerfile), config, unsafe=unsafe)
+    note = None
+    if unsafe:
+        # exactly what `jettison fix --unsafe-fixes` writes, multi-stage conversion included
+        from jettison.fixes.pipeline import fix_pipeline
+        from jettison.fixes.run import engine_resolver
+
+        resolver, _sdk = engine_resolver(str(dockerfile))
+        result = fix_pipeline(original.dockerfile_text, str(dockerfile), config, True, resolver)
+        outcome, note = result.outcome, result.note
+    else:
+        outcome = fix_source(original.dockerfile_text, str(dockerfile), config, unsafe=False)
     extra = dict(outcome.extra_files)
     # like `jettison fix`: context fixes (a generated .dockerignore) come with the Dockerfile's
     for finding in audit_contexts([str(dockerfile)], {}, config).findings:
@@ -45,4 +55,6 @@ def build_variants(
     # the fixer lists a fix once per pass that applied it
     fixes = list(dict.fromkeys(f"{a.code} line {a.line}: {a.description}" for a in outcome.applied))
     fixes += [f"writes {rel}" for rel in sorted(extra)]
+    if note:
+        fixes.append(note)
     return [original, VariantSpec("optimized", label, outcome.text, extra, fixes)]
