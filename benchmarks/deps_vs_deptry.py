@@ -1,12 +1,18 @@
 """jettison deps vs deptry on the same projects, in one run: findings, accuracy and time.
 
-For each example, a throwaway virtualenv gets the project's requirements (runtime and dev) and
-deptry installed, so both tools see the same real metadata (deptry's documented way of
-running). jettison reads that venv with ``--venv``. Each tool's "unused" and "missing" are
-compared to the hand-checked truth below, and every disagreement is printed with which tool is
-right and why.
+Projects: the examples ``examples/deps-web`` and ``examples/deps-ml`` (truth below) and every
+fixture under ``examples/deps-fixtures/<case>/`` (truth in ``<case>.expected.toml`` next to
+it, outside the project so no tool reads it: ``unused``, ``missing``, ``why``, and optionally
+``install``, the pip arguments when the project has no requirements file).
+For each project a throwaway virtualenv gets the project's requirements (runtime and dev)
+and deptry installed (the venvs are built in parallel), so both tools see the same real
+metadata (deptry's documented way of running). jettison reads that venv with
+``--venv``. Each tool's "unused" and "missing" are compared to the hand-checked truth, and
+every disagreement is printed with which tool is right and why.
 
-    .venv/bin/python benchmarks/deps_vs_deptry.py [--keep-venvs DIR] [EXAMPLE ...]
+    .venv/bin/python benchmarks/deps_vs_deptry.py [--keep-venvs DIR] [PROJECT ...]
+
+PROJECT is an example name (``deps-web``) or a fixture case (``lazy-imports``).
 
 Needs network access to the package index (pip through the machine's proxy).
 """
@@ -20,7 +26,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+import tomllib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -36,6 +44,8 @@ class Truth:
     unused: set[str]  # removable from the runtime image
     missing: set[str]  # imported/used at run time but not declared
     why: dict[str, str]  # per package: why the truth is what it is
+    install: list[str] = field(default_factory=list)  # pip arguments; default: requirements
+    case: str = ""
 
 
 TRUTH: dict[str, Truth] = {
@@ -71,9 +81,31 @@ TRUTH: dict[str, Truth] = {
             "requests": "declared, never imported, run or named anywhere",
             "pyyaml": 'imported with importlib.import_module("yaml") in tasks.py (and under '
             "TYPE_CHECKING in api.py)",
+            "shop": "the project's own package (src/shop, src layout): first-party, not missing",
         },
     ),
 }
+
+
+FIXTURES = REPO / "examples" / "deps-fixtures"
+
+
+def _projects() -> dict[str, tuple[Path, Truth]]:
+    projects = {name: (REPO / "examples" / name, truth) for name, truth in TRUTH.items()}
+    for expected in sorted(FIXTURES.glob("*.expected.toml")):
+        data = tomllib.loads(expected.read_text(encoding="utf-8"))
+        case = expected.name.removesuffix(".expected.toml")
+        projects[case] = (
+            FIXTURES / case,
+            Truth(
+                unused={canonicalize_name(n) for n in data["unused"]},
+                missing={canonicalize_name(n) for n in data["missing"]},
+                why={canonicalize_name(k): v for k, v in data.get("why", {}).items()},
+                install=list(data.get("install", [])),
+                case=data.get("case", ""),
+            ),
+        )
+    return projects
 
 
 def _run(
@@ -84,12 +116,12 @@ def _run(
     return done, time.perf_counter() - start
 
 
-def _venv(project: Path, where: Path) -> Path:
+def _venv(project: Path, truth: Truth, where: Path) -> Path:
     venv = where / project.name
-    if (venv / "bin" / "python").exists():
+    if (venv / "bin" / "deptry").exists():
         return venv
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    reqs = ["-r", str(project / "requirements.txt")]
+    reqs = truth.install or ["-r", str(project / "requirements.txt")]
     if (project / "requirements-dev.txt").exists():
         reqs = ["-r", str(project / "requirements-dev.txt")]
     print(f"  installing {project.name}'s requirements + deptry into {venv} ...", flush=True)
@@ -112,14 +144,9 @@ def _venv(project: Path, where: Path) -> Path:
 
 
 def _deptry(project: Path, venv: Path, out: Path) -> tuple[dict[str, set[str]], float]:
-    argv = [
-        str(venv / "bin" / "deptry"),
-        ".",
-        "-o",
-        str(out),
-        "--requirements-files",
-        "requirements.txt",
-    ]
+    argv = [str(venv / "bin" / "deptry"), ".", "-o", str(out)]
+    if (project / "requirements.txt").exists():
+        argv += ["--requirements-files", "requirements.txt"]
     if (project / "requirements-dev.txt").exists():
         argv += ["--requirements-files-dev", "requirements-dev.txt"]
     done, seconds = _run(argv, cwd=project)
@@ -169,20 +196,41 @@ def _score(claimed: set[str], truth: set[str]) -> str:
     return f"{tp} right, {fp} false, {fn} missed"
 
 
+def _cell(counts: tuple[int, int, int, int], secs: float) -> str:
+    fu, mu, fm, mm = counts
+    verdict = "ok" if not any(counts) else "WRONG"
+    return f"{verdict:5} u {fu}/{mu}  m {fm}/{mm}  {secs:5.2f}s"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("examples", nargs="*", default=sorted(TRUTH))
+    projects = _projects()
+    parser.add_argument("projects", nargs="*", default=list(projects))
     parser.add_argument("--keep-venvs", type=Path, help="reuse/keep the venvs in this directory")
     args = parser.parse_args()
+    unknown = [n for n in args.projects if n not in projects]
+    if unknown:
+        parser.error(f"unknown project(s) {unknown}; known: {sorted(projects)}")
     where = args.keep_venvs or Path(tempfile.mkdtemp(prefix="deps-bench-"))
     where.mkdir(parents=True, exist_ok=True)
-    totals = {"jettison": [0, 0, 0.0], "deptry": [0, 0, 0.0]}  # false unused, missed, seconds
+    # false unused, missed unused, false missing, missed missing, seconds
+    totals: dict[str, list[float]] = {"jettison": [0, 0, 0, 0, 0.0], "deptry": [0, 0, 0, 0, 0.0]}
+    rows: list[tuple[str, str, str, str, str, str]] = []
+    started = time.perf_counter()
     try:
-        for name in args.examples:
-            project = REPO / "examples" / name
-            truth = TRUTH[name]
-            print(f"\n## {name}")
-            venv = _venv(project, where)
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            venvs = dict(
+                zip(
+                    args.projects,
+                    pool.map(lambda n: _venv(projects[n][0], projects[n][1], where), args.projects),
+                    strict=True,
+                )
+            )
+        print(f"  venvs ready in {time.perf_counter() - started:.0f}s", flush=True)
+        for name in args.projects:
+            project, truth = projects[name]
+            print(f"\n## {name}" + (f": {truth.case}" if truth.case else ""))
+            venv = venvs[name]
             dep, dep_s = _deptry(project, venv, where / f"{name}-deptry.json")
             jet, jet_s, sizes = _jettison(project, venv)
             jet_unused = jet["unused"] | jet["dev_in_runtime"]
@@ -237,16 +285,33 @@ def main() -> None:
                     f"  - {pkg}: jettison says {said_j}, deptry says {said_d}; {right} is "
                     f"right: {reason}"
                 )
+            cells = []
             for tool, unused, missing, secs in (
                 ("jettison", jet_unused, jet_missing, jet_s),
                 ("deptry", dep_unused, dep_missing, dep_s),
             ):
-                totals[tool][0] += len(unused - truth.unused) + len(missing - truth.missing)
-                totals[tool][1] += len(truth.unused - unused) + len(truth.missing - missing)
-                totals[tool][2] += secs
+                counts = (
+                    len(unused - truth.unused),
+                    len(truth.unused - unused),
+                    len(missing - truth.missing),
+                    len(truth.missing - missing),
+                )
+                for i, n in enumerate(counts):
+                    totals[tool][i] += n
+                totals[tool][4] += secs
+                cells.append(_cell(counts, secs))
+            rows.append((name, ", ".join(sorted(truth.unused)) or "-", *cells, "", ""))
+        print("\n## side by side (unused: false/missed, missing: false/missed, time)")
+        print(f"{'project':20} {'truth: unused':24} {'jettison':34} deptry")
+        for name, unused_truth, jet_cell, dep_cell, _, _ in rows:
+            print(f"{name:20} {unused_truth[:24]:24} {jet_cell:34} {dep_cell}")
         print("\n## total")
-        for tool, (false, missed, secs) in totals.items():
-            print(f"{tool:10} false findings {false:3}  missed {missed:3}  time {secs:.2f}s")
+        for tool, (fu, mu, fm, mm, secs) in totals.items():
+            print(
+                f"{tool:10} false unused {fu:3.0f}  missed unused {mu:3.0f}  false missing "
+                f"{fm:3.0f}  missed missing {mm:3.0f}  time {secs:.2f}s"
+            )
+        print(f"(whole run, venvs included: {time.perf_counter() - started:.0f}s)")
     finally:
         if args.keep_venvs is None:
             shutil.rmtree(where, ignore_errors=True)

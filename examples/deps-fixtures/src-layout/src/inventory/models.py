@@ -1,0 +1,7 @@
+import attrs
+
+
+@attrs.define
+class Item:
+    sku: str
+    count: int = 0
