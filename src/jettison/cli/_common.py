@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -12,6 +13,9 @@ from rich.console import Console
 from jettison.config import Config, load_config
 from jettison.errors import JettisonError
 from jettison.findings import Severity
+
+if TYPE_CHECKING:
+    from jettison.services.project import Project
 
 
 def console(stderr: bool = False) -> Console:
@@ -89,3 +93,30 @@ def rule_options(func: click.decorators.FC) -> click.decorators.FC:
     ):
         func = option(func)
     return func
+
+
+def graph_inputs(func: click.decorators.FC) -> click.decorators.FC:
+    """``[COMPOSE | DOCKERFILE...]`` and ``--context DOCKERFILE=DIR`` (services, build, ci)."""
+    func = click.option(
+        "--context",
+        "contexts",
+        multiple=True,
+        metavar="DOCKERFILE=DIR",
+        help="Build context of one Dockerfile of a set (repeatable; default: the "
+        "Dockerfile's directory).",
+    )(func)
+    return click.argument("paths", nargs=-1, metavar="[COMPOSE | DOCKERFILE...]")(func)
+
+
+def open_paths(paths: tuple[str, ...], contexts: tuple[str, ...]) -> Project:
+    """The compose project (one compose file or directory, default ``.``) or the set of
+    Dockerfiles named on the command line, with ``--context DOCKERFILE=DIR`` values."""
+    from jettison.services.project import open_project
+
+    mapping: dict[Path, Path] = {}
+    for value in contexts:
+        dockerfile, sep, context = value.partition("=")
+        if not sep or not dockerfile or not context:
+            raise JettisonError(f"--context {value}: expected DOCKERFILE=DIR")
+        mapping[Path(dockerfile)] = Path(context)
+    return open_project(list(paths) or ["."], mapping)

@@ -1,4 +1,4 @@
-"""``jettison build``: the compose project's build graph on BuildKit, bases first."""
+"""``jettison build``: the build graph of a compose project or Dockerfile set, bases first."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from jettison.cli._common import console
+from jettison.cli._common import console, graph_inputs, open_paths
 from jettison.engine import Step, docker_client, find_build_client
 from jettison.errors import JettisonError
 from jettison.services.build import BuildEvents, TargetResult, build_graph, cache_export_support
@@ -80,7 +80,7 @@ class _Live(BuildEvents):
 
 
 @click.command("build")
-@click.argument("path", default=".")
+@graph_inputs
 @click.option("--service", "services", multiple=True, help="Only these services (and bases).")
 @click.option(
     "--jobs", "-j", type=click.IntRange(1, 64), default=2, show_default=True,
@@ -101,7 +101,8 @@ class _Live(BuildEvents):
 @click.option("--platform", help="Target platform (os/arch) for every target.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def command(
-    path: str,
+    paths: tuple[str, ...],
+    contexts: tuple[str, ...],
     services: tuple[str, ...],
     jobs: int,
     no_cache: bool,
@@ -110,8 +111,9 @@ def command(
     platform: str | None,
     fmt: str,
 ) -> None:
-    """Build a compose project's graph: the shared bases (bases/*/Dockerfile from
-    `jettison services --write`) first, then the services, each level in parallel. With the
+    """Build the graph of a compose project (or of a set of Dockerfiles, as `jettison
+    services` reads them): the shared bases (bases/*/Dockerfile from `jettison services
+    --write`) first, then the services, each level in parallel. With the
     buildx plugin this is one `docker buildx bake`; with the engine's built-in BuildKit, one
     `docker build` per target in topological order.
 
@@ -120,15 +122,13 @@ def command(
     """
     if push_cache and not cache_ref:
         raise JettisonError("--push-cache needs --cache-ref")
-    graph = load_graph(path, only=list(services) or None)
+    graph = load_graph(open_paths(paths, contexts), only=list(services) or None)
     if services:
         missing = sorted(set(services) - set(graph.targets))
         if missing:
-            raise JettisonError(
-                f"no built service named {', '.join(missing)}", str(graph.compose_path)
-            )
+            raise JettisonError(f"no built service named {', '.join(missing)}", str(graph.source))
     if not graph.targets:
-        raise JettisonError("no service is built from a Dockerfile here", str(graph.compose_path))
+        raise JettisonError("no service is built from a Dockerfile here", str(graph.source))
     if platform:
         for plat, why in unbuildable([platform]):
             raise JettisonError(f"the local engine cannot build {plat}: {why}")
@@ -166,7 +166,7 @@ def command(
             )
         )
     else:
-        table = Table(title=f"{graph.compose_path}: {done.seconds:.1f}s", title_justify="left")
+        table = Table(title=f"{graph.source}: {done.seconds:.1f}s", title_justify="left")
         for column in ("target", "kind", "image", "status", "time", "cached", "size"):
             table.add_column(column, justify="right" if column in ("time", "size") else "left")
         for name in graph.order:

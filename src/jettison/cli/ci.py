@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from jettison.cli._common import graph_inputs, open_paths
 from jettison.services.ci import github_workflow, render_workflow
 from jettison.services.graph import load_graph
 
@@ -14,7 +15,7 @@ def command() -> None:
 
 
 @command.command("github")
-@click.argument("path", default=".")
+@graph_inputs
 @click.option(
     "--platform",
     "platforms",
@@ -24,11 +25,17 @@ def command() -> None:
 )
 @click.option("--registry", default="ghcr.io", show_default=True, help="Image and cache registry.")
 @click.option("--branch", default="main", show_default=True, help="Branch whose pushes build.")
-def github(path: str, platforms: tuple[str, ...], registry: str, branch: str) -> None:
+def github(
+    paths: tuple[str, ...],
+    contexts: tuple[str, ...],
+    platforms: tuple[str, ...],
+    registry: str,
+    branch: str,
+) -> None:
     """Print a GitHub Actions workflow (setup-buildx, bake-action with the generated
     docker-bake.hcl, or build-push-action per service; registry cache mode=max) to paste
     into .github/workflows/."""
-    graph = load_graph(path)
+    graph = load_graph(open_paths(paths, contexts))
     workflow = github_workflow(
         graph, platforms=list(platforms) or ["linux/amd64"], registry=registry, branch=branch
     )

@@ -1,4 +1,5 @@
-"""``jettison services``: shared base images for a compose project (an unsafe fix).
+"""``jettison services``: shared base images for a compose project or a set of Dockerfiles
+(an unsafe fix).
 
 Without options it reports what the services share and what would change; ``--diff`` shows
 the changes, ``--write`` writes them, ``--verify`` first builds the rewritten graph in a
@@ -16,9 +17,9 @@ from pathlib import Path
 
 import click
 
-from jettison.cli._common import console
+from jettison.cli._common import console, graph_inputs, open_paths
 from jettison.errors import JettisonError
-from jettison.services.graph import find_compose, load_graph
+from jettison.services.graph import load_graph
 from jettison.services.multiarch import arch_steps, unbuildable
 from jettison.services.plan import make_plan
 from jettison.services.render import Rewrite, render_plan
@@ -37,9 +38,9 @@ def _verify(rewrite: Rewrite, jobs: int, slim: bool) -> dict[str, str]:
         # a copy with its own project name: the images built never replace the user's tags
         copy = Path(tmp) / f"{rewrite.plan.project}-verify-{os.getpid()}"
         shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".git", "__pycache__", ".venv"))
-        plan = make_plan(copy / rewrite.plan.compose_path.name, slim=slim)
-        render_plan(plan).write()
-        graph = load_graph(copy / rewrite.plan.compose_path.name)
+        copied = rewrite.plan.origin.relocated(copy)
+        render_plan(make_plan(copied, slim=slim)).write()
+        graph = load_graph(copied)
         outcome: dict[str, str] = {}
         images: list[str] = [t.tag for t in graph.targets.values()]
         try:
@@ -65,7 +66,7 @@ def _verify(rewrite: Rewrite, jobs: int, slim: bool) -> dict[str, str]:
 
 
 @click.command("services")
-@click.argument("path", default=".")
+@graph_inputs
 @click.option("--diff", "show_diff", is_flag=True, help="Show the changes as a unified diff.")
 @click.option("--write", is_flag=True, help="Write the base Dockerfile(s), services, bake file.")
 @click.option(
@@ -89,7 +90,8 @@ def _verify(rewrite: Rewrite, jobs: int, slim: bool) -> dict[str, str]:
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=2, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def command(
-    path: str,
+    paths: tuple[str, ...],
+    contexts: tuple[str, ...],
     show_diff: bool,
     write: bool,
     verify: bool,
@@ -98,22 +100,25 @@ def command(
     jobs: int,
     fmt: str,
 ) -> None:
-    """Extract what the services of a compose file share into base image(s): the same
-    base image, the same leading instructions, the same Python requirements. Services built
-    from images only, from remote contexts or without Dockerfiles are listed and left alone.
+    """Extract what the services of a compose file (or a set of Dockerfiles, each a service
+    built in its directory) share into base image(s): the same base image, the same leading
+    instructions, the same Python requirements. Services built from images only, from remote
+    contexts or without Dockerfiles are listed and left alone.
 
     Exit code: 0 done (or nothing to change), 1 with --diff when there are changes or when
     --verify fails, 2 on bad input (a cycle, a missing context) or without an engine.
     """
-    compose = find_compose(path)
-    plan = make_plan(compose, slim=not keep_base_image)
+    opened = open_paths(paths, contexts)
+    compose = opened.source
+    plan = make_plan(opened, slim=not keep_base_image)
     wanted = list(platforms) or ["linux/amd64"]
     arch = [step for s in plan.services for step in arch_steps(s.df)]
     rewrite = render_plan(plan, wanted) if plan.bases else None
     out = console()
     if fmt == "json":
         data = {
-            "compose": str(compose),
+            "compose": str(opened.compose) if opened.compose else None,
+            "dockerfiles": [str(df) for df, _ in opened.inputs],
             "bases": [b.__dict__ for b in plan.bases],
             "skipped": [{"service": n, "reason": r} for n, r in plan.skipped],
             "shared_packages": plan.shared_packages,
@@ -125,8 +130,9 @@ def command(
         }
         click.echo(json.dumps(data, indent=2))
     else:
+        where = {s.name: s.compose_file for s in opened.services}  # compose file or Dockerfile
         for name, reason in plan.skipped:
-            out.print(f"{compose}: {name}: left alone: {reason}", markup=False)
+            out.print(f"{where.get(name, compose)}: {name}: left alone: {reason}", markup=False)
         for note in plan.notes:
             out.print(f"note: {note}", markup=False)
         for pkg, names in plan.shared_packages.items():

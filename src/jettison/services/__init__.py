@@ -1,11 +1,13 @@
 """Many services, one cache: shared base images, the build graph, caches, CI (issue 7).
 
-* :mod:`.plan`: what the services of a compose file share (base image, leading
-  instructions, system packages, Python requirements) and the plan to extract it.
+* :mod:`.project`: the input, a compose file or a set of Dockerfiles given on the command
+  line (each built in its directory unless told otherwise).
+* :mod:`.plan`: what the services share (base image, leading instructions, system
+  packages, Python requirements) and the plan to extract it.
 * :mod:`.render`: the generated base Dockerfile(s), the rewritten service Dockerfiles and
   ``docker-bake.hcl``, as file texts (nothing is written here).
-* :mod:`.graph`: the build graph (bases, then services) from a compose file and its
-  Dockerfiles, in topological levels; cycles are errors.
+* :mod:`.graph`: the build graph (bases, then services) from a compose file or Dockerfile
+  set, in topological levels; cycles are errors.
 * :mod:`.build`: builds the graph on BuildKit (bake with buildx, else the CLI per target).
 * :mod:`.multiarch`: architecture-specific steps and what the local engine can build.
 * :mod:`.ci`: the GitHub Actions workflow.

@@ -227,7 +227,7 @@ def _bake(
     """One ``docker buildx bake`` for the whole graph (the bake file must be generated)."""
     import time
 
-    bake = graph.compose_path.parent / "docker-bake.hcl"
+    bake = graph.root / "docker-bake.hcl"
     if not bake.is_file():
         raise JettisonError("no docker-bake.hcl: run `jettison services --write` first", str(bake))
     argv = [client.executable, "buildx", "bake", "-f", str(bake), "--progress=plain"]
@@ -244,7 +244,7 @@ def _bake(
     started = time.monotonic()
     done = subprocess.run(
         argv,
-        cwd=graph.compose_path.parent,
+        cwd=graph.root,
         env=env,
         capture_output=True,
         text=True,

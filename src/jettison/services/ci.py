@@ -18,7 +18,7 @@ from jettison.services.graph import Graph
 
 
 def _rel_dir(graph: Graph, cwd: Path) -> str:
-    root = graph.compose_path.parent.resolve()
+    root = graph.root.resolve()
     try:
         rel = root.relative_to(cwd.resolve()).as_posix()
     except ValueError:
@@ -53,7 +53,7 @@ def github_workflow(
             },
         }
     )
-    bake = graph.compose_path.parent / "docker-bake.hcl"
+    bake = graph.root / "docker-bake.hcl"
     if bake.is_file():
         steps.append(
             {

@@ -23,11 +23,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from jettison.context.compose import ComposeService, read_compose
+from jettison.context.compose import ComposeService
 from jettison.dockerfile import Dockerfile, Instruction
 from jettison.dockerfile.parse import read_dockerfile
 from jettison.errors import DockerfileParseError
 from jettison.rules.size import slim_variant
+from jettison.services.project import Project, open_project, project_name
+
+__all__ = ["BasePlan", "ServiceSource", "ServicesPlan", "make_plan", "project_name"]
 
 ML_PACKAGES = frozenset(
     {
@@ -77,7 +80,7 @@ class BasePlan:
 
 @dataclass
 class ServicesPlan:
-    compose_path: Path
+    origin: Project  # the compose project or Dockerfile set read
     project: str
     services: list[ServiceSource]
     bases: list[BasePlan]
@@ -95,14 +98,13 @@ class ServicesPlan:
 
     @property
     def root(self) -> Path:
-        return self.compose_path.parent
+        """Where the bases and the bake file go (the compose file's directory)."""
+        return self.origin.root
 
-
-def project_name(compose_path: Path, explicit: str | None = None) -> str:
-    """Compose's project name: ``name:`` or the directory name, normalised as compose does."""
-    raw = explicit or compose_path.resolve().parent.name
-    name = re.sub(r"[^a-z0-9_-]", "", raw.lower()).lstrip("_-")
-    return name or "project"
+    @property
+    def source(self) -> Path:
+        """The compose file, or the directory of a Dockerfile set, for messages."""
+        return self.origin.source
 
 
 def _normal(ins: Instruction) -> str:
@@ -253,26 +255,23 @@ def _common_head(group: list[ServiceSource]) -> list[Instruction]:
 
 
 def make_plan(
-    compose_path: str | Path,
+    given: str | Path | list[str] | Project,
     *,
     slim: bool = True,
     only: list[str] | None = None,
 ) -> ServicesPlan:
-    """The extraction plan for a compose file; raises :class:`JettisonError` on bad input."""
-    from jettison.services.graph import find_compose
+    """The extraction plan for a compose file (or directory), a list of Dockerfiles or an
+    opened project; raises :class:`JettisonError` on bad input, a cycle in the build graph
+    included."""
+    from jettison.services.graph import BASES_DIR, MARKER, load_graph
 
-    path = find_compose(compose_path)
-    services = read_compose(str(path))
-    import yaml
-
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    explicit = data.get("name") if isinstance(data, dict) else None
-    project = project_name(path, str(explicit) if explicit else None)
-    from jettison.services.graph import BASES_DIR, MARKER
-
+    opened = given if isinstance(given, Project) else open_project(given)
+    load_graph(opened, skip_unreadable=True)  # a cycle is bad input
+    services = opened.services
+    project = opened.name
     generated = {
         f"{project}-{p.parent.name}"
-        for p in (path.parent / BASES_DIR).glob("*/Dockerfile")
+        for p in (opened.root / BASES_DIR).glob("*/Dockerfile")
         if p.read_text(encoding="utf-8", errors="replace").startswith(MARKER)
     }
     sources: list[ServiceSource] = []
@@ -351,7 +350,7 @@ def make_plan(
     for pkg, n in sorted(counts.items()):
         if n >= 2:
             shared_packages[pkg] = sorted(s.name for s in sources if pkg in s.apt_packages)
-    return ServicesPlan(path, project, sources, bases, skipped, shared_packages, notes)
+    return ServicesPlan(opened, project, sources, bases, skipped, shared_packages, notes)
 
 
 def _ml_base(
