@@ -141,6 +141,13 @@ def test_unsafe_fix(code: str, before: str, after: str) -> None:
             "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json* ./\nRUN npm ci\n"
             "COPY . .\nEXPOSE 3000\n",
         ),
+        # dependencies first, the project itself (which needs the source) after the copy
+        (
+            "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt \\\n"
+            "    && pip install --no-deps -e .\n",
+            "FROM python:3.11\nWORKDIR /app\nCOPY requirements*.txt ./\nRUN pip install -r "
+            "requirements.txt\nCOPY . .\nRUN pip install --no-deps -e .\n",
+        ),
         # the project itself is installed: it needs the source, nothing moves
         ("FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install .\n", None),
         # something the install may depend on lies between: nothing moves

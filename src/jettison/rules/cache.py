@@ -149,8 +149,13 @@ _CLEANUP = {"rm", "true", "echo"}
 
 def manifests_of(ins: Instruction) -> list[str] | None:
     """Context paths an install reads, or None when it needs the whole source tree."""
+    return manifests_of_commands(sh.commands(ins))
+
+
+def manifests_of_commands(commands: list[Command]) -> list[str] | None:
+    """Context paths these commands read, or None when one needs the whole source tree."""
     paths: list[str] = []
-    for cmd in sh.commands(ins):
+    for cmd in commands:
         if (
             not dependency_install(cmd)
             and not sh.is_pip_install(cmd)
@@ -224,7 +229,14 @@ def _move_install_edits(
     between = instructions[instructions.index(broad) + 1 : instructions.index(run)]
     if any(i.keyword not in _INERT for i in between) or run.heredocs:
         return []
+    moved_prefix: tuple[int, int] | None = None  # (start, end) of the commands moved
     manifests = manifests_of(run)
+    if manifests is None:
+        # `pip install -r requirements.txt && pip install --no-deps .`: move the leading
+        # installs that read only manifests, leave the rest where the source is
+        split = _manifest_prefix(run)
+        if split is not None:
+            manifests, moved_prefix = split
     dest = broad.args[-1]
     if manifests and dest.startswith("/"):
         # `COPY . /app` + `-r /app/requirements.txt`: the path inside the context
@@ -252,6 +264,20 @@ def _move_install_edits(
         # several sources or a wildcard need a destination ending in '/'
         target = "./" if dest in (".", "./") else dest if dest.endswith("/") else dest + "/"
         copy_line = f"COPY {_flags_text(source, broad)}{' '.join(srcs)} {target}"
+    insert_at = (
+        source.rfind(
+            "\n", 0, broad.comments_above[0].start if broad.comments_above else broad.start
+        )
+        + 1
+    )
+    if moved_prefix is not None:
+        start, rest = moved_prefix
+        moved = source[start : _command_end(run, start, rest)]
+        flags = "".join(source[f.start : f.end] + " " for f in run.flags)
+        return [
+            Edit(insert_at, insert_at, f"{copy_line}\nRUN {flags}{moved}\n"),
+            Edit(start, rest, ""),
+        ]
     first = run.comments_above[0].start if run.comments_above else run.start
     run_start = source.rfind("\n", 0, first) + 1
     run_end = source.find("\n", run.end)
@@ -259,13 +285,32 @@ def _move_install_edits(
     block = source[run_start:run_end]
     if not block.endswith("\n"):
         block += "\n"
-    insert_at = (
-        source.rfind(
-            "\n", 0, broad.comments_above[0].start if broad.comments_above else broad.start
-        )
-        + 1
-    )
     return [Edit(insert_at, insert_at, copy_line + "\n" + block), Edit(run_start, run_end, "")]
+
+
+def _manifest_prefix(run: Instruction) -> tuple[list[str], tuple[int, int]] | None:
+    """For a RUN that is a plain `&&` chain, the manifests read by its longest leading run of
+    manifest installs, and the source span from the first command to the first one left."""
+    script = run.script
+    if script is None or script.has_error or run.heredocs:
+        return None
+    cmds = sorted({(c.start, c.end): c for c in script.commands}.values(), key=lambda c: c.start)
+    if len(cmds) < 2 or any(c.in_condition for c in cmds):
+        return None
+    if any(c.next_operator != "&&" for c in cmds[:-1]) or cmds[-1].next_operator:
+        return None
+    for k in range(len(cmds) - 1, 0, -1):
+        found = manifests_of_commands(cmds[:k])
+        if found:
+            return found, (cmds[0].start, cmds[k].start)
+    return None
+
+
+def _command_end(run: Instruction, start: int, rest: int) -> int:
+    """End of the last moved command (before the `&&` that joined it to the next one)."""
+    script = run.script
+    assert script is not None
+    return max(c.end for c in script.commands if start <= c.start and c.end <= rest)
 
 
 _LOCAL_REQUIREMENT = re.compile(r"^\s*(-e\s+|--editable\s+)?(\.|/|file:)|@\s*file:")
