@@ -148,6 +148,20 @@ def test_unsafe_fix(code: str, before: str, after: str) -> None:
             "FROM python:3.11\nWORKDIR /app\nCOPY requirements*.txt ./\nRUN pip install -r "
             "requirements.txt\nCOPY . .\nRUN pip install --no-deps -e .\n",
         ),
+        # compilers installed between the copy and the install: the copy moves down instead
+        (
+            "FROM python:3.11\nWORKDIR /app\n# the code\nCOPY . /app\nRUN apt-get update && "
+            "apt-get install -y gcc\nRUN pip install -r requirements.txt\nEXPOSE 80\n",
+            "FROM python:3.11\nWORKDIR /app\nRUN apt-get update && apt-get install -y gcc\n"
+            "COPY requirements*.txt /app/\nRUN pip install -r requirements.txt\n# the code\n"
+            "COPY . /app\nEXPOSE 80\n",
+        ),
+        # a step between them reads the source: nothing moves
+        (
+            "FROM python:3.11\nWORKDIR /app\nCOPY . /app\nRUN make -C /app/native\n"
+            "RUN pip install -r requirements.txt\n",
+            None,
+        ),
         # the project itself is installed: it needs the source, nothing moves
         ("FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install .\n", None),
         # something the install may depend on lies between: nothing moves

@@ -227,7 +227,12 @@ def _move_install_edits(
     """Copy the manifests and run the install before the broad COPY (same destination)."""
     source = df.source
     between = instructions[instructions.index(broad) + 1 : instructions.index(run)]
-    if any(i.keyword not in _INERT for i in between) or run.heredocs:
+    if run.heredocs:
+        return []
+    # system packages between the copy and the install (compilers pip needs): the install
+    # cannot move above them, so the broad COPY moves below the install instead
+    move_copy_down = any(i.keyword not in _INERT for i in between)
+    if move_copy_down and not all(_source_free(i) for i in between):
         return []
     moved_prefix: tuple[int, int] | None = None  # (start, end) of the commands moved
     manifests = manifests_of(run)
@@ -270,6 +275,10 @@ def _move_install_edits(
         )
         + 1
     )
+    if move_copy_down:
+        if moved_prefix is not None:
+            return []
+        return _move_copy_below(source, broad, run, copy_line)
     if moved_prefix is not None:
         start, rest = moved_prefix
         moved = source[start : _command_end(run, start, rest)]
@@ -286,6 +295,63 @@ def _move_install_edits(
     if not block.endswith("\n"):
         block += "\n"
     return [Edit(insert_at, insert_at, copy_line + "\n" + block), Edit(run_start, run_end, "")]
+
+
+_PACKAGE_TOOLS = {
+    "apt-get",
+    "apt",
+    "apk",
+    "yum",
+    "dnf",
+    "microdnf",
+    "zypper",
+    "rm",
+    "echo",
+    "true",
+    "ln",
+    "mkdir",
+    "apt-mark",
+    "dpkg-reconfigure",
+    "update-ca-certificates",
+    "groupadd",
+    "useradd",
+    "addgroup",
+    "adduser",
+    "locale-gen",
+}
+
+
+def _source_free(ins: Instruction) -> bool:
+    """An instruction that cannot read files a broad COPY brought in."""
+    if ins.keyword in _INERT or ins.keyword in ("ENV", "ARG", "USER"):
+        return ins.keyword not in ("COPY", "ADD") or bool(ins.flag("from"))
+    if ins.keyword != "RUN" or ins.script is None or ins.script.has_error or ins.heredocs:
+        return False
+    return all(
+        c.name in _PACKAGE_TOOLS and not any(w.value.startswith(("./", "../")) for w in c.args)
+        for c in ins.script.commands
+    )
+
+
+def _move_copy_below(
+    source: str, broad: Instruction, run: Instruction, copy_line: str
+) -> list[Edit]:
+    """Move the broad COPY (with its comments) to right after the install, and copy the
+    manifests just before the install, so system-package layers stay cached too."""
+    first = broad.comments_above[0].start if broad.comments_above else broad.start
+    block_start = source.rfind("\n", 0, first) + 1
+    block_end = source.find("\n", broad.end)
+    block_end = len(source) if block_end == -1 else block_end + 1
+    block = source[block_start:block_end].rstrip("\n")
+    run_first = run.comments_above[0].start if run.comments_above else run.start
+    run_line_start = source.rfind("\n", 0, run_first) + 1
+    run_line_end = source.find("\n", run.end)
+    run_line_end = len(source) if run_line_end == -1 else run_line_end
+    return [
+        Edit(block_start, block_end, ""),
+        Edit(run_line_start, run_line_start, copy_line + "\n"),
+        Edit(run_line_end, run_line_end, "\n" + block),
+    ]
 
 
 def _manifest_prefix(run: Instruction) -> tuple[list[str], tuple[int, int]] | None:
