@@ -99,9 +99,13 @@ def _is_broad_copy(ins: Instruction) -> bool:
         Unsafe: copies the manifest (for `pip install -r requirements.txt` all
         `requirements*.txt`, so `-r base.txt` includes still resolve; a requirements
         directory whole; package.json and its lockfile for npm/yarn) to the same destination
-        and moves the install, with its comments, above the broad COPY. Only when nothing but
-        COPY/ADD/EXPOSE/LABEL-like instructions lie between them, and never for installs of
-        the project itself (`pip install .`, `poetry install`), which need the source.
+        and moves the install, with its comments, above the broad COPY. When only the
+        leading commands of the RUN read manifests (`pip install -r requirements.txt && pip
+        install --no-deps .`), only those move. When system packages are installed between
+        the copy and the install (compilers pip needs), the broad COPY moves below the
+        install instead. Never when another step between them may read the source, when a
+        requirements file installs from the source tree (`-e ./lib`), or for installs of the
+        project itself alone (`pip install .`, `poetry install`).
     """,
     fix_safety=FixSafety.UNSAFE,
     notes="hadolint has no rule for this (requested in hadolint #1199).",
