@@ -332,8 +332,19 @@ def _source_free(ins: Instruction) -> bool:
     if ins.keyword != "RUN" or ins.script is None or ins.script.has_error or ins.heredocs:
         return False
     return all(
-        c.name in _PACKAGE_TOOLS and not any(w.value.startswith(("./", "../")) for w in c.args)
+        (c.name in _PACKAGE_TOOLS or _index_only_pip(c))
+        and not any(w.value.startswith(("./", "../")) for w in c.args)
         for c in ins.script.commands
+    )
+
+
+def _index_only_pip(cmd: Command) -> bool:
+    """`pip install --upgrade pip wheel`: packages from the index, no file of the context."""
+    return sh.is_pip_install(cmd) and not any(
+        v in (".", "-e", "-r", "-c", "--requirement", "--constraint", "--editable")
+        or v.startswith(("-r", "-c", "/", "./", "../", "--requirement", "--constraint"))
+        or v.endswith((".txt", ".whl", ".tar.gz", ".zip", ".toml"))
+        for v in cmd.arg_values
     )
 
 
