@@ -418,7 +418,8 @@ def run_bench(
                     build_args=options.build_args,
                     labels={BENCH_LABEL: run_id},
                     target=options.target,
-                    on_step=lambda s: events.step(variant, scenario, s),
+                    # priming builds are not shown: their scenario may not be in the report
+                    on_step=(lambda s: events.step(variant, scenario, s)) if measured else None,
                     client=client,
                     sdk=sdk,
                 )
