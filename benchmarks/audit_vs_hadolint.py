@@ -102,7 +102,16 @@ def explain(code: str, side: str, ins: Instruction) -> str | None:
         return "hadolint does not count commands named by a variable"
     if side == "J" and code == "JT404" and re.search(r":latest-", text):
         return "moving `latest-*` tags"
-    if side == "J" and code == "JT118" and re.search(r"\b(install|add)\b", text):
+    if (
+        side == "J"
+        and code == "JT118"
+        and stage is not None
+        and any(
+            i.keyword == "RUN"
+            and re.search(r"\b(install|add)\b[^&;|]*\b(curl|wget)\b", i.body.text)
+            for i in stage.instructions
+        )
+    ):
         return "curl/wget installed, not only run"
     if side == "J" and code == "JT115":
         return "jettison follows the archive into a later RUN"
