@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -157,35 +155,12 @@ def test_cli_gate_and_missing_image(built: tuple[Path, Path]) -> None:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.engine
-def test_registry_source(built: tuple[Path, Path], tmp_path: Path) -> None:
+def test_registry_source(built: tuple[Path, Path], local_registry: int) -> None:
     """Push to Debian's docker-registry on 127.0.0.1 and inspect over the distribution API."""
-    binary = shutil.which("docker-registry")
-    # scripts/test-prereqs.sh installs it; without it this test fails rather than skips
-    assert binary is not None, "docker-registry is not installed (apt-get install docker-registry)"
-    port = _free_port()
-    config = tmp_path / "registry.yml"
-    config.write_text(
-        f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {tmp_path}/d\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n"
-    )
-    proc = subprocess.Popen(
-        [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    port = local_registry
     remote = f"127.0.0.1:{port}/jettison/test-inspect:1"
     try:
-        for _ in range(50):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
         _docker("tag", TAG, remote)
         _docker("push", remote)
         report = inspect_image(f"registry:{remote}").to_json()
@@ -194,6 +169,4 @@ def test_registry_source(built: tuple[Path, Path], tmp_path: Path) -> None:
             assert report[key] == local[key], key
         assert all(lay["compressed_bytes"] for lay in report["layers"])
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
         subprocess.run([DOCKER, "rmi", remote], capture_output=True, timeout=60)

@@ -6,9 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,38 +71,16 @@ def test_rewritten_graph_builds_smaller_and_passes(workdir: Path) -> None:
     assert sizes_after.total < sizes_after.naive_total
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.engine
-def test_registry_cache_survives_prune(workdir: Path) -> None:
-    binary = shutil.which("docker-registry")
-    assert binary is not None, "docker-registry is not installed (apt-get install docker-registry)"
+def test_registry_cache_survives_prune(workdir: Path, local_registry: int) -> None:
     root = _copy(workdir, "cache")
     render_plan(make_plan(root)).write()
     graph = load_graph(root)
-    port = _free_port()
-    config = workdir / "registry.yml"
-    config.write_text(
-        f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {workdir}/registry\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n"
-    )
-    proc = subprocess.Popen(
-        [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    port = local_registry
     ref = f"127.0.0.1:{port}/jettison-test/services-cache"
     pushed = [f"{ref}:{name}" for name in graph.order]
     sdk = docker_client()
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
         first = build_graph(graph, cache_ref=ref, push_cache=True, labels=LABELS, sdk=sdk)
         assert first.ok, first.results
         assert first.cache_mode == "inline"  # the built-in builder has no --cache-to
@@ -121,6 +96,4 @@ def test_registry_cache_survives_prune(workdir: Path) -> None:
             assert r.steps_cached == r.steps_total, (name, r.steps_cached, r.steps_total)
         assert verify(graph.targets["api"].tag, sdk=sdk).ok
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
         remove_images(pushed, sdk)

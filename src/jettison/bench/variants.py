@@ -28,8 +28,8 @@ def build_variants(
         if not against.is_file():
             raise JettisonError("Dockerfile to compare against not found", str(against))
         return [original, VariantSpec("optimized", f"--against {against}", _read(against))]
-    from jettison.context.audit import audit_contexts
     from jettison.fix import fix_source
+    from jettison.fixes.run import context_fixes
 
     note = None
     if unsafe:
@@ -44,13 +44,9 @@ def build_variants(
         outcome = fix_source(original.dockerfile_text, str(dockerfile), config, unsafe=False)
     extra = dict(outcome.extra_files)
     # like `jettison fix`: context fixes (a generated .dockerignore) come with the Dockerfile's
-    for finding in audit_contexts([str(dockerfile)], {}, config).findings:
-        fix = finding.fix
-        if fix is None or (fix.safety.value != "safe" and not unsafe):
-            continue
-        for edit in fix.edits:
-            if edit.path is not None:
-                extra.setdefault(edit.path, edit.text)
+    context_extra, _codes = context_fixes(str(dockerfile), config, unsafe)
+    for rel, content in context_extra.items():
+        extra.setdefault(rel, content)
     label = "jettison fix --unsafe-fixes" if unsafe else "jettison fix (safe fixes)"
     # the fixer lists a fix once per pass that applied it
     fixes = list(dict.fromkeys(f"{a.code} line {a.line}: {a.description}" for a in outcome.applied))

@@ -8,7 +8,6 @@ fixer edits in place.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -37,15 +36,6 @@ class MappedText:
                 self.offsets[end] if end < len(self.offsets) else self.offsets[-1],
             ),
         )
-
-    def strip(self) -> MappedText:
-        start = 0
-        end = len(self.text)
-        while start < end and self.text[start].isspace():
-            start += 1
-        while end > start and self.text[end - 1].isspace():
-            end -= 1
-        return self.slice(start, end)
 
 
 @dataclass(frozen=True)
@@ -149,11 +139,6 @@ class Script:
     text: MappedText
     commands: list[Command] = field(default_factory=list)
     has_error: bool = False
-
-    def find(self, *names: str) -> Iterator[Command]:
-        for cmd in self.commands:
-            if cmd.name in names:
-                yield cmd
 
     @property
     def start(self) -> int:

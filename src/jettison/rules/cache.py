@@ -733,6 +733,3 @@ def _mergeable(first: Instruction, second: Instruction) -> bool:
         and all(c.name not in _SHELL_STATE and not c.assignments for c in script.commands)
         and not re.search(r"(^|[;&|]\s*)[A-Za-z_][A-Za-z0-9_]*=", script.text.text)
     )
-
-
-_COMPILE_RE = re.compile(r"^python[0-9.]*$")
