@@ -8,17 +8,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from jettison.config import Config, load_config
 from jettison.errors import JettisonError
 from jettison.findings import Severity
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from jettison.services.project import Project
 
 
 def console(stderr: bool = False) -> Console:
+    from rich.console import Console  # loaded only by the commands that print through it
+
     no_color = bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
     return Console(
         stderr=stderr,

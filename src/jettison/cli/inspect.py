@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from jettison.atomic import write_text_atomic
 from jettison.cli._common import console
@@ -19,8 +18,10 @@ from jettison.findings import Finding, Severity
 from jettison.image import thresholds
 from jettison.image.analysis import ImageReport, human, inspect_image
 from jettison.image.sources import SOURCE_KINDS
-from jettison.report import render_findings
-from jettison.report.findings import to_markdown, to_sarif
+from jettison.report.findings import render_findings, to_markdown, to_sarif
+
+if TYPE_CHECKING:  # rich is imported only for the terminal view (text, github)
+    from rich.console import Console
 
 FORMATS = ("text", "json", "sarif", "github", "markdown")
 
@@ -127,12 +128,16 @@ def command(
                 rule_name=f"fail-on-{t.key}",
             )
         )
-    out = console()
+    text = _render_document(report, fmt, top, dive_compatible, gate)
     if output is not None:
-        text = _render_to_text(report, fmt, top, dive_compatible, gate)
+        if text is None:
+            text = _render_to_text(report, fmt, top, dive_compatible)
         write_text_atomic(Path(output), text)
+    elif text is not None:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
     else:
-        _render(report, fmt, out, top, dive_compatible, gate)
+        _render(report, fmt, console(), top, dive_compatible)
     raise SystemExit(1 if failed else 0)
 
 
@@ -149,29 +154,14 @@ def _thresholds(
     return thresholds.merge(cli, from_config, from_dive)
 
 
-def _render_to_text(
+def _render_document(
     report: ImageReport,
     fmt: str,
     top: int,
     dive_compatible: bool,
     gate: dict[str, thresholds.Threshold],
-) -> str:
-    buf = io.StringIO()
-    out = Console(
-        file=buf, no_color=True, width=140, force_terminal=False, soft_wrap=True, highlight=False
-    )
-    _render(report, fmt, out, top, dive_compatible, gate)
-    return buf.getvalue()
-
-
-def _render(
-    report: ImageReport,
-    fmt: str,
-    out: Console,
-    top: int,
-    dive_compatible: bool,
-    gate: dict[str, thresholds.Threshold],
-) -> None:
+) -> str | None:
+    """JSON, SARIF and Markdown as a string; None for the formats rich renders."""
     if fmt == "json":
         data = report.to_json()
         if dive_compatible:
@@ -180,13 +170,28 @@ def _render(
                 for f in report.dive.inefficient_files
             ]
         data["gate"] = {t.key: {"value": t.text, "origin": t.origin} for t in gate.values()}
-        out.out(json.dumps(data, indent=2), highlight=False)
-    elif fmt == "sarif":
-        out.out(json.dumps(to_sarif(report.findings, []), indent=2), highlight=False)
-    elif fmt == "github":
+        return json.dumps(data, indent=2)
+    if fmt == "sarif":
+        return json.dumps(to_sarif(report.findings, []), indent=2)
+    if fmt == "markdown":
+        return _markdown(report, top)
+    return None
+
+
+def _render_to_text(report: ImageReport, fmt: str, top: int, dive_compatible: bool) -> str:
+    from rich.console import Console
+
+    buf = io.StringIO()
+    out = Console(
+        file=buf, no_color=True, width=140, force_terminal=False, soft_wrap=True, highlight=False
+    )
+    _render(report, fmt, out, top, dive_compatible)
+    return buf.getvalue()
+
+
+def _render(report: ImageReport, fmt: str, out: Console, top: int, dive_compatible: bool) -> None:
+    if fmt == "github":
         render_findings(report.findings, [], "github", out)
-    elif fmt == "markdown":
-        out.out(_markdown(report, top), highlight=False)
     else:
         _text(report, out, top, dive_compatible)
 
@@ -196,6 +201,9 @@ def _pct(x: float | None) -> str:
 
 
 def _text(report: ImageReport, out: Console, top: int, dive_compatible: bool) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
     short_id = report.image_id.split(":")[-1][:12]
     out.print(
         f"[bold]{escape(report.image)}[/]  [dim]({report.kind}"

@@ -14,7 +14,10 @@ users' thresholds were tuned against), with two of them worth knowing:
   layer and leaves a counter whose minimum is -1 (dive logs an error and goes on).
 
 Where dive re-stacks all lower layers once per whiteout (quadratic), we keep one running
-stack updated layer by layer, which gives the same stack in linear time.
+stack, brought up to date only when a layer with whiteouts needs it, which gives the same
+stack in linear time. Leaves are visited in dive's sorted order only when that order can
+matter (a whiteout lookup fails and the visit aborts); otherwise the counters do not depend
+on the order and the sort is skipped.
 """
 
 from __future__ import annotations
@@ -85,6 +88,7 @@ class _Tree:
     def __init__(self) -> None:
         self.root = _Node("", _EMPTY, None)
         self.file_size = 0
+        self.has_whiteouts = False  # a node named .wh.X: stacking this tree removes paths
 
     def add_path(self, path: str, info: _Info) -> None:
         path = go_clean(path)
@@ -98,8 +102,10 @@ class _Tree:
                 continue
             child = node.children.get(name)
             if child is None:
-                if name.startswith(_WHWH):
-                    return
+                if name.startswith(_WH):
+                    if name.startswith(_WHWH):
+                        return
+                    self.has_whiteouts = True
                 child = _Node(name, _EMPTY, node)
                 node.children[name] = child
             node = child
@@ -126,6 +132,7 @@ class _Tree:
     def copy(self) -> _Tree:
         new = _Tree()
         new.file_size = self.file_size
+        new.has_whiteouts = self.has_whiteouts
         stack = [(self.root, new.root)]
         while stack:
             src, dst = stack.pop()
@@ -166,6 +173,22 @@ def _child_first(root: _Node, root_path: str, leaves_only: bool = False) -> list
         for name in sorted(node.children, reverse=True):
             stack.append((node.children[name], _node_path(path, name), False))
     return [(p.replace("//", "/"), n) for p, n in out]
+
+
+def _leaves(root: _Node) -> list[tuple[str, _Node]]:
+    """The leaves with their dive ``Path()``, in no particular order (see the module doc)."""
+    out: list[tuple[str, _Node]] = []
+    stack: list[tuple[_Node, str]] = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        for name, child in node.children.items():
+            if child.children:
+                stack.append((child, f"{path}/{name}"))
+            elif name.startswith(_WH):
+                out.append((f"{path}/{name[len(_WH) :]}", child))
+            else:
+                out.append((f"{path}/{name}", child))
+    return out
 
 
 def _subtree_size(node: _Node) -> int:
@@ -221,6 +244,32 @@ def build_tree(entries: Iterable[TarEntry]) -> _Tree:
     return tree
 
 
+class _LowerStack:
+    """dive's stack of the layers below the one being visited, built only when asked for.
+
+    dive starts from a copy of tree 0 for layers 0 and 1 and stacks tree 0 onto it once more
+    before layer 1; stacking a tree without whiteout nodes onto itself changes nothing, so
+    then tree 0 itself serves (it is no longer visited once layer 1 is reached) and neither
+    the copy nor the self-stacking is made.
+    """
+
+    def __init__(self, trees: Sequence[_Tree]) -> None:
+        self.trees = trees
+        self.tree: _Tree | None = None
+        self.below = 0  # self.tree is the stack used to visit layer ``below``
+
+    def at(self, idx: int) -> _Tree:
+        if self.tree is None:
+            first = self.trees[0]
+            self.tree = first.copy() if first.has_whiteouts else first
+        while self.below < idx:
+            lower = self.trees[self.below]
+            if self.below > 0 or lower.has_whiteouts:
+                self.tree.stack(lower)
+            self.below += 1
+        return self.tree
+
+
 def dive_efficiency(layers: Sequence[Iterable[TarEntry]]) -> DiveResult:
     trees = [build_tree(entries) for entries in layers]
     counts: dict[str, int] = {}
@@ -228,19 +277,24 @@ def dive_efficiency(layers: Sequence[Iterable[TarEntry]]) -> DiveResult:
     minimum: dict[str, int] = {}
     order: list[str] = []  # paths in the order they reached two visits
     aborted: list[int] = []
-    stacked = trees[0].copy() if trees else _Tree()
+    lower = _LowerStack(trees)
     for idx, tree in enumerate(trees):
-        if idx == 1:
-            stacked.stack(trees[0])  # StackTreeRange(0, idx-1) starts from a copy of tree 0
-        elif idx > 1:
-            stacked.stack(trees[idx - 1])
-        for path, node in _child_first(tree.root, "", leaves_only=True):
+        leaves = _leaves(tree.root)
+        found: dict[str, _Node | None] = {}
+        if tree.has_whiteouts:
+            stacked = lower.at(idx)
+            for path, node in leaves:
+                if node.name.startswith(_WH):
+                    found[path] = stacked.get(path)
+            if None in found.values():  # dive aborts the visit: its order decides where
+                leaves = _child_first(tree.root, "", leaves_only=True)
+        for path, node in leaves:
             if path not in counts:
                 counts[path] = 0
                 cumulative[path] = 0
                 minimum[path] = -1
             if node.name.startswith(_WH):
-                previous = stacked.get(path)
+                previous = found[path]
                 if previous is None:
                     aborted.append(idx)
                     break  # dive: GetNode error ends this layer's visit

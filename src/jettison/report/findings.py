@@ -6,16 +6,14 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from jettison import __version__
 from jettison.errors import JettisonError
 from jettison.findings import Finding, Severity
+
+if TYPE_CHECKING:  # rich loads only for the terminal view: JSON/SARIF in CI skip ~30 ms
+    from rich.console import Console
 
 FORMATS = ("text", "json", "sarif", "github", "markdown")
 
@@ -63,6 +61,9 @@ def _gh_escape(text: str) -> str:
 def render_text(
     findings: Sequence[Finding], errors: Sequence[JettisonError], console: Console, files: int
 ) -> None:
+    from rich.markup import escape
+    from rich.text import Text
+
     lines_cache: dict[str, list[str]] = {}
     current = None
     for f in findings:
@@ -121,6 +122,8 @@ def render_statistics(findings: Sequence[Finding], console: Console, fmt: str = 
             highlight=False,
         )
         return
+    from rich.table import Table
+
     table = Table(title="findings by rule", show_edge=False)
     table.add_column("count", justify="right")
     table.add_column("code")

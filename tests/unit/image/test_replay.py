@@ -104,6 +104,19 @@ def test_scanner_rejects_corrupt_and_truncated_tars() -> None:
         entries(layer([("a", "f", b"x" * 2000)])[:900])
 
 
+def test_scanner_checks_headers_whose_byte_sum_passes_65521() -> None:
+    """The checksum is verified through adler32 (a sum modulo 65521): a header of
+    high bytes sums past the modulus, and both a good and a damaged one must come out right."""
+    name = "\u00ff" * 77 + "/" + "\u00ff" * 49  # 252 UTF-8 bytes: ustar prefix + name
+    spec = [(name, "l", "\u00ff" * 50)]
+    data = bytearray(layer(spec, fmt=tarfile.USTAR_FORMAT))
+    assert sum(data[:512]) > 65521
+    assert [e.name for e in entries(bytes(data))] == [name]
+    data[400] ^= 0x01  # one bit of the prefix field
+    with pytest.raises(CorruptImageError, match="checksum"):
+        entries(bytes(data))
+
+
 def test_replay_exact_bytes_whiteouts_opaque_hardlinks(tmp_path) -> None:
     r = _report(tmp_path, [L0, L1, L2])
     assert [lay.size_bytes for lay in r.layers] == [1220, 1105, 46]
