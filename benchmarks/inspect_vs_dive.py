@@ -166,6 +166,11 @@ def main() -> None:
         f"dive: {version.strip()}   python: {sys.version.split()[0]}   cores: "
         f"{os.cpu_count()}   runs: {args.runs} (min / median)"
     )
+    # measure jettison as installed: a wheel's modules are byte-compiled at install time,
+    # an editable checkout's only once they were imported (never with PYTHONDONTWRITEBYTECODE)
+    subprocess.run(
+        [PY, "-m", "compileall", "-q", str(REPO / "src")], check=True, stdout=subprocess.DEVNULL
+    )
     images = [("small", SMALL)] + ([] if args.skip_big else [("big", BIG)])
     work = Path(tempfile.mkdtemp(prefix="jettison-bench-inspect-"))
     tags = []

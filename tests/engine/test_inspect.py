@@ -140,6 +140,22 @@ def test_archive_equals_engine_and_dive(built: tuple[Path, Path]) -> None:
 
 
 @pytest.mark.engine
+def test_sdk_transport_reads_the_same_image(
+    built: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Transports the standard-library client does not speak (ssh://) go through the
+    Docker SDK: forced here, it must read the very same export."""
+    from jettison.image import engine_api
+
+    ours = inspect_image(TAG, "engine").to_json()
+    monkeypatch.setattr(engine_api.EngineAPI, "from_env", classmethod(lambda cls, timeout=0: None))
+    sdk = inspect_image(TAG, "engine").to_json()
+    assert sdk["id"] == ours["id"]
+    assert [x["digest"] for x in sdk["layers"]] == [x["digest"] for x in ours["layers"]]
+    assert sdk["reclaimable_bytes"] == ours["reclaimable_bytes"] == 7_500_000
+
+
+@pytest.mark.engine
 def test_cli_gate_and_missing_image(built: tuple[Path, Path]) -> None:
     runner = CliRunner()
     result = runner.invoke(cli, ["inspect", TAG, "--fail-on", "reclaimable-bytes=5MB"])

@@ -16,12 +16,13 @@ from jettison.config import load_config
 from jettison.errors import JettisonError
 from jettison.findings import Finding, Severity
 from jettison.image import thresholds
-from jettison.image.analysis import ImageReport, human, inspect_image
-from jettison.image.sources import SOURCE_KINDS
+from jettison.image.sources import SOURCE_KINDS, request_export
 from jettison.report.findings import render_findings, to_markdown, to_sarif
 
 if TYPE_CHECKING:  # rich is imported only for the terminal view (text, github)
     from rich.console import Console
+
+    from jettison.image.analysis import ImageReport
 
 FORMATS = ("text", "json", "sarif", "github", "markdown")
 
@@ -113,7 +114,12 @@ def command(
     image cannot be read.
     """
     gate = _thresholds(fail_on, config_path, dive_ci)
-    report = inspect_image(image, source, platform, dockerfile)
+    # the engine prepares a whole export before its first byte: ask first, import the
+    # analysis code while it works
+    requested = request_export(image, source)
+    from jettison.image.analysis import inspect_image
+
+    report = inspect_image(image, source, platform, dockerfile, requested)
     failed = thresholds.evaluate(gate, report.numbers())
     for t, _value, message in failed:
         origin = "" if t.origin == "--fail-on" else f" ({t.origin})"
@@ -204,6 +210,8 @@ def _text(report: ImageReport, out: Console, top: int, dive_compatible: bool) ->
     from rich.markup import escape
     from rich.table import Table
 
+    from jettison.image.analysis import human
+
     short_id = report.image_id.split(":")[-1][:12]
     out.print(
         f"[bold]{escape(report.image)}[/]  [dim]({report.kind}"
@@ -285,6 +293,8 @@ def _text(report: ImageReport, out: Console, top: int, dive_compatible: bool) ->
 
 
 def _markdown(report: ImageReport, top: int) -> str:
+    from jettison.image.analysis import human
+
     d = report.dive
     lines = [
         f"## jettison inspect `{report.image}`",

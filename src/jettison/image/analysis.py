@@ -33,7 +33,7 @@ from jettison.image.model import (
     Replayer,
     WasteItem,
 )
-from jettison.image.sources import ImageData, LayerData, open_image
+from jettison.image.sources import EngineRequest, ImageData, LayerData, open_image
 
 MIN_BYTES = 1_000_000  # findings below this many bytes are noise
 _KEY_SNIFF = 1 << 16
@@ -372,12 +372,16 @@ def inspect_image(
     source: str = "auto",
     platform: str | None = None,
     dockerfile: str | Path | None = None,
+    requested: EngineRequest | None = None,
 ) -> ImageReport:
-    """Read and analyse an image. Without ``dockerfile``, ./Dockerfile is used if it matches."""
+    """Read and analyse an image. Without ``dockerfile``, ./Dockerfile is used if it matches.
+
+    ``requested``: an export already asked of the engine (:func:`request_export`).
+    """
     auto = False
     if dockerfile is None and os.path.isfile("Dockerfile"):
         dockerfile, auto = "Dockerfile", True
-    with open_image(reference, source, platform) as data:
+    with open_image(reference, source, platform, requested) as data:
         return analyze(data, dockerfile, auto)
 
 

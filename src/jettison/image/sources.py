@@ -94,16 +94,52 @@ def host_platform() -> str:
     return f"linux/{arch}"
 
 
+@dataclass
+class EngineRequest:
+    """An image export already asked of the engine (see :func:`request_export`)."""
+
+    reference: str
+    source: str
+    image_id: str
+    pending: Any  # engine_api.PendingSave
+
+
+def request_export(reference: str, source: str = "auto") -> EngineRequest | None:
+    """For an engine image, send the export request now and return it; else None.
+
+    The engine prepares the whole ``docker save`` before its first byte, so a caller that
+    asks first and then imports the analysis code overlaps the two. Errors (no engine, no
+    such image) are raised here, as :func:`open_image` would raise them.
+    """
+    kind, target = _classify(reference, source)
+    if kind != "engine":
+        return None
+    from jettison.image.engine_api import EngineAPI
+
+    api = EngineAPI.from_env()
+    if api is None:
+        return None
+    image_id = _engine_image_id(api, target)
+    return EngineRequest(reference, source, image_id, _request_save(api, image_id))
+
+
 @contextlib.contextmanager
 def open_image(
-    reference: str, source: str = "auto", platform: str | None = None
+    reference: str,
+    source: str = "auto",
+    platform: str | None = None,
+    requested: EngineRequest | None = None,
 ) -> Iterator[ImageData]:
     """Read ``reference`` from ``source``; temporary files live only inside the block."""
     kind, target = _classify(reference, source)
     with tempfile.TemporaryDirectory(prefix="jettison-inspect-") as tmp:
         closers: list[Callable[[], None]] = []
+        if requested is not None:
+            closers.append(requested.pending.close)
         try:
-            if kind == "archive":
+            if requested is not None and kind == "engine":
+                yield _from_engine(target, reference, tmp, platform, closers, requested)
+            elif kind == "archive":
                 yield _from_archive_file(target, reference, tmp, platform, closers)
             elif kind == "oci":
                 yield _from_oci_dir(target, reference, tmp, platform, closers)
@@ -541,30 +577,27 @@ def _read_json_file(path: str) -> Any:
 
 
 def _from_engine(
-    name: str, reference: str, tmp: str, platform: str | None, closers: list[Callable[[], None]]
+    name: str,
+    reference: str,
+    tmp: str,
+    platform: str | None,
+    closers: list[Callable[[], None]],
+    requested: EngineRequest | None = None,
 ) -> ImageData:
     """Stream ``docker save`` into a spool file and analyse it while it arrives."""
-    try:
-        import docker
-        import docker.errors
-    except ImportError:  # pragma: no cover - a declared dependency
-        raise EngineUnavailableError("the docker package is not installed") from None
-    try:
-        client = docker.from_env(timeout=600)
-        client.ping()
-    except docker.errors.DockerException as exc:
-        raise EngineUnavailableError(
-            f"no Docker engine answers ({_short(exc)}); give an "
-            "archive, OCI layout or registry reference instead"
-        ) from None
-    closers.append(client.close)
-    try:
-        image = client.images.get(name)
-    except docker.errors.ImageNotFound:
-        raise ImageNotFoundError(f"no such image in the engine: {name}") from None
-    except docker.errors.APIError as exc:
-        raise ImageError(f"engine error for {name}: {_short(exc)}") from None
-    image_id = str(image.id)
+    from jettison.image.engine_api import EngineAPI
+
+    api = EngineAPI.from_env() if requested is None else None
+    chunks: Iterable[bytes]
+    if requested is not None:
+        image_id, chunks = requested.image_id, requested.pending.chunks(CHUNK)
+    elif api is not None:
+        image_id = _engine_image_id(api, name)
+        pending = _request_save(api, image_id)
+        closers.append(pending.close)
+        chunks = pending.chunks(CHUNK)
+    else:  # a transport only the SDK speaks (ssh://)
+        image_id, chunks = _sdk_stream(name, closers)
     spool = GrowingFile(os.path.join(tmp, "save.tar"))
     closers.append(spool.close)
     stop = threading.Event()
@@ -572,7 +605,7 @@ def _from_engine(
     def pump() -> None:
         error: BaseException | None = None
         try:
-            for chunk in client.api.get_image(image_id, chunk_size=CHUNK):
+            for chunk in chunks:
                 if stop.is_set():
                     break
                 spool.write(chunk)
@@ -591,6 +624,56 @@ def _from_engine(
     data = read_archive(spool, 1 << 62, reference, tmp, platform, closers, kind="engine")
     data.image_id = image_id
     return data
+
+
+def _engine_unavailable(reason: str) -> EngineUnavailableError:
+    return EngineUnavailableError(
+        f"no Docker engine answers ({reason}); give an archive, OCI layout or registry "
+        "reference instead"
+    )
+
+
+def _engine_image_id(api: Any, name: str) -> str:
+    from jettison.image.engine_api import EngineHTTPError
+
+    try:
+        info = api.image(name)
+    except EngineHTTPError as exc:
+        if exc.status == 404:
+            raise ImageNotFoundError(f"no such image in the engine: {name}") from None
+        raise ImageError(f"engine error for {name}: {_short(exc)}") from None
+    except OSError as exc:  # no socket, refused, permission denied, timeout
+        raise _engine_unavailable(f"{api.describe()}: {exc.strerror or exc}") from None
+    return str(info.get("Id") or name)
+
+
+def _request_save(api: Any, image_id: str) -> Any:
+    try:
+        return api.save(image_id)
+    except OSError as exc:
+        raise _engine_unavailable(f"{api.describe()}: {exc.strerror or exc}") from None
+
+
+def _sdk_stream(name: str, closers: list[Callable[[], None]]) -> tuple[str, Iterator[bytes]]:
+    try:
+        import docker
+        import docker.errors
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise EngineUnavailableError("the docker package is not installed") from None
+    try:
+        client = docker.from_env(timeout=600)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        raise _engine_unavailable(_short(exc)) from None
+    closers.append(client.close)
+    try:
+        image = client.images.get(name)
+    except docker.errors.ImageNotFound:
+        raise ImageNotFoundError(f"no such image in the engine: {name}") from None
+    except docker.errors.APIError as exc:
+        raise ImageError(f"engine error for {name}: {_short(exc)}") from None
+    image_id = str(image.id)
+    return image_id, iter(client.api.get_image(image_id, chunk_size=CHUNK))
 
 
 def _short(exc: BaseException) -> str:

@@ -218,3 +218,24 @@ def test_no_engine_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     code, _, err = run("some-image:1")
     assert code == 2
     assert err.startswith("jettison: error: no Docker engine answers") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("host", "why"),
+    [
+        ("unix:///nonexistent/docker.sock", "No such file or directory"),
+        ("tcp://127.0.0.1:1", "Connection refused"),
+    ],
+)
+def test_no_engine_names_the_host_and_why(
+    monkeypatch: pytest.MonkeyPatch, host: str, why: str
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", host)
+    monkeypatch.delenv("DOCKER_TLS_VERIFY", raising=False)
+    monkeypatch.delenv("DOCKER_CERT_PATH", raising=False)
+    code, _, err = run("some-image:1", "--format", "json")
+    assert code == 2
+    assert (
+        err == f"jettison: error: no Docker engine answers ({host}: {why}); give an "
+        "archive, OCI layout or registry reference instead\n"
+    )
