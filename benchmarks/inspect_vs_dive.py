@@ -2,10 +2,12 @@
 
     .venv/bin/python benchmarks/inspect_vs_dive.py [--runs N] [--keep] [--skip-big]
 
-Builds two images with BuildKit (the engine's 20.10 client, no network needed):
+Builds three images with BuildKit (the engine's 20.10 client, no network needed):
 
 * ``small``: debian:bookworm-slim plus known waste (a directory deletion, 30 file
   whiteouts, a chmod-only change, an overwrite, an opaque directory, a copied duplicate);
+* ``slim``: python:3.11-slim as it is (a label only): a common base image, many small
+  files, no waste;
 * ``big``: python:3.11 plus 150 MB in 250 files deleted by a later layer (250 file
   whiteouts) and a 100 MB directory deleted with ``rm -rf``: over 1 GB of layers.
 
@@ -47,6 +49,10 @@ RUN chmod 600 /opt/data/a.bin
 RUN head -c 2000000 /dev/urandom > /opt/data/b.bin
 RUN rm -rf /opt/keep && mkdir /opt/keep && echo hi > /opt/keep/new
 RUN cp /opt/data/a.bin /opt/a-copy.bin
+"""
+
+SLIM = """FROM python:3.11-slim
+LABEL org.jettison.benchmark=slim
 """
 
 BIG = """FROM python:3.11
@@ -150,7 +156,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--keep", action="store_true", help="keep the images and archives")
-    ap.add_argument("--skip-big", action="store_true", help="only the small image")
+    ap.add_argument("--skip-big", action="store_true", help="leave out the 1 GB image")
     args = ap.parse_args()
     dive = shutil.which("dive", path=str(Path(PY).parent)) or shutil.which("dive")
     if dive is None:
@@ -171,7 +177,7 @@ def main() -> None:
     subprocess.run(
         [PY, "-m", "compileall", "-q", str(REPO / "src")], check=True, stdout=subprocess.DEVNULL
     )
-    images = [("small", SMALL)] + ([] if args.skip_big else [("big", BIG)])
+    images = [("small", SMALL), ("slim", SLIM)] + ([] if args.skip_big else [("big", BIG)])
     work = Path(tempfile.mkdtemp(prefix="jettison-bench-inspect-"))
     tags = []
     try:

@@ -8,6 +8,7 @@ input fails with one clear error instead of nonsense numbers.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from zlib import adler32
 
@@ -17,6 +18,9 @@ from jettison.image.errors import CorruptImageError
 BLOCK = 512
 _READAHEAD = 1 << 16
 _ZERO = bytes(BLOCK)
+# name mode uid gid size mtime chksum typeflag linkname magic (+version, uname, gname,
+# devmajor, devminor skipped) prefix (+12 bytes padding): one C call splits a header
+_HEADER = struct.Struct("100s8s8s8s12s12s8sc100s6s82x155s12x")
 
 REG, LINK, SYMLINK, DIR, OTHER = "0", "1", "2", "5", "?"
 _TYPES = {
@@ -131,11 +135,37 @@ def scan(window: Window, what: str = "layer") -> Iterator[TarEntry]:
         block = buf[rel : rel + BLOCK]
         if block == _ZERO:
             return  # end-of-archive marker
-        stored = _num(block[148:156], "checksum")
+        (
+            name_f,
+            mode_f,
+            uid_f,
+            gid_f,
+            size_f,
+            mtime_f,
+            check_f,
+            flag_b,
+            link_f,
+            magic,
+            prefix_f,
+        ) = _HEADER.unpack(block)
+        try:  # octal padded with NUL or space: everything but GNU base-256 and damage
+            stored = int(check_f.rstrip(b"\0 ") or b"0", 8)
+            size = int(size_f.rstrip(b"\0 ") or b"0", 8)
+            mode = int(mode_f.rstrip(b"\0 ") or b"0", 8)
+            uid = int(uid_f.rstrip(b"\0 ") or b"0", 8)
+            gid = int(gid_f.rstrip(b"\0 ") or b"0", 8)
+            mtime = int(mtime_f.rstrip(b"\0 ") or b"0", 8)
+        except ValueError:
+            stored = _num(check_f, "checksum")
+            size = _num(size_f, "size")
+            mode = _num(mode_f, "mode")
+            uid = _num(uid_f, "uid")
+            gid = _num(gid_f, "gid")
+            mtime = _num(mtime_f, "mtime")
         # adler32's low half is 1 + the byte sum mod 65521, computed in C; a header sums to
         # under 2 * 65521, so the true sum is one of two candidates (a 1-in-65521 blind spot
         # for damage, against a pure-Python sum over every header)
-        byte_sum = (adler32(block) & 0xFFFF) - 1 - sum(block[148:156]) + 256
+        byte_sum = (adler32(block) & 0xFFFF) - 1 - sum(check_f) + 256
         if stored != byte_sum and stored != byte_sum + 65521:
             # some old writers sum signed chars
             signed = (
@@ -148,8 +178,7 @@ def scan(window: Window, what: str = "layer") -> Iterator[TarEntry]:
                     f"corrupt {what} tar: bad header checksum at "
                     f"offset {pos} (not a tar, or damaged)"
                 )
-        flag = chr(block[156])
-        size = _num(block[124:136], "size")
+        flag = flag_b.decode("latin-1")
         data_at = pos + BLOCK
         pos = data_at + ((size + BLOCK - 1) // BLOCK) * BLOCK
         if pos > end:
@@ -163,16 +192,15 @@ def scan(window: Window, what: str = "layer") -> Iterator[TarEntry]:
             elif flag == "x":
                 pax = _pax(data)
             continue  # global PAX headers carry nothing a layer needs
-        name = long_name if long_name is not None else _str(block[0:100])
-        if long_name is None and block[257:263] == b"ustar\x00":
-            prefix = _str(block[345:500])
-            if prefix:
-                name = prefix + "/" + name
-        linkname = long_link if long_link is not None else _str(block[157:257])
-        mode = _num(block[100:108], "mode")
-        uid = _num(block[108:116], "uid")
-        gid = _num(block[116:124], "gid")
-        mtime = _num(block[136:148], "mtime")
+        if long_name is not None:
+            name = long_name
+        else:
+            name = _str(name_f)
+            if magic == b"ustar\x00" and prefix_f[0]:
+                name = _str(prefix_f) + "/" + name
+        linkname = _str(link_f) if link_f[0] else ""
+        if long_link is not None:
+            linkname = long_link
         if pax:
             name = pax.get("path", name)
             linkname = pax.get("linkpath", linkname)

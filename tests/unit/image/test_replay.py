@@ -173,3 +173,26 @@ def test_unsafe_members_become_findings_not_files(tmp_path) -> None:
     assert any("absolute path" in m for m in reasons)
     assert any("symlink points outside" in m for m in reasons)
     assert "../escape" not in str(sorted(r.layers[0].to_json()))
+
+
+def test_duplicates_beyond_the_head_and_the_read_runs(tmp_path) -> None:
+    """Files over 4 KB are grouped on their first 4 KB before being hashed whole; files
+    over 256 KB are streamed; neighbours are hashed from one read."""
+    head = bytes(range(256)) * 16  # 4 KB shared by every 10 KB file below
+    ten_a, ten_b = head + b"a" * 6000, head + b"b" * 6000  # same size, same head
+    big = bytes(range(251)) * 1500  # 376,500 bytes: streamed, not read in a run
+    spec = [
+        ("x", "d", None),
+        ("x/t1", "f", ten_a),
+        ("x/t2", "f", ten_b),
+        ("x/t3", "f", ten_a),
+        ("x/u1", "f", b"u" * 10096),  # same size, different head: never hashed
+        ("x/b1", "f", big),
+        ("x/b2", "f", big),
+        ("x/s1", "f", b"s" * 7),
+        ("x/s2", "f", b"s" * 7),
+    ]
+    r = _report(tmp_path, [layer(spec)])
+    assert [g.paths for g in r.duplicates] == [["x/b1", "x/b2"], ["x/t1", "x/t3"], ["x/s1", "x/s2"]]
+    assert r.duplicate_bytes == 376_500 + 10_096 + 7
+    assert r.hashed_files == 7  # not x/u1
