@@ -169,21 +169,24 @@ def classify(path: str, node: Node) -> list[tuple[str, str]]:
         out.append(("apk-cache", _group("/".join(path.split("/")[:3]))))
     elif path.startswith(("var/cache/yum/", "var/cache/dnf/", "var/cache/zypp/")):
         out.append(("rpm-cache", _group("/".join(path.split("/")[:3]))))
-    pip = path.find(".cache/pip/")
-    if pip >= 0 and (pip == 0 or path[pip - 1] == "/"):
-        out.append(("pip-cache", _group(path[: pip + len(".cache/pip")])))
-    for marker in (".npm/", ".cache/yarn/", ".yarn-cache/"):
-        at = path.find(marker)
-        if at >= 0 and (at == 0 or path[at - 1] == "/"):
-            out.append(("npm-cache", _group(path[: at + len(marker)])))
-            break
-    conda = _CONDA.search(path)
-    if conda:
-        out.append(("conda-cache", _group(path[: conda.end()])))
+    # the substring guards below only skip searches that cannot match (a hot loop)
+    if ".cache/" in path:
+        pip = path.find(".cache/pip/")
+        if pip >= 0 and (pip == 0 or path[pip - 1] == "/"):
+            out.append(("pip-cache", _group(path[: pip + len(".cache/pip")])))
+    if ".npm/" in path or "yarn" in path:
+        for marker in (".npm/", ".cache/yarn/", ".yarn-cache/"):
+            at = path.find(marker)
+            if at >= 0 and (at == 0 or path[at - 1] == "/"):
+                out.append(("npm-cache", _group(path[: at + len(marker)])))
+                break
+    if "pkgs/" in path:
+        conda = _CONDA.search(path)
+        if conda:
+            out.append(("conda-cache", _group(path[: conda.end()])))
+    site = _SITE.match(path) if "-packages/" in path else None
     if base.endswith((".pyc", ".pyo")):
-        site = _SITE.match(path)
         out.append(("pycache", _group(site.group(1) if site else path.rpartition("/")[0])))
-    site = _SITE.match(path)
     if site:
         rest = path[site.end() :].split("/")[:-1]
         if any(part in _TESTDIRS for part in rest):

@@ -235,13 +235,49 @@ class DiveResult:
 
 def build_tree(entries: Iterable[TarEntry]) -> _Tree:
     tree = _Tree()
+    root = tree.root
+    # cleaned path (no leading slash) -> node: a tar lists a directory before its
+    # contents, so most entries attach to a known parent in one lookup instead of a walk
+    index: dict[str, _Node] = {}
     for e in entries:
         name = go_clean(e.name)
         if name == ".":
             continue
         tree.file_size += e.size
-        tree.add_path(name, _Info(e.size, e.type == DIR))
+        info = _Info(e.size, e.type == DIR)
+        stripped = name.strip("/")
+        parent_path, _, base = stripped.rpartition("/")
+        parent = index.get(parent_path) if parent_path else root
+        if parent is None or not base:
+            tree.add_path(name, info)
+            _index_path(tree, index, stripped)
+            continue
+        child = parent.children.get(base)
+        if child is None:
+            if base.startswith(_WH):
+                if base.startswith(_WHWH):
+                    continue
+                tree.has_whiteouts = True
+            child = _Node(base, _EMPTY, parent)
+            parent.children[base] = child
+            index[stripped] = child
+        child.info = info
     return tree
+
+
+def _index_path(tree: _Tree, index: dict[str, _Node], stripped: str) -> None:
+    """Record the nodes a slow-path ``add_path`` created along ``stripped``."""
+    node = tree.root
+    walked = ""
+    for name in stripped.split("/"):
+        if not name:
+            continue
+        found = node.children.get(name)
+        if found is None:
+            return
+        node = found
+        walked = f"{walked}/{name}" if walked else name
+        index.setdefault(walked, node)
 
 
 class _LowerStack:

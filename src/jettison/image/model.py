@@ -137,6 +137,15 @@ class Replay:
 
 def normalize(name: str) -> tuple[str, str | None]:
     """Layer member name -> (path without leading slash, reason it is unsafe or None)."""
+    clean = name[:-1] if name.endswith("/") else name
+    if (
+        clean
+        and "//" not in clean
+        and "/." not in clean
+        and not clean.startswith(("/", "."))
+        and not clean.endswith("/")
+    ):
+        return clean, None  # already normal: the common case, kept cheap
     reason = None
     if name.startswith("/"):
         reason = "absolute path in layer"
