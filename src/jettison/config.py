@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,6 +104,8 @@ def load_config(start: Path | None = None, explicit: Path | None = None) -> Conf
 
 
 def _read_table(path: Path, section: bool = False) -> dict[str, Any]:
+    import tomllib  # only when there is a file to read
+
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)

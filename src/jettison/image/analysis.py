@@ -34,6 +34,7 @@ from jettison.image.model import (
     Replayer,
     WasteItem,
 )
+from jettison.image.parallel import Deferred
 from jettison.image.sources import EngineRequest, ImageData, LayerData, open_image
 
 MIN_BYTES = 1_000_000  # findings below this many bytes are noise
@@ -341,11 +342,13 @@ def analyze(
     data: ImageData, dockerfile: str | Path | None = None, auto_dockerfile: bool = False
 ) -> ImageReport:
     content = _Content(data.layers)
+    # dive's numbers and the duplicate search run on the other core (see parallel.py)
+    dive_job = Deferred(lambda: dive_efficiency([layer.entries for layer in data.layers]))
     replayer = Replayer(content.digest)
     for i, layer in enumerate(data.layers):
         replayer.apply(i, layer.entries)
     replay = replayer.result()
-    dive = dive_efficiency([layer.entries for layer in data.layers])
+    duplicates_job = Deferred(lambda: (find_duplicates(replay.nodes, content), content.hashed))
     history = history_of(data.config)
     per_layer = layer_history(history, len(data.layers))
     try:
@@ -374,7 +377,6 @@ def analyze(
     for w in replay.waste:
         layers[w.adder].reclaimable_added += w.bytes
         layers[w.hider].reclaimable_hidden += w.bytes
-    duplicates = find_duplicates(replay.nodes, content)
 
     def is_private_key(path: str, node: Node) -> bool:
         inode = node.inode
@@ -389,6 +391,8 @@ def analyze(
         key=lambda c: (-c.bytes, c.category.id),
     )
     env = _env(data.config)
+    duplicates, content.hashed = duplicates_job.result()
+    dive = dive_job.result()
     report = ImageReport(
         data.reference,
         data.kind,

@@ -9,11 +9,9 @@ spool file inside a private temporary directory that is always removed.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import hashlib
 import json
 import os
-import platform as _platform
 import posixpath
 import re
 import shutil
@@ -77,7 +75,9 @@ class ImageData:
 
 
 def host_platform() -> str:
-    machine = _platform.machine().lower()
+    import platform
+
+    machine = platform.machine().lower()
     arch = {
         "x86_64": "amd64",
         "amd64": "amd64",
@@ -492,6 +492,8 @@ def _decompress_to_spool(window: Window, tmp: str, what: str) -> FileSource:
 def _decompress_stream(reader: Any, head: bytes, out: IO[bytes], what: str) -> None:
     try:
         if head[:2] == b"\x1f\x8b":
+            import gzip
+
             with gzip.GzipFile(fileobj=reader) as gz:
                 shutil.copyfileobj(gz, out, CHUNK)
         elif head[:4] == b"\x28\xb5\x2f\xfd":
@@ -622,6 +624,8 @@ def _from_engine(
 
     closers.append(join)
     data = read_archive(spool, 1 << 62, reference, tmp, platform, closers, kind="engine")
+    # the archive's end is read: let the stream finish, so the analysis may fork safely
+    thread.join(timeout=10)
     data.image_id = image_id
     return data
 

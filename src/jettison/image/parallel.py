@@ -1,0 +1,91 @@
+"""Run an analysis pass on the other core, in a forked child.
+
+The passes of an image analysis (dive's numbers, duplicate detection, the replay) are pure
+Python over data already in memory, so threads cannot overlap them. A child made with
+``fork()`` sees that data for free (copy-on-write) and sends back only its small result
+through a pipe. Fork is used only where it is safe: Linux, no other Python thread alive
+(a lock held by another thread would stay held in the child). Anywhere else, or with
+``JETTISON_NO_FORK=1``, the pass runs inline when its result is asked for; a child that
+fails also falls back to running the pass inline, so errors surface as they would without it.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import threading
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+def _fork_allowed() -> bool:
+    return (
+        sys.platform == "linux"
+        and hasattr(os, "fork")
+        and not os.environ.get("JETTISON_NO_FORK")
+        and threading.active_count() == 1
+    )
+
+
+class Deferred(Generic[T]):
+    """The result of ``fn``, computed in a child process when possible."""
+
+    def __init__(self, fn: Callable[[], T]) -> None:
+        self.fn = fn
+        self.pid = 0
+        self.fd = -1
+        if _fork_allowed():
+            self._start()
+
+    def _start(self) -> None:
+        read_fd, write_fd = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:  # out of processes or memory: just run inline later
+            os.close(read_fd)
+            os.close(write_fd)
+            return
+        if pid == 0:  # the child: compute, send, and leave without any cleanup of the parent's
+            code = 0
+            try:
+                os.close(read_fd)
+                try:
+                    payload = pickle.dumps((True, self.fn()), protocol=pickle.HIGHEST_PROTOCOL)
+                except BaseException:
+                    payload, code = pickle.dumps((False, None)), 1
+                with os.fdopen(write_fd, "wb") as out:
+                    out.write(payload)
+            finally:
+                os._exit(code)
+        os.close(write_fd)
+        self.pid, self.fd = pid, read_fd
+
+    def __del__(self) -> None:  # never asked for (the caller failed): reap the child
+        if self.pid:
+            os.close(self.fd)  # a child still writing gets EPIPE and exits
+            os.waitpid(self.pid, 0)
+            self.pid = 0
+
+    def result(self) -> T:
+        if self.pid:
+            chunks = []
+            try:
+                while True:
+                    chunk = os.read(self.fd, 1 << 20)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+            finally:
+                os.close(self.fd)
+                os.waitpid(self.pid, 0)
+                self.pid, self.fd = 0, -1
+            try:
+                ok, value = pickle.loads(b"".join(chunks))
+            except Exception:
+                ok, value = False, None
+            if ok:
+                return value  # type: ignore[no-any-return]
+        return self.fn()
