@@ -11,6 +11,7 @@ fails also falls back to running the pass inline, so errors surface as they woul
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import sys
@@ -42,15 +43,18 @@ class Deferred(Generic[T]):
 
     def _start(self) -> None:
         read_fd, write_fd = os.pipe()
+        gc.freeze()  # the child's collector then leaves the shared pages alone (no copies)
         try:
             pid = os.fork()
         except OSError:  # out of processes or memory: just run inline later
+            gc.unfreeze()
             os.close(read_fd)
             os.close(write_fd)
             return
         if pid == 0:  # the child: compute, send, and leave without any cleanup of the parent's
             code = 0
             try:
+                gc.disable()  # short-lived: nothing to gain from collecting
                 os.close(read_fd)
                 try:
                     payload = pickle.dumps((True, self.fn()), protocol=pickle.HIGHEST_PROTOCOL)
@@ -60,6 +64,7 @@ class Deferred(Generic[T]):
                     out.write(payload)
             finally:
                 os._exit(code)
+        gc.unfreeze()
         os.close(write_fd)
         self.pid, self.fd = pid, read_fd
 
