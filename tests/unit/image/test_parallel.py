@@ -1,0 +1,89 @@
+"""Deferred: a pass computed in a forked child gives what the inline call gives."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+import pytest
+
+from jettison.image.parallel import Deferred
+
+needs_fork = pytest.mark.skipif(sys.platform != "linux", reason="fork is used on Linux only")
+
+
+@needs_fork
+def test_child_computes_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JETTISON_NO_FORK", raising=False)
+    data = {"pid": os.getpid(), "rows": list(range(100_000))}
+    job = Deferred(lambda: (os.getpid(), sum(data["rows"])))
+    assert job.pid != 0  # a child was started
+    pid, total = job.result()
+    assert pid != os.getpid()  # computed elsewhere ...
+    assert total == sum(range(100_000))  # ... on the parent's data
+
+
+def test_inline_when_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JETTISON_NO_FORK", "1")
+    job = Deferred(os.getpid)
+    assert job.pid == 0
+    assert job.result() == os.getpid()
+
+
+@needs_fork
+def test_inline_while_another_thread_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JETTISON_NO_FORK", raising=False)
+    release = threading.Event()
+    worker = threading.Thread(target=release.wait)
+    worker.start()
+    try:
+        job = Deferred(os.getpid)
+        assert job.pid == 0  # a lock held by the other thread could stay held in a child
+        assert job.result() == os.getpid()
+    finally:
+        release.set()
+        worker.join()
+
+
+@needs_fork
+def test_a_failing_pass_fails_in_the_parent_as_inline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JETTISON_NO_FORK", raising=False)
+
+    def boom() -> int:
+        raise ValueError("bad layer")
+
+    job = Deferred(boom)
+    assert job.pid != 0
+    with pytest.raises(ValueError, match="bad layer"):
+        job.result()
+
+
+@needs_fork
+def test_an_unread_child_is_reaped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JETTISON_NO_FORK", raising=False)
+    job = Deferred(lambda: b"x" * (4 << 20))  # more than a pipe holds: the child blocks
+    pid = job.pid
+    assert pid != 0
+    del job  # the caller failed before asking: the child must not be left behind
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_analysis_is_the_same_with_and_without_children(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jettison.image.analysis import analyze
+    from jettison.image.sources import open_image
+    from tests.unit.image.helpers import legacy_archive
+    from tests.unit.image.test_replay import L0, L1, L2
+
+    path = tmp_path / "img.tar"
+    path.write_bytes(legacy_archive([L0, L1, L2]))
+    reports = []
+    for no_fork in ("", "1"):
+        monkeypatch.setenv("JETTISON_NO_FORK", no_fork)
+        with open_image(str(path)) as data:
+            reports.append(analyze(data).to_json())
+    assert reports[0] == reports[1]
+    assert reports[0]["duplicate_bytes"] == 12
