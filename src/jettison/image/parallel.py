@@ -11,6 +11,7 @@ fails also falls back to running the pass inline, so errors surface as they woul
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import pickle
@@ -70,9 +71,10 @@ class Deferred(Generic[T]):
 
     def __del__(self) -> None:  # never asked for (the caller failed): reap the child
         if self.pid:
-            os.close(self.fd)  # a child still writing gets EPIPE and exits
-            os.waitpid(self.pid, 0)
-            self.pid = 0
+            pid, self.pid = self.pid, 0
+            with contextlib.suppress(Exception):  # late in interpreter shutdown: best effort
+                os.close(self.fd)  # a child still writing gets EPIPE and exits
+                os.waitpid(pid, 0)
 
     def result(self) -> T:
         if self.pid:
