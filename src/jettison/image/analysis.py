@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import os
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -256,35 +259,42 @@ class _Content:
             self.hashed += 1
         return inode.digest
 
-    def digest_many(self, inodes: list[Inode]) -> None:
-        """Hash many files with few reads: in archive order, neighbours share one read."""
-        todo = sorted(
-            (i for i in inodes if i.digest is None and i.size <= _RUN_FILE),
-            key=lambda i: (i.layer, i.entry.offset),
-        )
+    def read_many(self, spans: list[tuple[Inode, int]]) -> Iterator[tuple[Inode, memoryview]]:
+        """The first ``length`` bytes of each ``(inode, length)``, in archive order:
+        neighbours (gaps up to 16 KB, up to 1 MB a read) come from one read."""
+        order = sorted(spans, key=lambda span: (span[0].layer, span[0].entry.offset))
         start = 0
-        while start < len(todo):
-            first = todo[start]
-            end = start + 1
-            run_end = first.entry.offset + first.size
-            while end < len(todo):
-                nxt = todo[end]
-                if nxt.layer != first.layer or nxt.entry.offset - run_end > _RUN_GAP:
-                    break
-                if nxt.entry.offset + nxt.size - first.entry.offset > _RUN_BYTES:
-                    break
-                run_end = max(run_end, nxt.entry.offset + nxt.size)
-                end += 1
+        while start < len(order):
+            first, length = order[start]
             base = first.entry.offset
+            run_end = base + length
+            end = start + 1
+            while end < len(order):
+                inode, length = order[end]
+                at = inode.entry.offset
+                if (
+                    inode.layer != first.layer
+                    or at - run_end > _RUN_GAP
+                    or at + length - base > _RUN_BYTES
+                ):
+                    break
+                run_end = max(run_end, at + length)
+                end += 1
             window = self.layers[first.layer].window
             data = memoryview(window.read_exact(base, run_end - base, "file content"))
-            for inode in todo[start:end]:
+            for inode, length in order[start:end]:
                 at = inode.entry.offset - base
-                inode.digest = hashlib.sha256(data[at : at + inode.size]).digest()
-                self.hashed += 1
+                yield inode, data[at : at + length]
             start = end
+
+    def digest_many(self, inodes: list[Inode]) -> None:
+        """Hash many files with few reads (see :meth:`read_many`); big ones are streamed."""
+        todo = [(i, i.size) for i in inodes if i.digest is None and i.size <= _RUN_FILE]
+        for inode, data in self.read_many(todo):
+            inode.digest = hashlib.sha256(data).digest()
+            self.hashed += 1
         for inode in inodes:
-            self.digest(inode)  # the big ones, streamed
+            self.digest(inode)
 
     def head(self, inode: Inode, n: int) -> bytes:
         window = self.layers[inode.layer].window
@@ -294,37 +304,49 @@ class _Content:
 def find_duplicates(nodes: dict[str, Node], content: _Content) -> list[DuplicateGroup]:
     """Same content at different paths.
 
-    Only files whose size collides are read; of those larger than 4 KB, only the ones
-    whose first 4 KB also collide are hashed whole (most same-size files differ early).
+    Only files whose size collides are read, and only their first 4 KB at first: files up
+    to 4 KB (most of them) are then compared byte for byte, and larger ones are hashed whole
+    only when their first 4 KB also collide (most same-size files differ early).
     """
-    by_size: dict[int, list[tuple[str, Inode]]] = defaultdict(list)
+    by_size: dict[int, list[tuple[str, Inode]]] = {}
     seen: set[int] = set()
     for path, node in nodes.items():
         inode = node.inode
-        if inode is None or inode.size == 0 or id(inode) in seen:
-            continue  # hard links share one inode: not a duplicate
-        seen.add(id(inode))
-        by_size[inode.size].append((path, inode))
-    candidates: list[list[tuple[str, Inode]]] = []
-    for size, files in by_size.items():
-        if len(files) < 2:
+        if inode is None or not inode.size:
             continue
-        if size <= _HEAD:
-            candidates.append(files)
-            continue
+        if inode.names > 1:  # hard links share one inode: not a duplicate
+            if id(inode) in seen:
+                continue
+            seen.add(id(inode))
+        files = by_size.get(inode.size)
+        if files is None:
+            by_size[inode.size] = [(path, inode)]
+        else:
+            files.append((path, inode))
+    colliding = [files for files in by_size.values() if len(files) > 1]
+    heads = {
+        id(inode): bytes(data)
+        for inode, data in content.read_many(
+            [(inode, min(inode.size, _HEAD)) for files in colliding for _, inode in files]
+        )
+    }
+    same: list[list[tuple[str, Inode]]] = []  # same content
+    to_hash: list[list[tuple[str, Inode]]] = []  # same size and first 4 KB
+    for files in colliding:
         by_head: dict[bytes, list[tuple[str, Inode]]] = defaultdict(list)
         for path, inode in files:
-            by_head[content.head(inode, _HEAD)].append((path, inode))
-        candidates.extend(same for same in by_head.values() if len(same) > 1)
-    content.digest_many([inode for files in candidates for _, inode in files])
-    groups: list[DuplicateGroup] = []
-    for files in candidates:
-        by_hash: dict[bytes, list[str]] = defaultdict(list)
+            by_head[heads[id(inode)]].append((path, inode))
+        whole = files[0][1].size <= _HEAD
+        for group in by_head.values():
+            if len(group) > 1:
+                (same if whole else to_hash).append(group)
+    content.digest_many([inode for files in to_hash for _, inode in files])
+    for files in to_hash:
+        by_hash: dict[bytes, list[tuple[str, Inode]]] = defaultdict(list)
         for path, inode in files:
-            by_hash[content.digest(inode)].append(path)
-        for paths in by_hash.values():
-            if len(paths) > 1:
-                groups.append(DuplicateGroup(files[0][1].size, sorted(paths)))
+            by_hash[content.digest(inode)].append((path, inode))
+        same.extend(group for group in by_hash.values() if len(group) > 1)
+    groups = [DuplicateGroup(files[0][1].size, sorted(p for p, _ in files)) for files in same]
     groups.sort(key=lambda g: (-g.wasted, g.paths[0]))
     return groups
 
@@ -437,8 +459,25 @@ def inspect_image(
     auto = False
     if dockerfile is None and os.path.isfile("Dockerfile"):
         dockerfile, auto = "Dockerfile", True
-    with open_image(reference, source, platform, requested) as data:
+    with open_image(reference, source, platform, requested) as data, collector_paused():
         return analyze(data, dockerfile, auto)
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while an image is read and analysed.
+
+    The analysis makes a few objects per tar entry, all alive until the report is made and
+    none in a cycle: every collection in between would walk them to free nothing (about a
+    tenth of the analysis time on a base image).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # --- findings ---------------------------------------------------------------------------------

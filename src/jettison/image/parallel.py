@@ -44,11 +44,15 @@ class Deferred(Generic[T]):
 
     def _start(self) -> None:
         read_fd, write_fd = os.pipe()
-        gc.freeze()  # the child's collector then leaves the shared pages alone (no copies)
+        # the child's collector then leaves the shared pages alone (no copies); objects
+        # frozen before (the CLI freezes its start-up) stay frozen
+        thaw = gc.get_freeze_count() == 0
+        gc.freeze()
         try:
             pid = os.fork()
         except OSError:  # out of processes or memory: just run inline later
-            gc.unfreeze()
+            if thaw:
+                gc.unfreeze()
             os.close(read_fd)
             os.close(write_fd)
             return
@@ -65,7 +69,8 @@ class Deferred(Generic[T]):
                     out.write(payload)
             finally:
                 os._exit(code)
-        gc.unfreeze()
+        if thaw:
+            gc.unfreeze()
         os.close(write_fd)
         self.pid, self.fd = pid, read_fd
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import tarfile
 
 import pytest
@@ -12,7 +13,7 @@ from jettison.image.errors import CorruptImageError
 from jettison.image.model import replay
 from jettison.image.sources import open_image
 from jettison.image.tarscan import DIR, LINK, REG, SYMLINK, scan
-from tests.unit.image.helpers import layer, legacy_archive
+from tests.unit.image.helpers import Spec, layer, legacy_archive
 
 
 class _Bytes:
@@ -138,8 +139,9 @@ def test_replay_exact_bytes_whiteouts_opaque_hardlinks(tmp_path) -> None:
     assert r.layers[1].stats.opaque_dirs == 1
     assert r.duplicate_bytes == 12
     assert [g.paths for g in r.duplicates] == [["srv/c1", "srv/c2"]]
-    # only size collisions are hashed: the three 12-byte files and the chmod'ed pair
-    assert r.hashed_files == 5
+    # only the chmod'ed pair is hashed (by the replay); the three 12-byte files, the only
+    # size collision, are compared byte for byte
+    assert r.hashed_files == 2
 
 
 def test_overwrite_with_new_content_is_content_change() -> None:
@@ -176,8 +178,8 @@ def test_unsafe_members_become_findings_not_files(tmp_path) -> None:
 
 
 def test_duplicates_beyond_the_head_and_the_read_runs(tmp_path) -> None:
-    """Files over 4 KB are grouped on their first 4 KB before being hashed whole; files
-    over 256 KB are streamed; neighbours are hashed from one read."""
+    """Same-size files are compared on their first 4 KB, read in runs; files up to 4 KB are
+    then compared byte for byte, larger ones hashed whole (streamed over 256 KB)."""
     head = bytes(range(256)) * 16  # 4 KB shared by every 10 KB file below
     ten_a, ten_b = head + b"a" * 6000, head + b"b" * 6000  # same size, same head
     big = bytes(range(251)) * 1500  # 376,500 bytes: streamed, not read in a run
@@ -195,4 +197,66 @@ def test_duplicates_beyond_the_head_and_the_read_runs(tmp_path) -> None:
     r = _report(tmp_path, [layer(spec)])
     assert [g.paths for g in r.duplicates] == [["x/b1", "x/b2"], ["x/t1", "x/t3"], ["x/s1", "x/s2"]]
     assert r.duplicate_bytes == 376_500 + 10_096 + 7
-    assert r.hashed_files == 7  # not x/u1
+    assert r.hashed_files == 5  # t1-t3, b1, b2: not u1 (other head), not s1, s2 (compared)
+
+
+def test_duplicates_match_a_brute_force_oracle(tmp_path) -> None:
+    """Random files over two layers (many the same size, some equal, some equal only in
+    their first 4 KB, hard links, overwrites, deletions), with gaps that split the read runs:
+    the duplicate groups equal grouping the final files' inodes by their whole content."""
+    rng = random.Random(7)
+    blobs = [rng.randbytes(n) for n in (1, 5, 5, 300, 300, 4096, 4096)]
+    blobs += [blobs[5] + b"x" * 20_000, blobs[5] + b"y" * 20_000]  # same head, other tail
+    blobs += [rng.randbytes(40_000)]  # a gap past the 16 KB a read run may skip
+    final: dict[str, tuple[int, bytes]] = {}  # path -> (inode number, content)
+    specs: list[Spec] = []
+    inode = 0
+    for layer_no in range(2):
+        spec: Spec = [("d", "d", None)] if layer_no == 0 else []
+        for i in range(120):
+            path = f"d/f{rng.randrange(90)}"
+            if any(name == path for name, _, _ in spec):
+                continue  # one entry per path and layer
+            if layer_no and rng.random() < 0.15 and path in final:
+                spec.append((path, "w", None))
+                del final[path]
+                continue
+            data = rng.choice(blobs) if rng.random() < 0.8 else rng.randbytes(300)
+            inode += 1
+            spec.append((path, "f", data))
+            final[path] = (inode, data)
+            if i % 17 == 0 and f"d/h{i}" not in final:
+                spec.append((f"d/h{i}", "h", path))  # another name of the same inode
+                final[f"d/h{i}"] = (inode, data)
+        specs.append(spec)
+    r = _report(tmp_path, [layer(s) for s in specs])
+    inodes_by_content: dict[bytes, set[int]] = {}
+    for number, data in final.values():
+        if data:
+            inodes_by_content.setdefault(data, set()).add(number)
+    expected = {frozenset(n) for n in inodes_by_content.values() if len(n) > 1}
+    got = [frozenset(final[p][0] for p in g.paths) for g in r.duplicates]
+    assert all(len(g) == len(paths.paths) for g, paths in zip(got, r.duplicates, strict=True))
+    assert set(got) == expected
+    assert len(expected) >= 5
+
+
+def test_collector_paused_during_analysis_and_restored(tmp_path, monkeypatch) -> None:
+    import gc
+
+    from jettison.image import analysis
+
+    path = tmp_path / "img.tar"
+    path.write_bytes(legacy_archive([L0]))
+    seen: list[bool] = []
+    real = analysis.analyze
+    monkeypatch.setattr(analysis, "analyze", lambda *a: (seen.append(gc.isenabled()), real(*a))[1])
+    was = gc.isenabled()
+    try:
+        for before in (True, False):
+            (gc.enable if before else gc.disable)()
+            assert analysis.inspect_image(str(path)).size_bytes == 1220
+            assert gc.isenabled() is before
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert seen == [False, False]

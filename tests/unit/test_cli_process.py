@@ -1,0 +1,127 @@
+"""The console entry point as a real process: exit codes, flushed output, no traceback.
+
+``main()`` leaves through ``os._exit`` once the output is flushed (see ``cli.leave``), so
+these run ``python -m jettison`` rather than click's in-process runner.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.unit.image.helpers import layer, legacy_archive
+
+ENV = {**os.environ, "JETTISON_NO_FORK": "", "PYTHONWARNINGS": "error"}
+
+
+def _run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "jettison", *args],
+        cwd=cwd,
+        env=env or ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Path:
+    path = tmp_path / "img.tar"
+    path.write_bytes(legacy_archive([layer([("a", "f", b"x" * 5000), ("b", "f", b"x" * 5000)])]))
+    return path
+
+
+def test_output_is_complete_and_exit_codes_kept(archive: Path, tmp_path: Path) -> None:
+    ok = _run("inspect", str(archive), "--format", "json", cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.rstrip().endswith("}") and '"duplicate_bytes": 5000' in ok.stdout
+    gate = _run("inspect", str(archive), "--format", "json", "--fail-on", "size=1kB", cwd=tmp_path)
+    assert gate.returncode == 1
+    assert '"JI001"' in gate.stdout
+    missing = _run("inspect", str(tmp_path / "none.tar"), cwd=tmp_path)
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("jettison: error:") and "Traceback" not in missing.stderr
+    usage = _run("no-such-verb", cwd=tmp_path)
+    assert usage.returncode == 2 and "No such command" in usage.stderr
+
+
+def test_report_file_written_and_temporary_files_removed(archive: Path, tmp_path: Path) -> None:
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    env = {**ENV, "TMPDIR": str(tmpdir)}
+    out = tmp_path / "report.md"
+    done = _run(
+        "inspect", str(archive), "--format", "markdown", "-o", str(out), cwd=tmp_path, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.read_text().startswith("## jettison inspect")
+    assert list(tmpdir.iterdir()) == []  # the inspect spool directory is gone
+
+
+def test_reader_leaving_early_is_not_a_traceback(tmp_path: Path) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM debian:bookworm\n" + "RUN apt-get install curl\n" * 2000)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jettison", "audit", str(dockerfile), "--format", "json"],
+        cwd=tmp_path,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(10)
+    proc.stdout.close()  # like `| head -c 10`, long before the report's end
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1
+    assert "Traceback" not in err and "Exception ignored" not in err
+
+
+class _BrokenStream:
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def flush(self) -> None:
+        raise BrokenPipeError
+
+    def fileno(self) -> int:
+        return self.fd
+
+
+def test_leave_flushes_runs_exit_handlers_then_exits(monkeypatch, tmp_path: Path) -> None:
+    """In-process, with os._exit and the exit handlers replaced (the real ones belong to
+    pytest): a stream whose reader left turns exit 0 into 1 and is pointed at /dev/null,
+    exit handlers run before the exit, another thread alive forces a normal exit."""
+    import threading
+
+    import jettison.cli as cli
+
+    exits: list[int] = []
+    ran: list[str] = []
+    monkeypatch.setattr(cli.os, "_exit", exits.append)
+    monkeypatch.setattr(cli.atexit, "_run_exitfuncs", lambda: ran.append("handlers"))
+    spare = tmp_path / "stream"
+    with open(spare, "w") as f:
+        monkeypatch.setattr(sys, "stdout", _BrokenStream(f.fileno()))
+        cli.leave(0)
+        assert exits == [1] and ran == ["handlers"]
+        f.write("after")  # the descriptor now points at /dev/null: nothing reaches the file
+    assert spare.read_text() == ""
+    monkeypatch.setattr(sys, "stdout", sys.__stdout__)
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait)
+    worker.start()
+    try:
+        with pytest.raises(SystemExit) as info:
+            cli.leave(3)
+        assert info.value.code == 3 and exits == [1]
+    finally:
+        stop.set()
+        worker.join()
