@@ -45,44 +45,31 @@ class Inode:
 
 
 class Node:
-    """A path in the merged filesystem."""
+    """A path in the merged filesystem.
 
-    __slots__ = (
-        "gid",
-        "hardlink",
-        "implicit",
-        "inode",
-        "kind",
-        "layer",
-        "link",
-        "mode",
-        "mtime",
-        "uid",
-    )
+    ``entry`` is the tar member that made it (its mode and owners), None for a directory
+    that exists only because a deeper path needs it.
+    """
+
+    __slots__ = ("entry", "hardlink", "inode", "kind", "layer")
 
     def __init__(
         self,
         kind: str,
         layer: int,
-        mode: int = 0o755,
-        uid: int = 0,
-        gid: int = 0,
-        mtime: int = 0,
+        entry: TarEntry | None,
         inode: Inode | None = None,
-        link: str = "",
-        implicit: bool = False,
         hardlink: bool = False,
     ) -> None:
         self.kind = kind
         self.layer = layer
-        self.mode = mode
-        self.uid = uid
-        self.gid = gid
-        self.mtime = mtime
+        self.entry = entry
         self.inode = inode
-        self.link = link
-        self.implicit = implicit
         self.hardlink = hardlink
+
+    @property
+    def implicit(self) -> bool:
+        return self.entry is None
 
 
 @dataclass
@@ -165,14 +152,40 @@ Hasher = Callable[[Inode], bytes]
 class Replayer:
     def __init__(self, hasher: Hasher) -> None:
         self.hasher = hasher
-        self.nodes: dict[str, Node] = {"": Node(DIR, -1, implicit=True)}
-        self.children: dict[str, set[str]] = {"": set()}
+        self.nodes: dict[str, Node] = {"": Node(DIR, -1, None)}
+        # directory -> its children's paths: built on the first directory removal (many
+        # images have none), kept up to date from then on
+        self.children: dict[str, set[str]] | None = None
         self.waste: dict[tuple[str, int, int, str], list[int]] = {}
         self.layers: list[LayerStats] = []
         self.unsafe: list[UnsafeEntry] = []
         self.total = 0
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _index(self) -> dict[str, set[str]]:
+        if self.children is None:
+            children: dict[str, set[str]] = {}
+            for p, node in self.nodes.items():
+                if node.kind == DIR:
+                    children.setdefault(p, set())
+                if p:
+                    parent = p.rpartition("/")[0]
+                    kids = children.get(parent)
+                    if kids is None:
+                        children[parent] = {p}
+                    else:
+                        kids.add(p)
+            self.children = children
+        return self.children
+
+    def _link(self, path: str, is_dir: bool) -> None:
+        """Record a new node in the children index, if there is one yet."""
+        children = self.children
+        if children is not None:
+            if is_dir:
+                children[path] = set()
+            children[path.rpartition("/")[0]].add(path)
 
     def _reclaim(self, inode: Inode, hider: int, kind: str, root: str) -> None:
         key = (root, inode.layer, hider, kind)
@@ -185,10 +198,14 @@ class Replayer:
 
     def _remove(self, path: str, hider: int, kind: str, stats: LayerStats) -> None:
         """Remove ``path`` and its subtree from the merged view (each node once)."""
-        parent = path.rpartition("/")[0]
-        kids = self.children.get(parent)
-        if kids is not None:
-            kids.discard(path)
+        node = self.nodes.get(path)
+        if node is None:
+            return
+        if node.kind == DIR or self.children is not None:
+            children = self._index()
+            kids = children.get(path.rpartition("/")[0])
+            if kids is not None:
+                kids.discard(path)
         stack = [path]
         while stack:
             p = stack.pop()
@@ -197,7 +214,7 @@ class Replayer:
                 continue
             stats.removed += 1
             if node.kind == DIR:
-                stack.extend(self.children.pop(p, ()))
+                stack.extend(self._index().pop(p, ()))
             inode = node.inode
             if inode is not None:
                 inode.names -= 1
@@ -216,9 +233,8 @@ class Replayer:
             self._remove(parent, layer, REPLACED, stats)
             missing.append(parent)
         for p in reversed(missing):
-            self.nodes[p] = Node(DIR, layer, implicit=True)
-            self.children[p] = set()
-            self.children[p.rpartition("/")[0]].add(p)
+            self.nodes[p] = Node(DIR, layer, None)
+            self._link(p, True)
 
     def _same_content(self, old: Inode, new: Inode) -> bool:
         if old.size != new.size:
@@ -238,39 +254,49 @@ class Replayer:
         opaque: list[str] = []
         whiteouts: list[str] = []
         regular: list[tuple[str, TarEntry]] = []
+        count = size_bytes = 0
         for e in entries:
-            stats.entries += 1
+            count += 1
             if e.type == REG:
-                stats.size_bytes += e.size
-            path, reason = normalize(e.name)
-            if reason is not None:
-                self.unsafe.append(UnsafeEntry(index, e.name, reason))
+                size_bytes += e.size
+            path = e.name
+            if path.endswith("/"):
+                path = path[:-1]
+            if (
+                not path
+                or "//" in path
+                or "/." in path
+                or path.startswith(("/", "."))
+                or path.endswith("/")
+            ):
+                path, reason = normalize(e.name)  # rare: the slow, checking path
+                if reason is not None:
+                    self.unsafe.append(UnsafeEntry(index, e.name, reason))
                 if not path:
-                    continue
-            if not path:
-                continue  # the root directory itself
-            base = path.rpartition("/")[2]
+                    continue  # the root directory itself, or a path that escapes it
+            parent, _, base = path.rpartition("/")
             if base.startswith(WHITEOUT):
-                parent = path.rpartition("/")[0]
                 if base == OPAQUE:
                     opaque.append(parent)
                 else:
                     whiteouts.append(f"{parent}/{base[4:]}" if parent else base[4:])
                 continue
             if e.type == SYMLINK and not e.linkname.startswith("/"):
-                target = posixpath.normpath(posixpath.join(posixpath.dirname(path), e.linkname))
+                target = posixpath.normpath(posixpath.join(parent, e.linkname))
                 if target == ".." or target.startswith("../"):
                     self.unsafe.append(
                         UnsafeEntry(index, path, f"symlink points outside the root: {e.linkname}")
                     )
             regular.append((path, e))
-        self.total += stats.size_bytes
+        stats.entries = count
+        stats.size_bytes = size_bytes
+        self.total += size_bytes
         # opaque markers first, then whiteouts: both see only the lower layers
         for d in opaque:
             stats.opaque_dirs += 1
             node = self.nodes.get(d)
             if node is not None and node.kind == DIR:
-                for child in list(self.children.get(d, ())):
+                for child in list(self._index().get(d, ())):
                     self._remove(child, index, OPAQUE_DIR, stats)
         for target in whiteouts:
             stats.whiteouts += 1
@@ -279,44 +305,57 @@ class Replayer:
                 stats.dangling_whiteouts += 1
                 continue
             self._remove(target, index, WHITEOUT_DIR if node.kind == DIR else WHITEOUT_FILE, stats)
-        layer_inodes: dict[str, Inode] = {}
+        nodes = self.nodes
         for path, e in regular:
-            self._add(index, path, e, stats, layer_inodes)
+            parent = path.rpartition("/")[0]
+            up = nodes.get(parent)
+            if up is None or up.kind != DIR:
+                self._ensure_parents(path, index, stats)
+            old = nodes.get(path)
+            if e.type == REG and old is None:  # the common case: a new file
+                inode = Inode(e.size, index, e, path)
+                stats.added += 1
+                stats.added_bytes += e.size
+                nodes[path] = Node(REG, index, e, inode)
+                if self.children is not None:
+                    self.children[parent].add(path)
+            else:
+                self._add(index, path, e, old, stats)
         self.layers.append(stats)
         return stats
 
     def _add(
-        self, index: int, path: str, e: TarEntry, stats: LayerStats, layer_inodes: dict[str, Inode]
+        self,
+        index: int,
+        path: str,
+        e: TarEntry,
+        old: Node | None,
+        stats: LayerStats,
     ) -> None:
-        self._ensure_parents(path, index, stats)
-        old = self.nodes.get(path)
         if e.type == DIR:
             if old is not None and old.kind == DIR:
-                if (old.mode, old.uid, old.gid) != (e.mode, e.uid, e.gid) and not old.implicit:
+                was = old.entry
+                if was is not None and (was.mode, was.uid, was.gid) != (e.mode, e.uid, e.gid):
                     stats.dirs_modified += 1
-                old.mode, old.uid, old.gid, old.mtime = e.mode, e.uid, e.gid, e.mtime
-                old.layer, old.implicit = index, False
+                old.entry, old.layer = e, index
                 return
             if old is not None:
                 self._remove(path, index, REPLACED, stats)
             else:
                 stats.added += 1
-            self.nodes[path] = Node(DIR, index, e.mode, e.uid, e.gid, e.mtime)
-            self.children[path] = set()
-            self.children[path.rpartition("/")[0]].add(path)
+            self.nodes[path] = Node(DIR, index, e)
+            self._link(path, True)
             return
         inode: Inode | None = None
         hardlink = False
         kind = e.type
         if e.type == REG:
             inode = Inode(e.size, index, e, path)
-            layer_inodes[path] = inode
         elif e.type == LINK:
+            # the content now at the target path, as extracting the tar would link it
             target, _ = normalize(e.linkname)
-            inode = layer_inodes.get(target)
-            if inode is None:
-                tnode = self.nodes.get(target)
-                inode = tnode.inode if tnode is not None else None
+            tnode = self.nodes.get(target)
+            inode = tnode.inode if tnode is not None else None
             if inode is not None:
                 inode.names += 1
                 hardlink = True
@@ -348,18 +387,19 @@ class Replayer:
         else:
             stats.added += 1
             stats.added_bytes += e.size if e.type == REG else 0
-        self.nodes[path] = Node(
-            kind, index, e.mode, e.uid, e.gid, e.mtime, inode, e.linkname, hardlink=hardlink
-        )
-        self.children[path.rpartition("/")[0]].add(path)
+        self.nodes[path] = Node(kind, index, e, inode, hardlink)
+        self._link(path, False)
 
     def result(self) -> Replay:
         seen: set[int] = set()
         final = 0
         for node in self.nodes.values():
             inode = node.inode
-            if inode is not None and id(inode) not in seen:
-                seen.add(id(inode))
+            if inode is not None:
+                if inode.names > 1:  # hard links share one inode: count it once
+                    if id(inode) in seen:
+                        continue
+                    seen.add(id(inode))
                 final += inode.size
         waste = [
             WasteItem(k[0], k[1], k[2], k[3], v[0], v[1]) for k, v in self.waste.items() if v[0] > 0

@@ -202,7 +202,7 @@ def test_alignment_skips_base_history() -> None:
 )
 def test_bloat_categories(path: str, expected: str) -> None:
     entry = TarEntry(path, REG, 10, 0o644, 0, 0, 0, "", 0)
-    node = Node(REG, 0, inode=Inode(10, 0, entry, path))
+    node = Node(REG, 0, entry, inode=Inode(10, 0, entry, path))
     assert expected in [c for c, _ in classify(path, node)]
 
 

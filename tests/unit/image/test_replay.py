@@ -12,7 +12,7 @@ from jettison.image.blob import Window
 from jettison.image.errors import CorruptImageError
 from jettison.image.model import replay
 from jettison.image.sources import open_image
-from jettison.image.tarscan import DIR, LINK, REG, SYMLINK, scan
+from jettison.image.tarscan import DIR, LINK, REG, SYMLINK, TarEntry, scan
 from tests.unit.image.helpers import Spec, layer, legacy_archive
 
 
@@ -260,3 +260,92 @@ def test_collector_paused_during_analysis_and_restored(tmp_path, monkeypatch) ->
     finally:
         (gc.enable if was else gc.disable)()
     assert seen == [False, False]
+
+
+def _reference_replay(layers: list[list]) -> tuple[dict[str, str], int]:
+    """The OCI rules applied the slow, obvious way: final path -> kind, and final bytes."""
+    fs: dict[str, tuple[str, list[int] | None]] = {}  # path -> (kind, [size] shared by links)
+
+    def drop(prefix: str) -> None:
+        for p in [p for p in fs if p == prefix or p.startswith(prefix + "/")]:
+            del fs[p]
+
+    for entries_ in layers:
+        names = [(e.name.rstrip("/"), e) for e in entries_]
+        for path, _ in names:
+            if path.endswith("/.wh..wh..opq"):
+                d = path[: -len("/.wh..wh..opq")]
+                for p in [p for p in fs if p.startswith(d + "/")]:
+                    del fs[p]
+        for path, _ in names:
+            base = path.rpartition("/")[2]
+            if base.startswith(".wh.") and base != ".wh..wh..opq":
+                drop(path.rpartition("/")[0] + "/" + base[4:] if "/" in path else base[4:])
+        for path, e in names:
+            if path.rpartition("/")[2].startswith(".wh."):
+                continue
+            parts = path.split("/")
+            for i in range(1, len(parts)):
+                parent = "/".join(parts[:i])
+                if parent in fs and fs[parent][0] != DIR:
+                    drop(parent)
+                fs.setdefault(parent, (DIR, None))
+            kind = e.type
+            # a hard link shares the content at its target when the entry is reached
+            target = fs.get(e.linkname) if kind == LINK else None
+            shared = target[1] if target else None
+            if path in fs and (fs[path][0] == DIR) != (kind == DIR):
+                drop(path)
+            if kind == DIR:
+                fs[path] = (DIR, None)
+            elif kind == REG:
+                fs[path] = (REG, [e.size])
+            elif kind == LINK:
+                fs[path] = (REG, shared) if shared is not None else (LINK, None)
+            else:
+                fs[path] = (kind, None)
+    seen: set[int] = set()
+    final = 0
+    for _, size in fs.values():
+        if size is not None and id(size) not in seen:
+            seen.add(id(size))
+            final += size[0]
+    return {p: kind for p, (kind, _) in fs.items()}, final
+
+
+def test_replay_equals_a_reference_on_random_layer_stacks() -> None:
+    """Random stacks of files, directories, links, whiteouts and opaque markers over a
+    small tree (so that paths collide often): the final filesystem and its bytes equal a
+    slow, obvious application of the OCI rules, and every byte is final or reclaimable."""
+    rng = random.Random(11)
+    names = ["a", "b", "a/x", "a/y", "a/x/z", "b/q", "c/r/s", "a/x/"]
+    markers = ["a/.wh.x", ".wh.b", "a/.wh..wh..opq", "b/.wh..wh..opq", ".wh.a", "c/.wh.r"]
+    for _ in range(3000):
+        layers = []
+        for _ in range(rng.randrange(1, 5)):
+            entries_ = []
+            for _ in range(rng.randrange(8)):
+                kind = rng.choice([REG, REG, DIR, LINK, SYMLINK, "w"])
+                name = rng.choice(markers if kind == "w" else names)
+                if name.endswith("/") and kind == REG:
+                    kind = DIR  # what the scanner makes of an old tar's directory
+                link = rng.choice(names).rstrip("/") if kind == LINK else "t"
+                entries_.append(
+                    TarEntry(
+                        name,
+                        REG if kind == "w" else kind,
+                        rng.choice([1, 5, 100]) if kind == REG else 0,
+                        0o644,
+                        0,
+                        0,
+                        0,
+                        link,
+                        rng.randrange(100),
+                    )
+                )
+            layers.append(entries_)
+        got = replay(layers, hasher=lambda inode: bytes([inode.size % 7]))
+        want_nodes, want_final = _reference_replay(layers)
+        assert {p: n.kind for p, n in got.nodes.items()} == want_nodes, layers
+        assert got.final_bytes == want_final, layers
+        assert got.total_bytes - got.final_bytes == got.reclaimable_bytes, layers
