@@ -212,10 +212,16 @@ def read_archive(
     closers: list[Callable[[], None]],
     kind: str | None = None,
 ) -> ImageData:
-    """Read a ``docker save`` tar (legacy or OCI layout inside) in one pass over it."""
+    """Read a ``docker save`` tar (legacy or OCI layout inside) in one pass over it.
+
+    From a complete file, only the layers the chosen image uses are scanned, after the
+    pass and on both cores (:func:`scan_layers`); from a stream still arriving (the
+    engine's), each layer as soon as it is there.
+    """
     outer = Window(src, 0, length)
+    eager = isinstance(src, GrowingFile)
     jsons: dict[str, bytes] = {}
-    layers: dict[str, tuple[list[TarEntry], Window]] = {}
+    layers: dict[str, tuple[list[TarEntry] | None, Window]] = {}
     aliases: dict[str, str] = {}
     for member in scan(outer, "archive"):
         name = _clean_member(member.name)
@@ -240,9 +246,9 @@ def read_archive(
             spool = _decompress_to_spool(data, tmp, name)
             closers.append(spool.close)
             data = Window(spool, 0, spool.size)
-            layers[name] = (list(scan(data, name)), data)
+            layers[name] = (list(scan(data, name)) if eager else None, data)
         elif _is_tar(head) or not head.strip(b"\0"):  # an empty layer is all zeros
-            layers[name] = (list(scan(data, name)), data)
+            layers[name] = (list(scan(data, name)) if eager else None, data)
     return _assemble(
         jsons,
         layers,
@@ -256,6 +262,39 @@ def read_archive(
             else "oci-archive"
         ),
     )
+
+
+_SPLIT_BYTES = 8 << 20  # a fork pays off when the other core scans at least this much
+
+
+def scan_layers(windows: list[tuple[Window, str]]) -> list[list[TarEntry]]:
+    """Scan layer tars, in order; with 2 cores, the smaller half (by bytes) in a child.
+
+    Splitting by tar bytes is the only balance known before scanning; the child sends
+    its entries back pickled (about 1 us each way per entry against 5 us to scan one).
+    """
+    order = sorted(range(len(windows)), key=lambda i: -windows[i][0].length)
+    mine: list[int] = []
+    theirs: list[int] = []
+    mine_bytes = theirs_bytes = 0
+    for i in order:
+        if mine_bytes <= theirs_bytes:
+            mine.append(i)
+            mine_bytes += windows[i][0].length
+        else:
+            theirs.append(i)
+            theirs_bytes += windows[i][0].length
+    if theirs_bytes < _SPLIT_BYTES or (os.cpu_count() or 1) < 2:
+        return [list(scan(window, what)) for window, what in windows]
+    from jettison.image.parallel import Deferred
+
+    job = Deferred(lambda: [list(scan(*windows[i])) for i in theirs])
+    result: list[list[TarEntry]] = [[] for _ in windows]
+    for i in mine:
+        result[i] = list(scan(*windows[i]))
+    for i, entries in zip(theirs, job.result(), strict=True):
+        result[i] = entries
+    return result
 
 
 def _clean_member(name: str) -> str:
@@ -295,13 +334,13 @@ def _blob_path(digest: str) -> str:
 
 def _assemble(
     jsons: dict[str, bytes],
-    layers: dict[str, tuple[list[TarEntry], Window]],
+    layers: dict[str, tuple[list[TarEntry] | None, Window]],
     aliases: dict[str, str],
     reference: str,
     platform: str | None,
     kind: str,
 ) -> ImageData:
-    def layer(name: str) -> tuple[list[TarEntry], Window]:
+    def resolve(name: str) -> str:
         seen = 0
         while name in aliases and name not in layers and seen < 16:
             name, seen = aliases[name], seen + 1
@@ -309,7 +348,17 @@ def _assemble(
             raise CorruptImageError(
                 f"layer {name} listed in the manifest is missing or is not a tar"
             )
-        return layers[name]
+        return name
+
+    def scanned(names: list[str]) -> list[tuple[list[TarEntry], Window]]:
+        """The named layers' entries and windows, scanning those not scanned yet."""
+        resolved = [resolve(name) for name in names]
+        todo = sorted({name for name in resolved if layers[name][0] is None})
+        for name, entries in zip(
+            todo, scan_layers([(layers[name][1], name) for name in todo]), strict=True
+        ):
+            layers[name] = (entries, layers[name][1])
+        return [(layers[name][0] or [], layers[name][1]) for name in resolved]
 
     notes: list[str] = []
     chosen_platform = None
@@ -324,9 +373,8 @@ def _assemble(
         names = [_clean_member(str(p)) for p in entry.get("Layers") or []]
         diff_ids = _diff_ids(config)
         out: list[LayerData] = []
-        for i, name in enumerate(names):
-            entries, window = layer(name)
-            digest = diff_ids[i] if i < len(diff_ids) else name
+        for i, (entries, window) in enumerate(scanned(names)):
+            digest = diff_ids[i] if i < len(diff_ids) else names[i]
             out.append(
                 LayerData(
                     digest,
@@ -347,8 +395,8 @@ def _assemble(
         manifest = fetch(manifest_desc["digest"])
         config, descs = _manifest_parts(manifest, fetch)
         out = []
-        for desc in descs:
-            entries, window = layer(_blob_path(desc["digest"]))
+        picked = scanned([_blob_path(desc["digest"]) for desc in descs])
+        for desc, (entries, window) in zip(descs, picked, strict=True):
             out.append(
                 LayerData(
                     str(desc["digest"]),
@@ -542,17 +590,20 @@ def _from_oci_dir(
             spool = _decompress_to_spool(window, tmp, str(d["digest"]))
             closers.append(spool.close)
             window = Window(spool, 0, spool.size)
-        entries = list(scan(window, str(d["digest"])))
         layers.append(
             LayerData(
                 diff_ids[i] if i < len(diff_ids) else str(d["digest"]),
                 str(d.get("mediaType", "")),
                 window.length,
-                entries,
+                [],
                 window,
                 src.size,
             )
         )
+    for ld, entries in zip(
+        layers, scan_layers([(ld.window, ld.digest) for ld in layers]), strict=True
+    ):
+        ld.entries = entries
     return ImageData(
         reference,
         "oci-layout",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
+from typing import NamedTuple
 from zlib import adler32
 
 from jettison.image.blob import Window
@@ -37,35 +38,28 @@ _TYPES = {
 }
 
 
-class TarEntry:
-    """One member: path as stored, normalised type, sizes and where its data starts."""
+class TarEntry(NamedTuple):
+    """One member: path as stored, normalised type, sizes and where its data starts.
 
-    __slots__ = ("gid", "linkname", "mode", "mtime", "name", "offset", "size", "type", "uid")
+    A named tuple: the scanner makes one per member through ``tuple.__new__`` (no Python
+    call), and fields read as fast as slots.
+    """
 
-    def __init__(
-        self,
-        name: str,
-        type_: str,
-        size: int,
-        mode: int,
-        uid: int,
-        gid: int,
-        mtime: int,
-        linkname: str,
-        offset: int,
-    ) -> None:
-        self.name = name
-        self.type = type_
-        self.size = size
-        self.mode = mode
-        self.uid = uid
-        self.gid = gid
-        self.mtime = mtime
-        self.linkname = linkname
-        self.offset = offset
+    name: str
+    type: str
+    size: int
+    mode: int
+    uid: int
+    gid: int
+    mtime: int
+    linkname: str
+    offset: int
 
     def __repr__(self) -> str:
         return f"<TarEntry {self.type} {self.name!r} {self.size}>"
+
+
+_new_entry = tuple.__new__
 
 
 def _num(field: bytes, what: str) -> int:
@@ -216,14 +210,17 @@ def scan(window: Window, what: str = "layer") -> Iterator[TarEntry]:
         type_ = _TYPES.get(flag, OTHER)
         if type_ == REG and name.endswith("/"):
             type_ = DIR  # old tars mark directories by a trailing slash only
-        yield TarEntry(
-            name,
-            type_,
-            size if type_ == REG else 0,
-            mode & 0o7777,
-            uid,
-            gid,
-            mtime,
-            linkname,
-            data_at,
+        yield _new_entry(
+            TarEntry,
+            (
+                name,
+                type_,
+                size if type_ == REG else 0,
+                mode & 0o7777,
+                uid,
+                gid,
+                mtime,
+                linkname,
+                data_at,
+            ),
         )

@@ -182,3 +182,44 @@ def test_platform_in_oci_archive_uses_the_index(tmp_path: Path) -> None:
     assert _numbers(str(tar), platform="linux/amd64") == EXPECTED
     with open_image(str(tar), platform="linux/arm64") as data:
         assert len(data.layers) == 1
+
+
+def _big_layers() -> list[bytes]:
+    """Three layers of 9-10 MB: enough for the scan to split over two processes."""
+    from tests.unit.image.helpers import layer
+
+    return [
+        layer(
+            [(f"l{n}", "d", None)]
+            + [(f"l{n}/f{i}", "f", bytes([n, i]) * 50_000) for i in range(95)]
+        )
+        for n in range(3)
+    ]
+
+
+def test_layers_scanned_on_two_cores_equal_one(tmp_path: Path, monkeypatch) -> None:
+    from jettison.image import parallel, sources
+
+    forks: list[int] = []
+    real = parallel.Deferred._start
+    monkeypatch.setattr(parallel.Deferred, "_start", lambda self: (forks.append(1), real(self)))
+    path = tmp_path / "big.tar"
+    path.write_bytes(legacy_archive(_big_layers()))
+    with open_image(str(path)) as data:
+        split = [[tuple(e) for e in ld.entries] for ld in data.layers]
+    assert forks  # the scan did fork (where fork is allowed: these tests run on Linux)
+    monkeypatch.setattr(sources, "_SPLIT_BYTES", 1 << 62)
+    with open_image(str(path)) as data:
+        inline = [[tuple(e) for e in ld.entries] for ld in data.layers]
+    assert split == inline and [len(x) for x in split] == [96, 96, 96]
+
+
+def test_corrupt_layer_scanned_in_the_child_is_one_clear_error(tmp_path: Path) -> None:
+    layers = _big_layers()
+    bad = bytearray(layers[1])  # equal sizes: layers 0 and 2 stay, layer 1 goes to the child
+    bad[512 + 20] ^= 0xFF  # in the second member's header: a checksum error
+    layers[1] = bytes(bad)
+    path = tmp_path / "bad.tar"
+    path.write_bytes(legacy_archive(layers))
+    with pytest.raises(CorruptImageError, match="checksum"), open_image(str(path)):
+        pass
