@@ -41,8 +41,6 @@ from jettison.image.parallel import Deferred
 from jettison.image.sources import EngineRequest, ImageData, LayerData, open_image
 
 MIN_BYTES = 1_000_000  # findings below this many bytes are noise
-# duplicate candidates are read in runs: files up to 256 KB, gaps up to 16 KB, 1 MB a read
-_RUN_FILE, _RUN_GAP, _RUN_BYTES = 256 << 10, 16 << 10, 1 << 20
 _HEAD = 4096  # same-size files are compared on this many first bytes before hashing
 _KEY_SNIFF = 1 << 16
 
@@ -259,43 +257,6 @@ class _Content:
             self.hashed += 1
         return inode.digest
 
-    def read_many(self, spans: list[tuple[Inode, int]]) -> Iterator[tuple[Inode, memoryview]]:
-        """The first ``length`` bytes of each ``(inode, length)``, in archive order:
-        neighbours (gaps up to 16 KB, up to 1 MB a read) come from one read."""
-        order = sorted(spans, key=lambda span: (span[0].layer, span[0].entry.offset))
-        start = 0
-        while start < len(order):
-            first, length = order[start]
-            base = first.entry.offset
-            run_end = base + length
-            end = start + 1
-            while end < len(order):
-                inode, length = order[end]
-                at = inode.entry.offset
-                if (
-                    inode.layer != first.layer
-                    or at - run_end > _RUN_GAP
-                    or at + length - base > _RUN_BYTES
-                ):
-                    break
-                run_end = max(run_end, at + length)
-                end += 1
-            window = self.layers[first.layer].window
-            data = memoryview(window.read_exact(base, run_end - base, "file content"))
-            for inode, length in order[start:end]:
-                at = inode.entry.offset - base
-                yield inode, data[at : at + length]
-            start = end
-
-    def digest_many(self, inodes: list[Inode]) -> None:
-        """Hash many files with few reads (see :meth:`read_many`); big ones are streamed."""
-        todo = [(i, i.size) for i in inodes if i.digest is None and i.size <= _RUN_FILE]
-        for inode, data in self.read_many(todo):
-            inode.digest = hashlib.sha256(data).digest()
-            self.hashed += 1
-        for inode in inodes:
-            self.digest(inode)
-
     def head(self, inode: Inode, n: int) -> bytes:
         window = self.layers[inode.layer].window
         return window.pread(inode.entry.offset, min(n, inode.size))
@@ -323,24 +284,19 @@ def find_duplicates(nodes: dict[str, Node], content: _Content) -> list[Duplicate
             by_size[inode.size] = [(path, inode)]
         else:
             files.append((path, inode))
-    colliding = [files for files in by_size.values() if len(files) > 1]
-    heads = {
-        id(inode): bytes(data)
-        for inode, data in content.read_many(
-            [(inode, min(inode.size, _HEAD)) for files in colliding for _, inode in files]
-        )
-    }
     same: list[list[tuple[str, Inode]]] = []  # same content
     to_hash: list[list[tuple[str, Inode]]] = []  # same size and first 4 KB
-    for files in colliding:
+    head = content.head
+    for files in by_size.values():
+        if len(files) < 2:
+            continue
         by_head: dict[bytes, list[tuple[str, Inode]]] = defaultdict(list)
         for path, inode in files:
-            by_head[heads[id(inode)]].append((path, inode))
+            by_head[head(inode, _HEAD)].append((path, inode))
         whole = files[0][1].size <= _HEAD
         for group in by_head.values():
             if len(group) > 1:
                 (same if whole else to_hash).append(group)
-    content.digest_many([inode for files in to_hash for _, inode in files])
     for files in to_hash:
         by_hash: dict[bytes, list[tuple[str, Inode]]] = defaultdict(list)
         for path, inode in files:

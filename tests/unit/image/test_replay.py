@@ -177,12 +177,12 @@ def test_unsafe_members_become_findings_not_files(tmp_path) -> None:
     assert "../escape" not in str(sorted(r.layers[0].to_json()))
 
 
-def test_duplicates_beyond_the_head_and_the_read_runs(tmp_path) -> None:
-    """Same-size files are compared on their first 4 KB, read in runs; files up to 4 KB are
+def test_duplicates_beyond_the_head(tmp_path) -> None:
+    """Same-size files are compared on their first 4 KB; files up to 4 KB are
     then compared byte for byte, larger ones hashed whole (streamed over 256 KB)."""
     head = bytes(range(256)) * 16  # 4 KB shared by every 10 KB file below
     ten_a, ten_b = head + b"a" * 6000, head + b"b" * 6000  # same size, same head
-    big = bytes(range(251)) * 1500  # 376,500 bytes: streamed, not read in a run
+    big = bytes(range(251)) * 1500  # 376,500 bytes
     spec = [
         ("x", "d", None),
         ("x/t1", "f", ten_a),
@@ -202,12 +202,12 @@ def test_duplicates_beyond_the_head_and_the_read_runs(tmp_path) -> None:
 
 def test_duplicates_match_a_brute_force_oracle(tmp_path) -> None:
     """Random files over two layers (many the same size, some equal, some equal only in
-    their first 4 KB, hard links, overwrites, deletions), with gaps that split the read runs:
+    their first 4 KB, hard links, overwrites, deletions, big and small neighbours):
     the duplicate groups equal grouping the final files' inodes by their whole content."""
     rng = random.Random(7)
     blobs = [rng.randbytes(n) for n in (1, 5, 5, 300, 300, 4096, 4096)]
     blobs += [blobs[5] + b"x" * 20_000, blobs[5] + b"y" * 20_000]  # same head, other tail
-    blobs += [rng.randbytes(40_000)]  # a gap past the 16 KB a read run may skip
+    blobs += [rng.randbytes(40_000)]
     final: dict[str, tuple[int, bytes]] = {}  # path -> (inode number, content)
     specs: list[Spec] = []
     inode = 0
