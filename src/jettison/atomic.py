@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 
@@ -15,6 +14,8 @@ def write_text_atomic(path: Path, text: str, encoding: str = "utf-8") -> None:
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
+    import tempfile  # only writers pay for it
+
     path = Path(path)
     try:
         mode: int | None = stat.S_IMODE(path.stat().st_mode)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import os
 from collections import defaultdict
 from collections.abc import Iterator
@@ -43,6 +42,7 @@ from jettison.image.sources import EngineRequest, ImageData, LayerData, open_ima
 MIN_BYTES = 1_000_000  # findings below this many bytes are noise
 _HEAD = 4096  # same-size files are compared on this many first bytes before hashing
 _KEY_SNIFF = 1 << 16
+_FORK_ENTRIES = 2000  # below this many tar entries, the passes run inline (a fork is ~1 ms)
 
 
 def human(n: float) -> str:
@@ -245,6 +245,8 @@ class _Content:
 
     def digest(self, inode: Inode) -> bytes:
         if inode.digest is None:
+            import hashlib  # OpenSSL's start-up, paid only by a run that hashes
+
             window = self.layers[inode.layer].window
             if inode.size <= CHUNK:  # most files: one read, no generator
                 data = window.read_exact(inode.entry.offset, inode.size, "file content")
@@ -320,13 +322,19 @@ def analyze(
     data: ImageData, dockerfile: str | Path | None = None, auto_dockerfile: bool = False
 ) -> ImageReport:
     content = _Content(data.layers)
-    # dive's numbers and the duplicate search run on the other core (see parallel.py)
-    dive_job = Deferred(lambda: dive_efficiency([layer.entries for layer in data.layers]))
+    # dive's numbers and the duplicate search run on the other core (see parallel.py),
+    # when there is enough of them to pay for a process
+    fork = sum(len(layer.entries) for layer in data.layers) >= _FORK_ENTRIES
+    dive_job = Deferred(
+        lambda: dive_efficiency([layer.entries for layer in data.layers]), fork=fork
+    )
     replayer = Replayer(content.digest)
     for i, layer in enumerate(data.layers):
         replayer.apply(i, layer.entries)
     replay = replayer.result()
-    duplicates_job = Deferred(lambda: (find_duplicates(replay.nodes, content), content.hashed))
+    duplicates_job = Deferred(
+        lambda: (find_duplicates(replay.nodes, content), content.hashed), fork=fork
+    )
     history = history_of(data.config)
     per_layer = layer_history(history, len(data.layers))
     try:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import pickle
 import sys
 import threading
 from collections.abc import Callable
@@ -35,14 +34,17 @@ def _fork_allowed() -> bool:
 class Deferred(Generic[T]):
     """The result of ``fn``, computed in a child process when possible."""
 
-    def __init__(self, fn: Callable[[], T]) -> None:
+    def __init__(self, fn: Callable[[], T], fork: bool = True) -> None:
+        """``fork=False``: the work is too small to pay for a process (about 1 ms)."""
         self.fn = fn
         self.pid = 0
         self.fd = -1
-        if _fork_allowed():
+        if fork and _fork_allowed():
             self._start()
 
     def _start(self) -> None:
+        import pickle
+
         read_fd, write_fd = os.pipe()
         # the child's collector then leaves the shared pages alone (no copies); objects
         # frozen before (the CLI freezes its start-up) stay frozen
@@ -83,6 +85,8 @@ class Deferred(Generic[T]):
 
     def result(self) -> T:
         if self.pid:
+            import pickle
+
             chunks = []
             try:
                 while True:

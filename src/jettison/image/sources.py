@@ -9,13 +9,10 @@ spool file inside a private temporary directory that is always removed.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import posixpath
 import re
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -132,25 +129,46 @@ def open_image(
 ) -> Iterator[ImageData]:
     """Read ``reference`` from ``source``; temporary files live only inside the block."""
     kind, target = _classify(reference, source)
-    with tempfile.TemporaryDirectory(prefix="jettison-inspect-") as tmp:
-        closers: list[Callable[[], None]] = []
-        if requested is not None:
-            closers.append(requested.pending.close)
-        try:
-            if requested is not None and kind == "engine":
-                yield _from_engine(target, reference, tmp, platform, closers, requested)
-            elif kind == "archive":
-                yield _from_archive_file(target, reference, tmp, platform, closers)
-            elif kind == "oci":
-                yield _from_oci_dir(target, reference, tmp, platform, closers)
-            elif kind == "registry":
-                yield _from_registry(target, reference, tmp, platform, closers)
-            else:
-                yield _from_engine(target, reference, tmp, platform, closers)
-        finally:
-            for close in reversed(closers):
-                with contextlib.suppress(Exception):
-                    close()
+    tmp = Scratch()
+    closers: list[Callable[[], None]] = [tmp.remove]
+    if requested is not None:
+        closers.append(requested.pending.close)
+    try:
+        if requested is not None and kind == "engine":
+            yield _from_engine(target, reference, tmp, platform, closers, requested)
+        elif kind == "archive":
+            yield _from_archive_file(target, reference, tmp, platform, closers)
+        elif kind == "oci":
+            yield _from_oci_dir(target, reference, tmp, platform, closers)
+        elif kind == "registry":
+            yield _from_registry(target, reference, tmp, platform, closers)
+        else:
+            yield _from_engine(target, reference, tmp, platform, closers)
+    finally:
+        for close in reversed(closers):  # the scratch directory goes last
+            with contextlib.suppress(Exception):
+                close()
+
+
+class Scratch(os.PathLike[str]):
+    """A private temporary directory made on first use (a plain archive needs none)."""
+
+    def __init__(self) -> None:
+        self.path: str | None = None
+
+    def __fspath__(self) -> str:
+        if self.path is None:
+            import tempfile
+
+            self.path = tempfile.mkdtemp(prefix="jettison-inspect-")
+        return self.path
+
+    def remove(self) -> None:
+        if self.path is not None:
+            import shutil
+
+            shutil.rmtree(self.path, ignore_errors=True)
+            self.path = None
 
 
 def _classify(reference: str, source: str) -> tuple[str, str]:
@@ -186,7 +204,7 @@ def _classify(reference: str, source: str) -> tuple[str, str]:
 
 
 def _from_archive_file(
-    path: str, reference: str, tmp: str, platform: str | None, closers: list[Callable[[], None]]
+    path: str, reference: str, tmp: Scratch, platform: str | None, closers: list[Callable[[], None]]
 ) -> ImageData:
     try:
         src = FileSource(path)
@@ -207,7 +225,7 @@ def read_archive(
     src: Source,
     length: int,
     reference: str,
-    tmp: str,
+    tmp: Scratch,
     platform: str | None,
     closers: list[Callable[[], None]],
     kind: str | None = None,
@@ -529,7 +547,9 @@ class _WindowReader:
         return True
 
 
-def _decompress_to_spool(window: Window, tmp: str, what: str) -> FileSource:
+def _decompress_to_spool(window: Window, tmp: Scratch, what: str) -> FileSource:
+    import tempfile
+
     head = window.pread(0, 4)
     fd, path = tempfile.mkstemp(dir=tmp, suffix=".tar")
     with os.fdopen(fd, "wb") as out:
@@ -538,6 +558,8 @@ def _decompress_to_spool(window: Window, tmp: str, what: str) -> FileSource:
 
 
 def _decompress_stream(reader: Any, head: bytes, out: IO[bytes], what: str) -> None:
+    import shutil
+
     try:
         if head[:2] == b"\x1f\x8b":
             import gzip
@@ -563,7 +585,7 @@ def _decompress_stream(reader: Any, head: bytes, out: IO[bytes], what: str) -> N
 
 
 def _from_oci_dir(
-    path: str, reference: str, tmp: str, platform: str | None, closers: list[Callable[[], None]]
+    path: str, reference: str, tmp: Scratch, platform: str | None, closers: list[Callable[[], None]]
 ) -> ImageData:
     if not os.path.isfile(os.path.join(path, "index.json")):
         raise ImageNotFoundError("not an OCI image layout (no index.json)", path)
@@ -632,7 +654,7 @@ def _read_json_file(path: str) -> Any:
 def _from_engine(
     name: str,
     reference: str,
-    tmp: str,
+    tmp: Scratch,
     platform: str | None,
     closers: list[Callable[[], None]],
     requested: EngineRequest | None = None,
@@ -841,7 +863,7 @@ class _Registry:
 
 
 def _from_registry(
-    text: str, reference: str, tmp: str, platform: str | None, closers: list[Callable[[], None]]
+    text: str, reference: str, tmp: Scratch, platform: str | None, closers: list[Callable[[], None]]
 ) -> ImageData:
     ref = parse_registry_ref(text)
     reg = _Registry(ref)
@@ -857,6 +879,8 @@ def _from_registry(
     config, descs = _manifest_parts(manifest, lambda d: reg.json(f"blobs/{d}"))
     diff_ids = _diff_ids(config)
     layers = []
+    import tempfile
+
     for i, d in enumerate(descs):
         digest = str(d["digest"])
         _blob_path(digest)  # validates the digest before it names anything
@@ -895,6 +919,8 @@ class _HashingReader:
     """Reads a response while hashing it, with a small peek buffer for sniffing."""
 
     def __init__(self, raw: Any) -> None:
+        import hashlib
+
         self.raw = raw
         self.hash = hashlib.sha256()
         self.pending = b""

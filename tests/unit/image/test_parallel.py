@@ -73,17 +73,25 @@ def test_an_unread_child_is_reaped(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_analysis_is_the_same_with_and_without_children(
     tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from jettison.image import analysis, parallel
     from jettison.image.analysis import analyze
     from jettison.image.sources import open_image
     from tests.unit.image.helpers import legacy_archive
     from tests.unit.image.test_replay import L0, L1, L2
 
+    forks: list[int] = []
+    real = parallel.Deferred._start
+    monkeypatch.setattr(parallel.Deferred, "_start", lambda self: (forks.append(1), real(self)))
     path = tmp_path / "img.tar"
     path.write_bytes(legacy_archive([L0, L1, L2]))
     reports = []
-    for no_fork in ("", "1"):
+    for no_fork, threshold in (("", 0), ("1", 0), ("", 2000)):
         monkeypatch.setenv("JETTISON_NO_FORK", no_fork)
+        monkeypatch.setattr(analysis, "_FORK_ENTRIES", threshold)
         with open_image(str(path)) as data:
             reports.append(analyze(data).to_json())
-    assert reports[0] == reports[1]
+        if no_fork == "" and threshold == 0:
+            assert len(forks) == 2  # dive's numbers and the duplicate search
+    assert len(forks) == 2  # not when disabled, nor for a few entries
+    assert reports[0] == reports[1] == reports[2]
     assert reports[0]["duplicate_bytes"] == 12
