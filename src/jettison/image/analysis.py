@@ -38,6 +38,7 @@ from jettison.image.model import (
 )
 from jettison.image.parallel import Deferred
 from jettison.image.sources import EngineRequest, ImageData, LayerData, open_image
+from jettison.image.tarscan import REG, TarEntry
 
 MIN_BYTES = 1_000_000  # findings below this many bytes are noise
 _HEAD = 4096  # same-size files are compared on this many first bytes before hashing
@@ -264,42 +265,72 @@ class _Content:
         return window.pread(inode.entry.offset, min(n, inode.size))
 
 
-def find_duplicates(nodes: dict[str, Node], content: _Content) -> list[DuplicateGroup]:
-    """Same content at different paths.
+def content_classes(layers: list[LayerData]) -> dict[tuple[int, int], int]:
+    """Files that may share their content with another, over every layer's files.
 
-    Only files whose size collides are read, and only their first 4 KB at first: files up
-    to 4 KB (most of them) are then compared byte for byte, and larger ones are hashed whole
-    only when their first 4 KB also collide (most same-size files differ early).
+    Only files whose size collides are read, and only their first 4 KB (most same-size
+    files differ there). Returns (layer, offset of the data) -> class number: negative when
+    the members are certainly equal (files up to 4 KB, compared whole), positive when only
+    their size and first 4 KB agree. Needs no replay, so it runs beside it; a file not in
+    the map has the same content as no other file of the image.
     """
-    by_size: dict[int, list[tuple[str, Inode]]] = {}
+    by_size: dict[int, list[tuple[int, TarEntry]]] = {}
+    for i, layer in enumerate(layers):
+        for e in layer.entries:
+            if e.type == REG and e.size:
+                files = by_size.get(e.size)
+                if files is None:
+                    by_size[e.size] = [(i, e)]
+                else:
+                    files.append((i, e))
+    classes: dict[tuple[int, int], int] = {}
+    count = 0
+    for size, files in by_size.items():
+        if len(files) < 2:
+            continue
+        n = min(size, _HEAD)
+        by_head: dict[bytes, list[tuple[int, int]]] = defaultdict(list)
+        for i, e in files:
+            by_head[layers[i].window.read_exact(e.offset, n, "file content")].append((i, e.offset))
+        for members in by_head.values():
+            if len(members) > 1:
+                count += 1
+                number = -count if size <= _HEAD else count
+                for key in members:
+                    classes[key] = number
+    return classes
+
+
+def find_duplicates(
+    nodes: dict[str, Node], classes: dict[tuple[int, int], int], content: _Content
+) -> list[DuplicateGroup]:
+    """Same content at different paths of the final filesystem (see :func:`content_classes`);
+    files over 4 KB that agree on size and first 4 KB are hashed whole to be sure."""
+    by_class: dict[int, list[tuple[str, Inode]]] = {}
     seen: set[int] = set()
     for path, node in nodes.items():
         inode = node.inode
         if inode is None or not inode.size:
             continue
+        number = classes.get((inode.layer, inode.entry.offset))
+        if number is None:
+            continue
         if inode.names > 1:  # hard links share one inode: not a duplicate
             if id(inode) in seen:
                 continue
             seen.add(id(inode))
-        files = by_size.get(inode.size)
+        files = by_class.get(number)
         if files is None:
-            by_size[inode.size] = [(path, inode)]
+            by_class[number] = [(path, inode)]
         else:
             files.append((path, inode))
-    same: list[list[tuple[str, Inode]]] = []  # same content
-    to_hash: list[list[tuple[str, Inode]]] = []  # same size and first 4 KB
-    head = content.head
-    for files in by_size.values():
+    same: list[list[tuple[str, Inode]]] = []
+    for number, files in by_class.items():
         if len(files) < 2:
             continue
-        by_head: dict[bytes, list[tuple[str, Inode]]] = defaultdict(list)
-        for path, inode in files:
-            by_head[head(inode, _HEAD)].append((path, inode))
-        whole = files[0][1].size <= _HEAD
-        for group in by_head.values():
-            if len(group) > 1:
-                (same if whole else to_hash).append(group)
-    for files in to_hash:
+        if number < 0:
+            same.append(files)
+            continue
         by_hash: dict[bytes, list[tuple[str, Inode]]] = defaultdict(list)
         for path, inode in files:
             by_hash[content.digest(inode)].append((path, inode))
@@ -328,13 +359,11 @@ def analyze(
     dive_job = Deferred(
         lambda: dive_efficiency([layer.entries for layer in data.layers]), fork=fork
     )
+    classes_job = Deferred(lambda: content_classes(data.layers), fork=fork)
     replayer = Replayer(content.digest)
     for i, layer in enumerate(data.layers):
         replayer.apply(i, layer.entries)
     replay = replayer.result()
-    duplicates_job = Deferred(
-        lambda: (find_duplicates(replay.nodes, content), content.hashed), fork=fork
-    )
     history = history_of(data.config)
     per_layer = layer_history(history, len(data.layers))
     try:
@@ -377,7 +406,7 @@ def analyze(
         key=lambda c: (-c.bytes, c.category.id),
     )
     env = _env(data.config)
-    duplicates, content.hashed = duplicates_job.result()
+    duplicates = find_duplicates(replay.nodes, classes_job.result(), content)
     dive = dive_job.result()
     report = ImageReport(
         data.reference,

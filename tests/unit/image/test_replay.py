@@ -349,3 +349,17 @@ def test_replay_equals_a_reference_on_random_layer_stacks() -> None:
         assert {p: n.kind for p, n in got.nodes.items()} == want_nodes, layers
         assert got.final_bytes == want_final, layers
         assert got.total_bytes - got.final_bytes == got.reclaimable_bytes, layers
+
+
+def test_deleted_copies_are_never_hashed_nor_duplicates(tmp_path) -> None:
+    """Size and first 4 KB are compared over every layer's files (beside the replay), but
+    only final files are hashed whole: a big file deleted later costs no hashing."""
+    big = bytes(range(256)) * 400  # 102,400 bytes
+    first = layer([("m", "d", None), ("m/a.bin", "f", big), ("m/b.bin", "f", big)])
+    second = layer([("m/b.bin", "w", None), ("m/c.bin", "f", b"z" * 100)])
+    r = _report(tmp_path, [first, second])
+    assert r.duplicates == [] and r.hashed_files == 0
+    third = layer([("n", "d", None), ("n/a2.bin", "f", big)])  # a final copy again
+    r = _report(tmp_path, [first, second, third])
+    assert [g.paths for g in r.duplicates] == [["m/a.bin", "n/a2.bin"]]
+    assert r.hashed_files == 2
