@@ -158,8 +158,9 @@ def scan(window: Window, what: str = "layer") -> Iterator[TarEntry]:
             mtime = _num(mtime_f, "mtime")
         # adler32's low half is 1 + the byte sum mod 65521, computed in C; a header sums to
         # under 2 * 65521, so the true sum is one of two candidates (a 1-in-65521 blind spot
-        # for damage, against a pure-Python sum over every header)
-        byte_sum = (adler32(block) & 0xFFFF) - 1 - sum(check_f) + 256
+        # for damage, against a pure-Python sum over every header). The checksum field
+        # itself (8 bytes, summing far below 65521) counts as spaces: take its sum out.
+        byte_sum = (adler32(block) & 0xFFFF) - (adler32(check_f) & 0xFFFF) + 256
         if stored != byte_sum and stored != byte_sum + 65521:
             # some old writers sum signed chars
             signed = (
@@ -189,7 +190,7 @@ def scan(window: Window, what: str = "layer") -> Iterator[TarEntry]:
         if long_name is not None:
             name = long_name
         else:
-            name = _str(name_f)
+            name = name_f.partition(b"\0")[0].decode("utf-8", "surrogateescape")
             if magic == b"ustar\x00" and prefix_f[0]:
                 name = _str(prefix_f) + "/" + name
         linkname = _str(link_f) if link_f[0] else ""
