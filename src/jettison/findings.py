@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Severity(StrEnum):
@@ -36,8 +36,7 @@ class FixSafety(StrEnum):
     UNSAFE = "unsafe"
 
 
-@dataclass(frozen=True, order=True)
-class Edit:
+class Edit(NamedTuple):
     """Replace ``source[start:end]`` with ``text``; offsets index the decoded file text.
 
     ``path`` names another file (e.g. a ``.dockerignore`` to create); ``None`` means the
@@ -50,8 +49,7 @@ class Edit:
     path: str | None = None
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(NamedTuple):
     description: str
     safety: FixSafety
     edits: tuple[Edit, ...]

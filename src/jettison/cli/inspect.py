@@ -172,7 +172,7 @@ def _render_document(
         data = report.to_json()
         if dive_compatible:
             data["dive"]["inefficient_files"] = [
-                {"path": f.path, "count": f.count, "size_bytes": f.size_bytes}
+                {"path": f.path, "count": f.copies, "size_bytes": f.size_bytes}
                 for f in report.dive.inefficient_files
             ]
         data["gate"] = {t.key: {"value": t.text, "origin": t.origin} for t in gate.values()}
@@ -284,7 +284,7 @@ def _text(report: ImageReport, out: Console, top: int, dive_compatible: bool) ->
         for col in ("count", "wasted space", "path"):
             table.add_column(col, justify="left" if col == "path" else "right")
         for f in d.inefficient_files[:top]:
-            table.add_row(str(f.count), human(f.size_bytes), escape(f.path))
+            table.add_row(str(f.copies), human(f.size_bytes), escape(f.path))
         out.print()
         out.print(table)
     out.print()

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from jettison.errors import JettisonError
 from jettison.findings import Finding, Severity
@@ -110,8 +110,7 @@ class LayerReport:
         }
 
 
-@dataclass
-class DuplicateGroup:
+class DuplicateGroup(NamedTuple):
     size: int
     paths: list[str]
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:  # the parser (Go + tree-sitter) loads only when a Dockerfile is used
     from jettison.dockerfile import Dockerfile, Instruction
@@ -43,15 +42,13 @@ _KEYWORDS = {
 }
 
 
-@dataclass
-class HistoryEntry:
+class HistoryEntry(NamedTuple):
     created_by: str
     created: str
     empty_layer: bool
 
 
-@dataclass(frozen=True)
-class InstructionRef:
+class InstructionRef(NamedTuple):
     path: str
     line: int
     end_line: int

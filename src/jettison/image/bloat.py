@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from jettison.image.model import Node
 from jettison.image.tarscan import REG
@@ -37,8 +37,7 @@ _SITE = re.compile(r"^(.*?/(site|dist)-packages/[^/]+)/")
 _TESTDIRS = {"tests", "test", "testing", "docs", "doc", "examples", "example"}
 
 
-@dataclass(frozen=True)
-class Category:
+class Category(NamedTuple):
     id: str
     title: str
     code: str  # the audit rule that prevents it, or jettison inspect's own JIxxx code

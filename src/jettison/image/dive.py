@@ -23,7 +23,7 @@ on the order and the sort is skipped.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from jettison.image.tarscan import DIR, TarEntry
 
@@ -201,15 +201,13 @@ def _subtree_size(node: _Node) -> int:
     return total
 
 
-@dataclass(frozen=True)
-class DiveFile:
+class DiveFile(NamedTuple):
     path: str
-    count: int
+    copies: int  # dive's "count": how many layers have the path
     size_bytes: int
 
 
-@dataclass(frozen=True)
-class DiveResult:
+class DiveResult(NamedTuple):
     efficiency: float
     wasted_bytes: int
     user_wasted_percent: float | None  # None where dive would divide by zero
@@ -227,7 +225,7 @@ class DiveResult:
             "size_bytes": self.size_bytes,
             "user_size_bytes": self.user_size_bytes,
             "inefficient_files": [
-                {"path": f.path, "count": f.count, "size_bytes": f.size_bytes}
+                {"path": f.path, "count": f.copies, "size_bytes": f.size_bytes}
                 for f in self.inefficient_files[:50]
             ],
         }

@@ -14,6 +14,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from jettison.image.tarscan import DIR, LINK, REG, SYMLINK, TarEntry
 
@@ -91,15 +92,13 @@ class LayerStats:
     dangling_whiteouts: int = 0
 
 
-@dataclass
-class UnsafeEntry:
+class UnsafeEntry(NamedTuple):
     layer: int
     path: str
     reason: str
 
 
-@dataclass
-class WasteItem:
+class WasteItem(NamedTuple):
     path: str  # where the bytes were hidden (the whiteout target, opaque dir or file)
     adder: int
     hider: int

@@ -16,7 +16,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from jettison.errors import EngineUnavailableError
 from jettison.image.blob import CHUNK, FileSource, GrowingFile, Source, Window
@@ -91,8 +91,7 @@ def host_platform() -> str:
     return f"linux/{arch}"
 
 
-@dataclass
-class EngineRequest:
+class EngineRequest(NamedTuple):
     """An image export already asked of the engine (see :func:`request_export`)."""
 
     reference: str
@@ -763,8 +762,7 @@ def _short(exc: BaseException) -> str:
 _ACCEPT = ", ".join(sorted(_INDEX_TYPES | _MANIFEST_TYPES))
 
 
-@dataclass
-class RegistryRef:
+class RegistryRef(NamedTuple):
     host: str
     repository: str
     reference: str  # tag or digest

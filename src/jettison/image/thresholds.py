@@ -19,9 +19,8 @@ Precedence: command line, then the config file, then ``.dive-ci``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from jettison.errors import JettisonError
 
@@ -84,8 +83,7 @@ def parse_bytes(text: str) -> int:
     return int(float(m.group(1)) * _UNITS[unit])
 
 
-@dataclass(frozen=True)
-class Threshold:
+class Threshold(NamedTuple):
     key: str
     value: float
     text: str
