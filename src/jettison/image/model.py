@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from jettison.image.tarscan import DIR, LINK, REG, SYMLINK, TarEntry
@@ -107,14 +107,13 @@ class WasteItem(NamedTuple):
     files: int
 
 
-@dataclass
-class Replay:
+class Replay(NamedTuple):
     nodes: dict[str, Node]
     layers: list[LayerStats]
     waste: list[WasteItem]
     total_bytes: int
     final_bytes: int
-    unsafe: list[UnsafeEntry] = field(default_factory=list)
+    unsafe: list[UnsafeEntry]
 
     @property
     def reclaimable_bytes(self) -> int:
