@@ -2,12 +2,15 @@
 
     .venv/bin/python benchmarks/inspect_vs_dive.py [--runs N] [--keep] [--skip-big]
 
-Builds three images with BuildKit (the engine's 20.10 client, no network needed):
+Builds five images with BuildKit (the engine's 20.10 client, no network needed):
 
+* ``tiny``: one 6-byte file ``FROM scratch``: nothing to analyse, so it shows each
+  tool's start-up alone;
+* ``debian-slim``: debian:bookworm-slim as it is (a label only): one 78 MB layer of
+  4,222 entries, no waste;
 * ``small``: debian:bookworm-slim plus known waste (a directory deletion, 30 file
   whiteouts, a chmod-only change, an overwrite, an opaque directory, a copied duplicate);
-* ``slim``: python:3.11-slim as it is (a label only): a common base image, many small
-  files, no waste;
+* ``slim``: python:3.11-slim as it is: a common base image, many small files, no waste;
 * ``big``: python:3.11 plus 150 MB in 250 files deleted by a later layer (250 file
   whiteouts) and a 100 MB directory deleted with ``rm -rf``: over 1 GB of layers.
 
@@ -34,6 +37,10 @@ from pathlib import Path
 DOCKER = "/usr/bin/docker"
 REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
+# what a user runs: the console script beside this interpreter (``python -m`` would add
+# runpy's import to every run)
+_SCRIPT = Path(PY).parent / "jettison"
+JETTISON = [str(_SCRIPT)] if _SCRIPT.exists() else [PY, "-m", "jettison"]
 
 SMALL = """FROM debian:bookworm-slim
 RUN mkdir -p /opt/data /opt/keep /opt/dir/sub \\
@@ -49,6 +56,14 @@ RUN chmod 600 /opt/data/a.bin
 RUN head -c 2000000 /dev/urandom > /opt/data/b.bin
 RUN rm -rf /opt/keep && mkdir /opt/keep && echo hi > /opt/keep/new
 RUN cp /opt/data/a.bin /opt/a-copy.bin
+"""
+
+TINY = """FROM scratch
+COPY hello /hello
+"""
+
+DEBIAN_SLIM = """FROM debian:bookworm-slim
+LABEL org.jettison.benchmark=debian-slim
 """
 
 SLIM = """FROM python:3.11-slim
@@ -126,7 +141,7 @@ def dive_numbers(dive: str, target: list[str], workdir: Path) -> dict[str, float
 
 def jettison_numbers(target: list[str], workdir: Path) -> dict[str, float]:
     done = subprocess.run(
-        [PY, "-m", "jettison", "inspect", *target, "--format", "json"],
+        [*JETTISON, "inspect", *target, "--format", "json"],
         capture_output=True,
         text=True,
         timeout=1800,
@@ -177,7 +192,13 @@ def main() -> None:
     subprocess.run(
         [PY, "-m", "compileall", "-q", str(REPO / "src")], check=True, stdout=subprocess.DEVNULL
     )
-    images = [("small", SMALL), ("slim", SLIM)] + ([] if args.skip_big else [("big", BIG)])
+    images = [
+        ("tiny", TINY),
+        ("debian-slim", DEBIAN_SLIM),
+        ("small", SMALL),
+        ("slim", SLIM),
+    ] + ([] if args.skip_big else [("big", BIG)])
+    summary: list[tuple[str, float, float, float, float]] = []
     work = Path(tempfile.mkdtemp(prefix="jettison-bench-inspect-"))
     tags = []
     try:
@@ -187,6 +208,7 @@ def main() -> None:
             ctx = work / name
             ctx.mkdir()
             (ctx / "Dockerfile").write_text(dockerfile)
+            (ctx / "hello").write_text("hello\n")
             docker("build", "-q", "-t", tag, str(ctx))
             archive = work / f"{name}.tar"
             save = runs([DOCKER, "save", tag, "-o", str(archive)], args.runs)
@@ -214,7 +236,7 @@ def main() -> None:
                 )
                 print(row("dive --source docker-archive --ci", results["dive archive"]))
             results["jettison archive"] = runs(
-                [PY, "-m", "jettison", "inspect", str(archive), "--format", "json"], args.runs
+                [*JETTISON, "inspect", str(archive), "--format", "json"], args.runs
             )
             print(row("jettison inspect ARCHIVE", results["jettison archive"]))
             if dive:
@@ -232,14 +254,23 @@ def main() -> None:
                 )
                 print(row("dive IMAGE --ci (engine)", results["dive engine"]))
             results["jettison engine"] = runs(
-                [PY, "-m", "jettison", "inspect", tag, "--format", "json"], args.runs
+                [*JETTISON, "inspect", tag, "--format", "json"], args.runs
             )
             print(row("jettison inspect IMAGE (engine)", results["jettison engine"]))
             if dive:
                 speedup = (
                     results["dive archive"]["wall_med"] / results["jettison archive"]["wall_med"]
                 )
-                print(f"  archive: jettison {speedup:.1f}x faster than dive (median wall)")
+                print(f"  archive: jettison {speedup:.2f}x faster than dive (median wall)")
+                summary.append(
+                    (
+                        name,
+                        results["jettison archive"]["wall_med"],
+                        results["dive archive"]["wall_med"],
+                        results["jettison archive"]["wall_min"],
+                        results["dive archive"]["wall_min"],
+                    )
+                )
             ratio = results["jettison engine"]["wall_med"] / save["wall_med"]
             print(f"  engine: jettison total = {ratio:.2f}x the engine's own docker save")
             ours = jettison_numbers([str(archive)], work)
@@ -265,6 +296,14 @@ def main() -> None:
                 f"  jettison exact: reclaimable {ours['reclaimable']:,} bytes, same-content "
                 f"duplicates {ours['duplicates']:,} bytes (dive reports neither)"
             )
+        if summary:
+            print("\nfrom the archive, median (min) wall: jettison / dive")
+            for name, ours_med, dive_med, ours_min, dive_min in summary:
+                verdict = "faster" if ours_med < dive_med else "SLOWER"
+                print(
+                    f"  {name:<12} {ours_med:6.3f} s ({ours_min:.3f}) / {dive_med:6.3f} s "
+                    f"({dive_min:.3f}): jettison {dive_med / ours_med:5.2f}x, {verdict}"
+                )
     finally:
         if not args.keep:
             for tag in tags:

@@ -352,13 +352,17 @@ def analyze(
     data: ImageData, dockerfile: str | Path | None = None, auto_dockerfile: bool = False
 ) -> ImageReport:
     content = _Content(data.layers)
-    # dive's numbers and the duplicate search run on the other core (see parallel.py),
-    # when there is enough of them to pay for a process
+    # dive's numbers and the duplicate candidates need no replay: one child computes them
+    # on the other core while this process replays and categorizes (two busy processes
+    # for two cores; see parallel.py), when there is enough work to pay for a process
     fork = sum(len(layer.entries) for layer in data.layers) >= _FORK_ENTRIES
-    dive_job = Deferred(
-        lambda: dive_efficiency([layer.entries for layer in data.layers]), fork=fork
+    side_job = Deferred(
+        lambda: (
+            dive_efficiency([layer.entries for layer in data.layers]),
+            content_classes(data.layers),
+        ),
+        fork=fork,
     )
-    classes_job = Deferred(lambda: content_classes(data.layers), fork=fork)
     replayer = Replayer(content.digest)
     for i, layer in enumerate(data.layers):
         replayer.apply(i, layer.entries)
@@ -405,8 +409,8 @@ def analyze(
         key=lambda c: (-c.bytes, c.category.id),
     )
     env = _env(data.config)
-    duplicates = find_duplicates(replay.nodes, classes_job.result(), content)
-    dive = dive_job.result()
+    dive, classes = side_job.result()
+    duplicates = find_duplicates(replay.nodes, classes, content)
     report = ImageReport(
         data.reference,
         data.kind,
