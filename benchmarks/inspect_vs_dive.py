@@ -160,6 +160,12 @@ def jettison_numbers(target: list[str], workdir: Path) -> dict[str, float]:
     }
 
 
+def _share(x: float | None) -> str:
+    """A user-wasted share; dive divides by zero on a one-layer image (NaN), jettison says
+    null."""
+    return "n/a" if x is None or x != x else f"{x:.6f}"
+
+
 def row(label: str, r: dict[str, float]) -> str:
     return (
         f"  {label:<34} {r['wall_min']:7.2f} {r['wall_med']:7.2f} {r['cpu_med']:7.2f} "
@@ -282,12 +288,12 @@ def main() -> None:
                 theirs = dive_numbers(dive, ["--source", "docker-archive", str(archive)], work)
                 print(
                     f"  {'dive 0.13.1':<20} {theirs['efficiency']:12.6f} "
-                    f"{theirs['wasted']:14,} {theirs['user_wasted']:12.6f} "
+                    f"{theirs['wasted']:14,} {_share(theirs['user_wasted']):>12} "
                     f"{theirs['size']:14,}"
                 )
             print(
                 f"  {'jettison --dive-*':<20} {ours['efficiency']:12.6f} {ours['wasted']:14,} "
-                f"{ours['user_wasted']:12.6f} {ours['size']:14,}"
+                f"{_share(ours['user_wasted']):>12} {ours['size']:14,}"
             )
             if dive:
                 same = all(theirs[k] == ours[k] for k in ("efficiency", "wasted", "size"))

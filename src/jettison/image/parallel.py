@@ -28,6 +28,9 @@ def _fork_allowed() -> bool:
         and hasattr(os, "fork")
         and not os.environ.get("JETTISON_NO_FORK")
         and threading.active_count() == 1
+        # the BuildKit parser's Go runtime runs threads Python does not count (and its
+        # signal handlers expect them): a process that loaded it never forks
+        and "dockerfile" not in sys.modules
     )
 
 

@@ -10,6 +10,9 @@ import pytest
 
 from jettison.image.parallel import Deferred
 
+# every test here forks, unless it says otherwise
+pytestmark = pytest.mark.usefixtures("forkable")
+
 needs_fork = pytest.mark.skipif(sys.platform != "linux", reason="fork is used on Linux only")
 
 
@@ -95,3 +98,13 @@ def test_analysis_is_the_same_with_and_without_children(
     assert len(forks) == 1  # not when disabled, nor for a few entries
     assert reports[0] == reports[1] == reports[2]
     assert reports[0]["duplicate_bytes"] == 12
+
+
+def test_inline_once_the_go_parser_is_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    monkeypatch.delenv("JETTISON_NO_FORK", raising=False)
+    monkeypatch.setitem(sys.modules, "dockerfile", types.ModuleType("dockerfile"))
+    job = Deferred(lambda: os.getpid())
+    assert job.pid == 0
+    assert job.result() == os.getpid()

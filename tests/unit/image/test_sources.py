@@ -197,6 +197,7 @@ def _big_layers() -> list[bytes]:
     ]
 
 
+@pytest.mark.usefixtures("forkable")
 def test_layers_scanned_on_two_cores_equal_one(tmp_path: Path, monkeypatch) -> None:
     from jettison.image import parallel, sources
 
@@ -214,6 +215,7 @@ def test_layers_scanned_on_two_cores_equal_one(tmp_path: Path, monkeypatch) -> N
     assert split == inline and [len(x) for x in split] == [96, 96, 96]
 
 
+@pytest.mark.usefixtures("forkable")
 def test_corrupt_layer_scanned_in_the_child_is_one_clear_error(tmp_path: Path) -> None:
     layers = _big_layers()
     bad = bytearray(layers[1])  # equal sizes: layers 0 and 2 stay, layer 1 goes to the child
