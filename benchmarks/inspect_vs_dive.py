@@ -108,7 +108,20 @@ def measure(
 
 
 def runs(cmd: list[str], n: int) -> dict[str, float]:
-    samples = [measure(cmd) for _ in range(n)]
+    return _stats([measure(cmd) for _ in range(n)])
+
+
+def interleaved(cmds: dict[str, list[str]], n: int) -> dict[str, dict[str, float]]:
+    """Run the commands in turn, ``n`` rounds: a burst of noise on the machine (a
+    neighbour, the engine's own work) then hits both tools alike."""
+    samples: dict[str, list[tuple[float, float, float, int]]] = {k: [] for k in cmds}
+    for _ in range(n):
+        for key, cmd in cmds.items():
+            samples[key].append(measure(cmd))
+    return {key: _stats(found) for key, found in samples.items()}
+
+
+def _stats(samples: list[tuple[float, float, float, int]]) -> dict[str, float]:
     walls = [s[0] for s in samples]
     return {
         "wall_min": min(walls),
@@ -217,51 +230,40 @@ def main() -> None:
             (ctx / "hello").write_text("hello\n")
             docker("build", "-q", "-t", tag, str(ctx))
             archive = work / f"{name}.tar"
-            save = runs([DOCKER, "save", tag, "-o", str(archive)], args.runs)
+            save_cmd = [DOCKER, "save", tag, "-o", str(archive)]
+            measure(save_cmd)  # the archive the archive runs read
             cat = runs(["sh", "-c", f"cat '{archive}' > /dev/null"], args.runs)
             size = archive.stat().st_size
             print(f"\n{name}: {tag}, archive {size / 1e6:,.0f} MB")
             print(f"  {'step':<34} {'min s':>7} {'med s':>7} {'cpu s':>7} {'rss MB':>8}")
-            print(row("docker save -o (engine export)", save))
             print(row("cat archive > /dev/null", cat))
-            results = {}
+            ci_flags = ["--ci", "--lowestEfficiency", "0", "--highestUserWastedPercent", "1"]
+            archive_cmds = {
+                "jettison archive": [*JETTISON, "inspect", str(archive), "--format", "json"]
+            }
             if dive:
-                results["dive archive"] = runs(
-                    [
-                        dive,
-                        "--source",
-                        "docker-archive",
-                        str(archive),
-                        "--ci",
-                        "--lowestEfficiency",
-                        "0",
-                        "--highestUserWastedPercent",
-                        "1",
-                    ],
-                    args.runs,
-                )
+                archive_cmds["dive archive"] = [
+                    dive,
+                    "--source",
+                    "docker-archive",
+                    str(archive),
+                    *ci_flags,
+                ]
+            results = interleaved(archive_cmds, args.runs)
+            if dive:
                 print(row("dive --source docker-archive --ci", results["dive archive"]))
-            results["jettison archive"] = runs(
-                [*JETTISON, "inspect", str(archive), "--format", "json"], args.runs
-            )
             print(row("jettison inspect ARCHIVE", results["jettison archive"]))
+            engine_cmds = {
+                "docker save": save_cmd,
+                "jettison engine": [*JETTISON, "inspect", tag, "--format", "json"],
+            }
             if dive:
-                results["dive engine"] = runs(
-                    [
-                        dive,
-                        tag,
-                        "--ci",
-                        "--lowestEfficiency",
-                        "0",
-                        "--highestUserWastedPercent",
-                        "1",
-                    ],
-                    args.runs,
-                )
+                engine_cmds["dive engine"] = [dive, tag, *ci_flags]
+            results.update(interleaved(engine_cmds, args.runs))
+            save = results["docker save"]
+            print(row("docker save -o (engine export)", save))
+            if dive:
                 print(row("dive IMAGE --ci (engine)", results["dive engine"]))
-            results["jettison engine"] = runs(
-                [*JETTISON, "inspect", tag, "--format", "json"], args.runs
-            )
             print(row("jettison inspect IMAGE (engine)", results["jettison engine"]))
             if dive:
                 speedup = (
