@@ -125,3 +125,31 @@ def test_leave_flushes_runs_exit_handlers_then_exits(monkeypatch, tmp_path: Path
     finally:
         stop.set()
         worker.join()
+
+
+class _FullDisk(_BrokenStream):
+    def flush(self) -> None:
+        raise OSError(28, "No space left on device")
+
+
+def test_leave_flushes_after_the_exit_handlers_and_fails_on_a_full_disk(monkeypatch) -> None:
+    import jettison.cli as cli
+
+    exits: list[int] = []
+    order: list[str] = []
+
+    class _Recording(_BrokenStream):
+        def flush(self) -> None:
+            order.append("flush")
+
+    monkeypatch.setattr(cli.os, "_exit", exits.append)
+    monkeypatch.setattr(cli.atexit, "_run_exitfuncs", lambda: order.append("handlers"))
+    monkeypatch.setattr(sys, "stdout", _Recording(1))
+    monkeypatch.setattr(sys, "stderr", _Recording(2))
+    cli.leave(0)
+    assert order == ["handlers", "flush", "flush"] and exits == [0]
+    monkeypatch.setattr(sys, "stdout", _FullDisk(1))
+    cli.leave(0)
+    assert exits == [0, 120]  # as Python's own exit reports a failed final flush
+    cli.leave(2)
+    assert exits == [0, 120, 2]  # a failure already reported keeps its code

@@ -123,17 +123,17 @@ def leave(code: str | int | None) -> None:
     """
     if code is None:
         code = 0
-    for stream in (sys.stdout, sys.stderr):
+    if not isinstance(code, int) or threading.active_count() > 1:
+        sys.exit(code)
+    atexit._run_exitfuncs()  # what a normal exit runs first (weakref finalizers included)
+    for stream in (sys.stdout, sys.stderr):  # then flush, handlers' output included
         try:
             stream.flush()
         except BrokenPipeError:  # the reader left (`jettison ... | head`)
             code = code or 1
             _to_devnull(stream)
-        except (OSError, ValueError):
-            pass
-    if not isinstance(code, int) or threading.active_count() > 1:
-        sys.exit(code)
-    atexit._run_exitfuncs()  # what a normal exit runs first (weakref finalizers included)
+        except (OSError, ValueError):  # e.g. a full disk: fail as Python's own exit does
+            code = code or 120
     os._exit(code)
 
 

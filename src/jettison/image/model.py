@@ -276,6 +276,8 @@ class Replayer:
             if base.startswith(WHITEOUT):
                 if base == OPAQUE:
                     opaque.append(parent)
+                elif base == WHITEOUT:  # names nothing (at the root: the root itself)
+                    self.unsafe.append(UnsafeEntry(index, e.name, "whiteout of no name"))
                 else:
                     whiteouts.append(f"{parent}/{base[4:]}" if parent else base[4:])
                 continue

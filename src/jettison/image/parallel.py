@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -28,6 +29,7 @@ def _fork_allowed() -> bool:
         and hasattr(os, "fork")
         and not os.environ.get("JETTISON_NO_FORK")
         and threading.active_count() == 1
+        and len(os.sched_getaffinity(0)) > 1  # CPUs this process may use, not the host's
         # the BuildKit parser's Go runtime runs threads Python does not count (and its
         # signal handlers expect them): a process that loaded it never forks
         and "dockerfile" not in sys.modules
@@ -50,9 +52,11 @@ class Deferred(Generic[T]):
 
         read_fd, write_fd = os.pipe()
         # the child's collector then leaves the shared pages alone (no copies); objects
-        # frozen before (the CLI freezes its start-up) stay frozen
-        thaw = gc.get_freeze_count() == 0
-        gc.freeze()
+        # frozen before (the CLI freezes its start-up) stay frozen; with the collector
+        # off (as during an image analysis), nothing to do
+        thaw = gc.isenabled() and gc.get_freeze_count() == 0
+        if thaw:
+            gc.freeze()
         try:
             pid = os.fork()
         except OSError:  # out of processes or memory: just run inline later
@@ -79,11 +83,12 @@ class Deferred(Generic[T]):
         os.close(write_fd)
         self.pid, self.fd = pid, read_fd
 
-    def __del__(self) -> None:  # never asked for (the caller failed): reap the child
+    def __del__(self) -> None:  # never asked for (the caller failed): stop the child
         if self.pid:
             pid, self.pid = self.pid, 0
             with contextlib.suppress(Exception):  # late in interpreter shutdown: best effort
-                os.close(self.fd)  # a child still writing gets EPIPE and exits
+                os.close(self.fd)
+                os.kill(pid, signal.SIGKILL)  # its work is no longer wanted
                 os.waitpid(pid, 0)
 
     def result(self) -> T:

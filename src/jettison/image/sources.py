@@ -301,7 +301,7 @@ def scan_layers(windows: list[tuple[Window, str]]) -> list[list[TarEntry]]:
         else:
             theirs.append(i)
             theirs_bytes += windows[i][0].length
-    if theirs_bytes < _SPLIT_BYTES or (os.cpu_count() or 1) < 2:
+    if theirs_bytes < _SPLIT_BYTES:
         return [list(scan(window, what)) for window, what in windows]
     from jettison.image.parallel import Deferred
 

@@ -73,6 +73,19 @@ def test_an_unread_child_is_reaped(monkeypatch: pytest.MonkeyPatch) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
+def test_an_unwanted_child_is_stopped_not_waited_for() -> None:
+    import time
+
+    job = Deferred(lambda: time.sleep(60))
+    pid = job.pid
+    assert pid != 0
+    started = time.monotonic()
+    del job  # a child still computing is killed, not waited for
+    assert time.monotonic() - started < 10
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
 def test_analysis_is_the_same_with_and_without_children(
     tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -363,3 +363,12 @@ def test_deleted_copies_are_never_hashed_nor_duplicates(tmp_path) -> None:
     r = _report(tmp_path, [first, second, third])
     assert [g.paths for g in r.duplicates] == [["m/a.bin", "n/a2.bin"]]
     assert r.hashed_files == 2
+
+
+def test_a_whiteout_of_no_name_is_unsafe_not_a_crash(tmp_path) -> None:
+    """``.wh.`` alone would white out the root itself: reported, then ignored."""
+    first = layer([("a", "f", b"x" * 10)])
+    second = layer([(".wh.", "f", b""), ("b", "f", b"y")])
+    r = _report(tmp_path, [first, second])
+    assert r.final_bytes == 11
+    assert any(f.code == "JI002" and "whiteout of no name" in f.message for f in r.findings)
