@@ -264,14 +264,15 @@ class _Content:
         return window.pread(inode.entry.offset, min(n, inode.size))
 
 
-def content_classes(layers: list[LayerData]) -> dict[tuple[int, int], int]:
+def content_classes(layers: list[LayerData]) -> list[dict[int, int]]:
     """Files that may share their content with another, over every layer's files.
 
     Only files whose size collides are read, and only their first 4 KB (most same-size
-    files differ there). Returns (layer, offset of the data) -> class number: negative when
+    files differ there). Returns, per layer, offset of the data -> class number: negative when
     the members are certainly equal (files up to 4 KB, compared whole), positive when only
-    their size and first 4 KB agree. Needs no replay, so it runs beside it; a file not in
-    the map has the same content as no other file of the image.
+    their size and first 4 KB agree (one map per layer, keyed by offset: no tuple per
+    lookup). Needs no replay, so it runs beside it; a file in no map has the same content
+    as no other file of the image.
     """
     by_size: dict[int, list[tuple[int, TarEntry]]] = {}
     for i, layer in enumerate(layers):
@@ -282,7 +283,7 @@ def content_classes(layers: list[LayerData]) -> dict[tuple[int, int], int]:
                     by_size[e.size] = [(i, e)]
                 else:
                     files.append((i, e))
-    classes: dict[tuple[int, int], int] = {}
+    classes: list[dict[int, int]] = [{} for _ in layers]
     count = 0
     for size, files in by_size.items():
         if len(files) < 2:
@@ -295,13 +296,13 @@ def content_classes(layers: list[LayerData]) -> dict[tuple[int, int], int]:
             if len(members) > 1:
                 count += 1
                 number = -count if size <= _HEAD else count
-                for key in members:
-                    classes[key] = number
+                for i, offset in members:
+                    classes[i][offset] = number
     return classes
 
 
 def find_duplicates(
-    nodes: dict[str, Node], classes: dict[tuple[int, int], int], content: _Content
+    nodes: dict[str, Node], classes: list[dict[int, int]], content: _Content
 ) -> list[DuplicateGroup]:
     """Same content at different paths of the final filesystem (see :func:`content_classes`);
     files over 4 KB that agree on size and first 4 KB are hashed whole to be sure."""
@@ -311,7 +312,7 @@ def find_duplicates(
         inode = node.inode
         if inode is None or not inode.size:
             continue
-        number = classes.get((inode.layer, inode.entry.offset))
+        number = classes[inode.layer].get(inode.entry.offset)
         if number is None:
             continue
         if inode.names > 1:  # hard links share one inode: not a duplicate
