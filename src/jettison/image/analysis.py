@@ -456,7 +456,7 @@ def inspect_image(
     auto = False
     if dockerfile is None and os.path.isfile("Dockerfile"):
         dockerfile, auto = "Dockerfile", True
-    with open_image(reference, source, platform, requested) as data, collector_paused():
+    with collector_paused(), open_image(reference, source, platform, requested) as data:
         return analyze(data, dockerfile, auto)
 
 

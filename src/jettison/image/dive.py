@@ -90,6 +90,19 @@ class _Tree:
         self.file_size = 0
         self.has_whiteouts = False  # a node named .wh.X: stacking this tree removes paths
 
+    def child(self, node: _Node, name: str) -> _Node | None:
+        """``node``'s child ``name``, made if missing; None for an opaque marker (dive
+        drops those)."""
+        child = node.children.get(name)
+        if child is None:
+            if name.startswith(_WH):
+                if name.startswith(_WHWH):
+                    return None
+                self.has_whiteouts = True
+            child = _Node(name, _EMPTY, node)
+            node.children[name] = child
+        return child
+
     def add_path(self, path: str, info: _Info) -> None:
         path = go_clean(path)
         if path == ".":
@@ -100,14 +113,9 @@ class _Tree:
         for idx, name in enumerate(names):
             if not name:
                 continue
-            child = node.children.get(name)
+            child = self.child(node, name)
             if child is None:
-                if name.startswith(_WH):
-                    if name.startswith(_WHWH):
-                        return
-                    self.has_whiteouts = True
-                child = _Node(name, _EMPTY, node)
-                node.children[name] = child
+                return
             node = child
             if idx == last:
                 node.info = info
@@ -250,15 +258,10 @@ def build_tree(entries: Iterable[TarEntry]) -> _Tree:
             tree.add_path(name, info)
             _index_path(tree, index, stripped)
             continue
-        child = parent.children.get(base)
+        child = tree.child(parent, base)
         if child is None:
-            if base.startswith(_WH):
-                if base.startswith(_WHWH):
-                    continue
-                tree.has_whiteouts = True
-            child = _Node(base, _EMPTY, parent)
-            parent.children[base] = child
-            index[stripped] = child
+            continue
+        index[stripped] = child
         child.info = info
     return tree
 
