@@ -179,10 +179,10 @@ def _share(x: float | None) -> str:
     return "n/a" if x is None or x != x else f"{x:.6f}"
 
 
-def row(label: str, r: dict[str, float]) -> str:
+def row(label: str, r: dict[str, float], digits: int = 2) -> str:
     return (
-        f"  {label:<34} {r['wall_min']:7.2f} {r['wall_med']:7.2f} {r['cpu_med']:7.2f} "
-        f"{r['rss_max']:8.0f}"
+        f"  {label:<34} {r['wall_min']:7.{digits}f} {r['wall_med']:7.{digits}f} "
+        f"{r['cpu_med']:7.{digits}f} {r['rss_max']:8.0f}"
     )
 
 
@@ -211,6 +211,21 @@ def main() -> None:
     subprocess.run(
         [PY, "-m", "compileall", "-q", str(REPO / "src")], check=True, stdout=subprocess.DEVNULL
     )
+    # the fixed costs before any image is read: below the first, no Python tool can go
+    floors = interleaved(
+        {
+            "python -S -c pass (bare)": [PY, "-S", "-c", "pass"],
+            "python -c pass (with site)": [PY, "-c", "pass"],
+            "jettison --version (CLI start)": [*JETTISON, "--version"],
+            "jettison inspect --help": [*JETTISON, "inspect", "--help"],
+        },
+        max(args.runs, 5),
+    )
+    print("\nstart-up, no image read (a Python process cannot finish below the first row)")
+    print(f"  {'step':<34} {'min s':>7} {'med s':>7} {'cpu s':>7} {'rss MB':>8}")
+    for label, result in floors.items():
+        print(row(label, result, digits=3))
+    interpreter = floors["python -S -c pass (bare)"]["wall_med"]
     images = [
         ("tiny", TINY),
         ("debian-slim", DEBIAN_SLIM),
@@ -308,6 +323,8 @@ def main() -> None:
             print("\nfrom the archive, median (min) wall: jettison / dive")
             for name, ours_med, dive_med, ours_min, dive_min in summary:
                 verdict = "faster" if ours_med < dive_med else "SLOWER"
+                if dive_med < interpreter:
+                    verdict += " (dive's whole run is shorter than a bare Python start)"
                 print(
                     f"  {name:<12} {ours_med:6.3f} s ({ours_min:.3f}) / {dive_med:6.3f} s "
                     f"({dive_min:.3f}): jettison {dive_med / ours_med:5.2f}x, {verdict}"
