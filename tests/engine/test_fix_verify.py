@@ -85,6 +85,39 @@ def test_fix_verify_example(tmp_path: Path, example: str, smoke: str | None) -> 
 
 
 @pytest.mark.engine
+def test_fix_verify_one_step_apt_and_pip_run(tmp_path: Path) -> None:
+    """A RUN that installs headers and a compiler, compiles psycopg2 and purges the compiler
+    in one step (the common hand-optimised form) goes whole into the builder; the runtime
+    stage gets libpq5 from the library scan, and the image still serves."""
+    work = tmp_path / "one-step"
+    shutil.copytree(EXAMPLES / "web-psycopg", work)
+    dockerfile = work / "Dockerfile"
+    original = dockerfile.read_text()
+    lines = [
+        line
+        for line in original.splitlines()
+        if not line.startswith(("RUN apt-get", "RUN pip install"))
+    ]
+    at = lines.index("EXPOSE 8000")
+    lines[at:at] = [
+        "RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev gcc \\",
+        "    && pip install --no-cache-dir -r requirements.txt \\",
+        "    && apt-get purge -y --auto-remove gcc && rm -rf /var/lib/apt/lists/*",
+    ]
+    dockerfile.write_text("\n".join(lines) + "\n")
+    code, out = _jettison(
+        "fix", "--unsafe-fixes", "--verify", "--smoke", "python smoke.py", str(work), cwd=tmp_path
+    )
+    assert code == 0, out
+    text = dockerfile.read_text()
+    builder, runtime = text.split("\nFROM python:3.11-slim\n")
+    assert " AS builder" in builder and "pip install --no-cache-dir -r requirements.txt" in builder
+    assert "libpq5" in runtime and "gcc" not in runtime and "pip install" not in runtime
+    size_before, size_after = (float(g) for g in SIZES.search(out).groups()[1:])  # type: ignore[union-attr]
+    assert size_after < size_before, out
+
+
+@pytest.mark.engine
 def test_verify_bisects_to_the_fix_that_breaks_the_image(tmp_path: Path) -> None:
     """The app runs `make` at start-up: the multi-stage runtime lacks it, so verification
     fails, bisection names the conversion, and the other fixes are written."""

@@ -94,6 +94,27 @@ def test_commands_found_anywhere(script: str) -> None:
     assert df.source[word.start : word.end] == "x"
 
 
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("echo a > /etc/x", [("echo", [">/etc/x"])]),
+        ("echo a >/dev/null 2>&1 && true", [("echo", [">/dev/null", "2>&1"]), ("true", [])]),
+        ("{ echo a; echo b; } >> /etc/x", [("echo", [">>/etc/x"]), ("echo", [">>/etc/x"])]),
+        ("echo 'deb x' > \\\n    /etc/apt/y.list", [("echo", [">/etc/apt/y.list"])]),
+        ("tr a b < in.txt", [("tr", ["<in.txt"])]),
+    ],
+)
+def test_redirects_reach_their_commands(script: str, expected: list[tuple[str, list[str]]]) -> None:
+    """tree-sitter hangs redirects on the statement around a command; the model gives each
+    command the redirects that apply to it (spaces dropped here for the comparison)."""
+    df = parse_dockerfile(f"FROM debian:12\nRUN {script}\n")
+    got = [
+        (c.name, ["".join(r.split()) for r in c.redirects])
+        for c in df.instructions[1].script.commands
+    ]
+    assert got == expected
+
+
 def test_continuation_with_comment_lines() -> None:
     text = "FROM debian:12\nRUN apt-get update \\\n# a comment\n\n    && apt-get install -y a\n"
     df = parse_dockerfile(text)

@@ -158,6 +158,8 @@ _WRAPPER_OPTIONS_WITH_VALUE = frozenset(
     {"-u", "-g", "-U", "-C", "-D", "-p", "-r", "-t", "-h", "--user", "--group", "--chdir", "-n"}
 )
 
+_REDIRECTS = ("file_redirect", "heredoc_redirect", "herestring_redirect")
+
 # wrappers whose first non-option argument is the real command
 _WRAPPERS = {"sudo", "env", "nohup", "time", "exec", "command", "nice", "xargs", "gosu", "su-exec"}
 
@@ -185,6 +187,16 @@ def parse_script(text: MappedText) -> Script:
         src_s, src_e = text.source_span(s, e)
         raw_text = text.text[s:e]
         return Word(_unquote(node, raw), raw_text, src_s, src_e, _is_dynamic(node))
+
+    def redirect_texts(node: tree_sitter.Node) -> list[str]:
+        """``> file``, ``2>&1``, ``<<< word``; of a heredoc only the redirects on its first
+        line (``cat <<EOF > file``), not its body."""
+        if node.type == "heredoc_redirect":
+            inner = [c for c in node.children if c.type == "file_redirect"]
+            return [r for c in inner for r in redirect_texts(c)]
+        if node.type in _REDIRECTS:
+            return [raw[node.start_byte : node.end_byte].decode("utf-8", "replace")]
+        return []
 
     def visit(node: tree_sitter.Node, conditional: bool) -> None:
         t = node.type
@@ -223,6 +235,11 @@ def parse_script(text: MappedText) -> Script:
             _link_operators(node)
             return
         if t == "redirected_statement":
+            # `cmd > file`: tree-sitter hangs the redirects on the statement, not on the
+            # command; every command inside (a group or subshell too) gets them
+            found = [r for c in node.children for r in redirect_texts(c)]
+            if found:
+                outer_redirects.append((node.start_byte, node.end_byte, found))
             for child in node.children:
                 visit(child, conditional)
             return
@@ -239,6 +256,8 @@ def parse_script(text: MappedText) -> Script:
             _visit_substitutions(child, conditional)
 
     operators: dict[int, str] = {}
+    # (start byte, end byte, redirect texts) of each redirected statement seen so far
+    outer_redirects: list[tuple[int, int, list[str]]] = []
 
     def _link_operators(node: tree_sitter.Node) -> None:
         kids = node.children
@@ -259,12 +278,15 @@ def parse_script(text: MappedText) -> Script:
                 name_node = child
             elif child.type == "variable_assignment":
                 assigns.append(raw[child.start_byte : child.end_byte].decode("utf-8", "replace"))
-            elif child.type in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
-                redirects.append(raw[child.start_byte : child.end_byte].decode("utf-8", "replace"))
+            elif child.type in _REDIRECTS:
+                redirects.extend(redirect_texts(child))
             elif child.is_named and child.type not in ("comment",):
                 args.append(word_of(child))
         if name_node is None:
             return
+        for start, end, found in outer_redirects:
+            if start <= node.start_byte < end:
+                redirects.extend(found)
         name_word = word_of(name_node)
         # unwrap sudo/env/... so rules see the real command
         words = [name_word, *args]

@@ -22,8 +22,10 @@ so the text it writes depends only on the input file and that list.
 
 What is refused (a reason, no output): conda/mamba, poetry, pipenv, pdm, uv, non-Debian
 package managers, npm/yarn, ``pip install --user/--prefix/--target/--root``, a RUN that
-installs system and Python packages in one step, SHELL/ONBUILD, USER before the installs,
-a base image that is not an official ``python`` image with a slim variant, a variable base.
+mixes the installs with a command that may leave something the runtime needs (see
+``_NO_LASTING_EFFECT``), SHELL/ONBUILD, USER before the installs, a base image that is not an
+official ``python`` image with a slim variant, a variable base. A RUN of apt-get and pip
+together (plus cleanup) goes into the builder whole.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from jettison.dockerfile import Dockerfile, Instruction
-from jettison.rules._shell import APT, commands, is_pip_install
+from jettison.dockerfile import Command, Dockerfile, Instruction
+from jettison.rules._shell import APT, PIP, commands, is_pip_install
 from jettison.rules.size import BUILD_TOOLS, slim_variant
 
 CODE = "MULTISTAGE"
@@ -65,7 +67,6 @@ _MANIFEST = re.compile(
     r"^(requirements[\w.-]*\.(txt|in)|constraints[\w.-]*\.txt|pyproject\.toml|setup\.py|"
     r"setup\.cfg|MANIFEST\.in)$"
 )
-_APT_HOUSEKEEPING = {"update", "clean", "autoclean", "autoremove", "upgrade", "dist-upgrade"}
 _RUNTIME_ONLY = {"EXPOSE", "HEALTHCHECK", "LABEL", "VOLUME", "ENTRYPOINT", "CMD", "STOPSIGNAL"}
 
 
@@ -104,21 +105,84 @@ def is_build_package(pkg: str) -> bool:
     )
 
 
+# Commands that leave nothing behind but deletions when their RUN runs in the builder only:
+# shell state that ends with the RUN, output, tests and cleanup. A RUN of apt-get and/or pip
+# plus these goes to the builder whole; anything else (useradd, mkdir, curl, apt-key, a
+# python script...) may make something the runtime stage needs, so such a RUN is refused.
+_NO_LASTING_EFFECT = {
+    "cd", "set", "export", "unset", "true", ":", "echo", "printf", "test", "[", "ls", "rm",
+    "find", "apt-cache", "dpkg-query", "which", "command", "type",
+}  # fmt: skip
+_WRAPPERS = {"sudo", "env", "nohup", "time", "nice"}  # the wrapped command is seen on its own
+_PIP_READ_ONLY = {"cache", "list", "check", "show", "freeze", None}  # None: --version
+_PIP_TOOLING = {"pip", "setuptools", "wheel"}
+_FIND_WRITES = {"-fprint", "-fprint0", "-fprintf", "-fls"}
+_FIND_EXEC = {"-exec", "-execdir", "-ok", "-okdir"}
+
+
+def _is_pip(name: str) -> bool:
+    return name in PIP or name.startswith(("pip3.", "pip2."))
+
+
+def _writes_a_file(cmd: Command) -> bool:
+    """An output redirect to anything but /dev/null or another descriptor."""
+    for redirect in cmd.redirects:
+        if ">" not in redirect:
+            continue  # input: <, <<EOF, <<<
+        target = redirect.split(">", 1)[1].lstrip(">|&").strip()
+        if target and target != "/dev/null" and not target.isdigit() and target != "-":
+            return True
+    return False
+
+
+def _no_lasting_effect(cmd: Command) -> bool:
+    if _writes_a_file(cmd):
+        return False
+    name = cmd.name
+    if _is_pip(name):
+        return cmd.subcommand() in _PIP_READ_ONLY
+    if name != "find":
+        return name in _NO_LASTING_EFFECT
+    args = cmd.arg_values
+    if any(a in _FIND_WRITES for a in args):
+        return False
+    # find -exec CMD: only rm keeps it a cleanup
+    return all(args[i + 1 : i + 2] == ["rm"] for i, a in enumerate(args) if a in _FIND_EXEC)
+
+
+def _is_pip_uninstall(cmd: Command) -> bool:
+    return _is_pip(cmd.name) and cmd.subcommand() == "uninstall"
+
+
+def _installs_application_packages(cmd: Command) -> bool:
+    """A pip install of more than pip's own tooling (``pip install --upgrade pip`` alone gives
+    no application packages to move into a builder)."""
+    for word in cmd.words_after("install"):
+        name = re.split(r"[<>=!~\[;@ ]", word.value, maxsplit=1)[0].lower()
+        if name not in _PIP_TOOLING:
+            return True
+    return cmd.has_flag("-r", "--requirement", "-e", "--editable")
+
+
 def _kind(ins: Instruction) -> tuple[str, Refusal | None]:
-    """RUN kinds: apt, pip, other; with a refusal when the RUN cannot be placed."""
+    """RUN kinds: apt, pip, apt+pip (one step: builder only), other; with a refusal when the
+    RUN cannot be placed."""
     cmds = commands(ins)
     if ins.keyword == "RUN" and ins.json_form:
         return "other", None
-    apt = pip = other = False
+    apt = pip = False
+    other: str | None = None  # the first command with effects of its own
     for cmd in cmds:
         name = cmd.name
         if name in _UNHANDLED:
             return "", Refusal(f"{_UNHANDLED[name]} are not handled", ins.line)
         if name in ("python", "python3") and "pipenv" in cmd.arg_values[:2]:
             return "", Refusal(_UNHANDLED["pipenv"] + " are not handled", ins.line)
+        if name in _WRAPPERS:
+            continue
         if name in APT:
             apt = True
-        elif is_pip_install(cmd):
+        elif is_pip_install(cmd) or _is_pip_uninstall(cmd):
             pip = True
             if cmd.has_flag(*_PIP_LOCATION_FLAGS):
                 return "", Refusal(
@@ -126,22 +190,17 @@ def _kind(ins: Instruction) -> tuple[str, Refusal | None]:
                     "are not handled",
                     ins.line,
                 )
-        elif name in ("rm", "true", "echo") and apt and not pip:
-            continue  # apt housekeeping such as rm -rf /var/lib/apt/lists/*
-        else:
-            other = True
-    if apt and pip:
+        elif not _no_lasting_effect(cmd) and other is None:
+            other = name
+    if other is not None and (apt or pip):
+        what = "apt-get and pip" if apt and pip else "apt-get" if apt else "pip installs"
         return "", Refusal(
-            "a RUN installs system and Python packages in one step; split it first", ins.line
+            f"a RUN mixes {what} with `{other}`, which may make something the runtime stage "
+            "needs; split it first",
+            ins.line,
         )
-    if (
-        pip
-        and other
-        and not all(is_pip_install(c) or c.name in ("rm", "true", "echo") for c in cmds)
-    ):
-        return "", Refusal("a RUN mixes pip installs with other commands; split it first", ins.line)
-    if apt and other:
-        return "", Refusal("a RUN mixes apt-get with other commands; split it first", ins.line)
+    if apt and pip:
+        return "apt+pip", None
     return ("apt" if apt else "pip" if pip else "other"), None
 
 
@@ -171,7 +230,12 @@ def plan_conversion(df: Dockerfile) -> Plan | Refusal | None:
     stage = df.stages[0]
     kinds: dict[int, str] = {}
     body = [i for i in stage.instructions if i is not stage.from_instruction]
-    if not any(is_pip_install(c) for i in body if i.keyword == "RUN" for c in commands(i)):
+    if not any(
+        is_pip_install(c) and _installs_application_packages(c)
+        for i in body
+        if i.keyword == "RUN"
+        for c in commands(i)
+    ):
         return None  # no Python packages installed: nothing to move into a builder
     for ins in body:
         if ins.keyword in ("SHELL", "ONBUILD"):
@@ -181,7 +245,7 @@ def plan_conversion(df: Dockerfile) -> Plan | Refusal | None:
             if refusal is not None:
                 return refusal
             kinds[ins.index] = kind
-    pip_runs = [i for i in body if kinds.get(i.index) == "pip"]
+    pip_runs = [i for i in body if kinds.get(i.index) in ("pip", "apt+pip")]
     if not pip_runs:
         return None
     base = stage.base
@@ -223,9 +287,9 @@ def plan_conversion(df: Dockerfile) -> Plan | Refusal | None:
             plan.runtime.append(ins)
         elif kw == "RUN":
             kind = kinds[ins.index]
-            if kind in ("apt", "pip"):
+            if kind in ("apt", "pip", "apt+pip"):
                 plan.builder.append(ins)
-                if kind == "apt":
+                if kind != "pip":
                     for pkg in _apt_packages(ins):
                         name = pkg.split("=", 1)[0]
                         if not is_build_package(name) and pkg not in apt_keep:

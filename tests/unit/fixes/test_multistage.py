@@ -129,9 +129,20 @@ def test_pyproject_project_copies_sources_to_builder() -> None:
         ("FROM python:3.11\nRUN pip install poetry\nRUN poetry install\n", "poetry"),
         ("FROM python:3.11\nRUN pip install --user flask\n", "--user"),
         (
-            "FROM python:3.11\nRUN apt-get update && apt-get install -y gcc && pip install x\n",
-            "one step",
+            "FROM python:3.11\nRUN apt-get update && apt-get install -y gcc && pip install x "
+            "&& useradd -m web\n",
+            "mixes apt-get and pip with `useradd`",
         ),
+        (  # a file written by the apt RUN (a repository list) may be needed by the runtime
+            "FROM python:3.11\nRUN echo 'deb http://x/ y main' > /etc/apt/sources.list.d/y.list"
+            " && apt-get update && apt-get install -y libfoo\nRUN pip install x\n",
+            "mixes apt-get with `echo`",
+        ),
+        (
+            "FROM python:3.11\nRUN pip install x && find /opt -name '*.sh' -exec sh {} \\;\n",
+            "mixes pip installs with `find`",
+        ),
+        ("FROM python:3.11\nRUN pip install x && mkdir /data\n", "`mkdir`"),
         ("FROM ubuntu:22.04\nRUN pip install flask\n", "not an official python image"),
         ("FROM python:3.11-alpine\nRUN pip install flask\n", "no -slim variant"),
         ("FROM python:3.11\nUSER app\nRUN pip install flask\n", "USER before"),
@@ -149,10 +160,55 @@ def test_refusals_give_a_reason(text: str, reason: str) -> None:
     [
         "FROM python:3.11 AS b\nRUN pip install x\nFROM python:3.11-slim\nCOPY --from=b / /\n",
         "FROM python:3.11\nRUN apt-get update && apt-get install -y curl\n",
+        # upgrading pip's own tooling installs no application package
+        "FROM python:3.11\nRUN apt-get update && apt-get install -y libaio1 "
+        "&& pip install --upgrade pip setuptools==69.0 wheel\nCOPY . /app\n",
     ],
 )
 def test_not_applicable(text: str) -> None:
     assert _plan(text) is None
+
+
+ONE_STEP = """\
+# syntax=docker/dockerfile:1
+FROM python:3.11
+COPY requirements.txt /tmp/requirements.txt
+RUN set -ex && apt-get update \\
+    && apt-get install -y --no-install-recommends build-essential libpq-dev libmagic1 \\
+    && pip install --no-cache-dir -r /tmp/requirements.txt > /dev/null 2>&1 \\
+    && apt-get purge -y --auto-remove build-essential libpq-dev \\
+    && rm -rf /var/lib/apt/lists/* ~/.cache \\
+    && find /usr/local -name '*.pyc' -delete
+WORKDIR /app
+COPY . .
+CMD ["python", "app.py"]
+"""
+
+
+def test_one_step_apt_and_pip_run_goes_to_the_builder_whole() -> None:
+    plan = _plan(ONE_STEP)
+    assert isinstance(plan, Plan), plan
+    out = render(plan, ["libpq5"])
+    builder, runtime = out.split("\nFROM python:3.11-slim\n")
+    # the RUN stays one step in the builder, with a pip cache mount (the file uses BuildKit)
+    assert "RUN --mount=type=cache,target=/root/.cache/pip set -ex && apt-get update" in builder
+    assert "--no-cache-dir" not in builder and "find /usr/local -name '*.pyc' -delete" in builder
+    # the runtime stage installs the non-build package it asked for and the scanned library
+    assert "apt-get install -y --no-install-recommends libmagic1 libpq5 \\" in runtime
+    assert "pip install" not in runtime and "build-essential" not in runtime
+    assert "COPY --from=builder /opt/venv /opt/venv" in runtime
+
+
+def test_shell_state_and_read_only_commands_do_not_block_a_pip_run() -> None:
+    text = (
+        "FROM python:3.11\nWORKDIR /src\nCOPY . .\n"
+        "RUN cd /src && export PIP_NO_CACHE_DIR=1 && sudo pip install . && pip list "
+        '&& pip cache purge\nCMD ["app"]\n'
+    )
+    plan = _plan(text)
+    assert isinstance(plan, Plan), plan
+    builder, runtime = render(plan, []).split("\nFROM python:3.11-slim\n")
+    assert "sudo pip install ." in builder and "pip" not in runtime.replace("/opt/venv", "")
 
 
 def test_pipeline_refusal_falls_back_to_rule_fixes_with_a_note() -> None:
