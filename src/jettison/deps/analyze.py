@@ -5,6 +5,7 @@ and how many bytes each costs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,14 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from jettison.deps.declared import DEV, Declared, Manifests, find_manifests
-from jettison.deps.imports import KIND_OPTIONAL, KIND_TYPE_CHECKING, ScanResult, scan_imports
+from jettison.deps.imports import (
+    KIND_OPTIONAL,
+    KIND_TYPE_CHECKING,
+    ImportUse,
+    ScanResult,
+    is_first_party,
+    scan_imports,
+)
 from jettison.deps.mapping import (
     DEV_ONLY,
     PLUGIN_GROUP_OWNERS,
@@ -239,19 +247,20 @@ def declared_requirements(facts: ProjectFacts, dev: bool = True) -> list[str]:
         if d.first_party or (d.group == DEV and not dev):
             continue
         out.append(d.raw if not d.editable else d.name)
-    return out
+    return unique(out)
 
 
 def _all_declared(facts: ProjectFacts) -> list[Declared]:
-    seen: set[tuple[str, str, int]] = set()
-    out: list[Declared] = []
+    # a requirements file the Dockerfile installs is also found as a manifest: keep its
+    # Dockerfile reading (runtime there). Within the manifests nothing is dropped: two
+    # declarations of one name can share a line number (``test = ['redis']`` and
+    # ``redis = ['redis']`` in pyproject) and differ in group.
     docker = facts.docker.declared if facts.docker else []
-    for d in [*docker, *facts.manifests.declared]:
-        key = (d.name, d.path, d.line)
-        if key in seen:
-            continue
-        seen.add(key)
-        out.append(d)
+    seen = {(d.name, d.path, d.line) for d in docker}
+    out: list[Declared] = list(docker)
+    for d in facts.manifests.declared:
+        if (d.name, d.path, d.line) not in seen:
+            out.append(d)
     return out
 
 
@@ -262,10 +271,12 @@ class _Resolver:
         declared: list[Declared],
         import_map: dict[str, str],
         first_party: set[str],
+        namespaces: dict[str, set[str]] | None = None,
     ) -> None:
         self.env = env
         self.import_map = import_map
         self.first_party = first_party
+        self.namespaces = namespaces or {}
         self.guessed_dists: set[str] = set()
         self.guess_index: dict[str, set[str]] = {}
         self.guesses: dict[str, str] = {}
@@ -288,7 +299,12 @@ class _Resolver:
 
     def external(self, module: str) -> bool:
         top = module.split(".", 1)[0]
-        return bool(top) and top not in STDLIB and top not in self.first_party and top != "__main__"
+        return (
+            bool(top)
+            and top not in STDLIB
+            and top != "__main__"
+            and not is_first_party(module, self.first_party, self.namespaces)
+        )
 
     def resolve(self, module: str, note: bool = True) -> tuple[set[str], bool]:
         """Distributions providing ``module``, and whether that is a guess."""
@@ -330,7 +346,18 @@ def analyze(
     report.errors.extend(facts.manifests.errors)
     if facts.docker is not None:
         report.errors.extend(facts.docker.errors)
-    r = _Resolver(env, declared, import_map or {}, facts.scan.first_party)
+    # local packages the project installs (``./libs/core``, poetry ``{path = ...}``): their
+    # modules are the project's own, not undeclared dependencies
+    local = {
+        module
+        for d in _all_declared(facts)
+        if d.first_party
+        for module in imports_for_dist(d.name, import_map)
+        if "." not in module
+    }
+    r = _Resolver(
+        env, declared, import_map or {}, facts.scan.first_party | local, facts.scan.namespaces
+    )
     runtime_decl: dict[str, list[Declared]] = {}
     dev_decl: dict[str, list[Declared]] = {}
     for d in declared:
@@ -345,7 +372,7 @@ def analyze(
     missing: dict[str, tuple[str, str, int, bool]] = {}  # dist -> (reason, path, line, guess)
     runtime_imports: list[tuple[str, set[str], bool, str, int]] = []
 
-    for imp in facts.scan.imports:
+    for imp in [*facts.scan.imports, *facts.scan.salvaged]:
         if not r.external(imp.module):
             continue
         dists, guessed = r.resolve(imp.module)
@@ -398,26 +425,27 @@ def analyze(
     report.used = used_rt
 
     needed = env.closure((d, extras.get(d, frozenset())) for d in used_rt)
+    optional_of = _optional_of(env, needed)
+    found = _features_in_use(facts.scan, env, optional_of, runtime_decl, used_rt, import_map or {})
+    wrapped = [
+        imp
+        for imp in facts.scan.imports
+        if not imp.dev and imp.kind != KIND_TYPE_CHECKING and r.external(imp.module)
+    ]
+    if _wrapped_by_import(wrapped, env, runtime_decl, used_rt, import_map or {}) or found:
+        needed = env.closure((d, extras.get(d, frozenset())) for d in used_rt)
     decl_closure = env.closure((d, extras.get(d, frozenset())) for d in runtime_decl)
 
     for name, decls in runtime_decl.items():
         if name in TOOLING or name in used_rt:
             continue
+        if not any(d.applies_on_linux() for d in decls) and (
+            not env.exact or name not in env.dists
+        ):
+            continue  # ``pywin32; sys_platform == "win32"``: never installed in the image
         first = decls[0]
         dist = env.dists.get(name)
-        shown = (
-            dist.display_name
-            if dist
-            else first.raw.split("[")[0]
-            .split(";")[0]
-            .split("=")[0]
-            .split("<")[0]
-            .split(">")[0]
-            .split("~")[0]
-            .split("!")[0]
-            .strip()
-            or name
-        )
+        shown = dist.display_name if dist else _written_name(first)
         guessed = name in r.guessed_dists
         item = DepItem(
             "JT901",
@@ -454,13 +482,22 @@ def analyze(
             )
             if dist is not None and not dist.modules and not dist.scripts:
                 item.reason += " (it provides no modules or commands of its own)"
+            if name in optional_of:
+                item.reason += (
+                    f"; but {optional_of[name]} lists it as an optional dependency and may "
+                    "load it without an import: check that feature before removing it"
+                )
         report.items.append(item)
 
     for module, dists, guessed, path, line in runtime_imports:
         if dists & set(runtime_decl):
             continue
         dist_name = sorted(dists)[0]
-        if dists & set(dev_decl):
+        via_dist = next((d for d in sorted(dists) if d in decl_closure), None)
+        transitive = via_dist is not None and via_dist in env.dists
+        # declared for development but installed anyway by a runtime dependency (anyio via
+        # starlette): it is in the image, so undeclared-transitive rather than missing there
+        if dists & set(dev_decl) and not transitive:
             dev = sorted(dists & set(dev_decl))[0]
             _add_once(
                 report,
@@ -475,7 +512,6 @@ def analyze(
                 ),
             )
             continue
-        via_dist = next((d for d in sorted(dists) if d in decl_closure), None)
         if via_dist is not None and via_dist in env.dists:
             root = decl_closure[via_dist]
             via = r.display.get(root, root)
@@ -521,6 +557,111 @@ def analyze(
     order = list(CODES)
     report.items.sort(key=lambda i: (order.index(i.code), -(i.freed_bytes or 0), i.name.lower()))
     return report
+
+
+_EXTRA_MARKER = re.compile(r"""extra\s*==\s*['"]([^'"]+)['"]""")
+
+
+def _optional_of(env: Environment, needed: dict[str, str]) -> dict[str, str]:
+    """Packages that a used package lists under one of its extras -> "parent (extra 'x')".
+
+    Such a package may be loaded by its parent without any import in the project (uvloop by
+    uvicorn, psycopg-binary by psycopg, openpyxl by pandas.read_excel): still reported, with a
+    warning, since whether the parent loads it depends on which of its features run."""
+    found: dict[str, str] = {}
+    for parent in sorted(needed):
+        dist = env.dists.get(parent)
+        if dist is None:
+            continue
+        for req in dist.requires:
+            name = canonicalize_name(req.name)
+            match = _EXTRA_MARKER.search(str(req.marker)) if req.marker else None
+            if match and name not in found and name != parent:
+                found[name] = f"{dist.display_name} (extra {match.group(1)!r})"
+    return found
+
+
+def _features_in_use(
+    scan: ScanResult,
+    env: Environment,
+    optional_of: dict[str, str],
+    runtime_decl: dict[str, list[Declared]],
+    used_rt: dict[str, list[str]],
+    import_map: dict[str, str],
+) -> bool:
+    """Declared optional dependencies of used packages that the runtime code asks for by name
+    without importing them: ``node.cssselect(...)`` (lxml loads cssselect),
+    ``engine="openpyxl"`` (pandas loads openpyxl). Marks them used; returns whether any was."""
+    strings: dict[str, tuple[str, int]] = {}
+    for text, path, line in scan.strings:
+        if path not in scan.dev_files and text.isidentifier():
+            strings.setdefault(text, (path, line))
+    added = False
+    for name in sorted(runtime_decl):
+        if name in used_rt or name not in optional_of:
+            continue
+        dist = env.dists.get(name)
+        modules = (
+            {m.split(".")[0] for m in dist.modules}
+            if dist is not None and dist.modules
+            else imports_for_dist(name, import_map)
+        )
+        for module in sorted(modules):
+            where = next(
+                (w for w in scan.attributes.get(module, []) if w[0] not in scan.dev_files), None
+            )
+            what = f"`.{module}`"
+            if where is None and module in strings:
+                where, what = strings[module], f"the string {module!r}"
+            if where is not None:
+                used_rt[name] = [
+                    f"loaded by {optional_of[name]} for {what} at {where[0]}:{where[1]}"
+                ]
+                added = True
+                break
+    return added
+
+
+def _wrapped_by_import(
+    imports: list[ImportUse],
+    env: Environment,
+    runtime_decl: dict[str, list[Declared]],
+    used_rt: dict[str, list[str]],
+    import_map: dict[str, str],
+) -> bool:
+    """Declared packages that another package's module wraps, named after them:
+    ``torch.utils.tensorboard`` needs tensorboard, ``lxml.cssselect`` cssselect,
+    ``celery.backends.redis`` redis. Marks them used; returns whether any was."""
+    inner: dict[str, ImportUse] = {}
+    for imp in imports:
+        for part in imp.module.split(".")[1:]:
+            inner.setdefault(part, imp)
+    added = False
+    for name in sorted(runtime_decl):
+        if name in used_rt:
+            continue
+        dist = env.dists.get(name)
+        modules = (
+            {m.split(".")[0] for m in dist.modules}
+            if dist is not None and dist.modules
+            else imports_for_dist(name, import_map)
+        )
+        hit = next((inner[m] for m in sorted(modules) if m in inner), None)
+        if hit is not None:
+            used_rt[name] = [
+                f"import {hit.module} at {hit.path}:{hit.line} (a wrapper that needs it)"
+            ]
+            added = True
+    return added
+
+
+def _written_name(declared: Declared) -> str:
+    """The distribution name as the manifest spells it (``PyYAML``), else the canonical one
+    (URL requirements: ``pkg @ git+https://...``, ``git+https://...#egg=pkg``)."""
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", declared.raw)
+    if match and canonicalize_name(match.group(1)) == declared.name:
+        return match.group(1)
+    return declared.name
 
 
 def _add_once(report: DepsReport, item: DepItem) -> None:

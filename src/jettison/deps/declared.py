@@ -7,6 +7,7 @@ options (``-r``/``-c`` includes, ``--hash``, ``-e``, index options) are handled 
 
 from __future__ import annotations
 
+import ast
 import configparser
 import re
 import tomllib
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
@@ -26,7 +28,7 @@ OPTIONAL = "optional"
 
 _DEV_GROUP = re.compile(
     r"(^|[-_.])(dev|devel|develop|test|tests|testing|lint|linting|docs?|"
-    r"typing|types|ci|check|qa|style|format|bench|benchmarks?)($|[-_.])",
+    r"typing|types|ci|check|qa|style|format|bench|benchmarks?|build|static[-_.]analysis|release)($|[-_.])",
     re.IGNORECASE,
 )
 
@@ -102,10 +104,24 @@ class Declared:
     start: int | None = None
     end: int | None = None
     first_party: bool = False  # ``pip install .``: the project itself
+    marker: str | None = None  # PEP 508 environment marker, as written
 
     @property
     def runtime(self) -> bool:
         return self.group != DEV
+
+    def applies_on_linux(self) -> bool:
+        """False when the marker excludes a Linux image (``sys_platform == "win32"``) or the
+        running Python (``python_version < "3.8"`` backports): pip does not install the
+        package there, so there is nothing to remove."""
+        if not self.marker:
+            return True
+        try:
+            return Marker(self.marker).evaluate(
+                {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix"}
+            )
+        except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
+            return True
 
 
 @dataclass
@@ -116,6 +132,24 @@ class Manifests:
     project_names: set[str] = field(default_factory=set)  # the project's own distributions
 
 
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def decode_text(data: bytes) -> str:
+    """File text as pip reads it: a byte-order mark chooses the encoding (``pip freeze >
+    requirements.txt`` in PowerShell writes UTF-16), else UTF-8 (undecodable bytes replaced)."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding, errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
 def group_of(name: str) -> str:
     return DEV if _DEV_GROUP.search(name) else OPTIONAL
 
@@ -123,7 +157,9 @@ def group_of(name: str) -> str:
 def requirement_file_group(path: Path) -> str:
     """requirements-dev.txt, requirements/test.txt ... are dev; anything else is runtime."""
     stem = path.name.lower().removesuffix(".txt").removesuffix(".in")
-    return DEV if _DEV_GROUP.search(stem) else RUNTIME
+    # requirements-github-actions.txt: what a CI workflow installs
+    ci = re.search(r"(^|[-_.])(github|actions|workflows?|tox|nox)($|[-_.])", stem)
+    return DEV if _DEV_GROUP.search(stem) or ci else RUNTIME
 
 
 def _name_from_url(text: str) -> str | None:
@@ -201,6 +237,7 @@ def parse_requirement_text(
         group,
         extras=frozenset(canonicalize_name(e) for e in req.extras),
         editable=editable,
+        marker=str(req.marker) if req.marker is not None else None,
     )
 
 
@@ -231,8 +268,12 @@ def parse_requirements_file(
     group: str | None = None,
     out: Manifests | None = None,
     _seen: set[Path] | None = None,
+    _parent_group: str | None = None,
 ) -> Manifests:
-    """A pip requirements file, following ``-r`` includes (``-c`` constraints declare nothing)."""
+    """A pip requirements file, following ``-r`` includes (``-c`` constraints declare nothing).
+
+    ``group`` forces the group of every line, includes too (a file the Dockerfile installs is
+    all runtime). Otherwise each file's name decides, and what a dev file includes is dev."""
     out = out if out is not None else Manifests()
     seen = _seen if _seen is not None else set()
     resolved = path.resolve()
@@ -241,12 +282,12 @@ def parse_requirements_file(
     seen.add(resolved)
     shown = str(path)
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = decode_text(path.read_bytes())
     except OSError as exc:
         out.errors.append(JettisonError(f"cannot read: {exc.strerror}", shown))
         return out
     out.files.append(shown)
-    grp = group or requirement_file_group(path)
+    grp = group or (DEV if _parent_group == DEV else requirement_file_group(path))
     for number, line in _logical_lines(text):
         words = line.split()
         head = words[0]
@@ -261,7 +302,7 @@ def parse_requirements_file(
                     JettisonError(f"included file not found: {target}", shown, number)
                 )
                 continue
-            parse_requirements_file(include, grp, out, seen)
+            parse_requirements_file(include, group, out, seen, grp)
             continue
         if (
             head.startswith("-")
@@ -289,9 +330,16 @@ def _line_of(text: str, needle: str, after: int = 0) -> int:
     return text.count("\n", 0, index) + 1
 
 
-def _toml_line(text: str, section: str, item: str) -> int:
-    start = text.find(section)
-    return _line_of(text, item, max(start, 0))
+def _toml_line(text: str, section: str, item: str, key: str | None = None) -> int:
+    start = max(text.find(section), 0)
+    if key is not None:
+        # the table's own key (an extra, a group): the same item can appear under several
+        match = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=", re.MULTILINE).search(
+            text, start
+        )
+        if match:
+            start = match.start()
+    return _line_of(text, item, start)
 
 
 def parse_pyproject(path: Path, out: Manifests | None = None) -> Manifests:
@@ -312,17 +360,14 @@ def parse_pyproject(path: Path, out: Manifests | None = None) -> Manifests:
     if project.get("name"):
         out.project_names.add(canonicalize_name(str(project["name"])))
 
-    def add_pep508(items: Any, group: str, section: str) -> None:
+    def add_pep508(items: Any, group: str, section: str, key: str | None = None) -> None:
         if not isinstance(items, list):
             return
         for item in items:
             if not isinstance(item, str):
                 continue  # {include-group = "..."}
-            line = (
-                _toml_line(text, section, f'"{item}"')
-                if f'"{item}"' in text
-                else _toml_line(text, section, item)
-            )
+            quoted = next((f"{q}{item}{q}" for q in ('"', "'") if f"{q}{item}{q}" in text), item)
+            line = _toml_line(text, section, quoted, key)
             try:
                 declared = parse_requirement_text(item, shown, line, group, path.parent)
             except JettisonError as exc:
@@ -333,14 +378,14 @@ def parse_pyproject(path: Path, out: Manifests | None = None) -> Manifests:
 
     add_pep508(project.get("dependencies"), RUNTIME, "dependencies")
     for extra, items in (project.get("optional-dependencies") or {}).items():
-        add_pep508(items, group_of(extra), "optional-dependencies")
+        add_pep508(items, group_of(extra), "optional-dependencies", extra)
     for grp, items in (data.get("dependency-groups") or {}).items():
-        add_pep508(items, DEV if grp == "dev" else group_of(grp), "dependency-groups")
+        add_pep508(items, DEV if grp == "dev" else group_of(grp), "dependency-groups", grp)
     uv = tool.get("uv", {}) if isinstance(tool.get("uv"), dict) else {}
     add_pep508(uv.get("dev-dependencies"), DEV, "[tool.uv")
     pdm = tool.get("pdm", {}) if isinstance(tool.get("pdm"), dict) else {}
     for grp, items in (pdm.get("dev-dependencies") or {}).items():
-        add_pep508(items, DEV if grp != "runtime" else RUNTIME, "[tool.pdm")
+        add_pep508(items, DEV if grp != "runtime" else RUNTIME, "[tool.pdm", grp)
     poetry = tool.get("poetry", {}) if isinstance(tool.get("poetry"), dict) else {}
     if poetry.get("name"):
         out.project_names.add(canonicalize_name(str(poetry["name"])))
@@ -353,11 +398,18 @@ def parse_pyproject(path: Path, out: Manifests | None = None) -> Manifests:
                 continue
             extras: frozenset[str] = frozenset()
             optional = False
+            local = False
+            markers: list[str] = []
             if isinstance(spec, dict):
                 extras = frozenset(canonicalize_name(e) for e in spec.get("extras", []) or [])
                 optional = bool(spec.get("optional"))
-                if "path" in spec and spec.get("develop"):
-                    continue  # the project's own packages in a monorepo
+                # {path = "../lib"}: the project's own packages (a monorepo), never removable,
+                # but what they provide is not missing either
+                local = "path" in spec
+                if isinstance(spec.get("markers"), str):
+                    markers.append(f"({spec['markers']})")
+                if isinstance(spec.get("platform"), str):
+                    markers.append(f'sys_platform == "{spec["platform"]}"')
             out.declared.append(
                 Declared(
                     canonicalize_name(name),
@@ -366,9 +418,12 @@ def parse_pyproject(path: Path, out: Manifests | None = None) -> Manifests:
                     _toml_line(text, section, name),
                     OPTIONAL if optional and group == RUNTIME else group,
                     extras=extras,
+                    first_party=local,
+                    marker=" and ".join(markers) or None,
                 )
             )
 
+    _dynamic_requirement_files(path, tool, out)
     add_poetry(poetry.get("dependencies"), RUNTIME, "[tool.poetry.dependencies")
     add_poetry(poetry.get("dev-dependencies"), DEV, "[tool.poetry.dev-dependencies")
     for grp, table in (poetry.get("group") or {}).items():
@@ -378,12 +433,54 @@ def parse_pyproject(path: Path, out: Manifests | None = None) -> Manifests:
     return out
 
 
+def _dynamic_requirement_files(pyproject: Path, tool: dict[str, Any], out: Manifests) -> None:
+    """``dynamic = ["dependencies"]`` read from requirements files: setuptools
+    ``[tool.setuptools.dynamic]`` and hatch's ``requirements_txt`` metadata hook."""
+
+    def files_of(value: Any) -> list[str]:
+        if isinstance(value, dict):
+            value = value.get("file") or value.get("files")
+        if isinstance(value, str):
+            return [value]
+        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+    wanted: list[tuple[str, str]] = []  # (file, group)
+    setuptools = tool.get("setuptools")
+    dynamic = setuptools.get("dynamic") if isinstance(setuptools, dict) else None
+    if isinstance(dynamic, dict):
+        wanted += [(f, RUNTIME) for f in files_of(dynamic.get("dependencies"))]
+        optional = dynamic.get("optional-dependencies")
+        if isinstance(optional, dict):
+            for extra, value in optional.items():
+                wanted += [(f, group_of(extra)) for f in files_of(value)]
+    hatch = tool.get("hatch")
+    metadata = hatch.get("metadata") if isinstance(hatch, dict) else None
+    hooks = metadata.get("hooks") if isinstance(metadata, dict) else None
+    hook = hooks.get("requirements_txt") if isinstance(hooks, dict) else None
+    if isinstance(hook, dict):
+        wanted += [(f, RUNTIME) for f in files_of(hook.get("files"))]
+        optional = hook.get("optional-dependencies")
+        if isinstance(optional, dict):
+            for extra, value in optional.items():
+                wanted += [(f, group_of(extra)) for f in files_of(value)]
+    read = {Path(f).resolve() for f in out.files}
+    for name, group in wanted:
+        target = pyproject.parent / name
+        if target.resolve() in read:
+            continue  # requirements.txt, already read as a manifest of its own
+        if not target.is_file():
+            out.errors.append(JettisonError(f"dependency file not found: {name}", str(pyproject)))
+            continue
+        read.add(target.resolve())
+        parse_requirements_file(target, group, out)
+
+
 def parse_setup_cfg(path: Path, out: Manifests | None = None) -> Manifests:
     out = out if out is not None else Manifests()
     shown = str(path)
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = decode_text(path.read_bytes())
         parser.read_string(text)
     except (OSError, configparser.Error) as exc:
         out.errors.append(JettisonError(f"cannot read setup.cfg: {exc}", shown))
@@ -395,7 +492,7 @@ def parse_setup_cfg(path: Path, out: Manifests | None = None) -> Manifests:
 
     def add(value: str, group: str, section: str) -> None:
         for item in value.splitlines():
-            item = item.split("#", 1)[0].strip()
+            item = re.sub(r"(^|\s)#.*$", "", item).strip()  # not a URL's #egg=
             if not item:
                 continue
             line = _toml_line(text, section, item)
@@ -412,6 +509,119 @@ def parse_setup_cfg(path: Path, out: Manifests | None = None) -> Manifests:
         for extra, value in parser.items("options.extras_require"):
             add(value, group_of(extra), "[options.extras_require]")
     add(parser.get("options", "tests_require", fallback=""), DEV, "[options]")
+    return out
+
+
+def _setup_literal(node: ast.expr | None, names: dict[str, ast.expr], depth: int = 0) -> Any:
+    """The value of a literal expression in setup.py (lists, tuples, dicts, strings, ``+``,
+    module-level names bound to those), or None when it is computed."""
+    if node is None or depth > 20:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [(line, node.lineno) for line in node.value.splitlines()]
+    if isinstance(node, ast.List | ast.Tuple):
+        items: list[tuple[str, int]] = []
+        for element in node.elts:
+            if isinstance(element, ast.Constant) and isinstance(element.value, str):
+                items.append((element.value, element.lineno))
+            else:
+                value = _setup_literal(element, names, depth + 1)
+                if not isinstance(value, list):
+                    return None
+                items.extend(value)
+        return items
+    if isinstance(node, ast.Dict):
+        table: dict[str, Any] = {}
+        for key, value in zip(node.keys, node.values, strict=True):
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                table[key.value] = value
+            elif key is None:  # {**other}
+                merged = _setup_literal(value, names, depth + 1)
+                if isinstance(merged, dict):
+                    table.update(merged)
+        return table
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left = _setup_literal(node.left, names, depth + 1)
+        right = _setup_literal(node.right, names, depth + 1)
+        return left + right if isinstance(left, list) and isinstance(right, list) else None
+    if isinstance(node, ast.Name) and node.id in names:
+        return _setup_literal(names[node.id], names, depth + 1)
+    return None
+
+
+def parse_setup_py(path: Path, out: Manifests | None = None) -> Manifests:
+    """``install_requires``/``extras_require``/``tests_require`` of a ``setup()`` call, where
+    they are literals (or module-level names bound to literals); computed values are skipped
+    (a requirements file they read is found on its own)."""
+    out = out if out is not None else Manifests()
+    shown = str(path)
+    try:
+        tree = ast.parse(path.read_bytes(), filename=shown)
+    except (OSError, SyntaxError, ValueError):
+        return out  # the import scan reports files it cannot parse
+    names: dict[str, ast.expr] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    names[target.id] = stmt.value
+        elif (
+            isinstance(stmt, ast.AnnAssign)
+            and isinstance(stmt.target, ast.Name)
+            and stmt.value is not None
+        ):
+            names[stmt.target.id] = stmt.value
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name | ast.Attribute)
+        and (node.func.id if isinstance(node.func, ast.Name) else node.func.attr) == "setup"
+    ]
+    found = False
+    for call in calls:
+        keywords: dict[str, ast.expr] = {}
+        for keyword in call.keywords:
+            if keyword.arg is not None:
+                keywords[keyword.arg] = keyword.value
+                continue
+            spread = _setup_literal(keyword.value, names)  # setup(**setup_kwargs)
+            if isinstance(spread, dict):
+                keywords.update(spread)
+        name = _setup_literal(keywords.get("name"), names)
+        if isinstance(name, list) and len(name) == 1:
+            out.project_names.add(canonicalize_name(name[0][0]))
+
+        def add(node: ast.expr | None, group: str, marker: str = "") -> None:
+            nonlocal found
+            items = _setup_literal(node, names)
+            if not isinstance(items, list):
+                return
+            for raw, line in items:
+                text = re.sub(r"(^|\s)#.*$", "", raw).strip()
+                if not text or text.startswith("-"):
+                    continue
+                found = True
+                try:
+                    declared = parse_requirement_text(text, shown, line, group, path.parent)
+                except JettisonError as exc:
+                    out.errors.append(exc)
+                    continue
+                if declared is not None and declared.name not in out.project_names:
+                    if marker:  # extras_require={':sys_platform == "win32"': [...]}
+                        own = f" and ({declared.marker})" if declared.marker else ""
+                        declared.marker = f"({marker}){own}"
+                    out.declared.append(declared)
+
+        add(keywords.get("install_requires"), RUNTIME)
+        extras = _setup_literal(keywords.get("extras_require"), names)
+        if isinstance(extras, dict):
+            for key, node in extras.items():
+                extra, _, marker = key.partition(":")
+                add(node, group_of(extra) if extra else RUNTIME, marker.strip())
+        add(keywords.get("tests_require"), DEV)
+    if found:
+        out.files.append(shown)
     return out
 
 
@@ -451,10 +661,14 @@ def find_manifests(root: Path) -> Manifests:
     out = Manifests()
     if root.is_file():
         root = root.parent
-    candidates = sorted(root.glob("requirements*.txt")) + sorted(root.glob("requirements*.in"))
+    # requirements.txt, requirements-dev.txt, but also dev-requirements.txt, win-requirements.txt
+    candidates = sorted(root.glob("*requirements*.txt")) + sorted(root.glob("*requirements*.in"))
     candidates += (
         sorted((root / "requirements").glob("*.txt")) if (root / "requirements").is_dir() else []
     )
+    # runtime files first: ``requirements-dev.txt`` starting with ``-r requirements.txt`` must
+    # not make the runtime requirements dev ones (each file is read once)
+    candidates.sort(key=lambda c: requirement_file_group(c) != RUNTIME)
     seen: set[Path] = set()
     for candidate in candidates:
         if candidate.with_suffix(".txt") != candidate and candidate.with_suffix(".txt").exists():
@@ -466,6 +680,8 @@ def find_manifests(root: Path) -> Manifests:
         parse_pyproject(root / "pyproject.toml", out)
     if (root / "setup.cfg").is_file():
         parse_setup_cfg(root / "setup.cfg", out)
+    if (root / "setup.py").is_file():
+        parse_setup_py(root / "setup.py", out)
     if (root / "Pipfile").is_file():
         parse_pipfile(root / "Pipfile", out)
     return out

@@ -150,9 +150,16 @@ def plan_writes(items: Iterable[DepItem], in_place: bool = False) -> WritePlan:
     for path_text, decls in sorted(by_file.items()):
         path = Path(path_text)
         try:
-            old = path.read_text(encoding="utf-8")
+            old = path.read_bytes().decode("utf-8")  # a UTF-8 BOM stays, as "\ufeff"
         except OSError as exc:
             raise JettisonError(f"cannot read: {exc.strerror}", path_text) from None
+        except UnicodeDecodeError:
+            # UTF-16 from PowerShell, a Latin-1 comment: rewriting would change the encoding
+            plan.manual.extend(
+                f"{d.path}:{d.line}: remove {d.raw!r} by hand (the file is not UTF-8)"
+                for d in decls
+            )
+            continue
         if _is_dockerfile(path_text):
             new, removed, skipped = _prune_dockerfile(old, path_text, decls)
             plan.manual.extend(skipped)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -49,7 +50,22 @@ _DEV_DIRS = frozenset(
     {"tests", "test", "testing", "docs", "doc", "benchmarks", "examples", "scripts_dev"}
 )
 # not tasks.py: Celery projects name their task modules that too
-_DEV_FILES = frozenset({"conftest.py", "noxfile.py", "setup.py", "fabfile.py", "conf.py"})
+# build hooks (hatch_build.py, pdm_build.py) run only while the wheel is built
+_DEV_FILES = frozenset(
+    {
+        "conftest.py",
+        "noxfile.py",
+        "setup.py",
+        "fabfile.py",
+        "conf.py",
+        "hatch_build.py",
+        "pdm_build.py",
+    }
+)
+
+# copies of other projects kept inside this one: their imports of optional dependencies
+# (pint's numpy, dask, matplotlib in datasette/vendored/pint) are guarded upstream
+_VENDOR_DIRS = frozenset({"vendor", "vendored", "_vendor", "_vendored", "third_party"})
 
 KIND_IMPORT = "import"
 KIND_OPTIONAL = "optional"  # inside try/except ImportError
@@ -73,19 +89,35 @@ class ImportUse:
 @dataclass
 class ScanResult:
     imports: list[ImportUse] = field(default_factory=list)
+    # import lines of files ``ast`` could not parse (Python 2 ...): optional, they only keep a
+    # package from being called unused
+    salvaged: list[ImportUse] = field(default_factory=list)
     first_party: set[str] = field(default_factory=set)
+    # PEP 420 namespace directories of the project (dotted) -> the names the project has under
+    # them: ``jaraco`` -> {"text"} keeps ``jaraco.context`` (another distribution) external
+    namespaces: dict[str, set[str]] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     errors: list[JettisonError] = field(default_factory=list)
     strings: list[tuple[str, str, int]] = field(default_factory=list)  # (text, path, line)
     # module-level assignments of settings-like names (INSTALLED_APPS ...) -> string values
     settings: list[tuple[str, str, str, int]] = field(default_factory=list)
     dev_files: set[str] = field(default_factory=set)  # tests, docs, notebooks, ignored files
+    # attribute names used in code -> a few (path, line): ``node.cssselect(...)`` needs the
+    # cssselect package through lxml without importing it
+    attributes: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+    def is_first_party(self, module: str) -> bool:
+        """Whether ``module`` is the project's own code (not a dependency)."""
+        return is_first_party(module, self.first_party, self.namespaces)
 
     def mark_dev(self, paths: set[str]) -> None:
         """Treat imports of these files as development-only (e.g. not sent to the build)."""
         self.dev_files |= paths
         self.imports = [
             replace(i, dev=True) if i.path in paths and not i.dev else i for i in self.imports
+        ]
+        self.salvaged = [
+            replace(i, dev=True) if i.path in paths and not i.dev else i for i in self.salvaged
         ]
 
 
@@ -94,7 +126,11 @@ def is_dev_path(rel: Path) -> bool:
     name = parts[-1] if parts else ""
     if name in _DEV_FILES or name.startswith("test_") or name.endswith("_test.py"):
         return True
-    return any(p in _DEV_DIRS for p in parts[:-1])
+    # portalocker_tests/, integration_tests/, tests_e2e/, docs_src/ (documentation examples)
+    return any(
+        p in _DEV_DIRS or p.endswith("_tests") or p.startswith(("tests_", "docs_"))
+        for p in parts[:-1]
+    )
 
 
 def iter_source_files(root: Path) -> Iterator[Path]:
@@ -116,9 +152,49 @@ def iter_source_files(root: Path) -> Iterator[Path]:
                 yield here / name
 
 
-def first_party_names(root: Path, files: list[Path]) -> set[str]:
-    """Top-level module names that belong to the project itself."""
+def is_first_party(module: str, first_party: set[str], namespaces: dict[str, set[str]]) -> bool:
+    """``module`` belongs to the project: its top-level name is first-party and, below a PEP 420
+    namespace directory, the next name is one the project has there."""
+    parts = module.split(".")
+    if parts[0] not in first_party:
+        return False
+    prefix, index = parts[0], 1
+    while prefix in namespaces:
+        if index >= len(parts):
+            return True
+        if parts[index] not in namespaces[prefix]:
+            return False  # another distribution's portion of the namespace
+        prefix = f"{prefix}.{parts[index]}"
+        index += 1
+    return True
+
+
+def _namespace_tree(directory: Path, prefix: str, out: dict[str, set[str]]) -> None:
+    """The names under a namespace directory, recursing into nested namespace directories."""
+    children: set[str] = set()
+    for entry in sorted(directory.iterdir()):
+        if entry.name.startswith(".") or entry.name in SKIP_DIRS:
+            continue
+        if entry.is_file() and entry.suffix == ".py" and entry.stem.isidentifier():
+            children.add(entry.stem)
+        elif entry.is_dir() and entry.name.isidentifier() and _has_python(entry):
+            children.add(entry.name)
+            if not (entry / "__init__.py").exists() and not entry.is_symlink():
+                _namespace_tree(entry, f"{prefix}.{entry.name}", out)
+    out.setdefault(prefix, set()).update(children)
+
+
+def first_party_names(
+    root: Path, files: list[Path], namespaces: dict[str, set[str]] | None = None
+) -> set[str]:
+    """Top-level module names that belong to the project itself.
+
+    ``namespaces`` (when given) receives the project's PEP 420 namespace directories and what
+    the project has below each, so other distributions' portions stay external.
+    """
     names: set[str] = set()
+    regular: set[str] = set()
+    namespace_dirs: dict[str, list[Path]] = {}
     bases = {root, root / "src"}
     for file in files:
         # a script's own directory is on sys.path when it runs; a regular package's root too
@@ -134,8 +210,19 @@ def first_party_names(root: Path, files: list[Path]) -> set[str]:
                 continue
             if entry.is_file() and entry.suffix == ".py" and entry.stem.isidentifier():
                 names.add(entry.stem)
+                regular.add(entry.stem)
             elif entry.is_dir() and entry.name.isidentifier() and _has_python(entry):
                 names.add(entry.name)  # regular or namespace package
+                if (entry / "__init__.py").exists():
+                    regular.add(entry.name)
+                else:
+                    namespace_dirs.setdefault(entry.name, []).append(entry)
+    if namespaces is not None:
+        for name, directories in namespace_dirs.items():
+            if name in regular:
+                continue  # a regular package or module of that name wins on sys.path
+            for directory in directories:
+                _namespace_tree(directory, name, namespaces)
     return names
 
 
@@ -182,14 +269,20 @@ _SETTINGS_NAMES = frozenset(
 
 class _Visitor(ast.NodeVisitor):
     def __init__(
-        self, path: str, package: list[str], dev: bool, out: ScanResult, line_map: list[int] | None
+        self,
+        path: str,
+        package: list[str],
+        dev: bool,
+        out: ScanResult,
+        line_map: list[int] | None,
+        vendored: bool = False,
     ) -> None:
         self.path = path
         self.package = package
         self.dev = dev
         self.out = out
         self.line_map = line_map
-        self.kinds: list[str] = []
+        self.kinds: list[str] = [KIND_OPTIONAL] if vendored else []
         self.importlib_aliases = {"importlib.import_module"}
 
     def _line(self, node: ast.AST) -> int:
@@ -261,7 +354,13 @@ class _Visitor(ast.NodeVisitor):
         if optional:
             self.kinds.pop()
         for handler in node.handlers:
+            # ``except ImportError: import thread``: a fallback, run only when the first failed
+            fallback = _catches_import_error(handler.type)
+            if fallback:
+                self.kinds.append(KIND_OPTIONAL)
             self.visit(handler)
+            if fallback:
+                self.kinds.pop()
         for stmt in [*node.orelse, *node.finalbody]:
             self.visit(stmt)
 
@@ -277,6 +376,12 @@ class _Visitor(ast.NodeVisitor):
             target = node.args[0].value
             if not target.startswith("."):
                 self._add(target, node, KIND_DYNAMIC if not self.kinds else self._kind())
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        seen = self.out.attributes.setdefault(node.attr, [])
+        if len(seen) < 3:  # a few places are enough to explain a use
+            seen.append((self.path, self._line(node)))
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
@@ -339,6 +444,29 @@ def _notebook_source(text: str, path: str) -> tuple[str, list[int]]:
     return "\n".join(lines), cell_of
 
 
+_IMPORT_LINE = re.compile(
+    r"^\s*import\s+([A-Za-z_][\w.]*(?:\s+as\s+\w+)?(?:\s*,\s*[A-Za-z_][\w.]*(?:\s+as\s+\w+)?)*)"
+)
+_FROM_LINE = re.compile(r"^\s*from\s+([A-Za-z_][\w.]*)\s+import\b")
+
+
+def salvage_imports(text: str) -> list[tuple[str, int]]:
+    """Imports of a file ``ast`` cannot parse (Python 2, a stray syntax error), read line by
+    line: (module, line). What such a file imports still counts as used."""
+    found: list[tuple[str, int]] = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        for statement in raw.split(";"):
+            match = _IMPORT_LINE.match(statement)
+            if match:
+                for alias in match.group(1).split(","):
+                    found.append((alias.split()[0], number))
+                continue
+            match = _FROM_LINE.match(statement)
+            if match:
+                found.append((match.group(1), number))
+    return found
+
+
 def scan_file(file: Path, root: Path, out: ScanResult) -> None:
     try:
         rel = file.relative_to(root)
@@ -350,7 +478,12 @@ def scan_file(file: Path, root: Path, out: ScanResult) -> None:
     except OSError as exc:
         out.errors.append(JettisonError(f"cannot read: {exc.strerror}", shown))
         return
+    # notebooks are exploration: what they import is not what the service runs
+    dev = is_dev_path(rel) or file.suffix == ".ipynb"
+    if dev:
+        out.dev_files.add(shown)
     line_map: list[int] | None = None
+    error: JettisonError | None = None
     try:
         if file.suffix == ".ipynb":
             text, line_map = _notebook_source(text, shown)
@@ -359,19 +492,22 @@ def scan_file(file: Path, root: Path, out: ScanResult) -> None:
         line = exc.lineno
         if line_map is not None and line and 0 < line <= len(line_map):
             line = line_map[line - 1]
-        out.errors.append(JettisonError(f"cannot parse Python, skipped: {exc.msg}", shown, line))
-        return
+        error = JettisonError(f"cannot parse Python, skipped: {exc.msg}", shown, line)
     except JettisonError as exc:
         out.errors.append(exc)
         return
     except ValueError as exc:  # source with NUL bytes
-        out.errors.append(JettisonError(f"cannot parse Python, skipped: {exc}", shown))
+        error = JettisonError(f"cannot parse Python, skipped: {exc}", shown)
+    if error is not None:
+        out.errors.append(error)
+        # never "missing" on this evidence (a Python 2 file may not even run), but used
+        for module, number in salvage_imports(text.replace("\0", "")):
+            if line_map is not None and 0 < number <= len(line_map):
+                number = line_map[number - 1]
+            out.salvaged.append(ImportUse(module, shown, number, KIND_OPTIONAL, dev))
         return
-    # notebooks are exploration: what they import is not what the service runs
-    dev = is_dev_path(rel) or file.suffix == ".ipynb"
-    if dev:
-        out.dev_files.add(shown)
-    _Visitor(shown, _package_of(file, root), dev, out, line_map).visit(tree)
+    vendored = any(p in _VENDOR_DIRS for p in rel.parts[:-1])
+    _Visitor(shown, _package_of(file, root), dev, out, line_map, vendored).visit(tree)
 
 
 def scan_imports(root: Path) -> ScanResult:
@@ -381,5 +517,5 @@ def scan_imports(root: Path) -> ScanResult:
     for file in out.files:
         scan_file(file, root if root.is_dir() else root.parent, out)
     base = root if root.is_dir() else root.parent
-    out.first_party |= first_party_names(base, out.files)
+    out.first_party |= first_party_names(base, out.files, out.namespaces)
     return out

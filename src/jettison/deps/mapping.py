@@ -46,6 +46,32 @@ IMPORT_TO_DIST: dict[str, str] = {
     "Levenshtein": "python-Levenshtein",
     "fitz": "PyMuPDF",
     "win32api": "pywin32",
+    "win32con": "pywin32",
+    "win32file": "pywin32",
+    "win32event": "pywin32",
+    "win32gui": "pywin32",
+    "win32process": "pywin32",
+    "win32service": "pywin32",
+    "win32serviceutil": "pywin32",
+    "win32clipboard": "pywin32",
+    "win32pipe": "pywin32",
+    "win32security": "pywin32",
+    "win32print": "pywin32",
+    "win32ui": "pywin32",
+    "win32pdh": "pywin32",
+    "win32job": "pywin32",
+    "win32net": "pywin32",
+    "win32timezone": "pywin32",
+    "win32crypt": "pywin32",
+    "win32cred": "pywin32",
+    "win32profile": "pywin32",
+    "win32ts": "pywin32",
+    "winerror": "pywin32",
+    "pywintypes": "pywin32",
+    "pythoncom": "pywin32",
+    "win32com": "pywin32",
+    "win32comext": "pywin32",
+    "_win32typing": "pywin32",
     "grpc": "grpcio",
     "faiss": "faiss-cpu",
     "lxml": "lxml",
@@ -170,6 +196,13 @@ DEV_ONLY: frozenset[str] = frozenset(
         "build",
         "wheel",
         "setuptools-scm",
+        "hatchling",
+        "hatch-vcs",
+        "flit-core",
+        "poetry-core",
+        "pdm-backend",
+        "maturin",
+        "pip-tools",
         "autopep8",
         "yapf",
         "pycodestyle",
@@ -230,7 +263,9 @@ def imports_for_dist(dist: str, extra: dict[str, str] | None = None) -> set[str]
     names.add(guess)
     if guess.startswith("python_"):
         names.add(guess[len("python_") :])
-    if guess.startswith("py") and len(guess) > 4:
+    if guess.startswith("py_") and len(guess) > 4:
+        names.add(guess[3:])  # py-cpuinfo -> cpuinfo
+    elif guess.startswith("py") and len(guess) > 4:
         names.add(guess[2:])
     if guess.startswith("django_"):
         names.add(guess[len("django_") :])

@@ -11,6 +11,7 @@ import configparser
 import email.parser
 import posixpath
 import sys
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -273,10 +274,11 @@ class Environment:
     def closure(self, roots: Iterable[tuple[str, frozenset[str]]]) -> dict[str, str]:
         """Every distribution needed by ``roots`` (name, extras) -> the root that pulled it in."""
         seen: dict[str, str] = {}
-        queue: list[tuple[str, frozenset[str], str]] = [(n, x, n) for n, x in roots]
+        # breadth first: each package is attributed to the nearest root that needs it
+        queue: deque[tuple[str, frozenset[str], str]] = deque((n, x, n) for n, x in roots)
         extras_seen: dict[str, set[str]] = {}
         while queue:
-            name, extras, root = queue.pop()
+            name, extras, root = queue.popleft()
             dist = self.dists.get(name)
             known_extras = extras_seen.setdefault(name, set())
             if name in seen and extras <= known_extras:

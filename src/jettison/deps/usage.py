@@ -85,6 +85,9 @@ _SCHEME_MODULES = {
     "nats": ("nats",),
     "elasticsearch": ("elasticsearch",),
 }
+# pip's VCS URLs (git+https://, hg+ssh://) and transports that are never database drivers
+_VCS_SCHEMES = frozenset({"git", "hg", "svn", "bzr"})
+_TRANSPORTS = frozenset({"http", "https", "ssh", "file", "ftp", "git"})
 _URL = re.compile(r"(?<![A-Za-z0-9+])([a-z][a-z0-9]*)(?:\+([a-z0-9_]+))?://")
 
 # Django settings values that name a backend whose driver is another distribution
@@ -134,6 +137,8 @@ def url_uses(text: str, path: str, line: int, dev: bool, where: str) -> list[Use
         scheme, driver = match.group(1), match.group(2)
         at = line + text.count("\n", 0, match.start())
         shown = match.group(0)
+        if scheme in _VCS_SCHEMES or driver in _TRANSPORTS:
+            continue  # git+https://github.com/...: a repository, not a database driver
         if driver and driver != "srv":
             module = _DRIVER_MODULE.get(driver, driver)
             out.append(
