@@ -111,21 +111,36 @@ def _read_table(path: Path, section: bool = False) -> dict[str, Any]:
             data = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise JettisonError(f"invalid TOML: {exc}", str(path)) from None
+    except UnicodeDecodeError as exc:
+        line = _line_of(path, exc.start)
+        raise JettisonError("not valid UTF-8 text", str(path), line) from None
     except OSError as exc:
         raise JettisonError(f"cannot read: {exc.strerror}", str(path)) from None
+    tool = data.get("tool")
+    nested = tool.get("jettison") if isinstance(tool, dict) else None
+    if nested is not None and not isinstance(nested, dict):
+        raise JettisonError("'tool.jettison' must be a table", str(path))
     if section:
-        tool = data.get("tool", {})
-        found = tool.get("jettison", {}) if isinstance(tool, dict) else {}
-        return found if isinstance(found, dict) else {}
-    nested = data.get("tool", {}).get("jettison") if isinstance(data.get("tool"), dict) else None
-    return nested if isinstance(nested, dict) else data
+        return nested or {}
+    return nested if nested is not None else data
+
+
+def _line_of(path: Path, offset: int) -> int | None:
+    """The line of byte ``offset`` (tomllib decodes the whole file before parsing)."""
+    try:
+        return path.read_bytes()[:offset].count(b"\n") + 1
+    except OSError:
+        return None
 
 
 def _from_table(table: dict[str, Any], where: str) -> Config:
     config = Config(raw=table)
     config.select = _codes(table.get("select"), "select", where)
     config.ignore = _codes(table.get("ignore"), "ignore", where)
-    for code, level in (table.get("severity") or {}).items():
+    severity = table.get("severity") or {}
+    if not isinstance(severity, dict):
+        raise JettisonError("'severity' must be a table of CODE = level", where)
+    for code, level in severity.items():
         try:
             config.severity[str(code).upper()] = Severity.parse(str(level))
         except ValueError as exc:
@@ -140,8 +155,9 @@ def _from_table(table: dict[str, Any], where: str) -> Config:
         except ValueError as exc:
             raise JettisonError(str(exc), where) from None
     imports = table.get("import-map") or table.get("import_map") or {}
-    if isinstance(imports, dict):
-        config.import_map = {str(k): str(v) for k, v in imports.items()}
+    if not isinstance(imports, dict) or not all(isinstance(v, str) for v in imports.values()):
+        raise JettisonError("'import-map' must be a table of import = \"distribution\"", where)
+    config.import_map = {str(k): v for k, v in imports.items()}
     return config
 
 
@@ -158,11 +174,23 @@ def _find_hadolint_yaml(start: Path) -> Path | None:
 def _read_hadolint_ignored(path: Path) -> list[str]:
     import yaml  # only when a .hadolint.yaml exists
 
+    where = str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        raise JettisonError("cannot read hadolint config", str(path)) from None
-    if not isinstance(data, dict):
+        data = yaml.safe_load(path.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        raise JettisonError(f"cannot read hadolint config: {exc.strerror}", where) from None
+    except UnicodeDecodeError:
+        raise JettisonError("hadolint config is not valid UTF-8 text", where) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or "cannot parse"
+        raise JettisonError(f"invalid YAML in hadolint config: {problem}", where, line) from None
+    if data is None:
         return []
+    if not isinstance(data, dict):
+        raise JettisonError("hadolint config must be a mapping (e.g. ignored: [DL3008])", where)
     ignored = data.get("ignored") or []
-    return [str(c).upper() for c in ignored] if isinstance(ignored, list) else []
+    if not isinstance(ignored, list) or not all(isinstance(c, str) for c in ignored):
+        raise JettisonError("'ignored' in hadolint config must be a list of rule codes", where)
+    return [c.strip().upper() for c in ignored]

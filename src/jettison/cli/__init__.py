@@ -38,6 +38,16 @@ class _Group(click.Group):
         except BrokenPipeError:
             sys.stderr.close()
             ctx.exit(1)
+        except OSError as exc:  # a file or socket the library did not expect to fail
+            if os.environ.get("JETTISON_DEBUG"):
+                raise
+            click.echo(f"jettison: error: {_os_error(exc)}", err=True)
+            ctx.exit(2)
+        except RecursionError:  # input nested deeper than the parsers follow
+            if os.environ.get("JETTISON_DEBUG"):
+                raise
+            click.echo("jettison: error: input too deeply nested to analyse", err=True)
+            ctx.exit(2)
         except Exception as exc:  # last resort: one line, not a traceback
             if os.environ.get("JETTISON_DEBUG"):
                 raise
@@ -47,6 +57,14 @@ class _Group(click.Group):
                 err=True,
             )
             ctx.exit(2)
+
+
+def _os_error(exc: OSError) -> str:
+    """``path: reason`` for an OSError, as a JettisonError would say it."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    path = exc.filename
+    where = os.fsdecode(path) if isinstance(path, (str, bytes, os.PathLike)) else None
+    return str(JettisonError(reason, where))
 
 
 class _LazyGroup(_Group):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,6 +68,49 @@ def check_rule_codes(config: Config) -> None:
         if not any(code.startswith(given) for code in codes):
             raise JettisonError(
                 f"unknown rule code or prefix {given!r} in --select/--ignore (see `jettison rules`)"
+            )
+
+
+# os/arch[/variant], as docker and buildx spell platforms (linux/amd64, linux/arm/v7)
+_PLATFORM = re.compile(r"[a-z0-9_]+/[a-z0-9_]+(/[a-z0-9_.]+)?", re.IGNORECASE)
+
+
+def check_platforms(values: tuple[str, ...] | list[str], option: str = "--platform") -> None:
+    """A platform that is not ``os/arch[/variant]`` is a usage error, not a build that fails."""
+    for value in values:
+        for part in value.split(","):
+            if not _PLATFORM.fullmatch(part.strip()):
+                raise JettisonError(
+                    f"{option} {value!r}: expected OS/ARCH[/VARIANT], e.g. linux/amd64"
+                )
+
+
+def check_output(output: str | None, option: str, inputs: tuple[str | None, ...] = ()) -> None:
+    """Fail before the work, not after it: ``output`` must be a file name in an existing
+    directory, and not one of the command's own input files (a report written over the
+    Dockerfile or the image archive it describes would lose the user's file)."""
+    if output is None:
+        return
+    if not output.strip():
+        raise JettisonError(f"{option}: no file name given")
+    path = Path(output)
+    if path.is_dir():
+        raise JettisonError(f"is a directory, not a file ({option})", output)
+    parent = path.parent
+    if not parent.is_dir():
+        raise JettisonError(f"no such directory: {str(parent)!r} ({option})", output)
+    if not path.exists():
+        return
+    for given in inputs:
+        if given is None:
+            continue
+        try:
+            same = os.path.samefile(output, given)
+        except OSError:
+            continue
+        if same:
+            raise JettisonError(
+                f"refusing to overwrite an input file with the report ({option})", output
             )
 
 

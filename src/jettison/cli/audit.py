@@ -21,7 +21,13 @@ from jettison.report import FORMATS, render_findings, render_statistics
 )
 @click.option("--statistics", is_flag=True, help="Show counts per rule instead of findings.")
 @click.option("--no-context", is_flag=True, help="Do not scan build contexts.")
-@click.option("--jobs", "-j", type=int, default=None, help="Worker processes (default: cores).")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: cores).",
+)
 def command(
     paths: tuple[str, ...],
     fmt: str,
@@ -46,7 +52,8 @@ def command(
         render_statistics(result.findings, out, "json" if fmt == "json" else "text")
     else:
         render_findings(result.findings, result.errors, fmt, out, files=result.files)
-    if fmt in ("json", "sarif") and result.errors:
+    # the statistics table and the JSON/SARIF documents have no place for errors: stderr
+    if (statistics or fmt in ("json", "sarif")) and result.errors:
         err = console(stderr=True)
         for e in result.errors:
             err.print(f"jettison: error: {e}", markup=False)

@@ -12,7 +12,7 @@ from jettison.atomic import write_text_atomic
 from jettison.bench import SCENARIOS, BenchEvents, BenchOptions, build_variants, run_bench
 from jettison.bench.model import Run
 from jettison.bench.report import FORMATS, render_html, render_json, render_markdown, render_text
-from jettison.cli._common import build_config, console
+from jettison.cli._common import build_config, check_output, console
 from jettison.engine import Step, docker_client, find_build_client
 from jettison.errors import BuildFailedError, JettisonError
 
@@ -90,6 +90,30 @@ def _locate(path: str, dockerfile: str | None, context: str | None) -> tuple[Pat
     if not df.is_file():
         raise JettisonError("Dockerfile not found", str(df))
     return df, ctx
+
+
+def _in_context(value: str | None, ctx: Path, option: str) -> str | None:
+    """``value`` as a path relative to the build context, which it must be inside once
+    symlinks are followed: the benchmark edits that file in its copies of the context, and
+    a path outside (absolute, ``..``, or a link out) would edit the user's own file."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise JettisonError(f"{option}: no file name given")
+    root = ctx.resolve()
+    given = Path(value)
+    real = (given if given.is_absolute() else root / given).resolve()
+    try:
+        rel = real.relative_to(root)
+    except ValueError:
+        raise JettisonError(
+            f"not inside the build context {ctx} ({option}): the benchmark only edits its "
+            "copies of the context's files",
+            value,
+        ) from None
+    if not real.is_file():
+        raise JettisonError(f"no such file in the build context ({option})", value)
+    return rel.as_posix()
 
 
 def _bench_compose(path: str, fmt: str, output: str | None, no_verify: bool) -> None:
@@ -223,9 +247,18 @@ def command(
     built are removed unless --keep-images. Exit code: 0 when both variants build and pass
     the smoke check, 1 when one does not, 2 on bad input or without an engine.
     """
+    inputs = (path, dockerfile, against, config_path)
+    check_output(output, "--output", inputs)
+    check_output(html_path, "--html", inputs)
+    if output is not None and html_path is not None and Path(output) == Path(html_path):
+        raise JettisonError("--output and --html name the same file", output)
     if Path(path).is_file() and Path(path).name in _COMPOSE_NAMES:
         _bench_compose(path, fmt, output, no_verify)  # the whole graph (jettison.services)
     df, ctx = _locate(path, dockerfile, context)
+    check_output(output, "--output", (str(df),))
+    check_output(html_path, "--html", (str(df),))
+    touch = _in_context(touch, ctx, "--touch")
+    deps_file = _in_context(deps_file, ctx, "--deps-file")
     config = build_config(config_path, (), (), None)
     variants = build_variants(
         df, config, against=Path(against) if against else None, unsafe=unsafe_fixes

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from jettison.cli._common import console, graph_inputs, open_paths
+from jettison.cli._common import check_platforms, console, graph_inputs, open_paths
 from jettison.engine import Step, docker_client, find_build_client
 from jettison.errors import JettisonError
 from jettison.services.build import BuildEvents, TargetResult, build_graph, cache_export_support
@@ -122,6 +122,8 @@ def command(
     """
     if push_cache and not cache_ref:
         raise JettisonError("--push-cache needs --cache-ref")
+    if platform is not None:
+        check_platforms((platform,))
     graph = load_graph(open_paths(paths, contexts), only=list(services) or None)
     if services:
         missing = sorted(set(services) - set(graph.targets))

@@ -29,13 +29,28 @@ _UNITS = {
 }
 
 
+_INT64_MAX = 2**63 - 1  # the engine reads --keep-storage as a Go int64
+# a Go duration, as the engine's "until" filter parses it (time.ParseDuration), unsigned
+_DURATION = re.compile(r"(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+|0")
+
+
 def _size(value: str | None) -> int | None:
     if value is None:
         return None
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", value)
     if match is None or match.group(2).lower() not in _UNITS:
-        raise JettisonError(f"not a size: {value!r} (e.g. 5GB, 500MB)")
-    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+        raise JettisonError(f"--keep-storage: not a size: {value!r} (e.g. 5GB, 500MB)")
+    size = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+    if size > _INT64_MAX:
+        raise JettisonError(f"--keep-storage: {value!r} is more than the engine can count")
+    return size
+
+
+def _duration(value: str | None) -> str | None:
+    """Checked here, before the engine is asked anything (it would refuse it only then)."""
+    if value is not None and not _DURATION.fullmatch(value.strip()):
+        raise JettisonError(f"--until: not a duration: {value!r} (e.g. 24h, 90m, 168h)")
+    return value.strip() if value is not None else None
 
 
 @click.group("cache")
@@ -113,6 +128,7 @@ def stats(fmt: str, top: int) -> None:
 def prune(yes: bool, all_entries: bool, keep_storage: str | None, until: str | None) -> None:
     """Prune the builder cache (asks first unless --yes)."""
     keep = _size(keep_storage)
+    until = _duration(until)
     s = cache_stats(largest=0)
     what = "all build cache records" if all_entries else "unused build cache records"
     extra = []

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from jettison.cli._common import graph_inputs, open_paths
+from jettison.cli._common import check_platforms, graph_inputs, open_paths
+from jettison.errors import JettisonError
 from jettison.services.ci import github_workflow, render_workflow
 from jettison.services.graph import load_graph
 
@@ -35,6 +36,10 @@ def github(
     """Print a GitHub Actions workflow (setup-buildx, bake-action with the generated
     docker-bake.hcl, or build-push-action per service; registry cache mode=max) to paste
     into .github/workflows/."""
+    check_platforms(platforms)
+    for option, value in (("--registry", registry), ("--branch", branch)):
+        if not value.strip() or any(c.isspace() for c in value):
+            raise JettisonError(f"{option} {value!r}: expected a name without spaces")
     graph = load_graph(open_paths(paths, contexts))
     workflow = github_workflow(
         graph, platforms=list(platforms) or ["linux/amd64"], registry=registry, branch=branch

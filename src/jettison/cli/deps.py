@@ -10,9 +10,10 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from jettison.cli._common import build_config, console, rule_options
+from jettison.atomic import write_files_atomic
+from jettison.cli._common import build_config, console, rule_options, split_codes
 from jettison.deps import CODES, DepsReport, human_bytes, run
-from jettison.deps.fix import apply, plan_writes
+from jettison.deps.fix import plan_writes
 from jettison.errors import JettisonError
 from jettison.report import render_findings
 
@@ -95,6 +96,12 @@ def command(
     """
     if in_place and not write:
         raise JettisonError("--in-place needs --write")
+    for given in split_codes(select + ignore):  # a typo must not silently check nothing
+        if not any(code.startswith(given) for code in CODES):
+            raise JettisonError(
+                f"unknown deps rule code or prefix {given!r} in --select/--ignore "
+                f"(choose from {', '.join(CODES)})"
+            )
     config = build_config(config_path, select, ignore, fail_level)
     report = run(
         Path(path),
@@ -117,7 +124,7 @@ def command(
             for edit in plan.edits:
                 out.out(edit.diff(), highlight=False, end="")
         else:
-            apply(plan)
+            write_files_atomic({e.target: e.new for e in plan.edits})  # all or none
             err = console(stderr=True)
             for edit in plan.edits:
                 err.print(

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
-from jettison.atomic import write_text_atomic
+from jettison.atomic import write_files_atomic
 from jettison.audit import discover
 from jettison.cli._common import build_config, check_rule_codes, console, rule_options
+from jettison.dockerfile.parse import decode_dockerfile
 from jettison.errors import EngineUnavailableError, JettisonError
 from jettison.fix import FixOutcome
 from jettison.fixes.pipeline import Resolver, restrict
@@ -83,7 +84,8 @@ def command(
     for path in inputs.dockerfiles:
         resolver = resolvers.get(path)
         try:
-            source = Path(path).read_bytes().decode("utf-8")
+            # as audit reads it: NUL bytes are binary data, bad UTF-8 is named by its line
+            source = decode_dockerfile(Path(path).read_bytes(), path)
             result = fix_file(source, path, config, unsafe_fixes, resolver, scans)
             outcome = result.outcome
             if result.note:
@@ -110,8 +112,8 @@ def command(
         except JettisonError as exc:
             errors.append(exc)
             continue
-        except UnicodeDecodeError:
-            errors.append(JettisonError("not valid UTF-8 text", path))
+        except IsADirectoryError:
+            errors.append(JettisonError("is a directory, not a Dockerfile", path))
             continue
         except OSError as exc:
             errors.append(JettisonError(f"cannot read: {exc.strerror}", path))
@@ -129,13 +131,20 @@ def command(
         for o in changed:
             out.out(o.diff(), highlight=False, end="")
     else:
+        unwritten: set[str] = set()
         for o in changed:
             base = Path(o.path).parent
-            for rel, content in o.extra_files.items():
-                write_text_atomic(base / rel, content)
+            files: dict[Path, str] = {base / rel: c for rel, c in o.extra_files.items()}
             if o.text != o.original:
-                write_text_atomic(Path(o.path), o.text)
+                files[Path(o.path)] = o.text
+            try:  # a Dockerfile and its .dockerignore change together or not at all
+                write_files_atomic(files)
+            except JettisonError as exc:
+                errors.append(exc)
+                unwritten.add(o.path)
         for o in outcomes:
+            if o.path in unwritten:
+                continue
             codes = ", ".join(sorted({a.code for a in o.applied}))
             extra = f" and wrote {', '.join(sorted(o.extra_files))}" if o.extra_files else ""
             if o.applied or o.extra_files:

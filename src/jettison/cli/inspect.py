@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from jettison.atomic import write_text_atomic
-from jettison.cli._common import console
+from jettison.cli._common import check_output, check_platforms, console
 from jettison.config import load_config
 from jettison.errors import JettisonError
 from jettison.findings import Finding, Severity
@@ -25,6 +26,8 @@ if TYPE_CHECKING:  # rich is imported only for the terminal view (text, github)
     from jettison.image.analysis import ImageReport
 
 FORMATS = ("text", "json", "sarif", "github", "markdown")
+# what names a file or directory on this machine (see jettison.image.sources)
+_LOCAL_PREFIXES = ("docker-archive:", "oci-archive:", "archive:", "oci:")
 
 
 @click.command("inspect")
@@ -113,13 +116,22 @@ def command(
     Exit code: 0, or 1 when a --fail-on / config / .dive-ci threshold fails, 2 when the
     image cannot be read.
     """
+    local = _check_image(image, source)
+    if platform is not None:
+        check_platforms((platform,))
+    check_output(output, "--output", (local, dockerfile, dive_ci, config_path))
     gate = _thresholds(fail_on, config_path, dive_ci)
-    # the engine prepares a whole export before its first byte: ask first, import the
-    # analysis code while it works
-    requested = request_export(image, source)
-    from jettison.image.analysis import inspect_image
+    try:
+        # the engine prepares a whole export before its first byte: ask first, import the
+        # analysis code while it works
+        requested = request_export(image, source)
+        from jettison.image.analysis import inspect_image
 
-    report = inspect_image(image, source, platform, dockerfile, requested)
+        report = inspect_image(image, source, platform, dockerfile, requested)
+    except JettisonError as exc:
+        if exc.path is None and local is not None:
+            exc.path = local  # "truncated tar" says which file
+        raise
     failed = thresholds.evaluate(gate, report.numbers())
     for t, _value, message in failed:
         origin = "" if t.origin == "--fail-on" else f" ({t.origin})"
@@ -145,6 +157,27 @@ def command(
     else:
         _render(report, fmt, console(), top, dive_compatible)
     raise SystemExit(1 if failed else 0)
+
+
+def _check_image(image: str, source: str) -> str | None:
+    """The local file or directory IMAGE names, if any; usage errors before any reading."""
+    if not image.strip():
+        raise JettisonError("IMAGE is empty: give an image name, archive or OCI layout")
+    path, kind = image, source
+    if source == "auto":
+        prefix = next((p for p in _LOCAL_PREFIXES if image.startswith(p)), "")
+        path = image[len(prefix) :]
+        if prefix:
+            kind = "oci" if prefix == "oci:" else "archive"
+        elif os.path.exists(path):
+            kind = "oci" if os.path.isdir(path) else "archive"
+    if kind == "archive" and os.path.isdir(path):
+        raise JettisonError("is a directory, not an archive (an OCI layout: --source oci)", path)
+    if kind in ("archive", "oci"):
+        return path if os.path.exists(path) else None
+    if any(c.isspace() or not c.isprintable() for c in image):
+        raise JettisonError(f"not an image reference: {image!r} (no spaces or control characters)")
+    return None
 
 
 def _thresholds(

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from jettison.atomic import write_text_atomic
+from jettison.atomic import write_files_atomic
 from jettison.cli._common import console
 from jettison.errors import JettisonError
 from jettison.rules.docs import render_index, render_rule
@@ -27,16 +27,15 @@ def command(code: str | None, write_docs: str | None) -> None:
     out = console()
     if write_docs:
         target = Path(write_docs)
-        target.mkdir(parents=True, exist_ok=True)
-        for r in all_rules():
-            write_text_atomic(target / f"{r.code}.md", render_rule(r))
-        write_text_atomic(target / "README.md", render_index(all_rules()))
+        pages = {target / f"{r.code}.md": render_rule(r) for r in all_rules()}
+        pages[target / "README.md"] = render_index(all_rules())
+        write_files_atomic(pages, make_dirs=True)  # all pages or none
         out.print(f"wrote {len(all_rules()) + 1} pages to {target}", markup=False)
         return
-    if code:
+    if code is not None:
         found = get_rule(code)
         if found is None:
-            raise JettisonError(f"unknown rule {code}")
+            raise JettisonError(f"unknown rule {code!r} (see `jettison rules`)")
         out.out(render_rule(found), highlight=False)
         return
     table = Table(show_edge=False)

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import click
 
-from jettison.cli._common import console, graph_inputs, open_paths
+from jettison.atomic import write_files_atomic
+from jettison.cli._common import check_platforms, console, graph_inputs, open_paths
 from jettison.errors import JettisonError
 from jettison.services.graph import load_graph
 from jettison.services.multiarch import arch_steps, unbuildable
@@ -108,6 +109,7 @@ def command(
     Exit code: 0 done (or nothing to change), 1 with --diff when there are changes or when
     --verify fails, 2 on bad input (a cycle, a missing context) or without an engine.
     """
+    check_platforms(platforms)
     opened = open_paths(paths, contexts)
     compose = opened.source
     plan = make_plan(opened, slim=not keep_base_image)
@@ -165,7 +167,13 @@ def command(
     if write:
         if failed:
             raise JettisonError("verification failed: nothing written", str(compose))
-        written = rewrite.write()
+        # every file of the rewrite or none: a half-rewritten project would not build
+        changes = {
+            p: rewrite.files[p]
+            for p in sorted(rewrite.files)
+            if rewrite.originals.get(p) != rewrite.files[p]
+        }
+        written = write_files_atomic(changes, make_dirs=True)
         for written_path in written:
             click.echo(f"wrote {written_path}", err=True)
     elif fmt == "text" and not show_diff:
