@@ -343,7 +343,8 @@ def find_duplicates(
 def _env(config: dict[str, Any]) -> dict[str, str]:
     inner = config.get("config") or config.get("container_config") or {}
     out: dict[str, str] = {}
-    for item in (inner.get("Env") or []) if isinstance(inner, dict) else []:
+    env = inner.get("Env") if isinstance(inner, dict) else None
+    for item in env if isinstance(env, list) else []:
         key, _, value = str(item).partition("=")
         out[key] = value
     return out

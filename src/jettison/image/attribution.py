@@ -69,8 +69,11 @@ class InstructionRef(NamedTuple):
 
 
 def history_of(config: dict[str, Any]) -> list[HistoryEntry]:
+    """The config's history; one that is not a list (a damaged or hand-made config) is none:
+    layers then show "(missing)" instead of failing the whole inspection."""
     out = []
-    for h in config.get("history") or []:
+    history = config.get("history")
+    for h in history if isinstance(history, list) else []:
         if isinstance(h, dict):
             out.append(
                 HistoryEntry(

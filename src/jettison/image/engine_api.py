@@ -115,6 +115,10 @@ class EngineAPI:
         conn, response = self._get(path)
         try:
             return json.loads(response.read())
+        except ValueError:  # a proxy's page or a damaged answer, not the engine's JSON
+            raise EngineHTTPError(
+                response.status, f"the engine's answer to {path} is not JSON"
+            ) from None
         finally:
             conn.close()
 

@@ -205,14 +205,16 @@ def _classify(reference: str, source: str) -> tuple[str, str]:
 def _from_archive_file(
     path: str, reference: str, tmp: Scratch, platform: str | None, closers: list[Callable[[], None]]
 ) -> ImageData:
+    if os.path.isdir(path):  # open() takes a directory; its first read would fail
+        raise ImageError("is a directory, not an archive (an OCI layout: --source oci)", path)
     try:
         src = FileSource(path)
+        closers.append(src.close)
+        head = src.pread(0, 4)
     except FileNotFoundError:
         raise ImageNotFoundError("no such file", path) from None
     except OSError as exc:
         raise ImageError(f"cannot read: {exc.strerror}", path) from None
-    closers.append(src.close)
-    head = src.pread(0, 4)
     if head[:2] == b"\x1f\x8b" or head == b"\x28\xb5\x2f\xfd":  # docker save | gzip
         spooled = _decompress_to_spool(Window(src, 0, src.size), tmp, "archive")
         closers.append(spooled.close)
@@ -566,10 +568,7 @@ def _decompress_stream(reader: Any, head: bytes, out: IO[bytes], what: str) -> N
             with gzip.GzipFile(fileobj=reader) as gz:
                 shutil.copyfileobj(gz, out, CHUNK)
         elif head[:4] == b"\x28\xb5\x2f\xfd":
-            import zstandard
-
-            with zstandard.ZstdDecompressor().stream_reader(reader, read_across_frames=True) as zs:
-                shutil.copyfileobj(zs, out, CHUNK)
+            _zstd_copy(reader, out, what)
         else:
             shutil.copyfileobj(reader, out, CHUNK)
     except (OSError, EOFError, ValueError) as exc:
@@ -578,6 +577,33 @@ def _decompress_stream(reader: Any, head: bytes, out: IO[bytes], what: str) -> N
         if type(exc).__module__.startswith("zstandard"):
             raise CorruptImageError(f"cannot decompress {what}: {exc}") from None
         raise
+
+
+def _zstd_copy(reader: Any, out: IO[bytes], what: str) -> None:
+    """Decompress every zstd frame of ``reader`` into ``out``.
+
+    zstandard's stream reader returns what it has and stops without an error when the input
+    ends inside a frame, so a truncated layer would read as a shorter (often empty) one: the
+    frames are decoded one by one here and a frame left open at the end is an error.
+    """
+    import zstandard
+
+    dctx = zstandard.ZstdDecompressor()
+    frame = dctx.decompressobj()
+    open_frame = False
+    while True:
+        data = reader.read(CHUNK)
+        if not data:
+            break
+        while data:
+            out.write(frame.decompress(data))
+            open_frame = not frame.eof
+            if open_frame:
+                break
+            data = frame.unused_data  # the next frame (zstd streams may hold several)
+            frame = dctx.decompressobj()
+    if open_frame:
+        raise CorruptImageError(f"cannot decompress {what}: truncated zstd data")
 
 
 # --- OCI image layout directory --------------------------------------------------------------

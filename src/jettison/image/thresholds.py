@@ -90,16 +90,17 @@ class Threshold(NamedTuple):
     origin: str  # "command line", a config path, or a .dive-ci path
 
 
-def _normal_key(key: str) -> str:
+def _normal_key(key: str, origin: str | None = None) -> str:
     k = key.strip().lower().replace("_", "-")
     found = _ALIASES.get(k) or _ALIASES.get(k.replace("-", ""))
     if found is None:
-        raise JettisonError(f"unknown threshold {key!r} (choose from {', '.join(KEYS)})")
+        where = None if origin in (None, "--fail-on") else origin
+        raise JettisonError(f"unknown threshold {key!r} (choose from {', '.join(KEYS)})", where)
     return found
 
 
 def make(key: str, raw: Any, origin: str) -> Threshold | None:
-    k = _normal_key(str(key))
+    k = _normal_key(str(key), origin)
     text = str(raw).strip()
     if text.lower() in _OFF:
         return None
@@ -132,10 +133,12 @@ def from_cli(values: tuple[str, ...]) -> dict[str, Threshold]:
 
 
 def from_config(raw: dict[str, Any], origin: str) -> dict[str, Threshold]:
-    inspect = raw.get("inspect") or {}
-    table = (
-        (inspect.get("fail-on") or inspect.get("fail_on")) if isinstance(inspect, dict) else None
-    )
+    inspect = raw.get("inspect")
+    if inspect is None:
+        return {}
+    if not isinstance(inspect, dict):
+        raise JettisonError("[tool.jettison] inspect must be a table", origin)
+    table = inspect.get("fail-on", inspect.get("fail_on"))
     if table is None:
         return {}
     if not isinstance(table, dict):
@@ -154,9 +157,18 @@ def from_dive_ci(path: Path) -> dict[str, Threshold]:
 
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:  # "<unicode string>", line 3 ...: say file:line
+        mark = exc.problem_mark
+        reason = exc.problem or "invalid YAML"
+        line = mark.line + 1 if mark is not None else None
+        raise JettisonError(f"cannot read dive CI config: {reason}", str(path), line) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise JettisonError(f"cannot read dive CI config: {exc}", str(path)) from None
-    rules = data.get("rules") if isinstance(data, dict) else None
+    if data is None:
+        return {}  # an empty file
+    if not isinstance(data, dict):
+        raise JettisonError("not a dive CI config: expected a mapping with 'rules'", str(path))
+    rules = data.get("rules")
     if rules is None:
         return {}
     if not isinstance(rules, dict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from click.testing import CliRunner
 
 from jettison.cli import cli
 from jettison.dockerfile import parse_dockerfile
+from jettison.errors import JettisonError
 from jettison.image import thresholds
 from jettison.image.attribution import HistoryEntry, align, final_instructions, split_created_by
 from jettison.image.bloat import classify
@@ -155,6 +157,32 @@ def test_thresholds_parse_like_dive() -> None:
     assert set(got) == {"efficiency", "wasted-bytes"}
     failed = thresholds.evaluate(got, {"efficiency": 0.85, "wasted-bytes": 1.0})
     assert [t.key for t, _, _ in failed] == ["efficiency"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("rules:\n  lowestEfficiency: 0.9\n   bad: [\n", r"\.dive-ci:3: cannot read dive CI"),
+        ("- rules\n", r"\.dive-ci: not a dive CI config"),
+        ("rules:\n  fastest: 1\n", r"\.dive-ci: unknown threshold 'fastest'"),
+        ("rules: [1]\n", r"\.dive-ci: 'rules' must be a mapping"),
+    ],
+)
+def test_dive_ci_errors_name_the_file_and_line(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / ".dive-ci"
+    path.write_text(text)
+    with pytest.raises(JettisonError) as caught:
+        thresholds.from_dive_ci(path)
+    assert re.search(expected, str(caught.value)), str(caught.value)
+    assert "\n" not in str(caught.value) and "<unicode string>" not in str(caught.value)
+
+
+def test_config_inspect_section_of_the_wrong_type_is_an_error() -> None:
+    with pytest.raises(JettisonError, match=r"pyproject.toml: \[tool.jettison\] inspect must"):
+        thresholds.from_config({"inspect": 5}, "pyproject.toml")
+    with pytest.raises(JettisonError, match=r"^pyproject.toml: unknown threshold 'x'"):
+        thresholds.from_config({"inspect": {"fail-on": {"x": 1}}}, "pyproject.toml")
+    assert thresholds.from_config({"inspect": {"fail-on": {}}}, "pyproject.toml") == {}
 
 
 def test_created_by_forms() -> None:

@@ -15,7 +15,13 @@ import pytest
 from jettison.image.analysis import analyze
 from jettison.image.errors import CorruptImageError, ImageError, ImageNotFoundError
 from jettison.image.sources import open_image, parse_registry_ref
-from tests.unit.image.helpers import legacy_archive, oci_archive, oci_blobs, oci_layout
+from tests.unit.image.helpers import (
+    config_for,
+    legacy_archive,
+    oci_archive,
+    oci_blobs,
+    oci_layout,
+)
 from tests.unit.image.test_replay import L0, L1, L2
 
 EXPECTED = (2371, 1151, 1220, 12)
@@ -37,6 +43,38 @@ def test_oci_archive_and_layout(tmp_path: Path, compress: str) -> None:
     assert _numbers(str(tar)) == EXPECTED
     layout = oci_layout(tmp_path / "layout", [L0, L1, L2], compress)
     assert _numbers(str(layout)) == EXPECTED
+
+
+@pytest.mark.parametrize("compress", ["gzip", "zstd"])
+def test_truncated_compressed_layer_is_an_error(tmp_path: Path, compress: str) -> None:
+    """zstandard's stream reader ends quietly inside a cut frame: a truncated layer must not
+    read as a shorter or empty one."""
+    layout = oci_layout(tmp_path / "layout", [L0, L1, L2], compress)
+    for blob in (layout / "blobs" / "sha256").iterdir():
+        data = blob.read_bytes()
+        if data[:2] == b"\x1f\x8b" or data[:4] == b"\x28\xb5\x2f\xfd":
+            blob.write_bytes(data[: len(data) - 9])
+    with pytest.raises(CorruptImageError, match=r"cannot decompress sha256:\w+: "):
+        _numbers(str(layout))
+
+
+@pytest.mark.parametrize(("key", "value"), [("history", 5), ("history", "x"), ("Env", 5)])
+def test_config_fields_of_the_wrong_type_are_ignored(
+    tmp_path: Path, key: str, value: object
+) -> None:
+    """A damaged or hand-made image config (``"history": 5``) loses what it cannot say, not
+    the whole inspection."""
+    config = config_for([L0, L1, L2])
+    if key == "Env":
+        config["config"]["Env"] = value
+    else:
+        config[key] = value
+    tar = tmp_path / "img.tar"
+    tar.write_bytes(legacy_archive([L0, L1, L2], config))
+    assert _numbers(str(tar)) == EXPECTED
+    with open_image(str(tar)) as data:
+        report = analyze(data)
+    assert report.env == {} if key == "Env" else report.layers[0].created_by == "(missing)"
 
 
 def test_legacy_archive_gzipped_whole(tmp_path: Path) -> None:
@@ -225,3 +263,37 @@ def test_corrupt_layer_scanned_in_the_child_is_one_clear_error(tmp_path: Path) -
     path.write_bytes(legacy_archive(layers))
     with pytest.raises(CorruptImageError, match="checksum"), open_image(str(path)):
         pass
+
+
+def test_engine_answer_that_is_not_json_is_an_engine_error() -> None:
+    """A proxy's HTML page where the engine's JSON was expected is an EngineHTTPError (the
+    caller's one-line message), not a JSONDecodeError."""
+    from jettison.image.engine_api import EngineAPI, EngineHTTPError
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"<html>page not found</html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        api = EngineAPI(f"tcp://127.0.0.1:{server.server_address[1]}", timeout=5)
+        with pytest.raises(EngineHTTPError, match="not JSON"):
+            api.get_json("/images/x/json")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_archive_that_is_a_directory_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ImageError, match="is a directory, not an archive"):
+        _numbers(str(tmp_path), source="archive")
