@@ -180,6 +180,10 @@ def slug(text: str) -> str:
 
 
 def _append(path: Path, text: str) -> None:
+    # the workspace keeps the context's symlinks as links: writing through one would edit
+    # the user's own file (or one outside the project)
+    if path.is_symlink():
+        raise JettisonError(f"refusing to edit a symbolic link in the bench copy: {path}")
     data = path.read_bytes()
     sep = b"" if not data or data.endswith(b"\n") else b"\n"
     path.write_bytes(data + sep + text.encode("utf-8"))
@@ -222,6 +226,8 @@ def choose_code_file(
             suffix = os.path.splitext(name)[1].lower()
             if suffix not in SOURCE_COMMENT or name in ("setup.py", "conftest.py"):
                 continue
+            if os.path.islink(os.path.join(dirpath, name)):
+                continue  # a link: its target may be outside the context (never edited)
             if name.startswith("test_") or name.endswith(("_test.py", ".test.js", ".spec.js")):
                 continue
             rel = "/".join([*parts, name])
@@ -266,16 +272,30 @@ def choose_deps_file(
         name = Path(rel).name
         if (
             (name in DEPENDENCY_MANIFESTS or re.fullmatch(r"requirements[\w.-]*\.txt", name))
-            and (context / rel).is_file()
+            and _plain_file_inside(context, rel)
             and _included(rel, pattern_sets)
         ):
             found.append(rel)
     if found:
         return found[0]
     for name in DEPENDENCY_MANIFESTS:
-        if (context / name).is_file() and _included(name, pattern_sets):
+        if _plain_file_inside(context, name) and _included(name, pattern_sets):
             return name
     return None
+
+
+def _plain_file_inside(context: Path, rel: str) -> bool:
+    """A regular file (not a link) whose real path is inside ``context``: safe to edit in
+    the bench's copy of the context."""
+    path = context / rel
+    try:
+        return (
+            path.is_file()
+            and not path.is_symlink()
+            and path.resolve().is_relative_to(context.resolve())
+        )
+    except OSError:
+        return False
 
 
 def _ignore_patterns(context: Path, dockerfile: Path) -> list[str]:

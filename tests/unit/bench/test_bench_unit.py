@@ -13,6 +13,7 @@ from jettison.bench.report import render_html, render_markdown, tables
 from jettison.bench.runner import change_file, choose_code_file, choose_deps_file
 from jettison.cli import cli
 from jettison.engine.progress import parse_plain
+from jettison.errors import JettisonError
 
 DATA = Path(__file__).parents[1] / "engine" / "data"
 
@@ -54,6 +55,27 @@ def test_changes_keep_meaning_and_differ_per_marker(tmp_path: Path) -> None:
     js.write_text("let a = 1;\n")
     change_file(js, "m")
     assert js.read_text().endswith("// m\n")
+
+
+def test_symlinked_files_are_never_chosen_or_edited(tmp_path: Path) -> None:
+    """The bench's copy of the context keeps symlinks: appending a code change through one
+    edited the user's real file outside the project."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "app.py").write_text("print('real')\n")
+    (outside / "requirements.txt").write_text("flask\n")
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "app.py").symlink_to(outside / "app.py")
+    (ctx / "requirements.txt").symlink_to(outside / "requirements.txt")
+    df = 'FROM python\nCOPY requirements.txt .\nCOPY . .\nCMD ["python", "app.py"]\n'
+    assert choose_code_file(ctx, df, [[]]) is None
+    assert choose_deps_file(ctx, df, [[]]) is None
+    (ctx / "main.py").write_text("print('own')\n")
+    assert choose_code_file(ctx, df, [[]]) == "main.py"
+    with pytest.raises(JettisonError, match="symbolic link"):
+        change_file(ctx / "app.py", "m")
+    assert (outside / "app.py").read_text() == "print('real')\n"
 
 
 def _run(name: str, scenario: str, seconds: float) -> Run:
