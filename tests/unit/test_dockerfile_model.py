@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,48 @@ def test_redirects_reach_their_commands(script: str, expected: list[tuple[str, l
         for c in df.instructions[1].script.commands
     ]
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("ARG", "ARG requires at least one argument"),
+        ("EXPOSE", "EXPOSE requires at least one argument"),
+        ("USER", "USER requires exactly one argument"),
+        ("COPY a", "COPY requires at least two arguments"),
+        ("ADD --chown=1 a", "ADD requires at least two arguments"),
+        ("HEALTHCHECK --interval=5s CMD", "Missing command after HEALTHCHECK CMD"),
+        ("SHELL bash -c", "SHELL requires the arguments to be in JSON form"),
+    ],
+)
+def test_instructions_buildkit_rejects_for_their_arguments(line: str, message: str) -> None:
+    """BuildKit's parser takes these lines; its instruction layer then refuses the build with
+    these messages, so the model refuses them too (file:line)."""
+    with pytest.raises(DockerfileParseError, match=message) as caught:
+        parse_dockerfile(f"FROM debian:12\n{line}\n", "Dockerfile")
+    assert caught.value.line == 2
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["USER a b", 'SHELL ["/bin/bash", "-c"]', "HEALTHCHECK NONE", "COPY --from=a b c", "ARG A"],
+)
+def test_instructions_with_enough_arguments_parse(line: str) -> None:
+    assert parse_dockerfile(f"FROM debian:12\n{line}\n").instructions[1].keyword
+
+
+def test_byte_order_mark_is_not_a_column(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from jettison.cli import cli
+
+    path = tmp_path / "Dockerfile"
+    path.write_bytes(b"\xef\xbb\xbfFROM python:3.11\n")
+    result = CliRunner().invoke(cli, ["audit", str(path), "--format", "json"])
+    findings = json.loads(result.output)
+    assert findings and all(f["column"] == 1 for f in findings if f["line"] == 1)
+    text = CliRunner().invoke(cli, ["audit", str(path)]).output
+    assert "\ufeff" not in text and "FROM python:3.11" in text
 
 
 def test_continuation_with_comment_lines() -> None:

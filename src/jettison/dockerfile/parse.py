@@ -91,6 +91,30 @@ def decode_dockerfile(data: bytes, path: str = "<string>") -> str:
         raise DockerfileParseError("not valid UTF-8 text", path, line) from None
 
 
+# What BuildKit's instruction layer rejects after its parser accepted the line (its own
+# messages): the parser alone takes ``USER`` or ``COPY a`` without complaint.
+_AT_LEAST_ONE = {"ARG", "ENV", "EXPOSE", "LABEL", "HEALTHCHECK", "SHELL", "VOLUME", "ONBUILD"}
+_EXACTLY_ONE = {"USER", "WORKDIR", "STOPSIGNAL", "MAINTAINER"}
+
+
+def _arity_error(keyword: str, values: tuple[str, ...], json_form: bool) -> str | None:
+    if not values:
+        if keyword in _AT_LEAST_ONE:
+            return f"{keyword} requires at least one argument"
+        if keyword in _EXACTLY_ONE:
+            return f"{keyword} requires exactly one argument"
+    if keyword in ("COPY", "ADD") and len(values) < 2:
+        return (
+            f"{keyword} requires at least two arguments, but only one was provided. "
+            "Destination could not be determined"
+        )
+    if keyword == "HEALTHCHECK" and values and values[0].upper() == "CMD" and len(values) < 2:
+        return "Missing command after HEALTHCHECK CMD"
+    if keyword == "SHELL" and not json_form:
+        return "SHELL requires the arguments to be in JSON form"
+    return None
+
+
 def parse_dockerfile(source: str, path: str = "<string>") -> Dockerfile:
     line_starts = _line_starts(source)
     directives = _parse_directives(source, line_starts)
@@ -110,6 +134,9 @@ def parse_dockerfile(source: str, path: str = "<string>") -> Dockerfile:
         keyword = cmd.cmd.upper()
         if keyword not in KNOWN_INSTRUCTIONS:
             raise DockerfileParseError(f"unknown instruction: {cmd.cmd}", path, cmd.start_line)
+        arity = _arity_error(keyword, cmd.value, cmd.json)
+        if arity is not None:
+            raise DockerfileParseError(arity, path, cmd.start_line)
         ins = builder.instruction(cmd, keyword)
         ins.index = index
         instructions.append(ins)

@@ -97,7 +97,8 @@ def render_text(
 def _source_line(cache: dict[str, list[str]], path: str, line: int) -> str | None:
     if path not in cache:
         try:
-            cache[path] = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+            # utf-8-sig: a byte-order mark is not part of the first line's text
+            cache[path] = Path(path).read_text(encoding="utf-8-sig", errors="replace").splitlines()
         except OSError:
             cache[path] = []
     lines = cache[path]

@@ -160,6 +160,8 @@ class RuleContext:
             at.end_line if at is not None and end >= at.end else df.line_of(max(start, end - 1))
         )
         column = start - df.line_starts[line - 1] + 1
+        if line == 1 and df.source.startswith("\ufeff") and column > 1:
+            column -= 1  # a byte-order mark is not a column (BuildKit drops it too)
         fix = None
         edit_list = tuple(sorted(edits)) if edits is not None else ()
         if edit_list:
