@@ -2,20 +2,24 @@
 
 Each round parses the current text, collects the fixes of enabled rules (safe ones, plus
 unsafe ones when asked), applies every edit that does not overlap an earlier one, and
-re-parses. Rounds stop when nothing changes, so fixing a fixed file changes nothing. A round
+re-parses. Rounds stop when nothing changes, so fixing a fixed file changes nothing. A fix
 whose result BuildKit's parser rejects is discarded: a fix never turns a parsable file into
-an unparsable one.
+an unparsable one. So is a fix that changes where an instruction it did not edit begins (a
+continuation left before a blank or comment line makes BuildKit join the next instruction
+into the edited one: still parsable, but a different build), and one that drops a comment
+line.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from jettison.audit import check_dockerfile
 from jettison.config import Config
-from jettison.dockerfile import parse_dockerfile
+from jettison.dockerfile import Dockerfile, parse_dockerfile
 from jettison.errors import DockerfileParseError
 from jettison.findings import Edit, Finding, FixSafety
 
@@ -140,24 +144,28 @@ def fix_source(source: str, path: str, config: Config, unsafe: bool = False) -> 
     df = parse_dockerfile(text, path)
     findings = check_dockerfile(df, config)
     rejected: set[tuple[str, int]] = set()
+    reported: set[tuple[str, str, str]] = set()
     for _ in range(MAX_ROUNDS):
         findings = [f for f in findings if (f.code, f.line) not in rejected]
         edits, used, extra = _choose(findings, unsafe)
         if not edits and not extra:
             break
-        edits = _line_endings(edits, df.newline)
+        edits = _line_endings(edits, df.newline, text)
         candidate = apply_edits(text, edits)
-        try:
-            df = parse_dockerfile(candidate, path)
-        except DockerfileParseError:
+        new_df, _ = _check(candidate, df, edits, path)
+        if new_df is None:
             # find the fixes to blame one by one; never write what BuildKit would reject
-            used, dropped, candidate = _narrow(text, used, df.newline, path)
-            for f in dropped:
+            # or what it would read as other instructions
+            used, dropped, candidate = _narrow(text, used, df, path)
+            for f, reason in dropped:
                 rejected.add((f.code, f.line))
-                outcome.skipped.append((f.code, f.line, "the result would not parse"))
+                if (f.code, f.message, reason) not in reported:
+                    reported.add((f.code, f.message, reason))
+                    outcome.skipped.append((f.code, f.line, reason))
             if candidate == text:
                 continue  # the next round retries without the rejected fixes
-            df = parse_dockerfile(candidate, path)
+            new_df = parse_dockerfile(candidate, path)
+        df = new_df
         new_extra = {k: v for k, v in extra.items() if outcome.extra_files.get(k) != v}
         if candidate == text and not new_extra:
             break
@@ -172,32 +180,112 @@ def fix_source(source: str, path: str, config: Config, unsafe: bool = False) -> 
     return outcome
 
 
-def _line_endings(edits: list[Edit], newline: str) -> list[Edit]:
-    """Inserted lines take the file's line ending (CRLF files stay CRLF)."""
+UNPARSABLE = "the result would not parse"
+RESTRUCTURED = "the result would join or split other instructions"
+UNCOMMENTED = "the result would drop a comment"
+
+
+def _check(
+    candidate: str, before: Dockerfile, edits: list[Edit], path: str
+) -> tuple[Dockerfile | None, str | None]:
+    """The parsed candidate, or None and why it must not be written."""
+    try:
+        df = parse_dockerfile(candidate, path)
+    except DockerfileParseError:
+        return None, UNPARSABLE
+    if not _same_structure(before, df, edits):
+        return None, RESTRUCTURED
+    if _comment_lines(before.source) - _comment_lines(candidate):
+        return None, UNCOMMENTED
+    return df, None
+
+
+def _comment_lines(text: str) -> Counter[str]:
+    """Every comment line (also those inside continuations, which BuildKit skips)."""
+    return Counter(
+        stripped
+        for line in text.splitlines()
+        if (stripped := line.strip(" \t\r\ufeff")).startswith("#")
+    )
+
+
+def _same_structure(before: Dockerfile, after: Dockerfile, edits: list[Edit]) -> bool:
+    """True when every instruction the edits did not rewrite still begins where the edits
+    moved it, with the same keyword, and every other instruction begins in inserted text."""
+    ordered = sorted(edits, key=lambda e: (e.start, e.end))
+    starts = {ins.start: ins.keyword for ins in after.instructions}
+    kept: set[int] = set()
+    for ins in before.instructions:
+        moved = _moved(ins.start, ordered)
+        if moved is None:
+            continue  # an edit rewrites or removes it
+        if starts.get(moved) != ins.keyword:
+            return False
+        kept.add(moved)
+    inserted: list[tuple[int, int]] = []
+    shift = 0
+    for e in ordered:
+        inserted.append((e.start + shift, e.start + shift + len(e.text)))
+        shift += len(e.text) - (e.end - e.start)
+    return all(start in kept or any(a <= start < b for a, b in inserted) for start in starts)
+
+
+def _moved(offset: int, edits: list[Edit]) -> int | None:
+    """Where ``offset`` lands after ``edits`` (sorted); None if an edit replaces it."""
+    shift = 0
+    for e in edits:
+        if e.start <= offset < e.end:
+            return None
+        if e.end <= offset:
+            shift += len(e.text) - (e.end - e.start)
+    return offset + shift
+
+
+def _line_endings(edits: list[Edit], newline: str, source: str) -> list[Edit]:
+    """Inserted lines take the file's line ending (CRLF files stay CRLF).
+
+    In a CRLF file an edit never splits a CR from its LF: a boundary between them moves
+    before the CR, and a CR left at the end of the inserted text (a span copied up to the
+    LF) is dropped there, so no ``\\r\\r\\n`` or bare ``\\n`` is written.
+    """
     if newline == "\n":
         return edits
-    return [
-        Edit(e.start, e.end, e.text.replace("\r\n", "\n").replace("\n", newline), e.path)
-        for e in edits
-    ]
+    out = []
+    for e in edits:
+        if e.path is not None:
+            out.append(e)
+            continue
+        start, end = _before_cr(source, e.start), _before_cr(source, e.end)
+        text = e.text.replace("\r\n", "\n")
+        if text.endswith("\r") and source.startswith("\r\n", end):
+            text = text[:-1]
+        out.append(Edit(start, max(start, end), text.replace("\n", newline), e.path))
+    return out
+
+
+def _before_cr(source: str, offset: int) -> int:
+    """``offset``, moved before the CR when it falls between a CR and its LF."""
+    if 0 < offset < len(source) and source[offset - 1] == "\r" and source[offset] == "\n":
+        return offset - 1
+    return offset
 
 
 def _narrow(
-    text: str, used: list[Finding], newline: str, path: str
-) -> tuple[list[Finding], list[Finding], str]:
-    """Apply the round's fixes one at a time, keeping those whose result still parses."""
+    text: str, used: list[Finding], df: Dockerfile, path: str
+) -> tuple[list[Finding], list[tuple[Finding, str]], str]:
+    """Apply the round's fixes one at a time, keeping those whose result passes
+    :func:`_check`; the dropped ones come with the reason."""
     kept: list[Finding] = []
-    dropped: list[Finding] = []
+    dropped: list[tuple[Finding, str]] = []
     kept_edits: list[Edit] = []
     candidate = text
     for f in used:
         assert f.fix is not None
-        local = _line_endings([e for e in f.fix.edits if e.path is None], newline)
+        local = _line_endings([e for e in f.fix.edits if e.path is None], df.newline, text)
         trial = apply_edits(text, kept_edits + local)
-        try:
-            parse_dockerfile(trial, path)
-        except DockerfileParseError:
-            dropped.append(f)
+        ok, problem = _check(trial, df, kept_edits + local, path)
+        if ok is None:
+            dropped.append((f, problem or UNPARSABLE))
             continue
         kept.append(f)
         kept_edits += local
