@@ -284,3 +284,17 @@ def test_heredoc_cleanup_only_under_set_e() -> None:
     assert fixed(text, select=["JT101"]) == text
     with_e = "FROM debian:12\nRUN <<EOF\nset -e\napt-get update\napt-get install -y curl\nEOF\n"
     assert "rm -rf /var/lib/apt/lists/*\nEOF" in fixed(with_e, select=["JT101"])
+
+
+def test_diff_output_keeps_tabs_and_crlf_so_that_it_applies(tmp_path: Path) -> None:
+    """`fix --diff` printed through rich expanded tabs and dropped CRs: a patch that no
+    longer applied. The CLI prints the unified diff byte for byte."""
+    path = tmp_path / "Dockerfile"
+    original = "FROM python:3.11\r\nRUN pip install\tflask\r\n"
+    path.write_bytes(original.encode())
+    expected = fix_source(original, str(path), Config()).diff()
+    assert "\t" in expected and "\r\n" in expected
+    result = CliRunner().invoke(cli, ["fix", "--diff", str(path)])
+    assert result.exit_code in (0, 1), result.output  # 1: there is something to fix
+    assert result.stdout_bytes.decode() == expected
+    assert path.read_bytes() == original.encode()  # --diff writes nothing

@@ -15,7 +15,7 @@ from jettison.cli._common import build_config, console, rule_options, split_code
 from jettison.deps import CODES, DepsReport, human_bytes, run
 from jettison.deps.fix import plan_writes
 from jettison.errors import JettisonError
-from jettison.report import render_findings
+from jettison.report import render_findings, write_plain
 
 _FORMATS = ("text", "json", "markdown", "sarif", "github")
 
@@ -122,7 +122,7 @@ def command(
         plan = plan_writes(report.items, in_place=in_place)
         if diff:
             for edit in plan.edits:
-                out.out(edit.diff(), highlight=False, end="")
+                write_plain(out, edit.diff(), end="")
         else:
             write_files_atomic({e.target: e.new for e in plan.edits})  # all or none
             err = console(stderr=True)
@@ -147,11 +147,11 @@ def command(
 
 def _render(report: DepsReport, fmt: str, out: Console) -> None:
     if fmt == "json":
-        out.out(json.dumps(report.to_json(), indent=2), highlight=False)
+        write_plain(out, json.dumps(report.to_json(), indent=2))
     elif fmt in ("sarif", "github"):
         render_findings(report.findings(), report.errors, fmt, out)
     elif fmt == "markdown":
-        out.out(to_markdown(report), highlight=False)
+        write_plain(out, to_markdown(report))
     else:
         render_text(report, out)
 

@@ -15,6 +15,7 @@ from jettison.fix import FixOutcome
 from jettison.fixes.pipeline import Resolver, restrict
 from jettison.fixes.run import engine_resolver, fix_file, verify_file
 from jettison.fixes.runtime_libs import LibraryScan
+from jettison.report import write_plain
 
 
 @click.command("fix")
@@ -129,7 +130,7 @@ def command(
             )
     if show_diff:
         for o in changed:
-            out.out(o.diff(), highlight=False, end="")
+            write_plain(out, o.diff(), end="")
     else:
         unwritten: set[str] = set()
         for o in changed:

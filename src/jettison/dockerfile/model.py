@@ -227,9 +227,10 @@ class Dockerfile:
     def render(self) -> str:
         return "".join(self.source[s:e] for _, s, e in self.segments())
 
-    @property
+    @cached_property
     def uses_buildkit_features(self) -> bool:
-        """True when the file already relies on BuildKit-only syntax."""
+        """True when the file already relies on BuildKit-only syntax (asked per install by
+        several rules: computed once, a parsed file is not edited in place)."""
         if self.directives.syntax:
             return True
         for ins in self.instructions:

@@ -25,6 +25,14 @@ _STYLE = {
 }
 
 
+def write_plain(console: Console, text: str, end: str = "\n") -> None:
+    """Machine-readable text (JSON, SARIF, Markdown, diffs) exactly as given, straight to the
+    console's file: rich's ``Console.out`` expands tabs, drops carriage returns (a diff that
+    no longer applies) and renders per character (minutes for a large JSON document)."""
+    console.file.write(text + end)
+    console.file.flush()
+
+
 def render_findings(
     findings: Sequence[Finding],
     errors: Sequence[JettisonError],
@@ -33,23 +41,25 @@ def render_findings(
     files: int = 0,
 ) -> None:
     if fmt == "json":
-        console.out(json.dumps([f.to_json() for f in findings], indent=2), highlight=False)
+        write_plain(console, json.dumps([f.to_json() for f in findings], indent=2))
     elif fmt == "sarif":
-        console.out(json.dumps(to_sarif(findings, errors), indent=2), highlight=False)
+        write_plain(console, json.dumps(to_sarif(findings, errors), indent=2))
     elif fmt == "github":
+        lines = []
         for f in findings:
             level = {"error": "error", "warning": "warning"}.get(f.severity.value, "notice")
             msg = _gh_escape(f"{f.code} {f.message}")
-            console.out(
+            lines.append(
                 f"::{level} file={f.path},line={f.line},endLine={f.end_line},"
-                f"col={f.column},title={f.code} {f.rule_name}::{msg}",
-                highlight=False,
+                f"col={f.column},title={f.code} {f.rule_name}::{msg}"
             )
         for e in errors:
             loc = f"file={e.path}" + (f",line={e.line}" if e.line else "") if e.path else ""
-            console.out(f"::error {loc}::{_gh_escape(e.message)}", highlight=False)
+            lines.append(f"::error {loc}::{_gh_escape(e.message)}")
+        if lines:
+            write_plain(console, "\n".join(lines))
     elif fmt == "markdown":
-        console.out(to_markdown(findings, errors), highlight=False)
+        write_plain(console, to_markdown(findings, errors))
     else:
         render_text(findings, errors, console, files)
 
@@ -112,7 +122,8 @@ def render_statistics(findings: Sequence[Finding], console: Console, fmt: str = 
     counts = Counter((f.code, f.rule_name) for f in findings)
     fixable = Counter(f.code for f in findings if f.fix)
     if fmt == "json":
-        console.out(
+        write_plain(
+            console,
             json.dumps(
                 [
                     {"code": c, "name": n, "count": k, "fixable": fixable[c]}
@@ -120,7 +131,6 @@ def render_statistics(findings: Sequence[Finding], console: Console, fmt: str = 
                 ],
                 indent=2,
             ),
-            highlight=False,
         )
         return
     from rich.table import Table
