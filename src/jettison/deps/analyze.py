@@ -201,8 +201,12 @@ def collect(root: Path, dockerfile: Path | None = None) -> ProjectFacts:
     """Read everything the analysis needs from the project tree (no environment yet)."""
     if not root.exists():
         raise JettisonError("no such file or directory", str(root))
-    scan = scan_imports(root)
     base = root if root.is_dir() else root.parent
+    try:  # the project's own directory: nothing to analyse without it
+        next(iter(base.iterdir()), None)
+    except OSError as exc:
+        raise JettisonError(f"cannot read directory: {exc.strerror}", str(base)) from None
+    scan = scan_imports(root)
     manifests = find_manifests(base)
     docker: DockerfileFacts | None = None
     if dockerfile is None and (base / "Dockerfile").is_file():
@@ -342,10 +346,11 @@ def analyze(
     report = DepsReport(
         str(facts.root), env.source, files_scanned=len(facts.scan.files), declared=len(declared)
     )
-    report.errors.extend(facts.scan.errors)
-    report.errors.extend(facts.manifests.errors)
+    # a requirements file the Dockerfile installs is read as a manifest too: its errors once
+    errors = [*facts.scan.errors, *facts.manifests.errors]
     if facts.docker is not None:
-        report.errors.extend(facts.docker.errors)
+        errors.extend(facts.docker.errors)
+    report.errors.extend({str(e): e for e in errors}.values())
     # local packages the project installs (``./libs/core``, poetry ``{path = ...}``): their
     # modules are the project's own, not undeclared dependencies
     local = {

@@ -141,6 +141,19 @@ _BOMS = (
 )
 
 
+def is_binary(data: bytes) -> bool:
+    """Whether ``data`` is no text file pip would read: NUL bytes (text without a UTF-16/32
+    byte-order mark has none), or mostly bytes that are not UTF-8 or are control codes."""
+    if any(data.startswith(bom) for bom, _ in _BOMS):
+        return False
+    head = data[:8192]
+    if b"\0" in head:
+        return True
+    text = head.decode("utf-8", errors="replace")
+    odd = sum(1 for c in text if c == "\ufffd" or (c < " " and c not in "\t\n\r\f\v"))
+    return odd > max(8, len(text) // 10)
+
+
 def decode_text(data: bytes) -> str:
     """File text as pip reads it: a byte-order mark chooses the encoding (``pip freeze >
     requirements.txt`` in PowerShell writes UTF-16), else UTF-8 (undecodable bytes replaced)."""
@@ -177,12 +190,15 @@ def _name_from_url(text: str) -> str | None:
 def _local_project_name(path: Path) -> str | None:
     pyproject = path / "pyproject.toml"
     if pyproject.is_file():
-        try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError):
+        read = _read_toml(pyproject, Manifests(), "")  # its own errors are not this project's
+        if read is None:
             return None
-        name = data.get("project", {}).get("name") or data.get("tool", {}).get("poetry", {}).get(
-            "name"
+        data = read[1]
+        project = data.get("project")
+        tool = data.get("tool")
+        poetry = tool.get("poetry") if isinstance(tool, dict) else None
+        name = (project.get("name") if isinstance(project, dict) else None) or (
+            poetry.get("name") if isinstance(poetry, dict) else None
         )
         return str(name) if name else None
     setup_cfg = path / "setup.cfg"
@@ -190,7 +206,7 @@ def _local_project_name(path: Path) -> str | None:
         parser = configparser.ConfigParser(interpolation=None)
         try:
             parser.read(setup_cfg, encoding="utf-8")
-        except configparser.Error:
+        except (configparser.Error, UnicodeDecodeError):
             return None
         return parser.get("metadata", "name", fallback=None)
     return None
@@ -228,7 +244,9 @@ def parse_requirement_text(
     try:
         req = Requirement(text)
     except InvalidRequirement as exc:
-        raise JettisonError(f"malformed requirement {text!r}: {exc}", path, line) from None
+        # packaging's message repeats the requirement on a second line, under a caret
+        reason = str(exc).splitlines()[0] if str(exc) else "not PEP 508"
+        raise JettisonError(f"malformed requirement {text!r}: {reason}", path, line) from None
     return Declared(
         canonicalize_name(req.name),
         text,
@@ -282,10 +300,14 @@ def parse_requirements_file(
     seen.add(resolved)
     shown = str(path)
     try:
-        text = decode_text(path.read_bytes())
+        data = path.read_bytes()
     except OSError as exc:
         out.errors.append(JettisonError(f"cannot read: {exc.strerror}", shown))
         return out
+    if is_binary(data):
+        out.errors.append(JettisonError("binary data, not a requirements file", shown))
+        return out
+    text = decode_text(data)
     out.files.append(shown)
     grp = group or (DEV if _parent_group == DEV else requirement_file_group(path))
     for number, line in _logical_lines(text):
@@ -342,30 +364,114 @@ def _toml_line(text: str, section: str, item: str, key: str | None = None) -> in
     return _line_of(text, item, start)
 
 
+def _toml_type(value: Any) -> str:
+    """A TOML value's type, with its article, for messages: "an integer", "a table"."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "a table" if isinstance(value, dict) else "a date or time"
+
+
+def _key_line(text: str, section: str, key: str) -> int | None:
+    """Line of ``key = `` after the first ``section`` (a header or a key), else of ``section``
+    itself, else None."""
+    start = text.find(section)
+    if start < 0:
+        start = 0
+    match = re.compile(rf"^[ \t]*[\"']?{re.escape(key)}[\"']?[ \t]*=", re.MULTILINE).search(
+        text, start
+    )
+    if match is not None:
+        return text.count("\n", 0, match.start()) + 1
+    return text.count("\n", 0, start) + 1 if section in text else None
+
+
+def _read_toml(path: Path, out: Manifests, failed: str) -> tuple[str, dict[str, Any]] | None:
+    """The text and data of a TOML file, or None with the error in ``out``: ``failed``
+    starts the message ("cannot read", "invalid TOML")."""
+    shown = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        out.errors.append(JettisonError(f"cannot read: {exc.strerror}", shown))
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        out.errors.append(JettisonError(f"{failed}: not valid UTF-8 text", shown, line))
+        return None
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        out.errors.append(JettisonError(f"{failed}: {exc}", shown))
+    except RecursionError:
+        out.errors.append(JettisonError(f"{failed}: too deeply nested", shown))
+    return None
+
+
 def parse_pyproject(path: Path, out: Manifests | None = None) -> Manifests:
     out = out if out is not None else Manifests()
     shown = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
-    except OSError as exc:
-        out.errors.append(JettisonError(f"cannot read: {exc.strerror}", shown))
+    read = _read_toml(path, out, "invalid TOML")
+    if read is None:
         return out
-    except tomllib.TOMLDecodeError as exc:
-        out.errors.append(JettisonError(f"invalid TOML: {exc}", shown))
-        return out
+    text, data = read
     out.files.append(shown)
-    project = data.get("project", {}) if isinstance(data.get("project"), dict) else {}
-    tool: dict[str, Any] = data.get("tool", {}) if isinstance(data.get("tool"), dict) else {}
+
+    def wrong(what: str, value: Any, expected: str, section: str, key: str) -> None:
+        """An error at ``key =`` after ``section``: ``what`` is not of the type it must be."""
+        out.errors.append(
+            JettisonError(
+                f"{what} must be {expected}, not {_toml_type(value)}",
+                shown,
+                _key_line(text, section, key),
+            )
+        )
+
+    def table(parent: dict[str, Any], key: str, what: str, section: str) -> dict[str, Any]:
+        """``parent[key]`` when it is a table; {} (and an error when it is something else).
+        ``section`` is where ``key =`` is looked for, for the error's line."""
+        value = parent.get(key)
+        if value is None or isinstance(value, dict):
+            return value or {}
+        wrong(what, value, "a table", section, key)
+        return {}
+
+    project = table(data, "project", "project", "project")
+    tool = table(data, "tool", "tool", "tool")
     if project.get("name"):
         out.project_names.add(canonicalize_name(str(project["name"])))
 
-    def add_pep508(items: Any, group: str, section: str, key: str | None = None) -> None:
+    def add_pep508(
+        items: Any,
+        group: str,
+        section: str,
+        key: str | None,
+        what: str,
+        where: tuple[str, str],
+        groups: bool = False,
+    ) -> None:
+        """A list of PEP 508 strings (``groups``: or ``{include-group = "..."}`` tables);
+        ``where`` is the (section, key) errors about the list point at."""
+        if items is None:
+            return
         if not isinstance(items, list):
+            wrong(what, items, "an array of requirement strings", *where)
             return
         for item in items:
+            if groups and isinstance(item, dict) and isinstance(item.get("include-group"), str):
+                continue
             if not isinstance(item, str):
-                continue  # {include-group = "..."}
+                wrong(f"an item of {what}", item, "a requirement string", *where)
+                continue
             quoted = next((f"{q}{item}{q}" for q in ('"', "'") if f"{q}{item}{q}" in text), item)
             line = _toml_line(text, section, quoted, key)
             try:
@@ -376,24 +482,32 @@ def parse_pyproject(path: Path, out: Manifests | None = None) -> Manifests:
             if declared is not None and declared.name not in out.project_names:
                 out.declared.append(declared)
 
-    add_pep508(project.get("dependencies"), RUNTIME, "dependencies")
-    for extra, items in (project.get("optional-dependencies") or {}).items():
-        add_pep508(items, group_of(extra), "optional-dependencies", extra)
-    for grp, items in (data.get("dependency-groups") or {}).items():
-        add_pep508(items, DEV if grp == "dev" else group_of(grp), "dependency-groups", grp)
+    key = "dependencies"
+    add_pep508(project.get(key), RUNTIME, key, None, f"project.{key}", ("[project", key))
+    key = "optional-dependencies"
+    for extra, items in table(project, key, f"project.{key}", "[project").items():
+        add_pep508(items, group_of(extra), key, extra, f"project.{key}.{extra}", (key, extra))
+    key = "dependency-groups"
+    for grp, items in table(data, key, key, key).items():
+        group = DEV if grp == "dev" else group_of(grp)
+        add_pep508(items, group, key, grp, f"{key}.{grp}", (key, grp), groups=True)
     uv = tool.get("uv", {}) if isinstance(tool.get("uv"), dict) else {}
-    add_pep508(uv.get("dev-dependencies"), DEV, "[tool.uv")
+    key = "dev-dependencies"
+    add_pep508(uv.get(key), DEV, "[tool.uv", None, f"tool.uv.{key}", ("[tool.uv", key))
     pdm = tool.get("pdm", {}) if isinstance(tool.get("pdm"), dict) else {}
-    for grp, items in (pdm.get("dev-dependencies") or {}).items():
-        add_pep508(items, DEV if grp != "runtime" else RUNTIME, "[tool.pdm", grp)
+    for grp, items in table(pdm, key, f"tool.pdm.{key}", "[tool.pdm").items():
+        group = DEV if grp != "runtime" else RUNTIME
+        add_pep508(items, group, "[tool.pdm", grp, f"tool.pdm.{key}.{grp}", ("[tool.pdm", grp))
     poetry = tool.get("poetry", {}) if isinstance(tool.get("poetry"), dict) else {}
     if poetry.get("name"):
         out.project_names.add(canonicalize_name(str(poetry["name"])))
 
-    def add_poetry(table: Any, group: str, section: str) -> None:
-        if not isinstance(table, dict):
-            return
-        for name, spec in table.items():
+    def add_poetry(
+        parent: dict[str, Any], key: str, group: str, parent_section: str, section: str
+    ) -> None:
+        """The table ``key`` of ``parent``; lines are looked for after ``section``."""
+        what = f"{parent_section.lstrip('[')}.{key}"
+        for name, spec in table(parent, key, what, parent_section).items():
             if name.lower() == "python":
                 continue
             extras: frozenset[str] = frozenset()
@@ -401,7 +515,11 @@ def parse_pyproject(path: Path, out: Manifests | None = None) -> Manifests:
             local = False
             markers: list[str] = []
             if isinstance(spec, dict):
-                extras = frozenset(canonicalize_name(e) for e in spec.get("extras", []) or [])
+                given = spec.get("extras") or []
+                if isinstance(given, list) and all(isinstance(e, str) for e in given):
+                    extras = frozenset(canonicalize_name(e) for e in given)
+                else:
+                    wrong(f"{what}.{name}.extras", given, "an array of strings", section, name)
                 optional = bool(spec.get("optional"))
                 # {path = "../lib"}: the project's own packages (a monorepo), never removable,
                 # but what they provide is not missing either
@@ -410,6 +528,8 @@ def parse_pyproject(path: Path, out: Manifests | None = None) -> Manifests:
                     markers.append(f"({spec['markers']})")
                 if isinstance(spec.get("platform"), str):
                     markers.append(f'sys_platform == "{spec["platform"]}"')
+            elif not isinstance(spec, str | list):  # a list: several constraints
+                wrong(f"{what}.{name}", spec, "a version string or a table", section, name)
             out.declared.append(
                 Declared(
                     canonicalize_name(name),
@@ -424,12 +544,15 @@ def parse_pyproject(path: Path, out: Manifests | None = None) -> Manifests:
             )
 
     _dynamic_requirement_files(path, tool, out)
-    add_poetry(poetry.get("dependencies"), RUNTIME, "[tool.poetry.dependencies")
-    add_poetry(poetry.get("dev-dependencies"), DEV, "[tool.poetry.dev-dependencies")
-    for grp, table in (poetry.get("group") or {}).items():
-        if isinstance(table, dict):
-            group = RUNTIME if grp == "main" else DEV if grp == "dev" else group_of(grp)
-            add_poetry(table.get("dependencies"), group, f"[tool.poetry.group.{grp}")
+    add_poetry(poetry, "dependencies", RUNTIME, "[tool.poetry", "[tool.poetry.dependencies")
+    add_poetry(poetry, "dev-dependencies", DEV, "[tool.poetry", "[tool.poetry.dev-dependencies")
+    for grp, group_table in table(poetry, "group", "tool.poetry.group", "[tool.poetry").items():
+        if not isinstance(group_table, dict):
+            wrong(f"tool.poetry.group.{grp}", group_table, "a table", "[tool.poetry", grp)
+            continue
+        group = RUNTIME if grp == "main" else DEV if grp == "dev" else group_of(grp)
+        section = f"[tool.poetry.group.{grp}"
+        add_poetry(group_table, "dependencies", group, section, section)
     return out
 
 
@@ -557,7 +680,7 @@ def parse_setup_py(path: Path, out: Manifests | None = None) -> Manifests:
     shown = str(path)
     try:
         tree = ast.parse(path.read_bytes(), filename=shown)
-    except (OSError, SyntaxError, ValueError):
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return out  # the import scan reports files it cannot parse
     names: dict[str, ast.expr] = {}
     for stmt in tree.body:
@@ -628,21 +751,34 @@ def parse_setup_py(path: Path, out: Manifests | None = None) -> Manifests:
 def parse_pipfile(path: Path, out: Manifests | None = None) -> Manifests:
     out = out if out is not None else Manifests()
     shown = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        out.errors.append(JettisonError(f"cannot read Pipfile: {exc}", shown))
+    read = _read_toml(path, out, "cannot read Pipfile")
+    if read is None:
         return out
+    text, data = read
     out.files.append(shown)
     for section, group in (("packages", RUNTIME), ("dev-packages", DEV)):
         table = data.get(section) or {}
-        for name, spec in table.items():
-            extras = (
-                frozenset(canonicalize_name(e) for e in spec.get("extras", []))
-                if isinstance(spec, dict)
-                else frozenset()
+        if not isinstance(table, dict):
+            out.errors.append(
+                JettisonError(
+                    f"[{section}] must be a table, not {_toml_type(table)}",
+                    shown,
+                    _key_line(text, section, section),
+                )
             )
+            continue
+        for name, spec in table.items():
+            given = (spec.get("extras") or []) if isinstance(spec, dict) else []
+            if not isinstance(given, list) or not all(isinstance(e, str) for e in given):
+                out.errors.append(
+                    JettisonError(
+                        f"{section}.{name}.extras must be an array of strings, "
+                        f"not {_toml_type(given)}",
+                        shown,
+                        _key_line(text, f"[{section}]", name),
+                    )
+                )
+                given = []
             out.declared.append(
                 Declared(
                     canonicalize_name(name),
@@ -650,7 +786,7 @@ def parse_pipfile(path: Path, out: Manifests | None = None) -> Manifests:
                     shown,
                     _toml_line(text, f"[{section}]", name),
                     group,
-                    extras=extras,
+                    extras=frozenset(canonicalize_name(e) for e in given),
                 )
             )
     return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import posixpath
 import re
 import tarfile
@@ -94,14 +95,32 @@ def _client() -> Any:
     return client
 
 
+_ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.zst")
+_LOAD_FIRST = "--image takes the name or id of an image in the Docker engine"
+
+
+def _not_a_file(image: str) -> None:
+    """A file (a ``docker save`` archive) or a path is no engine image: say so, rather than
+    what the engine answers for a name like that. (A bare name that is also a directory here
+    stays an image name: projects and their images are often named alike.)"""
+    if os.path.isfile(image) or image.startswith(("/", "./", "../")):
+        raise JettisonError(
+            f"{_LOAD_FIRST}, not a file or path (load an archive first: docker load -i FILE)",
+            image,
+        )
+
+
 def environment_from_image(image: str) -> Environment:
     """Distributions installed in ``image`` (a local image name or id)."""
     import docker.errors
 
+    _not_a_file(image)
     client = _client()
     try:
         client.images.get(image)
     except docker.errors.ImageNotFound:
+        if image.endswith(_ARCHIVE_SUFFIXES):
+            raise JettisonError(f"no such image in the engine ({_LOAD_FIRST})", image) from None
         raise JettisonError(f"no such image: {image} (build it first)") from None
     except docker.errors.APIError as exc:
         raise JettisonError(f"cannot read image {image}: {exc.explanation}") from None

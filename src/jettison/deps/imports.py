@@ -133,19 +133,51 @@ def is_dev_path(rel: Path) -> bool:
     )
 
 
-def iter_source_files(root: Path) -> Iterator[Path]:
-    """``.py`` and ``.ipynb`` files under ``root``, skipping virtualenvs and caches."""
+def _exists(path: Path) -> bool:
+    """``path.exists()``, False where it cannot be looked at (a directory without permission)."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
+def _kind(path: Path) -> str:
+    """ "file", "dir" or "" (neither, or it cannot be looked at)."""
+    try:
+        return "file" if path.is_file() else "dir" if path.is_dir() else ""
+    except OSError:
+        return ""
+
+
+def _list_dir(directory: Path) -> list[Path]:
+    """The entries of ``directory``, none where it cannot be listed (the walk reports it)."""
+    try:
+        return sorted(directory.iterdir())
+    except OSError:
+        return []
+
+
+def iter_source_files(root: Path, errors: list[JettisonError] | None = None) -> Iterator[Path]:
+    """``.py`` and ``.ipynb`` files under ``root``, skipping virtualenvs and caches.
+
+    A directory that cannot be listed is skipped; ``errors`` (when given) receives one error
+    naming it."""
     if root.is_file():
         yield root
         return
-    for dirpath, dirnames, filenames in os.walk(root):
+
+    def unreadable(exc: OSError) -> None:
+        if errors is not None:
+            where = os.fsdecode(exc.filename) if exc.filename is not None else str(root)
+            reason = exc.strerror or type(exc).__name__
+            errors.append(JettisonError(f"cannot read directory, skipped: {reason}", where))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
         here = Path(dirpath)
         dirnames[:] = sorted(
             d
             for d in dirnames
-            if d not in SKIP_DIRS
-            and not d.startswith(".")
-            and not (here / d / "pyvenv.cfg").exists()
+            if d not in SKIP_DIRS and not d.startswith(".") and not _exists(here / d / "pyvenv.cfg")
         )
         for name in sorted(filenames):
             if name.endswith((".py", ".ipynb")):
@@ -172,14 +204,15 @@ def is_first_party(module: str, first_party: set[str], namespaces: dict[str, set
 def _namespace_tree(directory: Path, prefix: str, out: dict[str, set[str]]) -> None:
     """The names under a namespace directory, recursing into nested namespace directories."""
     children: set[str] = set()
-    for entry in sorted(directory.iterdir()):
+    for entry in _list_dir(directory):
         if entry.name.startswith(".") or entry.name in SKIP_DIRS:
             continue
-        if entry.is_file() and entry.suffix == ".py" and entry.stem.isidentifier():
+        kind = _kind(entry)
+        if kind == "file" and entry.suffix == ".py" and entry.stem.isidentifier():
             children.add(entry.stem)
-        elif entry.is_dir() and entry.name.isidentifier() and _has_python(entry):
+        elif kind == "dir" and entry.name.isidentifier() and _has_python(entry):
             children.add(entry.name)
-            if not (entry / "__init__.py").exists() and not entry.is_symlink():
+            if not _exists(entry / "__init__.py") and not entry.is_symlink():
                 _namespace_tree(entry, f"{prefix}.{entry.name}", out)
     out.setdefault(prefix, set()).update(children)
 
@@ -199,21 +232,22 @@ def first_party_names(
     for file in files:
         # a script's own directory is on sys.path when it runs; a regular package's root too
         directory = file.parent
-        while (directory / "__init__.py").exists() and directory != root:
+        while _exists(directory / "__init__.py") and directory != root:
             directory = directory.parent
         bases.add(directory)
     for base in bases:
-        if not base.is_dir():
+        if _kind(base) != "dir":
             continue
-        for entry in base.iterdir():
+        for entry in _list_dir(base):
             if entry.name.startswith(".") or entry.name in SKIP_DIRS:
                 continue
-            if entry.is_file() and entry.suffix == ".py" and entry.stem.isidentifier():
+            kind = _kind(entry)
+            if kind == "file" and entry.suffix == ".py" and entry.stem.isidentifier():
                 names.add(entry.stem)
                 regular.add(entry.stem)
-            elif entry.is_dir() and entry.name.isidentifier() and _has_python(entry):
+            elif kind == "dir" and entry.name.isidentifier() and _has_python(entry):
                 names.add(entry.name)  # regular or namespace package
-                if (entry / "__init__.py").exists():
+                if _exists(entry / "__init__.py"):
                     regular.add(entry.name)
                 else:
                     namespace_dirs.setdefault(entry.name, []).append(entry)
@@ -238,7 +272,7 @@ def _package_of(file: Path, root: Path) -> list[str]:
     """Dotted package of a file, for resolving relative imports."""
     parts: list[str] = []
     directory = file.parent
-    while (directory / "__init__.py").exists() and directory != root.parent:
+    while _exists(directory / "__init__.py") and directory != root.parent:
         parts.insert(0, directory.name)
         directory = directory.parent
     return parts
@@ -427,14 +461,39 @@ def _notebook_source(text: str, path: str) -> tuple[str, list[int]]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise JettisonError(f"invalid notebook JSON: {exc.msg}", path, exc.lineno) from None
+    except RecursionError:
+        raise JettisonError("invalid notebook: JSON too deeply nested", path) from None
+    if not isinstance(data, dict):
+        raise JettisonError(
+            f"invalid notebook: the JSON is {_json_type(data)}, not an object", path
+        )
+    cells = data.get("cells", [])
+    if not isinstance(cells, list):
+        raise JettisonError(f"invalid notebook: 'cells' is {_json_type(cells)}, not a list", path)
     lines: list[str] = []
     cell_of: list[int] = []
-    cells = data.get("cells", []) if isinstance(data, dict) else []
     for number, cell in enumerate(cells, 1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+        if not isinstance(cell, dict):
+            raise JettisonError(
+                f"invalid notebook: cell {number} is {_json_type(cell)}, not an object", path
+            )
+        if cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
+        if isinstance(source, list):
+            odd = next((part for part in source if not isinstance(part, str)), "")
+            if not isinstance(odd, str):
+                raise JettisonError(
+                    f"invalid notebook: the source of cell {number} holds {_json_type(odd)}, "
+                    "not lines of text",
+                    path,
+                )
+            source = "".join(source)
+        elif not isinstance(source, str):
+            raise JettisonError(
+                f"invalid notebook: the source of cell {number} is {_json_type(source)}, not text",
+                path,
+            )
         for raw in source.splitlines():
             stripped = raw.lstrip()
             lines.append("" if stripped.startswith(("%", "!", "?")) else raw)
@@ -442,6 +501,19 @@ def _notebook_source(text: str, path: str) -> tuple[str, list[int]]:
         lines.append("")
         cell_of.append(number)
     return "\n".join(lines), cell_of
+
+
+def _json_type(value: object) -> str:
+    """A JSON value's type as JSON names it, with its article: "a number", "an object"."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"
 
 
 _IMPORT_LINE = re.compile(
@@ -498,6 +570,8 @@ def scan_file(file: Path, root: Path, out: ScanResult) -> None:
         return
     except ValueError as exc:  # source with NUL bytes
         error = JettisonError(f"cannot parse Python, skipped: {exc}", shown)
+    except (RecursionError, MemoryError):  # the parser's stack: nesting thousands deep
+        error = JettisonError("cannot parse Python, skipped: too deeply nested", shown)
     if error is not None:
         out.errors.append(error)
         # never "missing" on this evidence (a Python 2 file may not even run), but used
@@ -507,13 +581,16 @@ def scan_file(file: Path, root: Path, out: ScanResult) -> None:
             out.salvaged.append(ImportUse(module, shown, number, KIND_OPTIONAL, dev))
         return
     vendored = any(p in _VENDOR_DIRS for p in rel.parts[:-1])
-    _Visitor(shown, _package_of(file, root), dev, out, line_map, vendored).visit(tree)
+    try:
+        _Visitor(shown, _package_of(file, root), dev, out, line_map, vendored).visit(tree)
+    except RecursionError:  # a tree the parser built but too deep to walk
+        out.errors.append(JettisonError("cannot analyse Python, skipped: too deeply nested", shown))
 
 
 def scan_imports(root: Path) -> ScanResult:
     """Imports, string literals and settings of every Python file and notebook under ``root``."""
     out = ScanResult()
-    out.files = list(iter_source_files(root))
+    out.files = list(iter_source_files(root, out.errors))
     for file in out.files:
         scan_file(file, root if root.is_dir() else root.parent, out)
     base = root if root.is_dir() else root.parent

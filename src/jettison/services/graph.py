@@ -34,12 +34,21 @@ class Target:
     line: int = 1
     origin: Path | None = None  # the file an error about this target names (compose file)
     ref_lines: dict[str, int] = field(default_factory=dict)  # dep -> line naming its image
+    # services whose image it takes as a compose ``additional_contexts`` (-> compose line)
+    context_deps: dict[str, int] = field(default_factory=dict)
 
     def where(self, dep: str | None = None) -> tuple[str, int]:
-        """File and line for an error: the compose service, or the Dockerfile's FROM of dep."""
+        """File and line for an error: the compose service (or its additional context naming
+        dep), or the Dockerfile's FROM of dep."""
         if self.origin is not None:
-            return str(self.origin), self.line
+            return str(self.origin), self.context_deps.get(dep or "", self.line)
         return str(self.dockerfile), self.ref_lines.get(dep or "", self.line)
+
+    @property
+    def needs(self) -> set[str]:
+        """Every target built before this one: the images it builds FROM or copies from and
+        the services it takes as additional build contexts."""
+        return {*self.deps, *self.context_deps}
 
 
 @dataclass
@@ -75,15 +84,23 @@ def _image_name(ref: str) -> str:
     return ref
 
 
+class UnparsableDockerfile(JettisonError):
+    """A Dockerfile that was read but does not parse (``skip_unreadable`` skips those)."""
+
+
 def _parse(path: Path, overlay: dict[Path, str]) -> Dockerfile:
     key = path.resolve()
     try:
         text = overlay[key] if key in overlay else decode_dockerfile(path.read_bytes(), str(path))
         return parse_dockerfile(text, str(path))
+    except IsADirectoryError:
+        raise JettisonError("is a directory, not a Dockerfile", str(path)) from None
     except OSError as exc:
         raise JettisonError(f"cannot read Dockerfile: {exc.strerror}", str(path)) from None
-    except DockerfileParseError as exc:
-        raise JettisonError(f"Dockerfile does not parse: {exc}", str(path)) from None
+    except DockerfileParseError as exc:  # its message without its path: the error has it
+        raise UnparsableDockerfile(
+            f"Dockerfile does not parse: {exc.message}", exc.path or str(path), exc.line
+        ) from None
 
 
 def _refs(df: Dockerfile) -> dict[str, int]:
@@ -132,8 +149,12 @@ def load_graph(
         if text is None:
             try:
                 text = dockerfile.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
+            except UnicodeDecodeError:
+                continue  # not ours: we write UTF-8
+            except OSError as exc:  # ours or not, there is no telling
+                raise JettisonError(
+                    f"cannot read Dockerfile: {exc.strerror}", str(dockerfile)
+                ) from None
         if not text.startswith(MARKER):
             continue  # a hand-written file: not ours to build as a base
         targets[name] = Target(name, "base", dockerfile.parent, dockerfile, f"{project}-{name}")
@@ -159,12 +180,13 @@ def load_graph(
             tag,
             line=service.line,
             origin=opened.compose,
+            context_deps=dict(opened.context_deps.get(service.name, {})),
         )
     by_tag = {_image_name(t.tag): t.name for t in targets.values()}
     for target in list(targets.values()):
         try:
             refs = _refs(_parse(target.dockerfile, overlay))
-        except JettisonError as exc:
+        except UnparsableDockerfile as exc:  # one that cannot be read is always an error
             if not skip_unreadable or target.kind != "service":
                 raise
             skipped.append((target.name, exc.message))
@@ -179,7 +201,7 @@ def load_graph(
             name = stack.pop()
             if name not in needed:
                 needed.add(name)
-                stack += [d for d in targets[name].deps if d in targets]
+                stack += [d for d in targets[name].needs if d in targets]
         targets = {k: v for k, v in targets.items() if k in needed}
     levels = topological_levels(targets, path)
     return Graph(path, root, project, targets, levels, skipped, opened.label)
@@ -187,7 +209,7 @@ def load_graph(
 
 def topological_levels(targets: dict[str, Target], path: Path) -> list[list[str]]:
     """Kahn's algorithm by levels; a cycle is a :class:`JettisonError` naming it."""
-    remaining = {name: set(t.deps) & set(targets) for name, t in targets.items()}
+    remaining = {name: t.needs & set(targets) for name, t in targets.items()}
     levels: list[list[str]] = []
     while remaining:
         ready = sorted(n for n, deps in remaining.items() if not deps)

@@ -88,11 +88,12 @@ def unbuildable(requested: list[str]) -> list[tuple[str, str]]:
     out = []
     for plat in requested:
         if plat not in can:
-            emulator = _QEMU_NAMES.get(plat, "an emulator")
+            emulator = _QEMU_NAMES.get(plat)
+            missing = f"no {emulator} registered" if emulator else "no emulator for it registered"
             out.append(
                 (
                     plat,
-                    f"no {emulator} registered in binfmt_misc on this machine "
+                    f"{missing} in binfmt_misc on this machine "
                     f"({os.uname().machine}); build it in CI (docker/setup-qemu-action) or on "
                     "a native builder",
                 )

@@ -25,8 +25,8 @@ from pathlib import Path, PurePosixPath
 
 from jettison.context.compose import ComposeService
 from jettison.dockerfile import Dockerfile, Instruction
-from jettison.dockerfile.parse import read_dockerfile
-from jettison.errors import DockerfileParseError
+from jettison.dockerfile.parse import decode_dockerfile, parse_dockerfile
+from jettison.errors import DockerfileParseError, JettisonError
 from jettison.rules.size import slim_variant
 from jettison.services.project import Project, open_project, project_name
 
@@ -178,10 +178,18 @@ def _copied_whole_context(ins: Instruction) -> bool:
 
 
 def analyse_service(service: ComposeService) -> ServiceSource | str:
-    """The service's Dockerfile facts, or why it is left alone."""
+    """The service's Dockerfile facts, or why it is left alone (it does not parse); a
+    Dockerfile that cannot be read is a :class:`JettisonError`."""
     assert service.context is not None and service.dockerfile is not None
+    shown = str(service.dockerfile)
     try:
-        df = read_dockerfile(service.dockerfile)
+        data = service.dockerfile.read_bytes()
+    except IsADirectoryError:
+        raise JettisonError("is a directory, not a Dockerfile", shown) from None
+    except OSError as exc:
+        raise JettisonError(f"cannot read Dockerfile: {exc.strerror}", shown) from None
+    try:
+        df = parse_dockerfile(decode_dockerfile(data, shown), shown)
     except DockerfileParseError as exc:
         return f"its Dockerfile does not parse ({exc})"
     if not df.stages:
@@ -233,6 +241,13 @@ def analyse_service(service: ComposeService) -> ServiceSource | str:
     )
 
 
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise JettisonError(f"cannot read Dockerfile: {exc.strerror}", str(path)) from None
+
+
 def _base_name(image: str, taken: set[str]) -> str:
     repo = image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
     stem = re.sub(r"[^a-z0-9]+", "-", repo.lower()).strip("-") or "shared"
@@ -272,7 +287,7 @@ def make_plan(
     generated = {
         f"{project}-{p.parent.name}"
         for p in (opened.root / BASES_DIR).glob("*/Dockerfile")
-        if p.read_text(encoding="utf-8", errors="replace").startswith(MARKER)
+        if _text(p).startswith(MARKER)
     }
     sources: list[ServiceSource] = []
     skipped: list[tuple[str, str]] = []

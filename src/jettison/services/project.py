@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from jettison.audit import is_compose_name
 from jettison.context.compose import ComposeService, read_compose
@@ -29,6 +30,8 @@ class Project:
     compose: Path | None  # None for a Dockerfile set
     services: list[ComposeService]
     inputs: tuple[tuple[Path, Path], ...] = ()  # Dockerfile set: (Dockerfile, context)
+    # compose ``additional_contexts: {x: "service:other"}``: service -> {other: line}
+    context_deps: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def source(self) -> Path:
@@ -160,8 +163,131 @@ def open_project(
 def _compose_project(compose: Path) -> Project:
     import yaml
 
-    services = read_compose(str(compose))
-    data = yaml.safe_load(compose.read_text(encoding="utf-8"))
+    shown = str(compose)
+    try:
+        services = read_compose(shown)
+        text = compose.read_text(encoding="utf-8")
+        loader = yaml.SafeLoader(text)
+        try:
+            root = loader.get_single_node()
+            # before constructing: that merges ``<<`` keys into the mapping nodes themselves
+            _no_duplicate_keys(root, shown)
+            context_deps = _check_builds(root, shown)
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
+    except RecursionError:  # PyYAML composes and constructs recursively
+        raise JettisonError("compose file too deeply nested to read", shown) from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:  # changed since read_compose
+        raise JettisonError(f"cannot read compose file: {exc}", shown) from None
     explicit = data.get("name") if isinstance(data, dict) else None
     name = project_name(compose, str(explicit) if explicit else None)
-    return Project(name, compose.parent, compose, services)
+    return Project(name, compose.parent, compose, services, context_deps=context_deps)
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _line(node: Any) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _no_duplicate_keys(root: Any, path: str) -> None:
+    """A key given twice in one mapping is an error, as it is for docker compose (YAML would
+    silently keep the last). Keys merged in with ``<<`` may be overridden."""
+    import yaml
+
+    stack = [root] if root is not None else []
+    seen_nodes: set[int] = set()  # aliases share nodes: each is checked once
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[tuple[str, str], int] = {}
+            for key, value in node.value:
+                stack.append(value)
+                if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE_TAG:
+                    continue
+                where = first.setdefault((key.tag, key.value), _line(key))
+                if where != _line(key):
+                    raise JettisonError(
+                        f"duplicate key {key.value!r} (first at line {where})", path, _line(key)
+                    )
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
+def _mapping_get(node: Any, name: str) -> tuple[Any, Any] | tuple[None, None]:
+    """(key node, value node) of ``name`` in a mapping node, or (None, None)."""
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == name and key.tag != _MERGE_TAG:
+                return key, value
+    return None, None
+
+
+def _yaml_type(node: Any) -> str:
+    """What a node holds, with its article: "an integer", "a list"."""
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    kind = str(node.tag).rsplit(":", 1)[-1]
+    return {"int": "an integer", "bool": "a boolean", "null": "null"}.get(kind, f"a {kind}")
+
+
+def _check_builds(root: Any, path: str) -> dict[str, dict[str, int]]:
+    """Each service's ``build`` must be a string (the context) or a mapping; returns the
+    services each one names in ``build.additional_contexts`` (``service:NAME``)."""
+    import yaml
+
+    deps: dict[str, dict[str, int]] = {}
+    _, services = _mapping_get(root, "services")
+    if not isinstance(services, yaml.MappingNode):
+        return deps  # read_compose has said what is wrong
+    for name_node, spec in services.value:
+        if not isinstance(name_node, yaml.ScalarNode) or name_node.tag == _MERGE_TAG:
+            continue
+        name = str(name_node.value)
+        key, build = _mapping_get(spec, "build")
+        if build is None or (isinstance(build, yaml.ScalarNode) and build.tag.endswith(":null")):
+            continue
+        if isinstance(build, yaml.ScalarNode) and build.tag.endswith(":str"):
+            continue
+        if not isinstance(build, yaml.MappingNode):
+            raise JettisonError(
+                f"service '{name}': build must be a string (the context) or a mapping, "
+                f"not {_yaml_type(build)}",
+                path,
+                _line(key),
+            )
+        key, extra = _mapping_get(build, "additional_contexts")
+        if extra is None or (isinstance(extra, yaml.ScalarNode) and extra.tag.endswith(":null")):
+            continue
+        values: list[Any] = []
+        if isinstance(extra, yaml.MappingNode):
+            values = [v for _, v in extra.value]
+        elif isinstance(extra, yaml.SequenceNode):
+            values = list(extra.value)
+        else:
+            raise JettisonError(
+                f"service '{name}': build.additional_contexts must be a mapping or a list, "
+                f"not {_yaml_type(extra)}",
+                path,
+                _line(key),
+            )
+        for value in values:
+            if not isinstance(value, yaml.ScalarNode):
+                continue
+            text = str(value.value)
+            if isinstance(extra, yaml.SequenceNode):  # ["name=service:other"]
+                text = text.partition("=")[2]
+            if text.startswith("service:"):
+                deps.setdefault(name, {}).setdefault(text.removeprefix("service:"), _line(value))
+    return deps
