@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from jettison.cli import cli
@@ -109,6 +110,55 @@ def test_context_rules(tmp_path: Path) -> None:
     (tmp_path / ".dockerignore").write_text(".git\n.env\n")
     _code, out, _ = run("audit", "--format", "json", str(tmp_path))
     assert not {"JT601", "JT602", "JT603"} & {f["code"] for f in json.loads(out)}
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "project", "reason"),
+    [
+        (
+            "FROM python:3.11-slim\nCOPY . /src\nRUN cd /src && git rev-parse HEAD > /rev\n",
+            None,
+            "`git rev-parse` runs at",
+        ),
+        (
+            "FROM python:3.11-slim\nWORKDIR /src\nCOPY . .\nRUN pip install --no-cache-dir .\n",
+            '[build-system]\nrequires = ["setuptools", "setuptools-scm"]\n',
+            "version comes from setuptools-scm",
+        ),
+    ],
+)
+def test_generated_dockerignore_keeps_git_when_the_build_reads_it(
+    tmp_path: Path, dockerfile: str, project: str | None, reason: str
+) -> None:
+    """Excluding .git made such builds fail (`git rev-parse` exits 128, setuptools-scm finds
+    no version): the safe fix keeps it and says why."""
+    (tmp_path / "Dockerfile").write_text(dockerfile)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "a.pyc").write_bytes(b"x" * 1000)
+    if project is not None:
+        (tmp_path / "pyproject.toml").write_text(project)
+    _, out, _ = run("audit", "--format", "json", "--select", "JT601", str(tmp_path))
+    finding = next(f for f in json.loads(out) if f["code"] == "JT601")
+    assert reason in finding["message"]
+    content = finding["fix"]["edits"][0]["text"]
+    assert ".git" not in content.splitlines() and "**/__pycache__" in content
+    # an existing .dockerignore is not told to add .git either
+    (tmp_path / ".dockerignore").write_text("**/__pycache__\n")
+    _, out, _ = run("audit", "--format", "json", "--select", "JT602", str(tmp_path))
+    assert not [f for f in json.loads(out) if ".git" in f["message"]]
+
+
+def test_git_clone_alone_does_not_keep_git(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.11-slim\nCOPY . /app\nRUN git clone https://example.com/x.git /x\n"
+    )
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    _, out, _ = run("audit", "--format", "json", "--select", "JT601", str(tmp_path))
+    finding = next(f for f in json.loads(out) if f["code"] == "JT601")
+    assert ".git" in finding["fix"]["edits"][0]["text"].splitlines()
 
 
 def test_statistics(tmp_path: Path) -> None:

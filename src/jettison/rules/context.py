@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from jettison.context.dockerignore import copied_sources, generate_dockerignore, safe_patterns
+from jettison.context.dockerignore import (
+    copied_sources,
+    generate_dockerignore,
+    git_history_needed,
+    safe_patterns,
+)
 from jettison.context.scan import REQUIRED_IGNORES, ContextScan
 from jettison.dockerfile import Dockerfile
 from jettison.findings import Edit, Finding, Fix, FixSafety, Severity
@@ -73,19 +78,24 @@ def human(n: float) -> str:
     example="(a project directory with .git/, .venv/ and no .dockerignore)",
     use_instead=".dockerignore:\n.git\n.venv\n**/__pycache__\n**/*.pyc\n.env",
     fix="Safe: writes a `.dockerignore` with the entries this context actually has, never "
-    "one that a COPY/ADD names (shown by `jettison fix --diff`).",
+    "one that a COPY/ADD names (shown by `jettison fix --diff`); `.git` stays when the build "
+    "reads it (a RUN running `git rev-parse`/`git describe`, or an install of the project "
+    "whose version comes from setuptools-scm, hatch-vcs, versioneer and the like).",
     fix_safety=FixSafety.SAFE,
     scope="context",
 )
 def no_dockerignore(ctx: ContextInput) -> Iterator[Finding]:
     if ctx.scan.dockerignore is not None:
         return
-    content = generate_dockerignore(ctx.scan, ctx.dockerfiles)
-    saved = sum(ctx.scan.present_defaults.values())
+    git_reason = git_history_needed(ctx.scan.root, ctx.dockerfiles)
+    content = generate_dockerignore(ctx.scan, ctx.dockerfiles, keep_git=git_reason is not None)
+    saved = sum(b for p, b in ctx.scan.present_defaults.items() if p != ".git" or not git_reason)
     fix = Fix("write a .dockerignore", FixSafety.SAFE, (Edit(0, 0, content, ".dockerignore"),))
     yield ctx.report(
         f"no .dockerignore: all {human(ctx.scan.included_bytes)} of the context "
-        "are sent on every build" + (f" ({human(saved)} of it never needed)" if saved else ""),
+        "are sent on every build"
+        + (f" ({human(saved)} of it never needed)" if saved else "")
+        + (f"; .git stays in the context: the build reads it ({git_reason})" if git_reason else ""),
         fix=fix,
     )
 
@@ -101,7 +111,8 @@ def no_dockerignore(ctx: ContextInput) -> Iterator[Finding]:
     why="These are large, change often (invalidating COPY layers) or hold secrets.",
     example=".dockerignore:\n*.md",
     use_instead=".dockerignore:\n*.md\n.git\n.venv\n**/__pycache__\n**/*.pyc\n.env",
-    fix="Safe: appends the missing entries (never one a COPY/ADD names).",
+    fix="Safe: appends the missing entries (never one a COPY/ADD names, nor `.git` when the "
+    "build reads it, as for JT601).",
     fix_safety=FixSafety.SAFE,
     scope="context",
 )
@@ -110,6 +121,8 @@ def dockerignore_incomplete(ctx: ContextInput) -> Iterator[Finding]:
     if scan.dockerignore is None:
         return
     missing = [p for p in REQUIRED_IGNORES if p in scan.present_defaults]
+    if ".git" in missing and git_history_needed(scan.root, ctx.dockerfiles):
+        missing.remove(".git")  # the build reads it: excluding it would break the build
     missing = safe_patterns(missing, copied_sources(ctx.dockerfiles))
     if not missing:
         return
