@@ -73,7 +73,13 @@ def discover(paths: Sequence[str]) -> Inputs:
 
     for raw in paths:
         if os.path.isdir(raw):
-            for root, dirs, files in os.walk(raw):
+
+            def unreadable(exc: OSError) -> None:  # os.walk skips these silently otherwise
+                found.errors.append(
+                    JettisonError(f"cannot read directory: {exc.strerror}", exc.filename)
+                )
+
+            for root, dirs, files in os.walk(raw, onerror=unreadable):
                 dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
                 for name in sorted(files):
                     add(os.path.join(root, name), explicit=False)

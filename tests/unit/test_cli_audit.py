@@ -211,3 +211,64 @@ def test_unused_python_packages_rule(tmp_path: Path) -> None:
     (tmp_path / "main.py").write_text("import requests, yaml\n")
     _, out, _ = run("audit", "--format", "json", "--select", "JT605", str(tmp_path))
     assert json.loads(out) == []
+
+
+def test_unreadable_directory_is_an_error_not_silence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """os.walk skips a directory it cannot list unless told: '0 files, exit 0' hid it."""
+    import os
+
+    from jettison.audit import discover
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "Dockerfile").write_text("FROM debian:12\n")
+    real_scandir = os.scandir
+
+    def scandir(path: object = ".") -> object:
+        if os.fspath(path) == str(locked):  # type: ignore[call-overload]
+            raise PermissionError(13, "Permission denied", str(locked))
+        return real_scandir(path)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    found = discover([str(tmp_path)])
+    assert not found.dockerfiles
+    assert [str(e) for e in found.errors] == [f"{locked}: cannot read directory: Permission denied"]
+
+
+# what BuildKit (Docker 20.10's) answered for each pattern in a .dockerignore: "syntax error
+# in pattern" (True) or a build (False)
+@pytest.mark.parametrize(
+    ("pattern", "refused"),
+    [
+        ("[", True),
+        ("[]", True),
+        ("[a", True),
+        ("[a-]", True),
+        ("[-a]", True),
+        ("a\\", True),
+        ("[]a]", True),
+        ("[^]", True),
+        ("x[a-c-e]", True),
+        ("[a]", False),
+        ("[^a]", False),
+        ("\\[", False),
+        ("[a-z]*.py", False),
+        ("[\\]]", False),
+        ("**/*.pyc", False),
+        ("[!a]", False),
+    ],
+)
+def test_dockerignore_patterns_buildkit_refuses(pattern: str, refused: bool) -> None:
+    from jettison.context.scan import bad_pattern
+
+    assert bad_pattern(pattern) is refused
+
+
+def test_refused_dockerignore_is_an_error_with_its_line(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\nCOPY . /app\n")
+    (tmp_path / ".dockerignore").write_text("*.md\n\n!keep[\n")
+    code, out, err = run("audit", str(tmp_path))
+    assert code == 2
+    assert f"{tmp_path / '.dockerignore'}:3: syntax error in pattern '!keep['" in out + err

@@ -83,7 +83,11 @@ def audit_contexts(
                 continue  # reported by the Dockerfile audit already
         if not parsed or not any(_uses_context(d) for d in parsed):
             continue
-        scan = scan_context(ctx, Path(parsed[0].path))
+        try:
+            scan = scan_context(ctx, Path(parsed[0].path))
+        except JettisonError as exc:  # e.g. a .dockerignore BuildKit refuses
+            result.errors.append(exc)
+            continue
         display = os.path.relpath(ctx) if not os.path.isabs(parsed[0].path) else str(ctx)
         for rule in rules:
             if rule.check is not None:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from docker.utils.build import PatternMatcher
 
+from jettison.errors import JettisonError
+
 # directories and files that never belong in a Python/Node build context
 DEFAULT_IGNORES: tuple[tuple[str, str], ...] = (
     (".git", "version control history"),
@@ -130,15 +132,70 @@ def find_dockerignore(context: Path, dockerfile: Path | None) -> Path | None:
 
 
 def read_dockerignore(path: Path | None) -> list[str]:
+    """The patterns of a ``.dockerignore``; one BuildKit would refuse (``[`` unclosed, a
+    trailing ``\\``: "syntax error in pattern", the build fails) is an error with its line."""
     if path is None:
         return []
     patterns = []
-    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise JettisonError(f"cannot read: {exc.strerror}", str(path)) from None
+    for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
+        if bad_pattern(line.removeprefix("!").strip()):
+            raise JettisonError(
+                f"syntax error in pattern {line!r}: BuildKit refuses this .dockerignore",
+                str(path),
+                number,
+            )
         patterns.append(line)
     return patterns
+
+
+def bad_pattern(pattern: str) -> bool:
+    """Whether Go's ``filepath.Match`` syntax (what BuildKit checks every pattern with)
+    rejects ``pattern``: an unclosed or empty ``[...]`` class, a range bound that is ``-`` or
+    ``]``, a trailing ``\\``."""
+    n = len(pattern)
+
+    def bound(i: int) -> int:  # one class character (maybe escaped); -1 when malformed
+        if i >= n or pattern[i] in "-]":
+            return -1
+        if pattern[i] == "\\":
+            i += 1
+            if i >= n:
+                return -1
+        i += 1
+        return i if i < n else -1  # the class must still be closed after it
+
+    i = 0
+    while i < n:
+        char = pattern[i]
+        if char == "\\":
+            if i + 1 >= n:
+                return True
+            i += 2
+        elif char == "[":
+            i += 1
+            if i < n and pattern[i] == "^":
+                i += 1
+            ranges = 0
+            while not (i < n and pattern[i] == "]" and ranges > 0):
+                i = bound(i)
+                if i < 0:
+                    return True
+                if pattern[i] == "-":
+                    i = bound(i + 1)
+                    if i < 0:
+                        return True
+                ranges += 1
+            i += 1
+        else:
+            i += 1
+    return False
 
 
 def _default_pattern_hits(rel: str) -> list[str]:
