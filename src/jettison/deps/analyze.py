@@ -605,12 +605,7 @@ def _features_in_use(
     for name in sorted(runtime_decl):
         if name in used_rt or name not in optional_of:
             continue
-        dist = env.dists.get(name)
-        modules = (
-            {m.split(".")[0] for m in dist.modules}
-            if dist is not None and dist.modules
-            else imports_for_dist(name, import_map)
-        )
+        modules = _top_modules(name, env, import_map)
         for module in sorted(modules):
             where = next(
                 (w for w in scan.attributes.get(module, []) if w[0] not in scan.dev_files), None
@@ -645,12 +640,7 @@ def _wrapped_by_import(
     for name in sorted(runtime_decl):
         if name in used_rt:
             continue
-        dist = env.dists.get(name)
-        modules = (
-            {m.split(".")[0] for m in dist.modules}
-            if dist is not None and dist.modules
-            else imports_for_dist(name, import_map)
-        )
+        modules = _top_modules(name, env, import_map)
         hit = next((inner[m] for m in sorted(modules) if m in inner), None)
         if hit is not None:
             used_rt[name] = [
@@ -658,6 +648,15 @@ def _wrapped_by_import(
             ]
             added = True
     return added
+
+
+def _top_modules(name: str, env: Environment, import_map: dict[str, str]) -> set[str]:
+    """The top-level modules distribution ``name`` provides: from its metadata when
+    installed, else the mapping's guess."""
+    dist = env.dists.get(name)
+    if dist is not None and dist.modules:
+        return {m.split(".")[0] for m in dist.modules}
+    return set(imports_for_dist(name, import_map))
 
 
 def _written_name(declared: Declared) -> str:
