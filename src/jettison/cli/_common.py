@@ -57,10 +57,15 @@ def build_config(
 
 
 def check_rule_codes(config: Config) -> None:
-    """A mistyped code in --select/--ignore or the config must not silently check nothing."""
+    """A mistyped code in --select/--ignore or the config must not silently check nothing.
+
+    Rule codes count, and so does ``MULTISTAGE``, the code of the multi-stage conversion
+    (``jettison fix --ignore MULTISTAGE`` turns it off).
+    """
+    from jettison.fixes.multistage import CODE as MULTISTAGE
     from jettison.rules.registry import all_rules
 
-    codes = [r.code for r in all_rules()]
+    codes = [r.code for r in all_rules()] + [MULTISTAGE]
     hadolint = {r.equivalents.get("hadolint") for r in all_rules()}
     for given in [*config.select, *config.ignore]:
         if given in hadolint:

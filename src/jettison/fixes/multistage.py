@@ -338,8 +338,12 @@ def _pip_run_text(plan: Plan, ins: Instruction) -> str:
 
 
 def render(plan: Plan, runtime_packages: list[str], libraries: list[str] | None = None) -> str:
-    """The two-stage Dockerfile; ``runtime_packages`` are the scanned library packages."""
+    """The two-stage Dockerfile; ``runtime_packages`` are the scanned library packages.
+
+    Continuation lines end in the file's escape character (``# escape=`` keeps its meaning).
+    """
     df = plan.df
+    esc = df.directives.escape
     stage = df.stages[0]
     fr = stage.from_instruction
     out: list[str] = []
@@ -377,14 +381,14 @@ def render(plan: Plan, runtime_packages: list[str], libraries: list[str] | None 
                     + "\n"
                 )
             out.append(
-                "RUN apt-get update \\\n"
+                f"RUN apt-get update {esc}\n"
                 "    && apt-get install -y --no-install-recommends "
                 + " ".join(packages)
-                + " \\\n    && rm -rf /var/lib/apt/lists/*\n"
+                + f" {esc}\n    && rm -rf /var/lib/apt/lists/*\n"
             )
         if not plan.has_user:
             out.append(
-                f"RUN groupadd --system --gid {USER_ID} {USER_NAME} \\\n"
+                f"RUN groupadd --system --gid {USER_ID} {USER_NAME} {esc}\n"
                 f"    && useradd --no-log-init --system --uid {USER_ID} --gid {USER_NAME} "
                 f"--create-home {USER_NAME}\n"
             )

@@ -11,10 +11,13 @@ both images:
 * ``--smoke COMMAND``: ``/bin/sh -c COMMAND`` in a container of the image must exit 0.
 
 A check that fails on the original does not count against the fixed image (it is reported).
-Then the image configs are compared: entrypoint and cmd (a shell-form command and its
-exec-form split are the same), env (the virtualenv's PATH and VIRTUAL_ENV, and
-PYTHONDONTWRITEBYTECODE/PYTHONUNBUFFERED may be added), exposed ports, workdir, and user
-(root may become a non-root user; any other change fails).
+Then the image configs are compared: the argv a container runs (ENTRYPOINT + CMD as Docker
+combines them; ``/bin/sh -c X`` is the same as the words of X only when it is the whole argv
+and the shell would run exactly those words), env (the virtualenv's PATH and VIRTUAL_ENV, and
+PYTHONDONTWRITEBYTECODE/PYTHONUNBUFFERED may be added), labels (the only one that may be added
+is ``org.opencontainers.image.authors``, holding what MAINTAINER set as the image's author:
+JT507's fix), exposed ports, workdir, and user (root may become a non-root user; any other
+change fails).
 
 When the fixed file fails, :func:`bisect` finds the fix that broke it: the smallest prefix of
 the applied fixes (in the order they were applied) whose result fails names the culprit; the
@@ -25,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import shlex
 import tempfile
 import time
 from collections.abc import Callable
@@ -38,9 +40,15 @@ import docker.errors
 from jettison.engine import build
 from jettison.engine import verify as smoke_verify
 from jettison.errors import JettisonError
+from jettison.rules.python import exec_split, posix_command_shell
 
 LABEL = "org.jettison.fix-verify"  # on every image --verify builds (and removes)
 ALLOWED_NEW_ENV = {"VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}
+# JT507 turns MAINTAINER (the image's Author) into this label, with the same value
+AUTHORS_LABEL = "org.opencontainers.image.authors"
+# the image's Author is not part of its Config: build_and_check adds it under this key
+AUTHOR = "Author"
+DEFAULT_SHELL = ["/bin/sh", "-c"]
 
 
 @dataclass
@@ -163,8 +171,11 @@ def build_and_check(
         return ImageReport(False, error=exc.message)
     images.append(result.image_id)
     info = result.image
+    config = dict(info.config)
+    with contextlib.suppress(docker.errors.APIError):
+        config[AUTHOR] = sdk.api.inspect_image(result.image_id).get(AUTHOR) or ""
     report = ImageReport(
-        True, result.image_id, info.size_bytes, info.layers, result.seconds, info.config
+        True, result.image_id, info.size_bytes, info.layers, result.seconds, config
     )
     report.checks = check_image(sdk, result.image_id, info.config, smoke)
     return report
@@ -187,14 +198,19 @@ def build_text(
 
 
 def _argv(config: dict[str, Any]) -> list[str]:
-    out: list[str] = []
-    for key in ("Entrypoint", "Cmd"):
-        part = list(config.get(key) or [])
-        if len(part) == 3 and part[:2] == ["/bin/sh", "-c"]:
-            with contextlib.suppress(ValueError):
-                part = shlex.split(part[2])
-        out += part
-    return out
+    """The argv a container of the image runs: ENTRYPOINT then CMD, as Docker combines them.
+
+    A shell-form command (``[*shell, X]``) counts as the words of X only when it is the whole
+    argv and the shell would run exactly those words; with an ENTRYPOINT before it, or a CMD
+    after it, the shell's own words are arguments too.
+    """
+    argv = [str(a) for a in (config.get("Entrypoint") or []) + (config.get("Cmd") or [])]
+    shell = [str(a) for a in (config.get("Shell") or DEFAULT_SHELL)]
+    if len(argv) == len(shell) + 1 and argv[:-1] == shell and posix_command_shell(shell):
+        words = exec_split(argv[-1])
+        if words is not None:
+            return words
+    return argv
 
 
 def _env(config: dict[str, Any]) -> dict[str, str]:
@@ -226,6 +242,7 @@ def compare_configs(before: dict[str, Any], after: dict[str, Any]) -> tuple[list
             problems.append(f"env {key} added")
         else:
             problems.append(f"env {key} changed: {old[key]!r} -> {new[key]!r}")
+    _compare_labels(before, after, problems, notes)
     if sorted(before.get("ExposedPorts") or {}) != sorted(after.get("ExposedPorts") or {}):
         problems.append(
             f"exposed ports changed: {sorted(before.get('ExposedPorts') or {})} -> "
@@ -242,6 +259,29 @@ def compare_configs(before: dict[str, Any], after: dict[str, Any]) -> tuple[list
         else:
             problems.append(f"user changed: {u0 or 'root'!r} -> {u1 or 'root'!r}")
     return problems, notes
+
+
+def _compare_labels(
+    before: dict[str, Any], after: dict[str, Any], problems: list[str], notes: list[str]
+) -> None:
+    old: dict[str, str] = dict(before.get("Labels") or {})
+    new: dict[str, str] = dict(after.get("Labels") or {})
+    author0, author1 = before.get(AUTHOR) or "", after.get(AUTHOR) or ""
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) == new.get(key):
+            continue
+        if key == AUTHORS_LABEL and key not in old and author0 and new[key] == author0:
+            notes.append(f"author moved to label {key}")
+        elif key not in new:
+            problems.append(f"label {key} removed")
+        elif key not in old:
+            problems.append(f"label {key} added: {new[key]!r}")
+        else:
+            problems.append(f"label {key} changed: {old[key]!r} -> {new[key]!r}")
+    if author0 != author1 and not (
+        not author1 and new.get(AUTHORS_LABEL) == author0 and AUTHORS_LABEL not in old
+    ):
+        problems.append(f"author changed: {author0!r} -> {author1!r}")
 
 
 @dataclass

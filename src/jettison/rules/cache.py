@@ -590,7 +590,8 @@ def cache_mount(ctx: RuleContext) -> Iterator[Finding]:
     fix="Safe: merges ENV and LABEL runs into one instruction when no value refers to a name "
     "set by the instructions being merged (a single ENV expands values with the previous "
     "ones). ARGs are reported only: several names in one ARG need a newer Dockerfile "
-    "frontend than Docker 20.10's built-in one.",
+    "frontend than Docker 20.10's built-in one. The merged lines are continued with the "
+    "file's escape character (a backtick under ``# escape=` ``).",
     fix_safety=FixSafety.SAFE,
 )
 def consecutive_env(ctx: RuleContext) -> Iterator[Finding]:
@@ -624,8 +625,9 @@ def consecutive_env(ctx: RuleContext) -> Iterator[Finding]:
                 # one ARG with several names needs a newer Dockerfile frontend than some
                 # engines have (20.10's built-in one): report, do not rewrite
                 if safe and group[0].keyword != "ARG":
+                    joint = f" {ctx.dockerfile.directives.escape}\n    "  # the file's escape
                     for prev, member in itertools.pairwise(group):
-                        edits.append(Edit(prev.end, member.body.offsets[0], " \\\n    "))
+                        edits.append(Edit(prev.end, member.body.offsets[0], joint))
                 yield ctx.report(
                     f"{len(group)} consecutive {group[0].keyword} instructions; "
                     "merge them into one",

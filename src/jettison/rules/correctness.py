@@ -201,7 +201,10 @@ def before_from(ctx: RuleContext) -> Iterator[Finding]:
     why="Deprecated since Docker 1.13; a label is machine-readable.",
     example="MAINTAINER jane@example.com",
     use_instead='LABEL org.opencontainers.image.authors="jane@example.com"',
-    fix="Safe: rewrites to the OCI authors label (same metadata, standard key).",
+    fix="Safe: rewrites to the OCI authors label (same metadata, standard key): the label "
+    "value is exactly what MAINTAINER set as the image's author (quoted for the file's escape "
+    "character, so `$`, quotes and the escape character stay literal; non-ASCII text is kept "
+    "as is).",
     fix_safety=FixSafety.SAFE,
     equivalents={
         "hadolint": "DL4000",
@@ -210,12 +213,23 @@ def before_from(ctx: RuleContext) -> Iterator[Finding]:
     },
 )
 def maintainer(ctx: RuleContext) -> Iterator[Finding]:
-    import json
-
+    escape = ctx.dockerfile.directives.escape
     for ins in ctx.dockerfile.instructions:
-        if ins.keyword == "MAINTAINER" and "\n" not in ctx.dockerfile.source[ins.start : ins.end]:
-            value = ins.text.strip()
-            text = f"LABEL org.opencontainers.image.authors={json.dumps(value)}"
-            yield ctx.report(
-                "MAINTAINER is deprecated; use a LABEL", ins, edits=[Edit(ins.start, ins.end, text)]
-            )
+        if ins.keyword != "MAINTAINER":
+            continue
+        edits: list[Edit] = []
+        # BuildKit sets the author to the rest of the instruction as written (continuation
+        # lines joined), never expanded
+        if len(ins.args) == 1:
+            value = label_value(ins.args[0], escape)
+            text = f"LABEL org.opencontainers.image.authors={value}"
+            edits.append(Edit(ins.start, ins.end, text))
+        yield ctx.report("MAINTAINER is deprecated; use a LABEL", ins, edits=edits)
+
+
+def label_value(value: str, escape: str) -> str:
+    """``value`` as a double-quoted LABEL/ENV value that BuildKit reads back as exactly
+    ``value``: inside double quotes it expands ``$`` and takes the escape character before
+    ``"``, ``$`` or itself as an escape, and nothing else."""
+    out = "".join(escape + ch if ch in ('"', "$", escape) else ch for ch in value)
+    return f'"{out}"'

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import unicodedata
 from collections.abc import Iterator
 
 from jettison.dockerfile import Dockerfile, Instruction, Stage
@@ -144,53 +145,156 @@ def worker_recycling(ctx: RuleContext) -> Iterator[Finding]:
             yield ctx.report("celery worker without `--max-tasks-per-child`", ins)
 
 
-# shell builtins and keywords: as the first word of an exec-form command they would not exist
-_SHELL_WORDS = {
-    "exec",
-    "cd",
-    "export",
-    "source",
-    ".",
-    "set",
-    "eval",
-    "ulimit",
-    "umask",
-    "trap",
-    "exit",
-    "if",
-    "for",
-    "while",
-    "case",
-    "until",
-    "test",
-    "[",
-    "true",
-    "false",
-    "read",
-    "command",
-    "wait",
-    "alias",
-    "unset",
-    "shift",
-    "env",
-}
+# Shell builtins and reserved words (dash's and bash's): as the first word of an exec-form
+# command they would not exist, or run another program (`echo` is a builtin of sh and the
+# binary /bin/echo, which reads options differently); `env` may take assignments
+_SHELL_WORDS = frozenset(
+    {
+        # reserved words
+        "!", "{", "}", "[[", "]]", "case", "coproc", "do", "done", "elif", "else", "esac",
+        "fi", "for", "function", "if", "in", "select", "then", "time", "until", "while",
+        # POSIX and dash builtins
+        ".", ":", "[", "alias", "bg", "break", "cd", "chdir", "command", "continue", "echo",
+        "eval", "exec", "exit", "export", "false", "fc", "fg", "getopts", "hash", "jobs",
+        "kill", "local", "printf", "pwd", "read", "readonly", "return", "set", "shift",
+        "test", "times", "trap", "true", "type", "ulimit", "umask", "unalias", "unset",
+        "wait",
+        # bash builtins
+        "bind", "builtin", "caller", "compgen", "complete", "compopt", "declare", "dirs",
+        "disown", "enable", "help", "history", "let", "logout", "mapfile", "popd", "pushd",
+        "readarray", "shopt", "source", "suspend", "typeset",
+        "env",
+    }
+)  # fmt: skip
+
+# what /bin/sh would expand, quote, redirect, glob, assign or read as an operator or comment
+_SHELL_SYNTAX = re.compile(r"""[$`|&;<>(){}*?~\[\]#\\'"=!]""")
+_SH_NAMES = frozenset({"sh", "bash", "dash", "ash"})
+# options of a SHELL ["/bin/bash", "-o", "pipefail", "-c"] that do not change how a single
+# simple command runs
+_SH_OPTION = re.compile(r"^(-(?=[euo])[eu]*o?|pipefail|errexit|nounset)$")
 
 
-def _exec_form(ins: Instruction) -> str | None:
-    """The JSON form of a shell-form command when that does not change its meaning."""
-    text = ins.text.strip()
-    if not text or re.search(r"[$`|&;<>(){}*?~\[\]#\\\n'\"=]", text):
-        return None  # expansions, operators, quotes, globs or `NAME=value` need a shell
-    words = text.split()
-    if words[0] in _SHELL_WORDS:
+def posix_command_shell(shell: tuple[str, ...] | list[str]) -> bool:
+    """True for ``/bin/sh -c`` and shells like it (``bash -o pipefail -c``): a POSIX shell
+    that runs its one argument as a script, with no option that changes how a simple command
+    runs (``-x`` traces, ``-l`` reads profiles)."""
+    if len(shell) < 2 or shell[-1] != "-c":
+        return False
+    if shell[0].rsplit("/", 1)[-1] not in _SH_NAMES:
+        return False
+    return all(_SH_OPTION.match(arg) for arg in shell[1:-1])
+
+
+def exec_split(script: str) -> list[str] | None:
+    """The argv ``/bin/sh -c script`` runs, when the shell would run exactly those words
+    (no expansion, quoting, globbing, assignment, operator, builtin or reserved word); None
+    when it would do anything else."""
+    if _SHELL_SYNTAX.search(script):
         return None
-    if (
-        ins.keyword == "ENTRYPOINT"
-        and ins.stage is not None
-        and any(i.keyword == "CMD" for i in ins.stage.all_instructions())
+    if any(
+        ch not in " \t" and (ch.isspace() or unicodedata.category(ch).startswith("C"))
+        for ch in script
     ):
-        return None  # shell-form ENTRYPOINT ignores CMD; exec form would append it
-    return json.dumps(words)
+        return None  # sh splits words at spaces and tabs only
+    words = [w for w in re.split(r"[ \t]+", script) if w]
+    if not words or words[0] in _SHELL_WORDS:
+        return None
+    return words
+
+
+# official images whose config sets no ENTRYPOINT: a CMD on them is the whole argv
+_NO_ENTRYPOINT_IMAGES = frozenset(
+    {
+        "almalinux", "alpine", "amazonlinux", "buildpack-deps", "busybox", "centos",
+        "debian", "elixir", "erlang", "fedora", "gcc", "golang", "haskell", "openjdk",
+        "perl", "pypy", "python", "rockylinux", "ruby", "rust", "ubuntu",
+    }
+)  # fmt: skip
+_BASE = "base"  # the base image's ENTRYPOINT/CMD, unknown to the rule
+_Setting = Instruction | str | None  # an instruction, _BASE, or nothing set
+
+
+def official_image(ref: str) -> str | None:
+    """``python`` for ``python:3.11-slim`` or ``docker.io/library/python``; None for an
+    image that is not an official (Docker Hub library) one."""
+    name = ref.split("@", 1)[0]
+    if ":" in name.rsplit("/", 1)[-1]:
+        name = name.rsplit(":", 1)[0]
+    for prefix in ("docker.io/library/", "index.docker.io/library/", "library/", "docker.io/"):
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
+            break
+    return None if "/" in name or not name else name.lower()
+
+
+def _image_commands(df: Dockerfile) -> list[tuple[_Setting, _Setting]]:
+    """(ENTRYPOINT, CMD) of every stage's image, as the builder sets them: an ENTRYPOINT
+    clears the CMD unless a CMD came before it in the same stage (one inherited through
+    ``FROM stage`` is cleared too)."""
+    out: list[tuple[_Setting, _Setting]] = []
+    for stage in df.stages:
+        entrypoint: _Setting
+        cmd: _Setting
+        if stage.parent is not None:
+            entrypoint, cmd = out[stage.parent.index]
+        else:
+            known = not stage.base_unresolved and (
+                official_image(stage.base_resolved) in _NO_ENTRYPOINT_IMAGES
+            )
+            entrypoint, cmd = (None if known else _BASE), _BASE
+        cmd_set = False
+        for ins in stage.instructions:
+            if ins.keyword == "CMD":
+                cmd, cmd_set = ins, True
+            elif ins.keyword == "ENTRYPOINT":
+                entrypoint = ins
+                if not cmd_set:
+                    cmd = None
+        out.append((entrypoint, cmd))
+    return out
+
+
+def _is_set(setting: _Setting) -> bool:
+    if isinstance(setting, Instruction):
+        return not (setting.json_form and not setting.args)  # `ENTRYPOINT []` sets nothing
+    return setting is not None
+
+
+def _argv_changes(ins: Instruction, images: list[tuple[_Setting, _Setting]]) -> str | None:
+    """Why exec form would change the argv of an image whose CMD or ENTRYPOINT ``ins`` is
+    (Docker runs ENTRYPOINT + CMD; a shell-form ENTRYPOINT gets the CMD as ``$0 $@``)."""
+    for entrypoint, cmd in images:
+        if cmd is ins and _is_set(entrypoint):
+            if isinstance(entrypoint, Instruction):
+                return f"the ENTRYPOINT at line {entrypoint.line} would get other arguments"
+            return "the base image may set an ENTRYPOINT, which would get other arguments"
+        if entrypoint is ins and isinstance(cmd, Instruction) and _is_set(cmd):
+            # (a stage's own ENTRYPOINT always clears the base image's CMD)
+            return f"exec form would append the CMD at line {cmd.line} to the command"
+    return None
+
+
+def _exec_form(
+    ins: Instruction, images: list[tuple[_Setting, _Setting]]
+) -> tuple[str | None, str | None]:
+    """(the exec form of a shell-form command, why it is not rewritten): the exec form only
+    when the container runs the same argv with it."""
+    stage = ins.stage
+    if len(ins.args) != 1 or stage is None:
+        return None, None
+    words = exec_split(ins.args[0])
+    if words is None or not posix_command_shell(ins.shell):
+        return None, None  # expansions, operators, quotes, globs or `NAME=value` need a shell
+    if ins.shell[0].endswith("bash") and "BASH_ENV" in ins.variables:
+        return None, None  # bash -c reads $BASH_ENV first
+    root = stage.root_image().lower()
+    if any(word in root for word in ("windows", "nanoserver", "servercore")):
+        return None, None  # the shell there is cmd or powershell
+    why = _argv_changes(ins, images)
+    if why is not None:
+        return None, why
+    return json.dumps(words, ensure_ascii=False), None
 
 
 @rule(
@@ -207,21 +311,33 @@ def _exec_form(ins: Instruction) -> str | None:
     """,
     example="CMD gunicorn app:app",
     use_instead='CMD ["gunicorn", "app:app"]',
-    fix="Safe: rewrites to exec form when the command has no shell syntax (no variables, "
-    "quotes, operators or globs), so its meaning is unchanged.",
+    fix="""
+        Safe: rewrites to exec form only when the container then runs the same argv. The
+        command must have no shell syntax (no variables, quotes, operators, globs or
+        assignments), not start with a shell builtin or reserved word (`echo`, `exec`,
+        `cd`...), and run under `/bin/sh -c` (or a `SHELL` such as `bash -o pipefail -c`). A
+        CMD is not rewritten while an ENTRYPOINT is in effect (set in its stage or a parent
+        stage, or possibly by a base image other than well-known official ones such as
+        `python` or `debian` that set none): the ENTRYPOINT would get other arguments. An
+        ENTRYPOINT is not rewritten while a CMD is in effect for it (before it in its stage,
+        or in a stage built FROM it): exec form appends the CMD, shell form passes it as
+        `$0 $@`. The finding then says why it was not rewritten.
+    """,
     fix_safety=FixSafety.SAFE,
     equivalents={"hadolint": "DL3025", "buildkit": "JSONArgsRecommended"},
     notes="Like hadolint, applies to every stage; unlike it, `HEALTHCHECK CMD` in shell form "
     "is not flagged (the check is not PID 1, so signals do not matter).",
 )
 def shell_form(ctx: RuleContext) -> Iterator[Finding]:
+    images = _image_commands(ctx.dockerfile)
     for ins in ctx.dockerfile.instructions:
         if ins.keyword in ("CMD", "ENTRYPOINT") and not ins.json_form and ins.text.strip():
-            exec_form = _exec_form(ins)
+            exec_form, why_not = _exec_form(ins, images)
             edits = [Edit(ins.body.offsets[0], ins.end, exec_form)] if exec_form else []
-            yield ctx.report(
-                f"shell-form {ins.keyword}: signals go to /bin/sh, not the app", ins, edits=edits
-            )
+            message = f"shell-form {ins.keyword}: signals go to /bin/sh, not the app"
+            if why_not:
+                message += f" (not rewritten: {why_not})"
+            yield ctx.report(message, ins, edits=edits)
 
 
 @rule(

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from jettison.config import Config
-from jettison.dockerfile import parse_dockerfile
-from jettison.fix import fix_source
+from jettison.dockerfile import Dockerfile, parse_dockerfile
+from jettison.findings import Edit, Finding, Fix, FixSafety, Severity
+from jettison.fix import RESTRUCTURED, fix_source
 
 
 def _keywords(text: str) -> list[str]:
@@ -16,8 +19,8 @@ def _keywords(text: str) -> list[str]:
 
 
 def test_removed_last_package_does_not_swallow_the_next_instruction() -> None:
-    # JT112 deletes `    vim`, leaving `curl \` before a blank line: BuildKit then joins
-    # `COPY . /app` into the RUN (`apt-get install -y curl COPY . /app`), which still parses
+    # JT112 used to delete `    vim` only, leaving `curl \\` before `COPY`: BuildKit then
+    # joins `COPY . /app` into the RUN. It now takes the continuation along.
     source = (
         "FROM debian:bookworm\n"
         "RUN apt-get install -y \\\n"
@@ -28,15 +31,13 @@ def test_removed_last_package_does_not_swallow_the_next_instruction() -> None:
     )
     outcome = fix_source(source, "Dockerfile", Config(select=["JT112"]), unsafe=True)
     assert _keywords(outcome.text) == ["FROM", "RUN", "COPY", "CMD"]
-    assert outcome.text == source
-    assert [(code, reason) for code, _, reason in outcome.skipped] == [
-        ("JT112", "the result would join or split other instructions")
-    ]
+    assert outcome.text == source.replace("curl \\\n    vim\n", "curl\n")
+    assert outcome.skipped == []
 
 
 def test_removed_package_before_a_shell_comment_does_not_swallow_the_next_run() -> None:
     # corpus: `net-tools # we need ifconfig` as the last continued line; without the word
-    # the line is a comment line inside the continuation, so the next RUN became arguments
+    # the line was a comment line inside the continuation, so the next RUN became arguments
     source = (
         "FROM debian:12\n"
         "RUN apt-get update -y && apt-get install -y \\\n"
@@ -49,18 +50,38 @@ def test_removed_package_before_a_shell_comment_does_not_swallow_the_next_run() 
     runs = [i for i in parse_dockerfile(outcome.text).instructions if i.keyword == "RUN"]
     assert len(runs) == 2
     assert runs[1].text.startswith("mkdir -p /root/.ssh")
-    assert "JT112" in {code for code, _, _ in outcome.skipped}
+    assert "JT112" in {a.code for a in outcome.applied}
+    assert "net-tools" not in outcome.text and "# we need ifconfig" in outcome.text
     # the other fixes still apply
     assert "--no-install-recommends" in outcome.text
 
 
-def test_other_fixes_of_the_round_still_apply_when_one_is_dropped() -> None:
+def test_other_fixes_of_the_round_still_apply_when_one_is_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a fix that leaves `curl \\` before the next instruction (what JT112 once did) is
+    # dropped alone; the other fixes of its round still apply
+    import jettison.fix as fix_module
+
     source = "FROM debian:bookworm\nRUN apt-get install -y \\\n    curl \\\n    vim\nCOPY . /app\n"
-    outcome = fix_source(source, "Dockerfile", Config(select=["JT112", "JT102"]), unsafe=True)
+    from jettison.audit import check_dockerfile as real
+
+    def with_a_bad_fix(df: Dockerfile, config: Config) -> list[Finding]:
+        found = list(real(df, config))
+        start = df.source.find("    vim")
+        if start != -1:
+            edit = Edit(start, start + len("    vim"), "")
+            bad = Fix("delete the word only", FixSafety.SAFE, (edit,))
+            found.append(Finding("JT999", "bad", "Dockerfile", 4, 4, Severity.INFO, fix=bad))
+        return found
+
+    monkeypatch.setattr(fix_module, "check_dockerfile", with_a_bad_fix)
+    outcome = fix_source(source, "Dockerfile", Config(select=["JT102"]), unsafe=True)
     assert _keywords(outcome.text) == ["FROM", "RUN", "COPY"]
     assert "apt-get install --no-install-recommends -y" in outcome.text
     assert "vim" in outcome.text
-    again = fix_source(outcome.text, "Dockerfile", Config(select=["JT112", "JT102"]), True)
+    assert [(code, reason) for code, _, reason in outcome.skipped] == [("JT999", RESTRUCTURED)]
+    again = fix_source(outcome.text, "Dockerfile", Config(select=["JT102"]), True)
     assert again.text == outcome.text
 
 
