@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from jettison.collector import collector_paused
 from jettison.errors import JettisonError
 
 SKIP_DIRS = frozenset(
@@ -591,8 +592,9 @@ def scan_imports(root: Path) -> ScanResult:
     """Imports, string literals and settings of every Python file and notebook under ``root``."""
     out = ScanResult()
     out.files = list(iter_source_files(root, out.errors))
-    for file in out.files:
-        scan_file(file, root if root.is_dir() else root.parent, out)
+    with collector_paused():  # the trees are freed by reference counting, file by file
+        for file in out.files:
+            scan_file(file, root if root.is_dir() else root.parent, out)
     base = root if root.is_dir() else root.parent
     out.first_party |= first_party_names(base, out.files, out.namespaces)
     return out

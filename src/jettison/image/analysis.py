@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from jettison.collector import collector_paused
 from jettison.errors import JettisonError
 from jettison.findings import Finding, Severity
 from jettison.image.attribution import (
@@ -459,23 +457,6 @@ def inspect_image(
         dockerfile, auto = "Dockerfile", True
     with collector_paused(), open_image(reference, source, platform, requested) as data:
         return analyze(data, dockerfile, auto)
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while an image is read and analysed.
-
-    The analysis makes a few objects per tar entry, all alive until the report is made and
-    none in a cycle: every collection in between would walk them to free nothing (about a
-    tenth of the analysis time on a base image).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # --- findings ---------------------------------------------------------------------------------
