@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from jettison.cli import cli
 from jettison.deps import analyze, collect
 from jettison.deps.declared import parse_pipfile, parse_pyproject, parse_requirements_file
 from jettison.deps.image import environment_from_image
@@ -25,17 +23,9 @@ from jettison.services.graph import load_graph
 from jettison.services.multiarch import unbuildable
 from jettison.services.plan import make_plan
 from jettison.services.project import open_project
+from tests.unit.cli_helpers import one_error, run
 
-
-@pytest.fixture(autouse=True)
-def no_engine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
-    monkeypatch.delenv("JETTISON_DEBUG", raising=False)
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args))
-    return result.exit_code, result.stdout, result.stderr
+pytestmark = pytest.mark.usefixtures("no_engine")
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -378,13 +368,9 @@ def compose_project(root: Path, compose: str, dockerfiles: dict[str, str] | None
     return write(root, files) / "compose.yaml"
 
 
-def one_error(argv: list[str], *expected: str) -> str:
+def one_error_of(argv: list[str], *expected: str) -> str:
     code, _, err = run(*argv)
-    assert code == 2, err
-    assert len(err.splitlines()) == 1 and err.startswith("jettison: error: "), err
-    assert "internal error" not in err and "Traceback" not in err
-    for text in expected:
-        assert text in err, err
+    one_error(code, err, *expected)
     return err
 
 
@@ -394,7 +380,7 @@ def test_too_deeply_nested_compose_names_the_file(tmp_path: Path) -> None:
         open_project(compose)
     assert str(caught.value) == f"{compose}: compose file too deeply nested to read"
     for argv in (["services"], ["ci", "github"], ["build"]):
-        one_error([*argv, str(compose)], f"{compose}: compose file too deeply nested")
+        one_error_of([*argv, str(compose)], f"{compose}: compose file too deeply nested")
 
 
 @pytest.mark.parametrize(
@@ -419,7 +405,7 @@ def test_duplicate_keys_in_compose(compose: str, expected: str, tmp_path: Path) 
     with pytest.raises(JettisonError) as caught:
         open_project(path)
     assert str(caught.value).endswith(expected)
-    one_error(["services", str(path)], expected)
+    one_error_of(["services", str(path)], expected)
 
 
 def test_merge_keys_may_be_overridden(tmp_path: Path) -> None:
@@ -441,7 +427,7 @@ def test_build_of_the_wrong_type(build: str, kind: str, tmp_path: Path) -> None:
     with pytest.raises(JettisonError) as caught:
         make_plan(path)
     assert str(caught.value) == expected + kind
-    one_error(["services", str(path)], expected + kind)
+    one_error_of(["services", str(path)], expected + kind)
 
 
 @pytest.mark.parametrize(
@@ -461,7 +447,7 @@ def test_cycle_through_additional_contexts(contexts: str, tmp_path: Path) -> Non
         load_graph(path)
     assert str(caught.value) == expected
     for argv in (["services"], ["ci", "github"], ["build"]):
-        one_error([*argv, str(path)], expected)
+        one_error_of([*argv, str(path)], expected)
 
 
 def test_additional_context_orders_the_build(tmp_path: Path) -> None:
@@ -503,14 +489,14 @@ def test_unreadable_dockerfile_is_an_error(tmp_path: Path, monkeypatch: pytest.M
     with pytest.raises(JettisonError) as caught:
         make_plan(path)
     assert str(caught.value) == expected
-    one_error(["services", str(path)], expected)
-    one_error(["services", str(dockerfile)], expected)
+    one_error_of(["services", str(path)], expected)
+    one_error_of(["services", str(dockerfile)], expected)
 
 
 def test_dockerfile_that_does_not_parse_names_its_path_once(tmp_path: Path) -> None:
     dockerfile = write(tmp_path, {"X.Dockerfile": "FROM\n"}) / "X.Dockerfile"
     for argv in (["build"], ["ci", "github"]):
-        err = one_error([*argv, str(dockerfile)], f"{dockerfile}:1: Dockerfile does not parse: ")
+        err = one_error_of([*argv, str(dockerfile)], f"{dockerfile}:1: Dockerfile does not parse: ")
         assert err.count(str(dockerfile)) == 1, err
     # ``services`` leaves such a service alone, as before
     code, out, _ = run("services", str(dockerfile))

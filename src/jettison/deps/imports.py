@@ -205,17 +205,24 @@ def is_first_party(module: str, first_party: set[str], namespaces: dict[str, set
 def _namespace_tree(directory: Path, prefix: str, out: dict[str, set[str]]) -> None:
     """The names under a namespace directory, recursing into nested namespace directories."""
     children: set[str] = set()
+    for name, entry, is_dir in _module_entries(directory):
+        children.add(name)
+        if is_dir and not _exists(entry / "__init__.py") and not entry.is_symlink():
+            _namespace_tree(entry, f"{prefix}.{name}", out)
+    out.setdefault(prefix, set()).update(children)
+
+
+def _module_entries(directory: Path) -> Iterator[tuple[str, Path, bool]]:
+    """(module name, path, is a directory) of what ``directory`` holds that Python could
+    import: ``name.py`` files and directories with Python code below them."""
     for entry in _list_dir(directory):
         if entry.name.startswith(".") or entry.name in SKIP_DIRS:
             continue
         kind = _kind(entry)
         if kind == "file" and entry.suffix == ".py" and entry.stem.isidentifier():
-            children.add(entry.stem)
+            yield entry.stem, entry, False
         elif kind == "dir" and entry.name.isidentifier() and _has_python(entry):
-            children.add(entry.name)
-            if not _exists(entry / "__init__.py") and not entry.is_symlink():
-                _namespace_tree(entry, f"{prefix}.{entry.name}", out)
-    out.setdefault(prefix, set()).update(children)
+            yield entry.name, entry, True
 
 
 def first_party_names(
@@ -239,19 +246,12 @@ def first_party_names(
     for base in bases:
         if _kind(base) != "dir":
             continue
-        for entry in _list_dir(base):
-            if entry.name.startswith(".") or entry.name in SKIP_DIRS:
-                continue
-            kind = _kind(entry)
-            if kind == "file" and entry.suffix == ".py" and entry.stem.isidentifier():
-                names.add(entry.stem)
-                regular.add(entry.stem)
-            elif kind == "dir" and entry.name.isidentifier() and _has_python(entry):
-                names.add(entry.name)  # regular or namespace package
-                if _exists(entry / "__init__.py"):
-                    regular.add(entry.name)
-                else:
-                    namespace_dirs.setdefault(entry.name, []).append(entry)
+        for name, entry, is_dir in _module_entries(base):
+            names.add(name)  # a module, a regular package or a namespace package
+            if not is_dir or _exists(entry / "__init__.py"):
+                regular.add(name)
+            else:
+                namespace_dirs.setdefault(name, []).append(entry)
     if namespaces is not None:
         for name, directories in namespace_dirs.items():
             if name in regular:
