@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from jettison.dockerfile import Command, Dockerfile, Instruction
-from jettison.rules._shell import APT, PIP, commands, is_pip_install
+from jettison.rules._shell import APT, PIP, append_to_run, commands, is_pip_install
 from jettison.rules.size import BUILD_TOOLS, slim_variant
 
 CODE = "MULTISTAGE"
@@ -327,6 +327,101 @@ def _text(df: Dockerfile, ins: Instruction) -> str:
     return df.source[ins.start : ins.end].replace("\r\n", "\n")
 
 
+# directories of the base system: never handed to the application's user
+_SYSTEM_DIRS = {
+    "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/media", "/mnt", "/opt",
+    "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/usr/bin", "/usr/lib",
+    "/usr/local", "/usr/local/bin", "/usr/local/lib", "/usr/local/sbin", "/usr/local/share",
+    "/usr/sbin", "/usr/share", "/usr/src", "/var", "/var/cache", "/var/lib", "/var/log",
+    "/var/run", "/var/tmp", VENV,
+}  # fmt: skip
+_PLAIN_PATH = re.compile(r"^[A-Za-z0-9_./@+-]+$")
+
+
+def _owned_dir(path: str) -> bool:
+    return (
+        path.startswith("/")
+        and _PLAIN_PATH.match(path) is not None
+        and path.rstrip("/") not in _SYSTEM_DIRS
+        and "/.." not in path
+        and not path.startswith(("/proc/", "/sys/", "/dev/", "/etc/", "/usr/lib/", "/usr/bin/"))
+    )
+
+
+class _Ownership:
+    """The runtime stage's instructions as written when the conversion adds the user ``app``:
+    what the original (root) process could write at run time stays writable by ``app``. The
+    WORKDIR is created and handed over in one layer (``mkdir -p X && chown``), COPY/ADD into
+    an owned directory get ``--chown``, and directories a RUN makes with ``mkdir`` are handed
+    over in the same RUN. System directories are never changed."""
+
+    def __init__(self, df: Dockerfile) -> None:
+        self.df = df
+        self.cwd: str | None = "/"
+        self.owned: list[str] = []
+        self.owner = f"{USER_NAME}:{USER_NAME}"
+
+    def _resolve(self, path: str) -> str | None:
+        if path.startswith("/"):
+            return str(PurePosixPath(path))
+        if self.cwd is None or "$" in path:
+            return None
+        return str(PurePosixPath(self.cwd) / path)
+
+    def _inside_owned(self, path: str) -> bool:
+        return any(path == o or path.startswith(o.rstrip("/") + "/") for o in self.owned)
+
+    def text(self, ins: Instruction) -> str:
+        df = self.df
+        text = _text(df, ins)
+        if ins.keyword == "WORKDIR" and ins.args:
+            target = self._resolve(ins.args[0])
+            self.cwd = target
+            if target is None or not _owned_dir(target) or self._inside_owned(target):
+                return text
+            self.owned.append(target)
+            return f"RUN mkdir -p {target} && chown {self.owner} {target}\n{text}"
+        if ins.keyword in ("COPY", "ADD") and ins.flag("chown") is None and len(ins.args) > 1:
+            dest = self._resolve(ins.args[-1])
+            if dest is not None and self._inside_owned(dest):
+                head = ins.keyword_end - ins.start
+                return text[:head] + f" --chown={self.owner}" + text[head:]
+            return text
+        if ins.keyword == "RUN":
+            made = self._mkdir_targets(ins)
+            if made:
+                edit = append_to_run(ins, df, f"chown {self.owner} " + " ".join(made))
+                if edit is not None:
+                    raw = df.source[ins.start : ins.end]
+                    at = edit.start - ins.start
+                    text = (raw[:at] + edit.text + raw[edit.end - ins.start :]).replace(
+                        "\r\n", "\n"
+                    )
+                    self.owned.extend(made)
+        return text
+
+    def _mkdir_targets(self, ins: Instruction) -> list[str]:
+        cmds = commands(ins)
+        if any(c.name in ("cd", "pushd", "popd") for c in cmds):
+            return []  # relative paths would be resolved against another directory
+        made: list[str] = []
+        for cmd in cmds:
+            if cmd.name != "mkdir" or any(w.dynamic for w in cmd.args):
+                continue
+            skip = False
+            for word in cmd.args:
+                value = word.value
+                if skip:
+                    skip = False
+                elif value in ("-m", "--mode", "--context"):
+                    skip = True
+                elif not value.startswith("-"):
+                    path = self._resolve(value)
+                    if path is not None and _owned_dir(path) and path not in made:
+                        made.append(path)
+        return made
+
+
 def _pip_run_text(plan: Plan, ins: Instruction) -> str:
     text = _text(plan.df, ins)
     if plan.cache_mount and PIP_CACHE not in ins.cache_mount_targets():
@@ -403,12 +498,13 @@ def render(plan: Plan, runtime_packages: list[str], libraries: list[str] | None 
         ),
         default=-1,
     )
+    owned = _Ownership(df) if not plan.has_user else None
     for n, ins in enumerate(plan.runtime):
         if not prelude_done and ins.keyword not in ("ARG", "ENV", "LABEL"):
             prelude()
             prelude_done = True
         out.append(_leading(df, ins))
-        out.append(_text(df, ins) + "\n")
+        out.append((owned.text(ins) if owned is not None else _text(df, ins)) + "\n")
         if n == last_fs and not plan.has_user:
             out.append(f"USER {USER_NAME}\n")
     if not prelude_done:

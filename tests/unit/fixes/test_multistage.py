@@ -67,8 +67,9 @@ RUN groupadd --system --gid 10001 app \\
     && useradd --no-log-init --system --uid 10001 --gid app --create-home app
 COPY --from=builder /opt/venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+RUN mkdir -p /srv/app && chown app:app /srv/app
 WORKDIR /srv/app
-COPY . .
+COPY --chown=app:app . .
 USER app
 EXPOSE 8000
 HEALTHCHECK CMD curl -f http://127.0.0.1:8000/health
@@ -108,6 +109,29 @@ def test_existing_user_is_kept_and_no_user_added() -> None:
     assert out.count("USER ") == 1 and "USER web" in out
 
 
+def test_added_user_can_write_where_the_app_writes() -> None:
+    """The WORKDIR is created and handed to the new user in one layer, copies into it are
+    owned by that user, and so are directories a RUN makes; system directories are not."""
+    text = (
+        "FROM python:3.11\nWORKDIR /srv/app\nCOPY requirements.txt .\n"
+        "RUN pip install -r requirements.txt\nCOPY . .\nCOPY entry.sh /usr/local/bin/\n"
+        "RUN mkdir -p logs /data /var/log && python -m compileall .\n"
+        'CMD ["celery", "-A", "tasks", "worker", "--logfile", "worker.log"]\n'
+    )
+    plan = _plan(text)
+    assert isinstance(plan, Plan)
+    runtime = render(plan, []).split("\nFROM python:3.11-slim\n")[1]
+    assert "RUN mkdir -p /srv/app && chown app:app /srv/app\nWORKDIR /srv/app\n" in runtime
+    assert "COPY --chown=app:app . .\n" in runtime
+    assert "COPY entry.sh /usr/local/bin/\n" in runtime  # outside the owned tree
+    assert "&& python -m compileall . && chown app:app /srv/app/logs /data\n" in runtime
+    assert runtime.index("useradd") < runtime.index("chown")
+    # the file's own USER: nothing changes hands
+    own = _plan(text.replace("CMD", "USER nobody\nCMD"))
+    assert isinstance(own, Plan)
+    assert "chown" not in render(own, [])
+
+
 def test_pyproject_project_copies_sources_to_builder() -> None:
     text = (
         "FROM python:3.12-bookworm\nWORKDIR /app\nCOPY pyproject.toml .\nCOPY src/ src/\n"
@@ -118,7 +142,7 @@ def test_pyproject_project_copies_sources_to_builder() -> None:
     out = render(plan, [])
     builder, runtime = out.split("\nFROM python:3.12-slim-bookworm\n")
     assert "COPY pyproject.toml ." in builder and "COPY src/ src/" in builder
-    assert "COPY pyproject.toml" not in runtime and "COPY src/ src/" in runtime
+    assert "COPY pyproject.toml" not in runtime and "COPY --chown=app:app src/ src/" in runtime
     assert "RUN pip install ." in builder and "pip install" not in runtime
 
 
