@@ -13,6 +13,7 @@ line.
 from __future__ import annotations
 
 import difflib
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +44,8 @@ class FixOutcome:
     # fixes that could not be applied, with the reason (never half-applied)
     skipped: list[tuple[str, int, str]] = field(default_factory=list)
     remaining: list[Finding] = field(default_factory=list)  # findings left after fixing
-    # other files the fixes create or change (relative to the Dockerfile's directory)
+    # other files the fixes create or change (relative to the Dockerfile's directory;
+    # ../.dockerignore for a Dockerfile in docker/ built from the repository root)
     extra_files: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -61,7 +63,7 @@ class FixOutcome:
         )
         base = Path(self.path).parent
         for rel, content in sorted(self.extra_files.items()):
-            target = base / rel
+            target = Path(os.path.normpath(base / rel))  # docker/../.dockerignore: .dockerignore
             try:
                 old = target.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import re
+import shlex
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,74 @@ class ComposeService:
     skipped_reason: str = ""
     target: str | None = None
     line: int = 1
+    # how the service runs: what `jettison fix --verify` starts to check a built image
+    args: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    command: list[str] | None = None
+    entrypoint: list[str] | None = None
+    user: str | None = None
+    environment: tuple[tuple[str, str], ...] = ()
+    working_dir: str | None = None
+
+
+_VARIABLE = re.compile(
+    r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-?]([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)"
+)
+
+
+def _interpolate(value: str) -> str:
+    """Compose's ``${VAR}``, ``${VAR:-default}`` and ``$VAR`` from the environment."""
+
+    def one(m: re.Match[str]) -> str:
+        name = m.group(1) or m.group(3)
+        return os.environ.get(name) or (m.group(2) or "")
+
+    return _VARIABLE.sub(one, value.replace("$$", "\0")).replace("\0", "$")
+
+
+def _words(value: Any) -> list[str] | None:
+    """A compose ``command``/``entrypoint``: a list, or a string split as compose splits it."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [_interpolate(str(v)) for v in value]
+    try:
+        return shlex.split(_interpolate(str(value)))
+    except ValueError:
+        return [str(value)]
+
+
+def _environment(value: Any) -> tuple[tuple[str, str], ...]:
+    pairs: list[tuple[str, str]] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if v is not None:
+                pairs.append((str(k), _interpolate(str(v))))
+    elif isinstance(value, list):
+        for item in value:
+            key, sep, val = str(item).partition("=")
+            if sep:
+                pairs.append((key, _interpolate(val)))
+    return tuple(pairs)
+
+
+def _args(value: Any) -> dict[str, str]:
+    if isinstance(value, dict):
+        return {str(k): _interpolate(str(v)) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return dict((k, _interpolate(v)) for k, _, v in (str(i).partition("=") for i in value) if k)
+    return {}
+
+
+def _run_fields(spec: dict[str, Any]) -> dict[str, Any]:
+    user = spec.get("user")
+    workdir = spec.get("working_dir")
+    return {
+        "command": _words(spec.get("command")),
+        "entrypoint": _words(spec.get("entrypoint")),
+        "user": _interpolate(str(user)) if user is not None else None,
+        "environment": _environment(spec.get("environment")),
+        "working_dir": str(workdir) if workdir is not None else None,
+    }
 
 
 def _is_remote(context: str) -> bool:
@@ -67,9 +138,12 @@ def read_compose(path: str) -> list[ComposeService]:
         spec = spec if isinstance(spec, dict) else {}
         image = spec.get("image")
         build = spec.get("build")
+        run = _run_fields(spec)
         if build is None:
             services.append(
-                ComposeService(str(name), path, None, None, image, "uses an image only", line=line)
+                ComposeService(
+                    str(name), path, None, None, image, "uses an image only", line=line, **run
+                )
             )
             continue
         if isinstance(build, str):
@@ -117,6 +191,8 @@ def read_compose(path: str) -> list[ComposeService]:
                 image,
                 target=str(target) if target else None,
                 line=line,
+                args=_args(build.get("args")),
+                **run,
             )
         )
     return services

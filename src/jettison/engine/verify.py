@@ -7,8 +7,10 @@ container it starts:
    non-zero within ``startup_seconds`` fails (with the tail of its output); one that exits
    0 is a one-shot command that passed; one still running then is a service.
 2. **ports**: for a service that EXPOSEs TCP ports, each port is published on 127.0.0.1 and
-   probed until ``probe_seconds`` have passed: an HTTP request to ``/`` that gets a status
-   below 500 passes, so does a TCP port that accepts connections but does not speak HTTP.
+   probed until ``probe_seconds`` have passed: an HTTP request to ``/`` that gets a 2xx or
+   3xx status (or one of ``http_statuses``) passes, so does a TCP port that accepts
+   connections but does not speak HTTP. A 4xx is a failure: the app answered, but not
+   with its page (a missing setting, a refused host).
    A port that never accepts, or a container that dies meanwhile, fails.
 3. **imports** (Python images): in a second container (no network), the image's own
    ``python3`` (from its PATH, so a virtualenv on PATH is the one checked) imports the
@@ -70,10 +72,28 @@ print("JETTISON-IMPORTS " + json.dumps({"ok": ok, "failed": failed}))
 
 @dataclass
 class Check:
-    name: str  # start | ports | imports
+    name: str  # start | ports | imports (a service's checks: "start web", "ports web")
     ok: bool
     detail: str
     skipped: bool = False
+    # what failed, in a form two images can be compared by (the failing modules, the exit
+    # code, the HTTP status): an image that fails the same way as another is not worse
+    failure: str = ""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """How a container of the image is started: a compose service's command and user."""
+
+    name: str = ""  # the service ("" for the image's own ENTRYPOINT/CMD)
+    command: list[str] | None = None  # None: the image's CMD
+    entrypoint: list[str] | None = None  # None: the image's ENTRYPOINT
+    user: str | None = None
+    environment: tuple[tuple[str, str], ...] = ()
+    working_dir: str | None = None
+
+    def suffix(self) -> str:
+        return f" {self.name}" if self.name else ""
 
 
 @dataclass
@@ -116,7 +136,9 @@ def _remove(container: Any) -> None:
         container.remove(force=True)
 
 
-def _http_probe(port: int, timeout: float) -> tuple[bool, str] | None:
+def _http_probe(
+    port: int, timeout: float, statuses: frozenset[int] = frozenset()
+) -> tuple[bool, str] | None:
     """None: nothing accepts yet. Otherwise (passed, what answered)."""
     try:
         sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
@@ -140,11 +162,14 @@ def _http_probe(port: int, timeout: float) -> tuple[bool, str] | None:
             status = int(head.split(b" ", 2)[1])
         except (IndexError, ValueError):
             return True, "HTTP answer"
-        return status < 500, f"HTTP {status}"
+        return 200 <= status < 400 or status in statuses, f"HTTP {status}"
     return True, "TCP service answers"
 
 
-def _check_ports(container: Any, ports: list[str], deadline: float) -> Check:
+def _check_ports(
+    container: Any, ports: list[str], deadline: float, statuses: frozenset[int], suffix: str
+) -> Check:
+    name = "ports" + suffix
     container.reload()
     bindings = (container.attrs.get("NetworkSettings") or {}).get("Ports") or {}
     pending = {}
@@ -153,16 +178,16 @@ def _check_ports(container: Any, ports: list[str], deadline: float) -> Check:
         if host:
             pending[port] = int(host[0]["HostPort"])
     if not pending:
-        return Check("ports", False, "exposed ports were not published")
+        return Check(name, False, "exposed ports were not published", failure="unpublished")
     answered: list[str] = []
     while pending and time.monotonic() < deadline:
         for port, host_port in list(pending.items()):
-            result = _http_probe(host_port, timeout=2.0)
+            result = _http_probe(host_port, timeout=2.0, statuses=statuses)
             if result is None:
                 continue
             passed, what = result
             if not passed:
-                return Check("ports", False, f"{port} answers {what}")
+                return Check(name, False, f"{port} answers {what}", failure=f"{port} {what}")
             answered.append(f"{port} {what}")
             del pending[port]
         if pending:
@@ -170,28 +195,54 @@ def _check_ports(container: Any, ports: list[str], deadline: float) -> Check:
             if container.status not in ("running", "created"):
                 code = container.attrs.get("State", {}).get("ExitCode")
                 return Check(
-                    "ports",
+                    name,
                     False,
                     f"container exited with code {code} before "
                     f"{', '.join(pending)} answered: {_tail(container)}",
+                    failure=f"exit {code}",
                 )
             time.sleep(0.5)
     if pending:
-        return Check("ports", False, f"no answer on {', '.join(pending)} within the time limit")
-    return Check("ports", True, ", ".join(answered))
+        return Check(
+            name,
+            False,
+            f"no answer on {', '.join(pending)} within the time limit",
+            failure="no answer",
+        )
+    return Check(name, True, ", ".join(answered))
 
 
 def _check_start(
-    sdk: Any, image: str, config: dict[str, Any], startup_seconds: float, probe_seconds: float
+    sdk: Any,
+    image: str,
+    config: dict[str, Any],
+    startup_seconds: float,
+    probe_seconds: float,
+    statuses: frozenset[int] = frozenset(),
+    run: RunSpec | None = None,
 ) -> list[Check]:
+    run = run or RunSpec()
+    suffix = run.suffix()
     exposed = [p for p in (config.get("ExposedPorts") or {}) if p.endswith("/tcp")]
     name = f"jettison-verify-{secrets.token_hex(4)}"
+    options: dict[str, Any] = {}
+    if run.command is not None:
+        options["command"] = run.command
+    if run.entrypoint is not None:
+        options["entrypoint"] = run.entrypoint
+    if run.user is not None:
+        options["user"] = run.user
+    if run.environment:
+        options["environment"] = dict(run.environment)
+    if run.working_dir is not None:
+        options["working_dir"] = run.working_dir
     container = sdk.containers.create(
         image,
         name=name,
         detach=True,
         labels={"org.jettison.verify": "1"},
         ports={p: ("127.0.0.1", None) for p in exposed},
+        **options,
     )
     try:
         container.start()
@@ -202,21 +253,24 @@ def _check_start(
             if container.status == "exited":
                 code = container.attrs.get("State", {}).get("ExitCode")
                 if code == 0:
-                    return [Check("start", True, "one-shot command exited 0")]
+                    return [Check("start" + suffix, True, "one-shot command exited 0")]
                 return [
                     Check(
-                        "start",
+                        "start" + suffix,
                         False,
                         f"exited with code {code} after "
                         f"{time.monotonic() - started:.1f}s: {_tail(container)}",
+                        failure=f"exit {code}",
                     )
                 ]
             time.sleep(0.25)
-        checks = [Check("start", True, f"still running after {startup_seconds:g}s")]
+        checks = [Check("start" + suffix, True, f"still running after {startup_seconds:g}s")]
         if exposed:
-            checks.append(_check_ports(container, exposed, time.monotonic() + probe_seconds))
+            checks.append(
+                _check_ports(container, exposed, time.monotonic() + probe_seconds, statuses, suffix)
+            )
         else:
-            checks.append(Check("ports", True, "no TCP port exposed", skipped=True))
+            checks.append(Check("ports" + suffix, True, "no TCP port exposed", skipped=True))
         return checks
     finally:
         _remove(container)
@@ -248,7 +302,12 @@ def _check_imports(sdk: Any, image: str, timeout: float) -> Check:
             try:
                 status = container.wait(timeout=timeout)
             except Exception:  # the SDK raises requests' timeout types
-                return Check("imports", False, f"importing packages took over {timeout:g}s")
+                return Check(
+                    "imports",
+                    False,
+                    f"importing packages took over {timeout:g}s",
+                    failure="timeout",
+                )
             output = container.logs().decode("utf-8", "replace")
             marker = next(
                 (ln for ln in output.splitlines() if ln.startswith("JETTISON-IMPORTS ")), None
@@ -257,7 +316,12 @@ def _check_imports(sdk: Any, image: str, timeout: float) -> Check:
                 if status.get("StatusCode") in (126, 127):
                     last_error = output.strip()[-200:]
                     continue
-                return Check("imports", False, f"{python} failed: {output.strip()[-300:]}")
+                return Check(
+                    "imports",
+                    False,
+                    f"{python} failed: {output.strip()[-300:]}",
+                    failure=f"{python} failed",
+                )
             data = json.loads(marker[len("JETTISON-IMPORTS ") :])
             failed: dict[str, str] = data.get("failed") or {}
             ok: list[str] = data.get("ok") or []
@@ -268,6 +332,8 @@ def _check_imports(sdk: Any, image: str, timeout: float) -> Check:
                     False,
                     f"{len(failed)} of {len(failed) + len(ok)} "
                     f"installed packages fail to import: {worst}",
+                    # compared module by module: one more broken package is a new failure
+                    failure=",".join(sorted(failed)),
                 )
             return Check("imports", True, f"{len(ok)} installed packages import")
         finally:
@@ -288,8 +354,14 @@ def verify(
     probe_seconds: float = 30.0,
     imports: bool = True,
     import_timeout: float = 120.0,
+    http_statuses: frozenset[int] = frozenset(),
+    runs: list[RunSpec] | None = None,
 ) -> VerifyResult:
-    """Smoke-check ``image`` (see the module documentation); containers are always removed."""
+    """Smoke-check ``image`` (see the module documentation); containers are always removed.
+
+    ``runs``: start the image once per entry (a compose service's command, user and
+    environment) instead of once with its own ENTRYPOINT/CMD; each gets its own checks.
+    """
     sdk = sdk or docker_client()
     try:
         attrs = sdk.api.inspect_image(image)
@@ -297,13 +369,20 @@ def verify(
         raise JettisonError(f"no such image: {image}") from None
     config = attrs.get("Config") or {}
     result = VerifyResult(image=image)
-    if config.get("Entrypoint") or config.get("Cmd"):
+    for run in runs or [RunSpec()]:
+        has_command = run.command or run.entrypoint or config.get("Entrypoint") or config.get("Cmd")
+        if not has_command:
+            result.checks.append(
+                Check("start" + run.suffix(), True, "no ENTRYPOINT or CMD", skipped=True)
+            )
+            continue
         try:
-            result.checks.extend(_check_start(sdk, image, config, startup_seconds, probe_seconds))
+            result.checks.extend(
+                _check_start(sdk, image, config, startup_seconds, probe_seconds, http_statuses, run)
+            )
         except docker.errors.APIError as exc:
-            result.checks.append(Check("start", False, str(exc.explanation or exc)[:300]))
-    else:
-        result.checks.append(Check("start", True, "no ENTRYPOINT or CMD", skipped=True))
+            why = str(exc.explanation or exc)[:300]
+            result.checks.append(Check("start" + run.suffix(), False, why, failure=why))
     if imports:
         result.checks.append(_check_imports(sdk, image, import_timeout))
     return result

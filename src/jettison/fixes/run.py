@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,41 +19,75 @@ from jettison.fixes.pipeline import PipelineResult, Resolver, applied_units, fix
 from jettison.fixes.runtime_libs import LibraryScan, scan
 from jettison.fixes.verify import (
     Attempt,
+    BuildInputs,
+    CheckPlan,
     ImageReport,
+    Progress,
     bisect,
+    bisect_bound,
     build_and_check,
     build_text,
     compare_configs,
     judge,
+    quiet,
+    size_change,
 )
 
 
-def engine_resolver(path: str) -> tuple[Resolver, Any]:
-    """A resolver scanning on the engine, and the SDK client; raises without an engine."""
+def engine_resolver(path: str, context: str | Path | None = None) -> tuple[Resolver, Any]:
+    """A resolver scanning on the engine, and the SDK client; raises without an engine.
+
+    ``context``: the build context the builder stage reads (default: the Dockerfile's
+    directory)."""
     from jettison.engine import require_engine
 
     _client, sdk = require_engine()
+    ctx = Path(context) if context is not None else Path(path).parent
 
     def resolve(plan: Plan) -> LibraryScan:
-        return scan(plan, Path(path).parent, sdk)
+        return scan(plan, ctx, sdk)
 
     return resolve, sdk
 
 
-def context_fixes(path: str, config: Config, unsafe: bool) -> tuple[dict[str, str], list[str]]:
-    """Files the build-context fixes write (``.dockerignore``) and the codes that wrote them."""
+def context_fixes(
+    path: str, config: Config, unsafe: bool, context: str | Path | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """Files the build-context fixes write (``.dockerignore``) and the codes that wrote them.
+
+    Paths are relative to the Dockerfile's directory, and name the file the build reads:
+    ``<Dockerfile>.dockerignore`` beside the Dockerfile when there is one, else the context
+    root's ``.dockerignore`` (``../.dockerignore`` for ``docker/Dockerfile`` built from the
+    repository root)."""
+    dockerfile = Path(path)
+    compose = {} if context is None else {str(dockerfile.resolve()): Path(context).resolve()}
+    ctx = Path(context) if context is not None else dockerfile.parent
     extra: dict[str, str] = {}
     codes: list[str] = []
-    for finding in audit_contexts([path], {}, config).findings:
+    for finding in audit_contexts([path], compose, config).findings:
         fix = finding.fix
         if fix is None or (fix.safety is not FixSafety.SAFE and not unsafe):
             continue
         for edit in fix.edits:
             if edit.path is not None:
-                extra[edit.path] = edit.text
+                name = Path(edit.path).name
+                if name == dockerfile.name + ".dockerignore":
+                    target = dockerfile.parent / name
+                else:  # the context root's ignore file
+                    target = ctx / name
+                rel = os.path.relpath(target, dockerfile.parent)
+                extra[rel] = edit.text
                 if finding.code not in codes:
                     codes.append(finding.code)
     return extra, codes
+
+
+def ignore_text(outcome: FixOutcome) -> str | None:
+    """The ``.dockerignore`` content a fix writes (None: it writes none)."""
+    for rel, content in outcome.extra_files.items():
+        if rel.endswith(".dockerignore"):
+            return content
+    return None
 
 
 def fix_file(
@@ -61,20 +97,17 @@ def fix_file(
     unsafe: bool,
     resolver: Resolver | None,
     scans: dict[str, LibraryScan] | None = None,
+    context: str | Path | None = None,
 ) -> PipelineResult:
     """Rule fixes, the multi-stage conversion and the context fixes of one Dockerfile."""
     result = fix_pipeline(source, path, config, unsafe, resolver, scans=scans)
-    extra, codes = context_fixes(path, config, unsafe)
+    extra, codes = context_fixes(path, config, unsafe, context)
     outcome = result.outcome
     for rel, content in extra.items():
         outcome.extra_files[rel] = content
     for code in codes:
         outcome.applied.append(AppliedFix(code, 1, "build-context file", FixSafety.SAFE))
     return result
-
-
-def mb(n: int) -> str:
-    return f"{n / 1e6:.1f} MB"
 
 
 @dataclass
@@ -87,6 +120,7 @@ class VerifyOutcome:
     notes: list[str] = field(default_factory=list)
     builds: int = 0
     written: FixOutcome | None = None  # the outcome to write (None: nothing)
+    exhausted: bool = False  # the bisection stopped at the build budget
 
     @property
     def ok(self) -> bool:
@@ -98,16 +132,19 @@ class VerifyOutcome:
         best = self.chosen
         if best is not None:
             r = best.report
-            red = 100.0 * (o.size_bytes - r.size_bytes) / o.size_bytes if o.size_bytes else 0.0
             out.append(
-                f"{self.path}: verified: {mb(o.size_bytes)} -> {mb(r.size_bytes)} "
-                f"({red:.1f}% smaller), layers {o.layers} -> {r.layers}; checks: " + r.summary()
+                f"{self.path}: verified: {size_change(o.size_bytes, r.size_bytes)}, "
+                f"layers {o.layers} -> {r.layers}; checks: " + r.summary()
             )
         if not self.fixed.ok:
             why = "; ".join(self.fixed.problems) or "checks failed"
             out.append(f"{self.path}: the fixed file failed verification: {why}")
             if self.culprits:
                 out.append(f"{self.path}: broken by: {', '.join(self.culprits)} (bisected)")
+            if self.exhausted:
+                out.append(
+                    f"{self.path}: bisection stopped after {self.builds} builds (--max-builds)"
+                )
             out.append(
                 f"{self.path}: "
                 + (
@@ -121,6 +158,7 @@ class VerifyOutcome:
             out.append(
                 f"{self.path}: note: the original already fails "
                 + ", ".join(f"{c.name} ({c.detail})" for c in failing)
+                + "; the fixed image is compared with it, not required to pass"
             )
         out += [f"{self.path}: config: {n}" for n in self.notes]
         return out
@@ -128,32 +166,41 @@ class VerifyOutcome:
 
 def verify_file(
     source: str,
-    path: str,
+    inputs: BuildInputs,
     outcome: FixOutcome,
     make_variant: Callable[[frozenset[str]], FixOutcome],
-    smoke: str | None,
+    plan: CheckPlan,
     sdk: Any,
+    *,
+    progress: Progress = quiet,
+    max_builds: int = 12,
 ) -> VerifyOutcome:
     """Build and check the original and the fix; bisect on failure (nothing is written here).
 
-    Raises :class:`JettisonError` when the original itself does not build.
+    Raises :class:`JettisonError` when the original itself does not build. ``max_builds``
+    bounds the builds (original and fixed included); ``progress`` hears each phase.
     """
     from jettison.engine import remove_image
 
-    context = Path(path).parent
+    path = str(inputs.dockerfile)
     images: list[str] = []
     cache: dict[tuple[str, str | None], Attempt] = {}
+    durations: list[float] = []
     try:
-        original = build_and_check(sdk, context, Path(path), smoke, images)
+        progress(f"{path}: verify: building and checking the original")
+        started = time.monotonic()
+        original = build_and_check(sdk, inputs, plan, images)
+        durations.append(time.monotonic() - started)
         if not original.built:
             raise JettisonError(
                 f"--verify: the original does not build, nothing to compare: {original.error}",
                 path,
             )
         builds = [1]
+        bisecting = [0, 0]  # builds done while bisecting, their bound
 
         def attempt_outcome(units: frozenset[str], variant: FixOutcome) -> Attempt:
-            ignore = variant.extra_files.get(".dockerignore")
+            ignore = ignore_text(variant)
             key = (variant.text, ignore)
             if key in cache:
                 return cache[key]
@@ -161,7 +208,20 @@ def verify_file(
                 result = Attempt(units, variant.text, original, [])
             else:
                 builds[0] += 1
-                report = build_text(sdk, context, variant.text, ignore, smoke, images)
+                each = sum(durations) / len(durations)
+                if bisecting[1]:
+                    bisecting[0] += 1
+                    left = max(bisecting[1] - bisecting[0] + 1, 1)
+                    progress(
+                        f"{path}: verify: bisecting, build {bisecting[0]} of at most "
+                        f"{bisecting[1]} (about {each:.0f} s each, at most "
+                        f"{left * each / 60:.1f} min left)"
+                    )
+                else:
+                    progress(f"{path}: verify: building and checking the fixed file")
+                started = time.monotonic()
+                report = build_text(sdk, inputs, variant.text, ignore, plan, images)
+                durations.append(time.monotonic() - started)
                 result = Attempt(units, variant.text, report, judge(original, report))
             cache[key] = result
             return result
@@ -177,14 +237,23 @@ def verify_file(
 
         culprits: list[str] = []
         chosen: Attempt | None = fixed if fixed.ok else None
+        exhausted = False
         if not fixed.ok:
-            found = bisect(units, attempt)
-            culprits, chosen = found.culprits, found.final
+            budget = max(max_builds - builds[0], 0)
+            bisecting[1] = min(bisect_bound(len(units)), budget)
+            progress(
+                f"{path}: verify: the fixed file fails ({'; '.join(fixed.problems)[:200]}); "
+                f"finding the fix that breaks it: at most {bisecting[1]} more builds"
+            )
+            found = bisect(units, attempt, budget=budget)
+            culprits, chosen, exhausted = found.culprits, found.final, found.exhausted
         notes: list[str] = []
         if chosen is not None:
             _, notes = compare_configs(original.config, chosen.report.config)
         written = variants.get(chosen.units) if chosen is not None else None
-        return VerifyOutcome(path, original, fixed, chosen, culprits, notes, builds[0], written)
+        return VerifyOutcome(
+            path, original, fixed, chosen, culprits, notes, builds[0], written, exhausted
+        )
     finally:
         for image in reversed(images):
             remove_image(image, sdk)

@@ -1,36 +1,47 @@
 """``jettison fix --verify``: build before and after on the engine, smoke-check, compare.
 
-For one Dockerfile: build the original (from its own path and context) and the fixed text
-(written to a temporary directory as ``Dockerfile``, with a generated ``.dockerignore`` as
-``Dockerfile.dockerignore`` beside it, which BuildKit prefers to the context's), then check
-both images:
+For one Dockerfile, with the build inputs the project itself uses (:class:`BuildInputs`:
+Dockerfile, context, target, build args, and a compose file's services): build the original,
+then the fixed text (written to a temporary directory as ``Dockerfile``, with the
+``.dockerignore`` that build reads beside it as ``Dockerfile.dockerignore``, which BuildKit
+prefers to the context's), and check both images (:class:`CheckPlan`):
 
 * the engine's smoke check (:func:`jettison.engine.verify`: the container starts and stays
-  up or exits 0, exposed ports answer, installed packages import);
+  up or exits 0, exposed ports answer 2xx/3xx, installed packages import); given compose
+  services, each service's own command, entrypoint, user and environment is started;
 * the image's HEALTHCHECK, when it has one: a container must become ``healthy``;
-* ``--smoke COMMAND``: ``/bin/sh -c COMMAND`` in a container of the image must exit 0.
+* ``--smoke COMMAND``: ``/bin/sh -c COMMAND`` in a container of the image must exit 0;
+* ``--smoke-cmd COMMAND``: a host-side shell command with ``{image}`` replaced by the image
+  id must exit 0 (it may start containers of its own: they are removed afterwards).
 
-A check that fails on the original does not count against the fixed image (it is reported).
-Then the image configs are compared: the argv a container runs (ENTRYPOINT + CMD as Docker
-combines them; ``/bin/sh -c X`` is the same as the words of X only when it is the whole argv
-and the shell would run exactly those words), env (the virtualenv's PATH and VIRTUAL_ENV, and
-PYTHONDONTWRITEBYTECODE/PYTHONUNBUFFERED may be added), labels (the only one that may be added
-is ``org.opencontainers.image.authors``, holding what MAINTAINER set as the image's author:
-JT507's fix), exposed ports, workdir, and user (root may become a non-root user; any other
-change fails).
+A check the original already fails is compared, not required: the fixed image passes it if
+it fails the same way (the same exit code, HTTP status, or no package failing to import that
+imported before); the report says the original fails it. A fixed image larger than the
+original fails verification. Then the image configs are compared: the argv a container runs
+(ENTRYPOINT + CMD as Docker combines them; ``/bin/sh -c X`` is the same as the words of X
+only when it is the whole argv and the shell would run exactly those words), env (the
+virtualenv's PATH and VIRTUAL_ENV, and PYTHONDONTWRITEBYTECODE/PYTHONUNBUFFERED may be
+added), labels (the only one that may be added is ``org.opencontainers.image.authors``,
+holding what MAINTAINER set as the image's author: JT507's fix), exposed ports, workdir, and
+user (root may become a non-root user; any other change fails).
 
 When the fixed file fails, :func:`bisect` finds the fix that broke it: the smallest prefix of
 the applied fixes (in the order they were applied) whose result fails names the culprit; the
-others are then verified without it, and written if they pass.
+others are then verified without it, and written if they pass. The number of builds is
+bounded (``max_builds``); when the budget runs out, nothing more is tried.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
+import os
 import secrets
+import signal
+import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +50,7 @@ import docker.errors
 
 from jettison.engine import build
 from jettison.engine import verify as smoke_verify
+from jettison.engine.verify import RunSpec
 from jettison.errors import JettisonError
 from jettison.rules.python import exec_split, posix_command_shell
 
@@ -51,12 +63,71 @@ AUTHOR = "Author"
 DEFAULT_SHELL = ["/bin/sh", "-c"]
 
 
+Progress = Callable[[str], None]
+
+
+def quiet(_message: str) -> None:
+    """A :data:`Progress` that shows nothing."""
+
+
+@dataclass(frozen=True)
+class BuildInputs:
+    """How the project builds a Dockerfile: what ``docker build -f FILE --target T CONTEXT``
+    gets, and the compose services that run the image (checked with their own commands)."""
+
+    dockerfile: Path
+    context: Path
+    target: str | None = None
+    build_args: tuple[tuple[str, str], ...] = ()
+    runs: tuple[RunSpec, ...] = ()
+
+    @classmethod
+    def of(
+        cls,
+        dockerfile: str | Path,
+        context: str | Path | None = None,
+        target: str | None = None,
+        build_args: Mapping[str, str] | None = None,
+        runs: tuple[RunSpec, ...] = (),
+    ) -> BuildInputs:
+        df = Path(dockerfile)
+        return cls(
+            df,
+            Path(context) if context is not None else df.parent,
+            target or None,
+            tuple(sorted((build_args or {}).items())),
+            runs,
+        )
+
+    @property
+    def specific_ignore(self) -> Path:
+        """``<Dockerfile>.dockerignore``: BuildKit reads it before the context's."""
+        return self.dockerfile.parent / (self.dockerfile.name + ".dockerignore")
+
+    def ignore_file(self) -> Path:
+        """The ``.dockerignore`` this build reads (or would read, once written)."""
+        if self.specific_ignore.is_file():
+            return self.specific_ignore
+        return self.context / ".dockerignore"
+
+
+@dataclass(frozen=True)
+class CheckPlan:
+    """The checks run on each image, beyond the engine's own smoke check."""
+
+    smoke: tuple[str, ...] = ()  # /bin/sh -c COMMAND inside a container of the image
+    smoke_cmds: tuple[str, ...] = ()  # host-side commands, {image} replaced by the image id
+    smoke_timeout: float = 300.0
+    http_statuses: frozenset[int] = frozenset()
+
+
 @dataclass
 class CheckResult:
     name: str
     ok: bool
     detail: str
     skipped: bool = False
+    failure: str = ""  # what failed, comparable between two images (see engine.verify)
 
 
 @dataclass
@@ -113,13 +184,15 @@ def _healthcheck(sdk: Any, image: str, config: dict[str, Any]) -> CheckResult | 
             time.sleep(1.0)
         log = ((container.attrs.get("State") or {}).get("Health") or {}).get("Log") or []
         last = (log[-1].get("Output") or "").strip()[-200:] if log else ""
-        return CheckResult("healthcheck", False, f"{status} after {limit:.0f}s {last}".strip())
+        return CheckResult(
+            "healthcheck", False, f"{status} after {limit:.0f}s {last}".strip(), failure=status
+        )
     finally:
         with contextlib.suppress(docker.errors.APIError):
             container.remove(force=True)
 
 
-def _smoke(sdk: Any, image: str, command: str, timeout: float = 300.0) -> CheckResult:
+def _smoke(sdk: Any, image: str, name: str, command: str, timeout: float) -> CheckResult:
     container = sdk.containers.create(
         image,
         entrypoint=["/bin/sh", "-c", command],
@@ -132,39 +205,104 @@ def _smoke(sdk: Any, image: str, command: str, timeout: float = 300.0) -> CheckR
         try:
             code = int(container.wait(timeout=timeout).get("StatusCode", 1))
         except Exception:  # the SDK raises requests' timeout types
-            return CheckResult("smoke", False, f"{command!r} took over {timeout:g}s")
+            return CheckResult(
+                name, False, f"{command!r} took over {timeout:g}s", failure="timeout"
+            )
         out = container.logs().decode("utf-8", "replace").strip()
         tail = " | ".join(out.splitlines()[-3:])[-300:]
-        return CheckResult("smoke", code == 0, f"{command!r} exited {code}: {tail}")
+        return CheckResult(
+            name, code == 0, f"{command!r} exited {code}: {tail}", failure=f"exit {code}"
+        )
     finally:
         with contextlib.suppress(docker.errors.APIError):
             container.remove(force=True)
 
 
+def _remove_containers_of(sdk: Any, image: str) -> None:
+    """Containers a host-side check started from ``image`` and left behind."""
+    with contextlib.suppress(docker.errors.APIError):
+        for container in sdk.containers.list(all=True, filters={"ancestor": image}):
+            with contextlib.suppress(docker.errors.APIError):
+                container.remove(force=True)
+
+
+def _host_smoke(sdk: Any, image: str, name: str, command: str, timeout: float) -> CheckResult:
+    """``/bin/sh -c COMMAND`` on the host with ``{image}`` replaced; killed after ``timeout``."""
+    argv = ["/bin/sh", "-c", command.replace("{image}", image)]
+    proc = subprocess.Popen(  # its own session: the whole command tree is killed on timeout
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        try:
+            raw, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            return CheckResult(
+                name, False, f"{command!r} took over {timeout:g}s (killed)", failure="timeout"
+            )
+        except BaseException:  # Ctrl-C: leave nothing running
+            _kill(proc)
+            raise
+        out = raw.decode("utf-8", "replace").strip()
+        tail = " | ".join(out.splitlines()[-3:])[-300:]
+        code = proc.returncode
+        return CheckResult(
+            name, code == 0, f"{command!r} exited {code}: {tail}", failure=f"exit {code}"
+        )
+    finally:
+        _remove_containers_of(sdk, image)
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.communicate(timeout=10)
+
+
 def check_image(
-    sdk: Any, image: str, config: dict[str, Any], smoke: str | None
+    sdk: Any,
+    image: str,
+    config: dict[str, Any],
+    plan: CheckPlan,
+    runs: tuple[RunSpec, ...] = (),
 ) -> list[CheckResult]:
     checks = [
-        CheckResult(c.name, c.ok, c.detail, c.skipped) for c in smoke_verify(image, sdk=sdk).checks
+        CheckResult(c.name, c.ok, c.detail, c.skipped, c.failure)
+        for c in smoke_verify(
+            image, sdk=sdk, http_statuses=plan.http_statuses, runs=list(runs) or None
+        ).checks
     ]
     hc = _healthcheck(sdk, image, config)
     if hc is not None:
         checks.append(hc)
-    if smoke:
-        checks.append(_smoke(sdk, image, smoke))
+    for n, command in enumerate(plan.smoke, 1):
+        name = "smoke" if len(plan.smoke) == 1 else f"smoke {n}"
+        checks.append(_smoke(sdk, image, name, command, plan.smoke_timeout))
+    for n, command in enumerate(plan.smoke_cmds, 1):
+        name = "smoke-cmd" if len(plan.smoke_cmds) == 1 else f"smoke-cmd {n}"
+        checks.append(_host_smoke(sdk, image, name, command, plan.smoke_timeout))
     return checks
 
 
 def build_and_check(
     sdk: Any,
-    context: Path,
-    dockerfile: Path,
-    smoke: str | None,
+    inputs: BuildInputs,
+    plan: CheckPlan,
     images: list[str],
+    dockerfile: Path | None = None,
 ) -> ImageReport:
-    """Build and smoke-check; every image built is appended to ``images`` (to remove)."""
+    """Build ``dockerfile`` (default: the inputs' own) with the inputs' context, target and
+    build args, then check it; every image built is appended to ``images`` (to remove)."""
     try:
-        result = build(context, dockerfile, sdk=sdk, labels={LABEL: "1"})
+        result = build(
+            inputs.context,
+            dockerfile or inputs.dockerfile,
+            sdk=sdk,
+            labels={LABEL: "1"},
+            build_args=dict(inputs.build_args),
+            target=inputs.target,
+        )
     except JettisonError as exc:
         if type(exc).__name__ == "EngineUnavailableError":
             raise
@@ -177,24 +315,29 @@ def build_and_check(
     report = ImageReport(
         True, result.image_id, info.size_bytes, info.layers, result.seconds, config
     )
-    report.checks = check_image(sdk, result.image_id, info.config, smoke)
+    report.checks = check_image(sdk, result.image_id, info.config, plan, inputs.runs)
     return report
 
 
 def build_text(
     sdk: Any,
-    context: Path,
+    inputs: BuildInputs,
     text: str,
     dockerignore: str | None,
-    smoke: str | None,
+    plan: CheckPlan,
     images: list[str],
 ) -> ImageReport:
+    """Build ``text`` in place of the inputs' Dockerfile: same context, target and args; the
+    ignore file is ``dockerignore`` when the fix writes one, else the one the build reads."""
+    if dockerignore is None and inputs.specific_ignore.is_file():
+        # the copy moves away from the original's <Dockerfile>.dockerignore: take it along
+        dockerignore = inputs.specific_ignore.read_text(encoding="utf-8", errors="replace")
     with tempfile.TemporaryDirectory(prefix="jettison-verify-") as tmp:
         dockerfile = Path(tmp) / "Dockerfile"
         dockerfile.write_text(text, encoding="utf-8")
         if dockerignore is not None:
             (Path(tmp) / "Dockerfile.dockerignore").write_text(dockerignore, encoding="utf-8")
-        return build_and_check(sdk, context, dockerfile, smoke, images)
+        return build_and_check(sdk, inputs, plan, images, dockerfile)
 
 
 def _argv(config: dict[str, Any]) -> list[str]:
@@ -293,17 +436,43 @@ class Attempt:
 
     @property
     def ok(self) -> bool:
-        return self.report.ok and not self.problems
+        return self.report.built and not self.problems
+
+
+def _no_worse(fixed: CheckResult, original: CheckResult | None) -> bool:
+    """A failing check of the fixed image that the original fails the same way (or wider:
+    the modules failing to import are a subset of the original's)."""
+    if original is None or original.ok or original.skipped:
+        return False
+    now = {f for f in fixed.failure.split(",") if f}
+    before = {f for f in original.failure.split(",") if f}
+    return bool(now) and now <= before
 
 
 def judge(original: ImageReport, fixed: ImageReport) -> list[str]:
     """Why ``fixed`` is worse than ``original`` (empty: it passes)."""
     if not fixed.built:
         return [f"build failed: {fixed.error}"]
-    passed_before = {c.name for c in original.checks if c.ok}
-    out = [f"{c.name}: {c.detail}" for c in fixed.checks if not c.ok and c.name in passed_before]
+    before = {c.name: c for c in original.checks}
+    out = [
+        f"{c.name}: {c.detail}"
+        for c in fixed.checks
+        if not c.ok and not _no_worse(c, before.get(c.name))
+    ]
     problems, _ = compare_configs(original.config, fixed.config)
+    if original.size_bytes and fixed.size_bytes > original.size_bytes:
+        out.append(f"image is larger: {size_change(original.size_bytes, fixed.size_bytes)}")
     return out + problems
+
+
+def size_change(before: int, after: int) -> str:
+    """``"120.0 MB -> 80.0 MB (33.3% smaller)"``; says "larger" when it is."""
+    text = f"{before / 1e6:.1f} MB -> {after / 1e6:.1f} MB"
+    if not before or before == after:
+        return text + " (same size)"
+    change = 100.0 * (after - before) / before
+    word = "larger" if change > 0 else "smaller"
+    return text + f" ({abs(change):.1f}% {word})"
 
 
 @dataclass
@@ -311,20 +480,41 @@ class Bisection:
     culprits: list[str]
     final: Attempt | None  # the best passing attempt without the culprits
     attempts: int
+    exhausted: bool = False  # the build budget ran out before an answer
+
+
+def bisect_bound(units: int, max_culprits: int = 3) -> int:
+    """Builds a bisection of ``units`` fixes needs at most: per culprit a binary search over
+    the remaining prefix plus one build of the rest."""
+    total = 0
+    for k in range(min(units, max_culprits)):
+        total += math.ceil(math.log2(max(units - k, 1))) + 1
+    return total
 
 
 def bisect(
     units: list[str],
     attempt: Callable[[frozenset[str]], Attempt],
     max_culprits: int = 3,
+    budget: int | None = None,
 ) -> Bisection:
-    """Name the fixes that break the build or the checks (see the module docs)."""
+    """Name the fixes that break the build or the checks (see the module docs).
+
+    ``budget``: at most this many attempts (None: unbounded); when it runs out the
+    bisection stops with what it has found (``exhausted``).
+    """
     culprits: list[str] = []
     remaining = list(units)
     tries = 0
+
+    def spent() -> bool:
+        return budget is not None and tries >= budget
+
     while remaining and len(culprits) < max_culprits:
         lo, hi = 0, len(remaining)  # prefix lo passes (empty = the original), prefix hi fails
         while hi - lo > 1:
+            if spent():
+                return Bisection(culprits, None, tries, exhausted=True)
             mid = (lo + hi) // 2
             tries += 1
             if attempt(frozenset(remaining[:mid])).ok:
@@ -335,6 +525,8 @@ def bisect(
         remaining = [u for u in remaining if u != remaining[hi - 1]]
         if not remaining:
             return Bisection(culprits, None, tries)
+        if spent():
+            return Bisection(culprits, None, tries, exhausted=True)
         tries += 1
         rest = attempt(frozenset(remaining))
         if rest.ok:

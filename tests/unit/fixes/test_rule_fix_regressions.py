@@ -249,7 +249,8 @@ def test_build_and_check_records_the_images_author(
 
     monkeypatch.setattr(verify, "build", lambda *a, **k: Result())
     monkeypatch.setattr(verify, "check_image", lambda *a, **k: [])
-    report = verify.build_and_check(Sdk(), tmp_path, tmp_path / "Dockerfile", None, [])
+    inputs = verify.BuildInputs.of(tmp_path / "Dockerfile", tmp_path)
+    report = verify.build_and_check(Sdk(), inputs, verify.CheckPlan(), [])
     assert report.config == {"Cmd": ["true"], "Author": "Jane"}
     assert Info.config == {"Cmd": ["true"]}  # the engine's record is left alone
 
