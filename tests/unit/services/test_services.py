@@ -222,7 +222,7 @@ def test_cache_export_detection() -> None:
 
 def test_github_workflow(trio: Path) -> None:
     plain = github_workflow(load_graph(trio), platforms=["linux/amd64"], cwd=trio.parent)
-    uses = [s["uses"] for s in plain["jobs"]["build"]["steps"]]
+    uses = [s.get("uses") for s in plain["jobs"]["build"]["steps"]]
     assert (
         "docker/setup-buildx-action@v3" in uses and uses.count("docker/build-push-action@v6") == 3
     )
@@ -234,12 +234,12 @@ def test_github_workflow(trio: Path) -> None:
     data = yaml.safe_load(text)
     assert set(data) == {"name", "on", "permissions", "jobs"}
     steps = data["jobs"]["build"]["steps"]
-    uses = [s["uses"] for s in steps]
+    uses = [s["uses"] for s in steps if "uses" in s]
     assert uses[:3] == ["actions/checkout@v4", "docker/setup-qemu-action@v3",
                         "docker/setup-buildx-action@v3"]  # fmt: skip
-    bake = next(s for s in steps if s["uses"] == "docker/bake-action@v5")
+    bake = next(s for s in steps if s.get("uses") == "docker/bake-action@v5")
     assert bake["with"]["files"] == "docker-bake.hcl" and bake["with"]["workdir"] == "compose-trio"
-    assert bake["env"]["CACHE_REF"].endswith("/compose-trio-cache")
+    assert "/compose-trio-cache\"" in next(s["run"] for s in steps if "run" in s)
     assert bake["env"]["PLATFORMS"] == "linux/amd64,linux/arm64"
     # the bake file reads the same variables
     hcl = (trio / "docker-bake.hcl").read_text()
