@@ -195,6 +195,7 @@ def verify_file(
             raise JettisonError(
                 f"--verify: the original does not build, nothing to compare: {original.error}",
                 path,
+                original.error_line,
             )
         builds = [1]
         bisecting = [0, 0]  # builds done while bisecting, their bound

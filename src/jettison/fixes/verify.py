@@ -140,6 +140,7 @@ class ImageReport:
     config: dict[str, Any] = field(default_factory=dict)
     checks: list[CheckResult] = field(default_factory=list)
     error: str = ""
+    error_line: int | None = None  # the Dockerfile line of the failing step
 
     @property
     def ok(self) -> bool:
@@ -306,7 +307,7 @@ def build_and_check(
     except JettisonError as exc:
         if type(exc).__name__ == "EngineUnavailableError":
             raise
-        return ImageReport(False, error=exc.message)
+        return ImageReport(False, error=exc.message, error_line=exc.line)
     images.append(result.image_id)
     info = result.image
     config = dict(info.config)

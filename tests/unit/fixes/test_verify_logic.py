@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from jettison.fixes.verify import Attempt, ImageReport, bisect, compare_configs
+from pathlib import Path
+
+import pytest
+
+from jettison.fixes.verify import (
+    Attempt,
+    CheckResult,
+    ImageReport,
+    bisect,
+    compare_configs,
+    judge,
+    size_change,
+)
+from tests.unit.cli_helpers import one_error, run
 
 
 def _attempts(broken: set[str]) -> tuple[list[frozenset[str]], object]:
@@ -66,3 +79,85 @@ def test_meaning_changes_are_problems() -> None:
     text = " ".join(problems)
     for what in ("command changed", "env SECRET added", "exposed ports", "workdir", "user"):
         assert what in text, what
+
+
+# --- what --verify compares, and what it refuses ----------------------------------------
+
+
+def _report(size: int, *checks: CheckResult) -> ImageReport:
+    return ImageReport(True, "sha256:x", size, 3, 1.0, {}, list(checks))
+
+
+def test_a_check_the_original_fails_the_same_way_is_no_regression() -> None:
+    before = CheckResult("imports", False, "x fails", failure="matplotlib_inline")
+    same = CheckResult("imports", False, "x fails", failure="matplotlib_inline")
+    assert judge(_report(100, before), _report(90, same)) == []
+
+
+def test_a_new_failure_inside_a_failing_check_is_a_regression() -> None:
+    before = CheckResult("imports", False, "x fails", failure="matplotlib_inline")
+    more = CheckResult("imports", False, "x and y fail", failure="matplotlib_inline,numpy")
+    assert judge(_report(100, before), _report(90, more)) == ["imports: x and y fail"]
+    start0 = CheckResult("start worker", False, "exit 1", failure="exit 1")
+    start1 = CheckResult("start worker", False, "exit 2", failure="exit 2")
+    assert judge(_report(100, start0), _report(90, start1)) == ["start worker: exit 2"]
+
+
+def test_a_check_the_original_passes_must_pass() -> None:
+    ok = CheckResult("smoke-cmd", True, "exited 0")
+    bad = CheckResult("smoke-cmd", False, "exited 1", failure="exit 1")
+    assert judge(_report(100, ok), _report(90, bad)) == ["smoke-cmd: exited 1"]
+
+
+def test_a_larger_image_fails_and_says_larger() -> None:
+    problems = judge(_report(100_000_000), _report(104_200_000))
+    assert problems == ["image is larger: 100.0 MB -> 104.2 MB (4.2% larger)"]
+    assert judge(_report(100_000_000), _report(100_000_000)) == []
+    assert size_change(100_000_000, 80_000_000).endswith("(20.0% smaller)")
+
+
+def test_bisection_stops_at_its_budget() -> None:
+    seen, attempt = _attempts({"G"})
+    found = bisect(list("ABCDEFG"), attempt, budget=2)  # type: ignore[arg-type]
+    assert found.exhausted and found.final is None and len(seen) == 2
+
+
+def test_diff_never_builds_and_says_what_needs_the_engine(
+    no_engine: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--diff with --unsafe-fixes works without an engine: the conversion is listed on
+    stderr as needing --engine or --verify; stdout is only the patch."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "requirements.txt").write_text("psycopg2==2.9.9\n")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.11\nWORKDIR /app\nCOPY requirements.txt .\n"
+        "RUN pip install -r requirements.txt\nCOPY . .\nCMD python app.py\n"
+    )
+    code, out, err = run("fix", "--unsafe-fixes", "--diff", "Dockerfile")
+    assert code == 1, err
+    assert out.startswith("--- a/Dockerfile"), out
+    assert "needs the engine" not in out and "--engine or --verify" in err, err
+    assert (tmp_path / "Dockerfile").read_text().startswith("FROM python:3.11\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--smoke-cmd", "true"), "need --verify"),
+        (("--verify", "--diff"), "pick one"),
+        (("-f", "Dockerfile", "."), "either PATHS or -f"),
+        (("--verify", "--build-arg", "NOVALUE"), "KEY=VALUE"),
+        (("-f", "missing/Dockerfile"), "Dockerfile not found"),
+    ],
+)
+def test_fix_option_errors_are_one_line(
+    no_engine: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
+    expected: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Dockerfile").write_text("FROM debian:bookworm-slim\n")
+    code, _out, err = run("fix", *args)
+    one_error(code, err, expected)
