@@ -16,6 +16,7 @@ from jettison.dockerfile.parse import decode_dockerfile
 from jettison.engine.verify import RunSpec
 from jettison.errors import EngineUnavailableError, JettisonError
 from jettison.fix import FixOutcome
+from jettison.fixes.multistage import Plan
 from jettison.fixes.pipeline import Resolver, restrict
 from jettison.fixes.run import engine_resolver, fix_file, verify_file
 from jettison.fixes.runtime_libs import LibraryScan
@@ -102,6 +103,16 @@ def _progress(quiet: bool) -> Progress:
     return show
 
 
+def _announced(resolve: Resolver, path: str, progress: Progress) -> Resolver:
+    """The conversion's engine scan, with a progress line (it builds the builder stage)."""
+
+    def announced(plan: Plan) -> LibraryScan:
+        progress(f"{path}: building the builder stage to find the runtime libraries")
+        return resolve(plan)
+
+    return announced
+
+
 @click.command("fix")
 @click.argument("paths", nargs=-1)
 @rule_options
@@ -123,7 +134,8 @@ def _progress(quiet: bool) -> Progress:
     "use_engine",
     is_flag=True,
     help="Decide the fixes that need the engine (the multi-stage conversion builds its "
-    "builder stage to find the runtime libraries); implied by --verify.",
+    "builder stage to find the runtime libraries), also with --diff; an error without an "
+    "engine. Implied by --verify.",
 )
 @click.option(
     "--verify",
@@ -241,7 +253,6 @@ def command(
         if key not in known:
             dockerfiles.append(os.path.relpath(key))
             known.add(key)
-    progress = _progress(quiet)
     plan = CheckPlan(tuple(smoke), tuple(smoke_cmds), smoke_timeout, frozenset(http_statuses))
 
     def build_of(path: str) -> _Build:
@@ -254,13 +265,22 @@ def command(
             b.notes,
         )
 
+    progress = _progress(quiet)
     outcomes: list[FixOutcome] = []
     sdk = None
     resolvers: dict[str, Resolver] = {}
-    if verify or use_engine:
-        for path in dockerfiles:
-            ctx = build_of(path).context
-            resolvers[path], sdk = engine_resolver(path, ctx)  # exit 2 before any write
+    # the engine decides the conversion under --verify/--engine (required), and for a plain
+    # `fix --unsafe-fixes` that writes when one answers; --diff alone never builds
+    wants_engine = verify or use_engine or (unsafe_fixes and not show_diff)
+    if wants_engine:
+        try:
+            for path in dockerfiles:
+                ctx = build_of(path).context
+                resolve, sdk = engine_resolver(path, ctx)
+                resolvers[path] = _announced(resolve, path, progress)
+        except EngineUnavailableError:
+            if verify or use_engine:
+                raise  # exit 2 before anything is written
     scans: dict[str, LibraryScan] = {}
     failed_verify = False
     for path in dockerfiles:
@@ -275,10 +295,10 @@ def command(
             outcome = result.outcome
             if result.note:
                 note = result.note
-                if resolver is None and "needs a Docker engine" in note:
+                if show_diff and resolver is None and "needs a Docker engine" in note:
                     note = (
                         "multi-stage conversion not decided: it builds the builder stage to "
-                        "find the runtime libraries; run with --engine or --verify"
+                        "find the runtime libraries; --diff never builds unless --engine"
                     )
                 err.print(f"{path}: {note}", markup=False)
             if verify and outcome.changed:

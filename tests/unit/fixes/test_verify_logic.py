@@ -136,7 +136,7 @@ def test_diff_never_builds_and_says_what_needs_the_engine(
     code, out, err = run("fix", "--unsafe-fixes", "--diff", "Dockerfile")
     assert code == 1, err
     assert out.startswith("--- a/Dockerfile"), out
-    assert "needs the engine" not in out and "--engine or --verify" in err, err
+    assert "needs the engine" not in out and "--diff never builds unless --engine" in err, err
     assert (tmp_path / "Dockerfile").read_text().startswith("FROM python:3.11\n")
 
 
