@@ -42,6 +42,8 @@ def pct(value: float | None, better_when_negative: bool = True, faster: bool = F
         return f"{value:.0f} % slower"
     if better_when_negative and value < 0:
         return f"{-value:.0f} % smaller"
+    if better_when_negative and value > 0:
+        return f"{value:.0f} % larger"  # never a bare "+4 %" that reads as a gain
     if value > 0:
         return f"+{value:.0f} %"
     return "0 %"

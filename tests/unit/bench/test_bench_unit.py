@@ -159,3 +159,11 @@ def test_bench_cli_bad_input_exits_2(tmp_path: Path) -> None:
     assert done.exit_code == 2 and "not found" in done.output
     done = runner.invoke(cli, ["cache", "prune", "--keep-storage", "lots"])
     assert done.exit_code == 2 and "not a size" in done.output
+
+
+def test_a_larger_image_is_called_larger() -> None:
+    from jettison.bench.report import pct
+
+    assert pct(4.2) == "4 % larger"
+    assert pct(-10.0) == "10 % smaller"
+    assert pct(12.0, faster=True) == "12 % slower"
