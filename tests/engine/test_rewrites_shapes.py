@@ -146,3 +146,71 @@ def test_conversion_keeps_the_workdir_writable_for_the_new_user(
     assert after.returncode == 0, after.stderr
     assert "worker ran as uid 10001 with six 1.16.0" in after.stdout, after.stdout
     assert engine.size("own-after") < engine.size("own-before")
+
+
+# --- `COPY . .` then `pip install .`: dependencies from pyproject.toml before the code -------
+
+PYPROJECT = (
+    "[build-system]\n"
+    'requires = ["setuptools>=61"]\n'
+    'build-backend = "setuptools.build_meta"\n'
+    "[project]\n"
+    'name = "demo"\n'
+    'version = "0.1.0"\n'
+    'dependencies = ["six==1.16.0", "idna==3.7; python_version >= \'3.8\'"]\n'
+    "[project.scripts]\n"
+    'demo = "demo:main"\n'
+)
+DEMO = (
+    "import idna, six\n"
+    "def main():\n"
+    "    print('demo ok', six.__version__, idna.encode('example.com').decode())\n"
+)
+
+
+def step_cached(log: str, text: str) -> bool:
+    """Whether the build step whose instruction contains ``text`` was taken from the cache
+    (BuildKit's plain progress: ``#N [stage i/n] RUN ...`` then ``#N CACHED``)."""
+    for line in log.splitlines():
+        head, _, rest = line.partition(" ")
+        if head.startswith("#") and rest.startswith("[") and text in rest:
+            return f"{head} CACHED" in log
+    raise AssertionError(f"no step with {text!r} in the build log:\n{log[-3000:]}")
+
+
+@pytest.mark.engine
+def test_project_install_gets_its_dependencies_before_the_code(
+    tmp_path: Path, engine: Engine
+) -> None:
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": PYPROJECT,
+            "src/demo/__init__.py": DEMO,
+            "Dockerfile": (
+                "FROM python:3.11\n"
+                "WORKDIR /app\n"
+                "COPY . .\n"
+                "RUN pip install --no-cache-dir .\n"
+                'CMD ["demo"]\n'
+            ),
+        },
+    )
+    fixed = fix(tmp_path)
+    assert "RUN pip install --no-deps --no-cache-dir ." in fixed, fixed
+    assert fixed.index("COPY pyproject.toml ./") < fixed.index("COPY . .")
+    engine.build(tmp_path, "deps-before")
+    engine.build(tmp_path, "deps-after", tmp_path / "Dockerfile.fixed")
+    for name in ("deps-before", "deps-after"):
+        done = engine.run(name)
+        assert done.returncode == 0 and "demo ok 1.16.0 example.com" in done.stdout, done
+    assert engine.size("deps-after") < engine.size("deps-before")
+    # a code change: the original reinstalls every dependency, the fixed file none
+    (tmp_path / "src/demo/__init__.py").write_text(DEMO.replace("demo ok", "demo v2"))
+    log = engine.build(tmp_path, "deps-before")
+    assert not step_cached(log, "pip install --no-cache-dir .") and "Collecting six" in log
+    log = engine.build(tmp_path, "deps-after", tmp_path / "Dockerfile.fixed")
+    assert step_cached(log, "-r /tmp/project-requirements.txt"), log[-3000:]
+    assert "Collecting six" not in log and "Collecting idna" not in log, log[-3000:]
+    done = engine.run("deps-after")
+    assert done.returncode == 0 and "demo v2 1.16.0" in done.stdout, done

@@ -162,8 +162,9 @@ def test_unsafe_fix(code: str, before: str, after: str) -> None:
             "RUN pip install -r requirements.txt\n",
             None,
         ),
-        # the project itself is installed: it needs the source, nothing moves
-        ("FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install .\n", None),
+        # a project whose pyproject.toml is not in the context: nothing to install first
+        # (tests/unit/rules/test_project_installs.py has the project installs rewritten)
+        ("FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install ./no-such-dir\n", None),
         # something the install may depend on lies between: nothing moves
         (
             "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN ./configure\n"

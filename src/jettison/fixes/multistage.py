@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from jettison.dockerfile import Command, Dockerfile, Instruction
+from jettison.rules._project import is_extraction
 from jettison.rules._shell import APT, PIP, append_to_run, commands, is_pip_install
 from jettison.rules.size import BUILD_TOOLS, slim_variant
 
@@ -136,6 +137,8 @@ def _writes_a_file(cmd: Command) -> bool:
 
 
 def _no_lasting_effect(cmd: Command) -> bool:
+    if is_extraction(cmd):
+        return True  # JT201's listing of the project's dependencies into a temporary file
     if _writes_a_file(cmd):
         return False
     name = cmd.name

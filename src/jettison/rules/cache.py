@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from jettison.dockerfile import Command, Dockerfile, Instruction
 from jettison.findings import Edit, Finding, FixSafety, Severity
+from jettison.rules import _project
 from jettison.rules import _shell as sh
 from jettison.rules.registry import Category, RuleContext, rule
 
@@ -44,6 +45,15 @@ def dependency_install(cmd: Command) -> bool:
     """Commands that install a project's dependencies from its manifest."""
     sub = cmd.subcommand()
     vals = cmd.arg_values
+    pip_sub = _project.pip_subcommand(cmd)
+    if pip_sub in ("install", "wheel") and cmd.has_flag("--no-deps", "--no-dependencies"):
+        # the project alone (`pip install --no-deps .`) installs no dependency; a locked
+        # requirements file installed with --no-deps still does
+        return cmd.has_flag("-r", "--requirement")
+    if _project.installs_project_dependencies(cmd):
+        return True
+    if pip_sub == "wheel":
+        return cmd.has_flag("-r", "--requirement")
     if sh.is_pip_install(cmd):
         return any(
             v.startswith("-r")
@@ -83,9 +93,13 @@ def _is_broad_copy(ins: Instruction) -> bool:
     Severity.WARNING,
     "the whole source tree is copied before dependencies are installed",
     what="""
-        Flags `COPY . .` (or another copy of the whole context) that comes before the
-        dependency install (pip install -r, poetry/pipenv/uv sync, npm ci, yarn, go mod
-        download, bundle install, ...) in the same stage.
+        Flags `COPY . .` (or another copy of the whole context, or of code: `COPY src
+        ./src`, Python files) that comes before a dependency install (pip install -r,
+        `pip install .`/`pip wheel .`/an sdist of the project, poetry/pipenv/uv/pdm,
+        npm ci, yarn, go mod download, bundle install, ...) in the same stage. An install
+        of the project itself is not flagged when its dependencies were installed before
+        the copy (`poetry install --no-root`, `pip install -r`) or it runs with
+        `--no-deps`.
     """,
     why="""
         Every change to any source file invalidates the COPY layer and therefore every layer
@@ -103,33 +117,122 @@ def _is_broad_copy(ins: Instruction) -> bool:
         leading commands of the RUN read manifests (`pip install -r requirements.txt && pip
         install --no-deps .`), only those move. When system packages are installed between
         the copy and the install (compilers pip needs), the broad COPY moves below the
-        install instead. Never when another step between them may read the source, when a
-        requirements file installs from the source tree (`-e ./lib`), or for installs of the
-        project itself alone (`pip install .`, `poetry install`).
+        install instead. Never when another step between them may read the source, or when
+        a requirements file installs from the source tree (`-e ./lib`). For an install of
+        the project itself: pip (`pip install .`, `-e ".[extras]"`, `pip wheel -w DIR .`, an
+        sdist or wheel built in the same RUN) first installs the dependencies listed in
+        pyproject.toml's `[project]` table (and the extras asked for), read at build time
+        with the same pip command, then the project with `--no-deps` (only when the
+        dependencies are static: a setup.py computing them needs the source); poetry, uv
+        and pdm copy the manifest and lock file and run `poetry install --no-root`, `uv
+        sync --no-install-project` (with a cache mount when the file uses BuildKit syntax)
+        or `pdm install --no-self` first, repeating configuration commands such as
+        `poetry config` from the same RUN. Commands after the install (a plugin loop)
+        stay after it; versions derived from VCS keep working, since the project is still
+        built from the full source.
     """,
     fix_safety=FixSafety.UNSAFE,
     notes="hadolint has no rule for this (requested in hadolint #1199).",
 )
 def copy_before_deps(ctx: RuleContext) -> Iterator[Finding]:
+    df = ctx.dockerfile
+    context = Path(df.path).parent
     for stage in ctx.stages:
-        broad: Instruction | None = None
+        source: Instruction | None = None
+        locked: set[str] = set()  # poetry/uv/pdm dependencies installed before the source
         for ins in stage.instructions:
-            if _is_broad_copy(ins) and broad is None:
-                broad = ins
-            elif ins.keyword == "RUN" and broad is not None:
-                installs = [c for c in sh.commands(ins) if dependency_install(c)]
-                if installs:
-                    cmd = installs[0]
-                    yield ctx.report(
-                        f"`{' '.join(cmd.argv[:3])}` runs after copying the whole context: "
-                        "every code change reinstalls dependencies; copy the manifest "
-                        f"first (line {broad.line})",
-                        ins,
-                        start=cmd.start,
-                        end=cmd.end,
-                        edits=_move_install_edits(ctx.dockerfile, stage.instructions, broad, ins),
-                    )
-                    break
+            if source is None and _is_source_copy(ins, context):
+                source = ins
+            elif ins.keyword == "RUN" and source is None:
+                for c in sh.commands(ins):
+                    tool = _project.manager(c)
+                    if tool is not None and c.has_flag(_project.DEPS_ONLY_FLAG[tool]):
+                        locked.add(tool)
+                    if tool is not None or (dependency_install(c) and _reads_manifest(c)):
+                        locked.add("pip")  # a later install of the project finds them there
+            elif ins.keyword == "RUN" and source is not None:
+                installs = [c for c in sh.commands(ins) if _reinstalls(c, locked)]
+                if not installs:
+                    continue
+                cmd = installs[0]
+                instructions = stage.instructions
+                between = instructions[instructions.index(source) + 1 : instructions.index(ins)]
+                edits: list[Edit] = []
+                if _is_broad_copy(source):
+                    edits = _move_install_edits(df, instructions, source, ins)
+                project = _project.installs_project_dependencies(cmd) or (
+                    _project.manager(cmd) is not None
+                )
+                if not edits and project:
+                    edits = _project.project_rewrite(
+                        df, stage, source, ins, between, all(_source_free(i) for i in between)
+                    ).edits
+                what = "the whole context" if _is_broad_copy(source) else "source files"
+                advice = (
+                    "install the dependencies from the manifest first, then the project "
+                    "without them"
+                    if project
+                    else "copy the manifest first"
+                )
+                yield ctx.report(
+                    f"`{' '.join(cmd.argv[:3])}` runs after copying {what}: every code change "
+                    f"reinstalls dependencies; {advice} (line {source.line})",
+                    ins,
+                    start=cmd.start,
+                    end=cmd.end,
+                    edits=edits,
+                )
+                break
+
+
+def _reinstalls(cmd: Command, locked: set[str]) -> bool:
+    """Whether ``cmd`` installs dependencies that no step before the source copy installed:
+    a project install after ``poetry install --no-root`` or ``pip install -r`` of its
+    requirements finds them installed."""
+    if not dependency_install(cmd):
+        return False
+    tool = _project.manager(cmd)
+    if tool is not None:
+        return tool not in locked
+    if _project.installs_project_dependencies(cmd):
+        return "pip" not in locked
+    return True
+
+
+def _reads_manifest(cmd: Command) -> bool:
+    """A pip install from a requirements file (or JT201's own dependency listing)."""
+    return _project.pip_subcommand(cmd) == "install" and cmd.has_flag("-r", "--requirement")
+
+
+# sources that are dependency inputs, not code: copying them first is the point of the fix
+_NOT_CODE = re.compile(
+    r"^(requirements.*|constraints.*|.*\.lock|pyproject\.toml|setup\.(py|cfg)|Pipfile.*|"
+    r"MANIFEST\.in|README.*|LICEN[CS]E.*|\.python-version|.*\.whl|wheels?|vendor|deps|"
+    r"package(-lock)?\.json|yarn\.lock|pnpm-lock\.yaml|go\.(mod|sum)|Cargo\.(toml|lock)|"
+    r"Gemfile.*|composer\.(json|lock)|environment\.ya?ml|.*\.(sh|conf|cfg|ini|pem|crt))$",
+    re.I,
+)
+
+
+def _is_source_copy(ins: Instruction, context: Path) -> bool:
+    """A COPY of the whole context, or of code: Python files or a directory of the context
+    (``COPY src ./src``) that is not a dependency input."""
+    if _is_broad_copy(ins):
+        return True
+    if ins.keyword not in ("COPY", "ADD") or ins.flag("from") or len(ins.args) < 2:
+        return False
+    for src in ins.args[:-1]:
+        name = PurePosixPath(src).name
+        if "$" in src or "*" in src or _NOT_CODE.match(name):
+            continue
+        if name.endswith(".py"):
+            return True
+        try:
+            if (context / src.lstrip("/")).is_dir():
+                return True
+        except OSError:
+            continue
+    return False
 
 
 # instructions that may stand between the broad COPY and the install without the install
@@ -332,9 +435,17 @@ def _source_free(ins: Instruction) -> bool:
     if ins.keyword != "RUN" or ins.script is None or ins.script.has_error or ins.heredocs:
         return False
     return all(
-        (c.name in _PACKAGE_TOOLS or _index_only_pip(c))
+        (c.name in _PACKAGE_TOOLS or _index_only_pip(c) or _makes_venv(c))
         and not any(w.value.startswith(("./", "../")) for w in c.args)
         for c in ins.script.commands
+    )
+
+
+def _makes_venv(cmd: Command) -> bool:
+    """`python -m venv DIR` / `virtualenv DIR`: an empty environment, no file of the context."""
+    vals = cmd.arg_values
+    return cmd.name == "virtualenv" or (
+        (cmd.name in sh.PYTHON or cmd.name.startswith("python3.")) and vals[:2] == ["-m", "venv"]
     )
 
 
@@ -530,7 +641,14 @@ def _merge_runs(df: Dockerfile, first: Instruction, second: Instruction) -> list
     """,
     example="RUN pip install --no-cache-dir -r requirements.txt",
     use_instead="RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt",
-    fix="Unsafe: adds the cache mount flag (needs BuildKit; the file already relies on it).",
+    fix="""
+        Unsafe: adds the cache mount flag (needs BuildKit; the file already relies on it).
+        For apt, the same RUN also starts with `rm -f /etc/apt/apt.conf.d/docker-clean`, as
+        Docker's documentation shows: Debian's and Ubuntu's images ship that file, which
+        deletes every downloaded package after each apt-get run, so the cache would keep
+        nothing. The file stays removed for later instructions: give their apt-get the same
+        cache mount, or their downloaded packages stay in their layers.
+    """,
     fix_safety=FixSafety.UNSAFE,
 )
 def cache_mount(ctx: RuleContext) -> Iterator[Finding]:
@@ -565,15 +683,44 @@ def cache_mount(ctx: RuleContext) -> Iterator[Finding]:
                 extra = ",sharing=locked" if tool == "apt-get" else ""
                 flag = f"--mount=type=cache,target={target}{extra} "
                 kw_end = ins.keyword_end
+                edits = [Edit(kw_end + 1, kw_end + 1, flag)]
+                if tool == "apt-get" and not _docker_clean_removed(ins):
+                    # Debian's and Ubuntu's images delete every downloaded .deb after each
+                    # apt-get run (/etc/apt/apt.conf.d/docker-clean): a cache mount would
+                    # keep nothing unless that file goes first, in the same RUN
+                    script = ins.script
+                    if script is None or ins.heredocs or not script.commands:
+                        edits = []  # nowhere to put it: report without a fix
+                    else:
+                        first = script.start  # before the whole script: `! cmd` stays whole
+                        edits.append(Edit(first, first, f"{_RM_DOCKER_CLEAN} && "))
                 yield ctx.report(
                     f"`{tool}` downloads on every rebuild; a cache mount on "
                     f"{target} keeps them outside the image",
                     ins,
                     start=cmd.start,
                     end=cmd.end,
-                    edits=[Edit(kw_end + 1, kw_end + 1, flag)],
+                    edits=edits,
                 )
                 break
+
+
+_DOCKER_CLEAN = "/etc/apt/apt.conf.d/docker-clean"
+_RM_DOCKER_CLEAN = f"rm -f {_DOCKER_CLEAN}"
+
+
+def _docker_clean_removed(ins: Instruction) -> bool:
+    """True when this RUN, or an earlier one of its image, already deletes docker-clean."""
+    stage = ins.stage
+    earlier = list(stage.all_instructions()) if stage is not None else [ins]
+    for other in earlier:
+        if other.keyword == "RUN" and any(
+            c.name == "rm" and _DOCKER_CLEAN in c.arg_values for c in sh.commands(other)
+        ):
+            return True
+        if other is ins:
+            break
+    return False
 
 
 @rule(
@@ -653,8 +800,8 @@ def _command_count(ins: Instruction) -> int:
     Severity.INFO,
     "consecutive short RUN instructions that would merge safely",
     what="""
-        Notes two adjacent RUNs with the same flags, each running a single simple command, with
-        nothing but comments between them.
+        Notes two adjacent RUNs with the same flags, each running a single simple command,
+        directly one after the other (no comment or blank line between them).
     """,
     why="""
         Fewer layers, and a cleanup in the second RUN only shrinks the image if it runs in the
@@ -668,7 +815,12 @@ def _command_count(ins: Instruction) -> int:
     "match, nothing but whitespace lies between them and the first one changes no shell "
     "state (`cd`, `export`, variable assignments, `set` ...) that would leak into the second.",
     fix_safety=FixSafety.UNSAFE,
-    notes="Same condition as hadolint DL3059 as it behaves in 2.15.1: its source says "
+    notes="Not reported where the file separates the two on purpose: a comment or a blank "
+    "line between them (separate steps, documented or grouped), installs from different "
+    "package managers (apt and pip, pip and npm: each keeps its own cached layer), or an "
+    "install from a manifest (`pip install -r requirements.txt`, `npm ci`) next to another "
+    "step (it re-runs only when the manifest changes). Otherwise the same condition as "
+    "hadolint DL3059 as it behaves in 2.15.1: its source says "
     "'at most two commands' per RUN, but its command list holds every simple command twice "
     "(once through its redirection wrapper), so in practice it fires only for single-command "
     "RUNs; jettison states that condition directly. Across stages it never fires. hadolint "
@@ -689,10 +841,51 @@ def consecutive_run(ctx: RuleContext) -> Iterator[Finding]:
                 == [(f.name, f.value) for f in ins.flags]
                 and _command_count(prev) <= 1
                 and _command_count(ins) <= 1
+                and not _separated_on_purpose(prev, ins, ctx.dockerfile.source)
             ):
                 edits = _merge_runs(ctx.dockerfile, prev, ins) if _mergeable(prev, ins) else []
                 yield ctx.report("consecutive RUN instructions; consider merging", ins, edits=edits)
             prev = ins
+
+
+# the package manager family of an install: installs from different sources change for
+# different reasons, and each keeps its own cached layer on purpose
+_INSTALLERS = {
+    "apt-get": "system", "apt": "system", "aptitude": "system", "apk": "system",
+    "yum": "system", "dnf": "system", "microdnf": "system", "zypper": "system",
+    "pip": "python", "pip3": "python", "pip2": "python", "uv": "python", "poetry": "python",
+    "pipenv": "python", "pdm": "python", "conda": "python", "mamba": "python",
+    "micromamba": "python", "npm": "node", "yarn": "node", "pnpm": "node", "gem": "ruby",
+    "bundle": "ruby", "go": "go", "cargo": "rust", "composer": "php", "luarocks": "lua",
+}  # fmt: skip
+
+
+def _install_kinds(ins: Instruction) -> set[str]:
+    kinds: set[str] = set()
+    for c in sh.commands(ins):
+        if sh.is_pip_install(c):
+            kinds.add("python")
+        elif c.name in _INSTALLERS and (
+            dependency_install(c) or c.subcommand() in ("install", "add", "i", "ci", "get")
+        ):
+            kinds.add(_INSTALLERS[c.name])
+    return kinds
+
+
+def _separated_on_purpose(first: Instruction, second: Instruction, src: str) -> bool:
+    """Two RUNs the author keeps apart: a comment or a blank line between them (separate
+    steps, documented or grouped), installs from different package managers (each cached
+    on its own: a new npm package must not re-run the apt layer), or an install from a
+    manifest next to another step (it re-runs only when the manifest changes)."""
+    if second.comments_above or first.script is None or second.script is None:
+        return True
+    if src[first.end : second.start].count("\n") > 1:
+        return True
+    a, b = _install_kinds(first), _install_kinds(second)
+    if (a or b) and a != b:
+        return True
+    manifest = [any(dependency_install(c) for c in sh.commands(i)) for i in (first, second)]
+    return manifest[0] != manifest[1]
 
 
 # builtins whose effect on the shell (cwd, variables, options) would leak into the next command

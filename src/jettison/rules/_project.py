@@ -1,0 +1,488 @@
+"""Installs of the project itself (``pip install .``, ``pip wheel .``, an sdist, poetry, uv,
+pdm) and the rewrite that installs their dependencies before the source is copied.
+
+Used by JT201: a project install after the source COPY reinstalls every dependency on each
+code change. The rewrite installs the dependencies from the manifest or lock file first and
+leaves the project install where it is, without dependencies:
+
+* pip: ``COPY pyproject.toml`` + a RUN that reads ``[project].dependencies`` (and the extras
+  asked for) from it at build time into a temporary requirements file and installs that with
+  the same pip command and options; the project install gets ``--no-deps``. Only when the
+  dependencies are static (not ``dynamic``), since ``setup.py`` would need the source.
+* poetry: ``poetry install --no-root`` first; uv: ``uv sync --no-install-project`` (with a
+  cache mount when the file already uses BuildKit syntax, as uv's Docker guide does); pdm:
+  ``--no-self``. Their lock files are copied with the manifest.
+
+The project's version is never needed by the dependency step, so versions derived from VCS
+(setuptools-scm, hatch-vcs, versioneer) keep working as before: the project itself is still
+built from the full source, after the COPY that brings ``.git``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from jettison.dockerfile import Command, Dockerfile, Instruction, Stage
+from jettison.findings import Edit
+from jettison.rules import _shell as sh
+
+DEPS_FILE = "/tmp/project-requirements.txt"
+# reads [project].dependencies plus the named extras from a pyproject.toml (argv[1]); pip's
+# vendored tomli where the interpreter predates tomllib
+EXTRACT = (
+    "import sys; t = __import__('tomllib' if sys.version_info >= (3, 11) else "
+    "'pip._vendor.tomli', fromlist=['load']); p = t.load(open(sys.argv[1], 'rb'))['project']; "
+    "print(*p.get('dependencies', []), *(d for e in sys.argv[2:] "
+    "for d in p.get('optional-dependencies', {}).get(e, [])), sep='\\n')"
+)
+
+# pip options that take the next word as their value (so it is not a package or a path)
+_PIP_VALUE_OPTIONS = {
+    "-r", "--requirement", "-c", "--constraint", "-w", "--wheel-dir", "-i", "--index-url",
+    "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix", "--root",
+    "--platform", "--python-version", "--implementation", "--abi", "--trusted-host",
+    "-C", "--config-settings", "--global-option", "--build-option", "--progress-bar",
+    "--cache-dir", "--src", "--upgrade-strategy", "--only-binary", "--no-binary", "--log",
+    "--timeout", "--retries", "--proxy", "--cert", "--client-cert", "--report",
+    "--python", "--exists-action", "--use-feature", "--use-deprecated", "--hash",
+}  # fmt: skip
+_LOCKS = {"poetry": "poetry.lock", "uv": "uv.lock", "pdm": "pdm.lock"}
+DEPS_ONLY_FLAG = {"poetry": "--no-root", "uv": "--no-install-project", "pdm": "--no-self"}
+UV_CACHE = "/root/.cache/uv"
+
+
+def pip_subcommand(cmd: Command) -> str | None:
+    """``install``/``wheel``/... for pip, ``python -m pip`` and ``uv pip``; else None."""
+    if cmd.name in sh.PIP or cmd.name.startswith(("pip3.", "pip2.")):
+        return cmd.subcommand()
+    vals = cmd.arg_values
+    if cmd.name in sh.PYTHON or cmd.name.startswith("python3."):
+        for i, v in enumerate(vals[:-2]):
+            if v == "-m" and vals[i + 1] in ("pip", "pip3"):
+                return vals[i + 2]
+        return None
+    if cmd.name == "uv" and vals[:1] == ["pip"] and len(vals) > 1:
+        return vals[1]
+    return None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A local project a pip command installs or builds: its word, path and extras."""
+
+    words: tuple[int, ...]  # indexes into cmd.args (``-e`` and its value together)
+    path: str
+    extras: tuple[str, ...]
+    archive: bool = False  # dist/*.tar.gz or *.whl built from the project
+
+
+def _split_extras(value: str) -> tuple[str, tuple[str, ...]]:
+    if value.endswith("]") and "[" in value:
+        path, extras = value[:-1].split("[", 1)
+        return path, tuple(e.strip() for e in extras.split(",") if e.strip())
+    return value, ()
+
+
+def _is_local(path: str) -> bool:
+    return path in (".", "./", "..") or path.startswith(("./", "../", "/"))
+
+
+def pip_targets(cmd: Command) -> list[Target]:
+    """Local projects (and archives built from one) a ``pip install``/``pip wheel`` names."""
+    sub = pip_subcommand(cmd)
+    if sub not in ("install", "wheel"):
+        return []
+    out: list[Target] = []
+    args = cmd.args
+    seen_sub = False
+    i = 0
+    while i < len(args):
+        v = args[i].value
+        if not seen_sub:
+            seen_sub = v == sub
+            i += 1
+            continue
+        if v in ("-e", "--editable") and i + 1 < len(args):
+            path, extras = _split_extras(args[i + 1].value)
+            if _is_local(path) or not any(c in path for c in ":@"):
+                out.append(Target((i, i + 1), path, extras))
+            i += 2
+            continue
+        if v in _PIP_VALUE_OPTIONS:
+            i += 2
+            continue
+        if not v.startswith("-"):
+            path, extras = _split_extras(v)
+            if path.endswith((".tar.gz", ".whl", ".zip")) and "://" not in path:
+                out.append(Target((i,), path, extras, archive=True))
+            elif _is_local(path):
+                out.append(Target((i,), path, extras))
+        i += 1
+    return out
+
+
+def installs_project_dependencies(cmd: Command) -> bool:
+    """A pip install/wheel of a local project that also installs its dependencies."""
+    return bool(pip_targets(cmd)) and not cmd.has_flag("--no-deps", "--no-dependencies")
+
+
+def manager(cmd: Command) -> str | None:
+    """poetry/uv/pdm when ``cmd`` installs the project's locked dependencies."""
+    sub = cmd.subcommand()
+    if cmd.name == "poetry" and sub == "install" and not cmd.has_flag("--only-root"):
+        return "poetry"
+    if cmd.name == "uv" and sub == "sync" and not cmd.has_flag("--only-install-project"):
+        return "uv"
+    if cmd.name == "pdm" and sub in ("install", "sync"):
+        return "pdm"
+    return None
+
+
+def _workdir_at(stage: Stage, ins: Instruction) -> str | None:
+    cwd: str | None = "/"
+    for other in stage.all_instructions():
+        if other is ins:
+            break
+        if other.keyword == "WORKDIR" and other.args:
+            target = other.args[0]
+            if "$" in target:
+                cwd = None
+            elif target.startswith("/"):
+                cwd = target
+            elif cwd is not None:
+                cwd = str(PurePosixPath(cwd) / target)
+    return cwd
+
+
+def _resolve(cwd: str | None, path: str) -> str | None:
+    if "$" in path:
+        return None
+    if path.startswith("/"):
+        return str(PurePosixPath(path))
+    if cwd is None:
+        return None
+    parts: list[str] = []
+    for part in (PurePosixPath(cwd) / path).parts[1:]:
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part != ".":
+            parts.append(part)
+    return "/" + "/".join(parts)
+
+
+def _static_dependencies(pyproject: Path) -> bool:
+    """The file's [project] table lists its dependencies statically (none local)."""
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    project = data.get("project")
+    if not isinstance(project, dict) or "dependencies" in project.get("dynamic", []):
+        return False
+    deps = project.get("dependencies", [])
+    extras = project.get("optional-dependencies", {})
+    every = [*deps, *(d for v in extras.values() if isinstance(v, list) for d in v)]
+    return all(isinstance(d, str) and "file:" not in d for d in every)
+
+
+def _readme(pyproject: Path) -> str | None:
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    for table in (data.get("project"), data.get("tool", {}).get("poetry")):
+        if isinstance(table, dict):
+            readme = table.get("readme")
+            if isinstance(readme, dict):
+                readme = readme.get("file")
+            if isinstance(readme, str) and "/" not in readme and "$" not in readme:
+                return readme
+    return None
+
+
+def _python_of(cmd: Command) -> str:
+    if cmd.name in sh.PYTHON or cmd.name.startswith("python3."):
+        return cmd.name_word.raw
+    if cmd.name.startswith(("pip3.", "pip2.")):
+        return "python" + cmd.name[3:]
+    return "python3"
+
+
+def _pip_deps_command(
+    source: str, cmd: Command, target: Target, pyproject: str, escape: str
+) -> str:
+    """The same pip command with the project replaced by its dependencies' file."""
+    drop = set(target.words)
+    text = source[cmd.start : cmd.args[0].start] if cmd.args else source[cmd.start : cmd.end]
+    kept = [source[w.start : w.end] for i, w in enumerate(cmd.args) if i not in drop]
+    extras = "".join(" " + e for e in target.extras)
+    extract = f'{_python_of(cmd)} -c "{EXTRACT}" {pyproject}{extras} > {DEPS_FILE}'
+    return (
+        f"{extract} {escape}\n    && {text}{' '.join(kept)} -r {DEPS_FILE} {escape}\n"
+        f"    && rm {DEPS_FILE}"
+    )
+
+
+def is_extraction(cmd: Command) -> bool:
+    """The command this rewrite writes to list the dependencies (it leaves nothing behind
+    but a temporary file it removes)."""
+    return (cmd.name in sh.PYTHON or cmd.name.startswith("python3.")) and cmd.arg_values[:2] == [
+        "-c",
+        EXTRACT,
+    ]
+
+
+@dataclass
+class Rewrite:
+    edits: list[Edit]
+    why_not: str | None = None  # why no rewrite is offered (shown in the finding)
+
+
+def _line_start(source: str, ins: Instruction) -> int:
+    first = ins.comments_above[0].start if ins.comments_above else ins.start
+    return source.rfind("\n", 0, first) + 1
+
+
+def _block(source: str, ins: Instruction) -> tuple[int, int]:
+    start = _line_start(source, ins)
+    end = source.find("\n", ins.end)
+    return start, len(source) if end == -1 else end + 1
+
+
+def _copied_earlier(stage: Stage, before: Instruction, name: str, dest_dir: str) -> str | None:
+    """The context path of ``name`` when an earlier COPY already put it into ``dest_dir``."""
+    for ins in stage.instructions:
+        if ins is before:
+            break
+        if ins.keyword not in ("COPY", "ADD") or ins.flag("from") or len(ins.args) < 2:
+            continue
+        dest = _resolve(_workdir_at(stage, ins), ins.args[-1])
+        for src in ins.args[:-1]:
+            if PurePosixPath(src).name != name or dest is None:
+                continue
+            into = dest if ins.args[-1].endswith("/") or len(ins.args) > 2 else None
+            if into is None:
+                into = str(PurePosixPath(dest).parent) if dest.endswith(name) else dest
+            if into.rstrip("/") == dest_dir.rstrip("/"):
+                return src
+    return None
+
+
+def project_rewrite(
+    df: Dockerfile,
+    stage: Stage,
+    source_copy: Instruction,
+    run: Instruction,
+    between: list[Instruction],
+    movable: bool,
+) -> Rewrite:
+    """Edits installing the dependencies of the project ``run`` installs before
+    ``source_copy``; ``movable``: the steps between the two may move below the dependency
+    install (system packages the build needs move above it instead)."""
+    if run.heredocs or run.script is None or run.script.has_error:
+        return Rewrite([], "the install is not a plain shell RUN")
+    cmds = sh.commands(run)
+    chosen: tuple[Command, str] | None = None
+    for cmd in cmds:
+        if cmd.in_condition:
+            continue
+        if installs_project_dependencies(cmd):
+            chosen = (cmd, "pip")
+            break
+        tool = manager(cmd)
+        if tool is not None:
+            chosen = (cmd, tool)
+            break
+    if chosen is None:
+        return Rewrite([], "no install of the project itself")
+    cmd, tool = chosen
+    if any(c.name in ("cd", "pushd") and c.start < cmd.start for c in cmds):
+        return Rewrite([], "the RUN changes directory before the install")
+    context = Path(df.path).parent
+    cwd = _workdir_at(stage, run)
+    copy_dest = _resolve(_workdir_at(stage, source_copy), source_copy.args[-1])
+    broad = any(s.rstrip("/") in (".", "") for s in source_copy.args[:-1])
+    if tool == "pip":
+        targets = pip_targets(cmd)
+        if len(targets) != 1:
+            return Rewrite([], "the install names several local projects")
+        target = targets[0]
+        project_path = target.path
+        if target.archive:
+            # an sdist or wheel built from the project in this RUN: the project is where
+            # the build ran (the working directory, or the directory given to it)
+            project_path = "."
+            for c in cmds:
+                if c.start >= cmd.start:
+                    break
+                vals = c.arg_values
+                if vals[:2] == ["-m", "build"] and vals[2:] and not vals[-1].startswith("-"):
+                    project_path = vals[-1]
+        project = _resolve(cwd, project_path)
+    else:
+        project = cwd
+    if project is None or copy_dest is None:
+        return Rewrite([], "the project's directory depends on a variable")
+    manifest_dir = project
+    names = ["pyproject.toml"]
+    if tool in _LOCKS:
+        names.append(_LOCKS[tool])
+    # where the manifest is in the context: beside the COPY of the whole tree, or where an
+    # earlier COPY took it from
+    found: dict[str, str] = {}
+    for name in names:
+        earlier = _copied_earlier(stage, source_copy, name, manifest_dir)
+        if earlier is not None:
+            found[name] = earlier
+    to_copy: list[str] = []
+    if len(found) < len(names):
+        if not broad:
+            return Rewrite([], "the manifest is not copied before the source")
+        inside = PurePosixPath(manifest_dir)
+        base = PurePosixPath(copy_dest)
+        if inside != base and base not in inside.parents:
+            return Rewrite([], "the project is outside the copied tree")
+        rel = inside.relative_to(base)
+        for name in names:
+            if name in found:
+                continue
+            ctx_path = rel / name
+            if not (context / ctx_path).is_file():
+                return Rewrite([], f"{ctx_path} is not in the build context")
+            found[name] = str(ctx_path)
+            to_copy.append(str(ctx_path))
+        readme = _readme(context / found["pyproject.toml"])
+        if tool == "poetry" and readme and (context / rel / readme).is_file():
+            to_copy.append(str(rel / readme))  # poetry checks the readme even with --no-root
+        if tool == "uv" and (context / rel / ".python-version").is_file():
+            to_copy.append(str(rel / ".python-version"))
+    pyproject_ctx = context / found["pyproject.toml"]
+    if tool == "pip" and not _static_dependencies(pyproject_ctx):
+        return Rewrite(
+            [], "its dependencies are not listed statically in pyproject.toml's [project]"
+        )
+    if tool == "uv":
+        try:
+            data = tomllib.loads(pyproject_ctx.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return Rewrite([], "pyproject.toml does not parse")
+        if "workspace" in data.get("tool", {}).get("uv", {}):
+            return Rewrite([], "uv workspaces are not handled")
+    source = df.source
+    flags = "".join(
+        source[f.start : f.end] + " " for f in run.flags if f.name in ("mount", "network")
+    )
+    pyproject_in_image = str(PurePosixPath(manifest_dir) / "pyproject.toml")
+    if manifest_dir == cwd:
+        pyproject_in_image = "pyproject.toml"
+    edits: list[Edit] = []
+    move_run = False
+    if tool == "pip":
+        target = pip_targets(cmd)[0]
+        deps_cmd = _pip_deps_command(source, cmd, target, pyproject_in_image, df.directives.escape)
+        insert = sh.insert_after_word(cmd, pip_subcommand(cmd) or "install", "--no-deps")
+        if insert is None:
+            return Rewrite([], "the install command has no subcommand word")
+        edits.append(insert)
+    else:
+        flag = DEPS_ONLY_FLAG[tool]
+        deps_cmd = source[cmd.start : cmd.end]
+        if not cmd.has_flag(flag):
+            deps_cmd += " " + flag
+        elif len({(c.start, c.end) for c in cmds}) == 1:
+            # already a dependencies-only install, alone in its RUN: it moves
+            move_run = True
+        if (
+            tool == "uv"
+            and df.uses_buildkit_features
+            and UV_CACHE not in run.cache_mount_targets()
+            and "--no-cache" not in deps_cmd
+        ):
+            flags += f"--mount=type=cache,target={UV_CACHE} "
+    copy_lines = ""
+    if to_copy:
+        dest = source_copy.args[-1]
+        rel_dirs = {str(PurePosixPath(p).parent) for p in to_copy}
+        if len(rel_dirs) != 1:
+            return Rewrite([], "the manifests are in several directories")
+        sub = rel_dirs.pop()
+        if sub != ".":
+            dest = str(PurePosixPath(dest) / sub)
+        if not dest.endswith("/"):
+            dest += "/"
+        keep = "".join(
+            source[f.start : f.end] + " " for f in source_copy.flags if f.name in ("chown",)
+        )
+        copy_lines = f"COPY {keep}{' '.join(to_copy)} {dest}\n"
+    what = "lock file" if tool in _LOCKS else "pyproject.toml"
+    comment = f"# the project's dependencies ({what}), installed before its source is copied\n"
+    setup = _setup_prefix(source, cmds, cmd)
+    if setup is None:
+        return Rewrite([], "commands before the install in its RUN may read the source")
+    block = f"{comment}{copy_lines}RUN {flags}{setup}{deps_cmd}\n"
+    if not between or all(i.keyword in _INERT_BETWEEN for i in between):
+        at = _line_start(source, source_copy)
+        edits.append(Edit(at, at, block))
+        if move_run:
+            edits.append(Edit(*_block(source, run), ""))
+        return Rewrite(edits)
+    if not movable:
+        return Rewrite([], "a step between the copy and the install may read the source")
+    # system packages between the copy and the install: the source COPY moves down to just
+    # before the install, after the dependency step
+    start, end = _block(source, source_copy)
+    copy_text = source[start:end]
+    if not copy_text.endswith("\n"):
+        copy_text += "\n"
+    at, run_end = _line_start(source, run), _block(source, run)[1]
+    edits += [Edit(start, end, ""), Edit(at, run_end if move_run else at, block + copy_text)]
+    return Rewrite(sorted(edits, key=lambda e: e.start))
+
+
+# commands before the install in its RUN that configure it without reading the source; the
+# dependency step repeats them (`poetry config virtualenvs.create false && poetry install`)
+_SETUP = {"export", "set", "true", ":", "echo", "umask"}
+_TOOL_CONFIG = {("poetry", "config"), ("pdm", "config"), ("uv", "venv"), ("pip", "config")}
+
+
+def _setup_prefix(source: str, cmds: list[Command], cmd: Command) -> str | None:
+    before = sorted(
+        {(c.start, c.end): c for c in cmds if c.end <= cmd.start}.values(), key=lambda c: c.start
+    )
+    kept: list[Command] = []
+    for c in before:
+        if c.next_operator != "&&" or c.in_condition or _writes(c):
+            return None
+        vals = c.arg_values
+        if _builds_project(c):
+            continue  # the archive the install reads: not needed for the dependencies
+        kept.append(c)
+        if c.name in _SETUP or (c.name, c.subcommand()) in _TOOL_CONFIG:
+            continue
+        if (c.name in sh.PYTHON and vals[:2] == ["-m", "venv"]) or c.name == "virtualenv":
+            continue
+        if pip_subcommand(c) == "install" and not any(
+            _is_local(v) or v.endswith((".txt", ".toml", ".whl", ".tar.gz")) for v in vals
+        ):
+            continue  # tools from the index (`pip install poetry`)
+        return None
+    return "".join(source[c.start : c.end] + " && " for c in kept)
+
+
+def _builds_project(cmd: Command) -> bool:
+    vals = cmd.arg_values
+    if cmd.name in sh.PYTHON or cmd.name.startswith("python3."):
+        return vals[:2] == ["-m", "build"] or (
+            vals[:1] == ["setup.py"] and any(v in ("sdist", "bdist_wheel") for v in vals)
+        )
+    return cmd.name in ("poetry", "uv", "pdm", "hatch", "flit") and cmd.subcommand() == "build"
+
+
+def _writes(cmd: Command) -> bool:
+    return any(">" in r for r in cmd.redirects)
+
+
+_INERT_BETWEEN = {"EXPOSE", "LABEL", "VOLUME", "STOPSIGNAL", "HEALTHCHECK", "CMD", "ENTRYPOINT"}

@@ -1,0 +1,194 @@
+"""JT201 on installs of the project itself: pip install/wheel of a local path, sdists,
+poetry, uv and pdm; the rewrite installs the dependencies from the manifest first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jettison.config import Config
+from jettison.dockerfile import parse_dockerfile
+from jettison.fix import fix_source
+from jettison.rules._project import DEPS_FILE, EXTRACT
+
+STATIC = """\
+[project]
+name = "demo"
+version = "0.1"
+dependencies = ["six==1.16.0"]
+[project.optional-dependencies]
+web = ["idna"]
+"""
+
+
+def _fix(tmp_path: Path, text: str, files: dict[str, str] | None = None) -> tuple[str, list[str]]:
+    for name, body in (files if files is not None else {"pyproject.toml": STATIC}).items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(body)
+    path = str(tmp_path / "Dockerfile")
+    config = Config(select=["JT201"])
+    outcome = fix_source(text, path, config, unsafe=True)
+    again = fix_source(outcome.text, path, config, unsafe=True)
+    assert again.text == outcome.text, "not idempotent"
+    parse_dockerfile(outcome.text, path)
+    return outcome.text, [f.message for f in again.remaining]
+
+
+def test_pip_install_dot_gets_dependencies_first(tmp_path: Path) -> None:
+    text, left = _fix(
+        tmp_path, "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir .\n"
+    )
+    assert text == (
+        "FROM python:3.11\nWORKDIR /app\n"
+        "# the project's dependencies (pyproject.toml), installed before its source is copied\n"
+        "COPY pyproject.toml ./\n"
+        f'RUN python3 -c "{EXTRACT}" pyproject.toml > {DEPS_FILE} \\\n'
+        f"    && pip install --no-cache-dir -r {DEPS_FILE} \\\n"
+        f"    && rm {DEPS_FILE}\n"
+        "COPY . .\nRUN pip install --no-deps --no-cache-dir .\n"
+    )
+    assert left == []
+
+
+def test_extras_and_a_loop_after_the_install_stay_after_it(tmp_path: Path) -> None:
+    run = (
+        'RUN pip install -e ".[web]" && for d in plugins/*; do pip install -r '
+        "$d/requirements.txt; done\n"
+    )
+    text, left = _fix(tmp_path, "FROM python:3.11\nWORKDIR /app\nCOPY . .\n" + run)
+    assert f"pyproject.toml web > {DEPS_FILE}" in text
+    assert text.endswith(
+        'COPY . .\nRUN pip install --no-deps -e ".[web]" && for d in plugins/*; do pip '
+        "install -r $d/requirements.txt; done\n"
+    )
+    # the plugins' requirements still install after the code: still reported, no rewrite
+    assert len(left) == 1 and "pip install -r" in left[0]
+
+
+def test_source_directory_copy_and_manifest_copied_before(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    text, _ = _fix(
+        tmp_path,
+        "FROM python:3.11\nWORKDIR /app\nCOPY pyproject.toml .\nCOPY src ./src\n"
+        "RUN pip install .\n",
+    )
+    head, tail = text.split("COPY src ./src\n")
+    assert head.count("COPY pyproject.toml") == 1 and f"-r {DEPS_FILE}" in head
+    assert tail == "RUN pip install --no-deps .\n"
+
+
+def test_pip_wheel_into_a_wheel_dir(tmp_path: Path) -> None:
+    text, _ = _fix(
+        tmp_path, "FROM python:3.11\nCOPY . /src\nRUN pip wheel --wheel-dir /wheels /src\n"
+    )
+    assert "COPY pyproject.toml /src/\n" in text
+    assert f"/src/pyproject.toml > {DEPS_FILE}" in text
+    assert f"pip wheel --wheel-dir /wheels -r {DEPS_FILE}" in text
+    assert text.endswith("COPY . /src\nRUN pip wheel --no-deps --wheel-dir /wheels /src\n")
+
+
+def test_sdist_with_system_packages_between(tmp_path: Path) -> None:
+    text, _ = _fix(
+        tmp_path,
+        "FROM python:3.11\nWORKDIR /app\nCOPY . .\n"
+        "RUN apt-get update && apt-get install -y gcc\n"
+        "RUN python -m build --sdist && pip install dist/*.tar.gz\n",
+    )
+    # the compilers stay before the dependency install, the code copy moves after it
+    assert text.index("apt-get install") < text.index(DEPS_FILE) < text.index("COPY . .")
+    assert text.endswith(
+        "COPY . .\nRUN python -m build --sdist && pip install --no-deps dist/*.tar.gz\n"
+    )
+
+
+def test_deps_only_install_moves_above_a_venv_step(tmp_path: Path) -> None:
+    files = {"pyproject.toml": STATIC, "poetry.lock": ""}
+    text, left = _fix(
+        tmp_path,
+        "FROM python:3.11\nWORKDIR /w\nCOPY . /w/\nENV VIRTUAL_ENV=/opt/venv\n"
+        "RUN python3 -m venv $VIRTUAL_ENV\nRUN poetry install --no-root --only main\n"
+        "RUN poetry build\nRUN pip install dist/*.whl\n",
+        files,
+    )
+    assert text.endswith(
+        "ENV VIRTUAL_ENV=/opt/venv\nRUN python3 -m venv $VIRTUAL_ENV\n"
+        "# the project's dependencies (lock file), installed before its source is copied\n"
+        "COPY pyproject.toml poetry.lock /w/\nRUN poetry install --no-root --only main\n"
+        "COPY . /w/\nRUN poetry build\nRUN pip install dist/*.whl\n"
+    )
+    # the project's wheel finds its dependencies installed: nothing left to report
+    assert left == []
+
+
+def test_poetry_with_its_configuration_repeated(tmp_path: Path) -> None:
+    files = {"pyproject.toml": "[tool.poetry]\nname='x'\nreadme='README.md'\n", "poetry.lock": "",
+             "README.md": "x"}  # fmt: skip
+    text, left = _fix(
+        tmp_path,
+        "FROM python:3.11\nWORKDIR /app\nRUN pip install poetry\nCOPY . .\n"
+        "RUN poetry config virtualenvs.create false && poetry install --only main\n",
+        files,
+    )
+    assert (
+        "COPY pyproject.toml poetry.lock README.md ./\n"
+        "RUN poetry config virtualenvs.create false && poetry install --only main --no-root\n"
+        "COPY . .\n"
+    ) in text
+    assert left == []
+
+
+def test_uv_sync_with_cache_mount_only_under_buildkit(tmp_path: Path) -> None:
+    files = {"pyproject.toml": STATIC, "uv.lock": "", ".python-version": "3.11\n"}
+    plain, _ = _fix(
+        tmp_path, "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN uv sync --locked\n", files
+    )
+    assert (
+        "COPY pyproject.toml uv.lock .python-version ./\n"
+        "RUN uv sync --locked --no-install-project\n" in plain
+    )
+    bk, _ = _fix(
+        tmp_path,
+        "FROM python:3.11\nWORKDIR /app\nCOPY --chmod=644 . .\nRUN uv sync --locked\n",
+        files,
+    )
+    assert (
+        "RUN --mount=type=cache,target=/root/.cache/uv uv sync --locked --no-install-project\n"
+        in bk
+    )
+
+
+def test_pdm_no_self(tmp_path: Path) -> None:
+    files = {"pyproject.toml": STATIC, "pdm.lock": ""}
+    text, _ = _fix(
+        tmp_path, "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pdm install --prod\n", files
+    )
+    assert "RUN pdm install --prod --no-self\nCOPY . .\nRUN pdm install --prod\n" in text
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "dockerfile"),
+    [
+        # dependencies computed by setup.py: they need the source, so no rewrite
+        ('[project]\nname="x"\nversion="1"\ndynamic=["dependencies"]\n', "RUN pip install ."),
+        ("", "RUN pip install ."),  # no pyproject.toml in the context
+    ],
+)
+def test_reported_without_a_rewrite(tmp_path: Path, pyproject: str, dockerfile: str) -> None:
+    files = {"pyproject.toml": pyproject} if pyproject else {"setup.py": "x"}
+    text, left = _fix(tmp_path, f"FROM python:3.11\nCOPY . .\n{dockerfile}\n", files)
+    assert text == f"FROM python:3.11\nCOPY . .\n{dockerfile}\n"
+    assert len(left) == 1 and "install the dependencies from the manifest first" in left[0]
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "RUN pip install --no-deps .",  # the project alone
+        "RUN pip wheel --no-deps -w /wheels .",
+        "RUN pip install --upgrade pip",
+    ],
+)
+def test_no_dependency_install_after_the_code_is_not_reported(tmp_path: Path, run: str) -> None:
+    text, left = _fix(tmp_path, f"FROM python:3.11\nCOPY . .\n{run}\n")
+    assert left == [] and text.endswith(f"COPY . .\n{run}\n")
