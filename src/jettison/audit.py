@@ -79,10 +79,19 @@ def discover(paths: Sequence[str]) -> Inputs:
                     JettisonError(f"cannot read directory: {exc.strerror}", exc.filename)
                 )
 
+            before = len(found.dockerfiles) + len(found.compose_files) + len(found.errors)
             for root, dirs, files in os.walk(raw, onerror=unreadable):
                 dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
                 for name in sorted(files):
                     add(os.path.join(root, name), explicit=False)
+            if len(found.dockerfiles) + len(found.compose_files) + len(found.errors) == before:
+                # an empty or mistyped directory must not pass as "0 findings"
+                found.errors.append(
+                    JettisonError(
+                        "no Dockerfile, Containerfile or compose file found in this directory",
+                        raw,
+                    )
+                )
         elif os.path.exists(raw) or os.path.islink(raw):
             add(raw, explicit=True)
         elif any(ch in raw for ch in "*?["):
@@ -102,6 +111,7 @@ class AuditResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[JettisonError] = field(default_factory=list)
     files: int = 0
+    paths: list[str] = field(default_factory=list)  # the files checked
 
 
 def select_rules(config: Config, scope: str | None = None) -> list[Rule]:
@@ -130,7 +140,7 @@ def finalize(df: Dockerfile | None, findings: Iterable[Finding], config: Config)
             continue
         if config.ignored_for_path(f.code, f.path):
             continue
-        level = config.severity_of(f.code, f.severity)
+        level = config.severity_of(f.code, f.severity, f.equivalents)
         if level is not f.severity:
             f = dataclasses.replace(f, severity=level)
         out.append(f)
@@ -211,13 +221,21 @@ def audit_dockerfile_path(path: str, config: Config) -> tuple[list[Finding], lis
     """Audit one Dockerfile; a parse error becomes an error entry, never an exception."""
     try:
         data = Path(path).read_bytes()
-        df = parse_dockerfile(decode_dockerfile(data, path), path)
-    except JettisonError as exc:
-        return [], [exc]
     except IsADirectoryError:
         return [], [JettisonError("is a directory, not a Dockerfile", path)]
     except OSError as exc:
         return [], [JettisonError(f"cannot read: {exc.strerror}", path)]
+    return audit_dockerfile_bytes(data, path, config)
+
+
+def audit_dockerfile_bytes(
+    data: bytes, path: str, config: Config
+) -> tuple[list[Finding], list[JettisonError]]:
+    """Audit a Dockerfile's content (from a file, or standard input named ``path``)."""
+    try:
+        df = parse_dockerfile(decode_dockerfile(data, path), path)
+    except JettisonError as exc:
+        return [], [exc]
     except RecursionError:
         return [], [JettisonError("too deeply nested to analyse", path)]
     try:
@@ -237,7 +255,7 @@ def audit_dockerfiles(
     jobs: int | None = None,
 ) -> AuditResult:
     """Audit many Dockerfiles, on every core when there are enough of them to pay off."""
-    result = AuditResult(files=len(paths))
+    result = AuditResult(files=len(paths), paths=list(paths))
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(paths) < 24:
         outcomes = [audit_dockerfile_path(p, config) for p in paths]
@@ -267,6 +285,7 @@ def audit_paths(
     result.findings.extend(compose.findings)
     result.errors.extend(compose.errors)
     result.files += len(inputs.compose_files)
+    result.paths += inputs.compose_files
     if context:
         ctx = audit_contexts(inputs.dockerfiles, compose.contexts, config)
         result.findings.extend(ctx.findings)

@@ -67,9 +67,13 @@ def test_bad_inputs_are_one_line_errors(tmp_path: Path) -> None:
     code, out, err = run("audit", "--no-context", str(tmp_path))
     assert code == 2
     assert "Traceback" not in out + err
-    assert "unterminated heredoc" in out
-    assert "Dockerfile.unknown:2: unknown instruction" in out
-    assert "binary data" in out
+    # errors on stderr, one line each; findings on stdout
+    assert "unterminated heredoc" in err and "unterminated heredoc" not in out
+    assert "Dockerfile.unknown:2: unknown instruction" in err
+    assert "binary data" in err
+    assert len(err.splitlines()) == 3 and all(
+        line.startswith("jettison: error: ") for line in err.splitlines()
+    )
     assert "JT102" in out  # the good file is still audited
     code, _, err = run("audit", str(tmp_path / "missing"))
     assert code == 2

@@ -24,12 +24,16 @@ def console(stderr: bool = False) -> Console:
     from rich.console import Console  # loaded only by the commands that print through it
 
     no_color = bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
+    tty = (sys.stderr if stderr else sys.stdout).isatty()
     return Console(
         stderr=stderr,
         no_color=no_color,
         soft_wrap=True,
         highlight=False,
-        force_terminal=None if sys.stdout.isatty() else False,
+        force_terminal=None if tty else False,
+        # piped or redirected: rich would lay tables out in 80 columns and cut their cells;
+        # a reader (grep, a CI log) wants whole lines (COLUMNS still sets a width)
+        width=None if tty or os.environ.get("COLUMNS") else 10_000,
     )
 
 
@@ -49,6 +53,7 @@ def build_config(
     if ignore:
         config.ignore = [*config.ignore, *split_codes(ignore)]
     if fail_level:
+        config.never_fail = False  # the command line wins over .hadolint.yaml's "none"
         try:
             config.fail_level = Severity.parse(fail_level)
         except ValueError as exc:
@@ -62,15 +67,19 @@ def check_rule_codes(config: Config) -> None:
     Rule codes count, and so does ``MULTISTAGE``, the code of the multi-stage conversion
     (``jettison fix --ignore MULTISTAGE`` turns it off).
     """
-    from jettison.fixes.multistage import CODE as MULTISTAGE
     from jettison.rules.registry import all_rules
 
-    codes = [r.code for r in all_rules()] + [MULTISTAGE]
+    codes = [r.code for r in all_rules()]
     hadolint = {r.equivalents.get("hadolint") for r in all_rules()}
     for given in [*config.select, *config.ignore]:
         if given in hadolint:
             continue  # hadolint codes select their jettison equivalents (see config)
         if not any(code.startswith(given) for code in codes):
+            # only now: the fix pipeline's module is not worth importing for every audit
+            from jettison.fixes.multistage import CODE as MULTISTAGE
+
+            if MULTISTAGE.startswith(given):
+                continue
             raise JettisonError(
                 f"unknown rule code or prefix {given!r} in --select/--ignore (see `jettison rules`)"
             )

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from jettison.audit import audit_paths
-from jettison.cli._common import build_config, check_rule_codes, console, rule_options
+from jettison.audit import AuditResult, audit_dockerfile_bytes, audit_paths
+from jettison.cli._common import build_config, check_rule_codes, rule_options
+from jettison.errors import JettisonError
 from jettison.report import FORMATS, render_findings, render_statistics
+from jettison.report.findings import shown_path
 
 
 @click.command("audit")
 @click.argument("paths", nargs=-1)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="junit, gitlab (code quality) and checkstyle are the reports CI systems read.",
+)
 @rule_options
 @click.option(
     "--fail-level",
@@ -21,6 +32,13 @@ from jettison.report import FORMATS, render_findings, render_statistics
 )
 @click.option("--statistics", is_flag=True, help="Show counts per rule instead of findings.")
 @click.option("--no-context", is_flag=True, help="Do not scan build contexts.")
+@click.option(
+    "--stdin-filename",
+    metavar="PATH",
+    default=None,
+    help="The name of the Dockerfile read from standard input (`-`), for the report and "
+    "per-file-ignores.",
+)
 @click.option(
     "--jobs",
     "-j",
@@ -37,27 +55,55 @@ def command(
     fail_level: str | None,
     statistics: bool,
     no_context: bool,
+    stdin_filename: str | None,
     jobs: int | None,
 ) -> None:
-    """Audit Dockerfiles, compose files and build contexts (default: the current directory).
+    """Audit Dockerfiles, compose files and build contexts (default: the current directory;
+    `-` reads a Dockerfile from standard input).
 
     Exit code: 0 when nothing is at or above --fail-level, 1 when something is, 2 on usage
     or input errors (files that cannot be parsed are reported and the others still audited).
     """
+    if statistics and fmt not in ("text", "json"):
+        raise click.UsageError("--statistics writes text or json, not --format " + fmt)
+    if stdin_filename is not None and paths and "-" not in paths:
+        raise click.UsageError("--stdin-filename names standard input: give `-` as a path")
+    use_stdin = "-" in paths or (stdin_filename is not None and not paths)
     config = build_config(config_path, select, ignore, fail_level)
     check_rule_codes(config)
-    result = audit_paths(list(paths) or ["."], config, jobs=jobs, context=not no_context)
-    out = console()
-    if statistics:
-        render_statistics(result.findings, out, "json" if fmt == "json" else "text")
+    files = [p for p in paths if p != "-"]
+    if files or not use_stdin:
+        result = audit_paths(files or ["."], config, jobs=jobs, context=not no_context)
     else:
-        render_findings(result.findings, result.errors, fmt, out, files=result.files)
-    # the statistics table and the JSON/SARIF documents have no place for errors: stderr
-    if (statistics or fmt in ("json", "sarif")) and result.errors:
-        err = console(stderr=True)
+        result = AuditResult()
+    sources: dict[str, str] = {}
+    if use_stdin:
+        name = stdin_filename or "-"
+        data = sys.stdin.buffer.read()
+        findings, errors = audit_dockerfile_bytes(data, name, config)
+        result.findings[:0] = findings
+        result.errors[:0] = errors
+        result.files += 1
+        result.paths.insert(0, name)
+        sources[name] = data.decode("utf-8", "replace")
+    out = sys.stdout
+    if statistics:
+        render_statistics(result.findings, out, fmt)
+    else:
+        render_findings(
+            result.findings,
+            result.errors,
+            fmt,
+            out,
+            files=result.files,
+            paths=result.paths,
+            sources=sources,
+        )
+    # errors go to stderr, one line each; GitHub's annotations are already that line
+    if result.errors and not (fmt == "github" and not statistics):
         for e in result.errors:
-            err.print(f"jettison: error: {e}", markup=False)
+            where = shown_path(e.path) if e.path else None
+            click.echo(f"jettison: error: {JettisonError(e.message, where, e.line)}", err=True)
     if result.errors:
         raise SystemExit(2)
-    failing = [f for f in result.findings if f.severity.rank >= config.fail_level.rank]
-    raise SystemExit(1 if failing else 0)
+    raise SystemExit(1 if any(config.fails(f.severity) for f in result.findings) else 0)

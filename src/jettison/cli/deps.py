@@ -91,8 +91,9 @@ def command(
     project's .venv, or jettison's own interpreter as a last resort, where mappings of
     packages not installed are guesses and say so).
 
-    Exit code: 0 when nothing is at or above --fail-level, 1 when something is, 2 on input
-    errors (unparsable files are reported and skipped).
+    Exit code: 0 when nothing is at or above --fail-level, 1 when something is (with --diff:
+    when there is something to change), 2 on input errors (unparsable files are reported on
+    stderr and skipped).
     """
     if in_place and not write:
         raise JettisonError("--in-place needs --write")
@@ -132,17 +133,15 @@ def command(
                 )
         for line in plan.manual:
             console(stderr=True).print(f"by hand: {escape(line)}")
-        if diff:
-            raise SystemExit(0)
+        if diff:  # as `jettison fix --diff` and ruff: 1 when there is something to change
+            raise SystemExit(1 if plan.edits else 0)
     _render(report, fmt, out)
     if report.errors:
-        if fmt != "text":
-            err = console(stderr=True)
-            for e in report.errors:
-                err.print(f"jettison: error: {e}", markup=False)
+        err = console(stderr=True)  # in every format: stdout holds only the report
+        for e in report.errors:
+            err.print(f"jettison: error: {e}", markup=False)
         raise SystemExit(2)
-    failing = [f for f in report.findings() if f.severity.rank >= config.fail_level.rank]
-    raise SystemExit(1 if failing else 0)
+    raise SystemExit(1 if any(config.fails(f.severity) for f in report.findings()) else 0)
 
 
 def _render(report: DepsReport, fmt: str, out: Console) -> None:
@@ -181,8 +180,8 @@ def render_text(report: DepsReport, out: Console) -> None:
     if not report.items:
         out.print("no unused, missing or misplaced packages found")
     out.print()
-    for e in report.errors:
-        out.print(f"[bold red]error[/] {escape(str(e))}")
+    if report.errors:
+        out.print(f"[red]{len(report.errors)} file(s) could not be read[/] (see stderr)")
     for note in report.notes:
         out.print(f"[yellow]note[/] {escape(note)}")
     if report.guesses:

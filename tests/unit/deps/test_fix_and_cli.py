@@ -128,13 +128,16 @@ def test_cli_diff_writes_nothing_and_write_in_place(tmp_path: Path, site: Path) 
     venv = site.parents[2]
     runner = CliRunner()
     diff = runner.invoke(cli, ["deps", str(root), "--venv", str(venv), "--diff"])
-    assert diff.exit_code == 0 and "-matplotlib==3.9" in diff.output
+    # exit 1 with something to change, as `jettison fix --diff` and ruff
+    assert diff.exit_code == 1 and "-matplotlib==3.9" in diff.output
     assert not (root / "requirements.pruned.txt").exists()
     done = runner.invoke(cli, ["deps", str(root), "--venv", str(venv), "--write", "--in-place"])
     assert done.exit_code == 1
     assert (root / "requirements.txt").read_text() == "flask\n# keep this comment\n"
     again = runner.invoke(cli, ["deps", str(root), "--venv", str(venv), "--format", "json"])
     assert again.exit_code == 0, again.output  # nothing left to prune
+    diff = runner.invoke(cli, ["deps", str(root), "--venv", str(venv), "--diff"])
+    assert diff.exit_code == 0 and diff.stdout == ""
 
 
 def test_cli_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
