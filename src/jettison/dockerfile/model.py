@@ -82,8 +82,13 @@ class Instruction:
 
     @cached_property
     def script(self) -> Script | None:
-        """The shell script of a shell-form RUN (heredoc bodies included)."""
-        if self.keyword != "RUN" or self.json_form or not self.posix_shell:
+        """The shell script of a shell-form RUN (heredoc bodies included), or of an exec-form
+        RUN that runs a shell on one (``RUN ["/bin/sh", "-c", "apt-get ..."]``)."""
+        if self.keyword != "RUN":
+            return None
+        if self.json_form:
+            return self._exec_form_script()
+        if not self.posix_shell:
             return None
         body = self.body
         if (
@@ -92,11 +97,37 @@ class Instruction:
             and _only_heredoc_markers(body.text)
         ):
             doc = self.heredocs[0]
+            if doc.content.startswith("#!"):
+                interpreter = doc.content[2:].split("\n", 1)[0].split()
+                if interpreter and interpreter[0].endswith("/env") and len(interpreter) > 1:
+                    interpreter = interpreter[1:]
+                if not interpreter or not _sh_name(interpreter[0]):
+                    return None  # BuildKit runs the file with its own interpreter
             n = len(doc.content)
             return parse_script(
                 MappedText(doc.content, tuple(range(doc.content_start, doc.content_start + n + 1)))
             )
         return parse_script(body)
+
+    def _exec_form_script(self) -> Script | None:
+        args = self.args
+        if not args or not _sh_name(args[0]):
+            return None
+        i = 1
+        while i < len(args) and args[i] != "-c":
+            if args[i] == "-o" and i + 1 < len(args):
+                i += 2  # -o pipefail
+            elif args[i].startswith(("-", "+")) and "c" not in args[i]:
+                i += 1
+            else:
+                return None
+        if i + 1 >= len(args):
+            return None
+        strings = json_strings(self.body)
+        # the decoded strings must be BuildKit's own arguments, so the spans are right
+        if strings is None or [m.text for m in strings] != list(args):
+            return None
+        return parse_script(strings[i + 1])
 
     @property
     def posix_shell(self) -> bool:
@@ -118,6 +149,62 @@ class Instruction:
 
     def __repr__(self) -> str:
         return f"<Instruction {self.keyword} line {self.line}>"
+
+
+_POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "zsh", "busybox"})
+
+
+def _sh_name(path: str) -> bool:
+    return path.replace("\\", "/").rsplit("/", 1)[-1] in _POSIX_SHELLS - {"busybox"}
+
+
+_JSON_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r",
+                 "t": "\t"}  # fmt: skip
+
+
+def json_strings(text: MappedText) -> list[MappedText] | None:
+    """The string items of a JSON array, decoded, each character mapped to the source offset
+    of what encodes it (an escape maps to its backslash); None when it is not such an array."""
+    raw = text.text
+    out: list[MappedText] = []
+    i = 0
+    n = len(raw)
+    while i < n:
+        ch = raw[i]
+        if ch != '"':
+            if ch not in " \t[],":
+                return None
+            i += 1
+            continue
+        chars: list[str] = []
+        offsets: list[int] = []
+        i += 1
+        while True:
+            if i >= n:
+                return None
+            ch = raw[i]
+            if ch == '"':
+                break
+            offsets.append(text.offsets[i])
+            if ch != "\\":
+                chars.append(ch)
+                i += 1
+                continue
+            code = raw[i + 1 : i + 2]
+            if code in _JSON_ESCAPES:
+                chars.append(_JSON_ESCAPES[code])
+                i += 2
+            elif code == "u" and i + 6 <= n:
+                try:
+                    chars.append(chr(int(raw[i + 2 : i + 6], 16)))
+                except ValueError:
+                    return None
+                i += 6
+            else:
+                return None
+        out.append(MappedText("".join(chars), (*offsets, text.offsets[i])))
+        i += 1
+    return out
 
 
 def _only_heredoc_markers(text: str) -> bool:

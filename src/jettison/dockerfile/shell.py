@@ -164,20 +164,56 @@ _REDIRECTS = ("file_redirect", "heredoc_redirect", "herestring_redirect")
 _WRAPPERS = {"sudo", "env", "nohup", "time", "exec", "command", "nice", "xargs", "gosu", "su-exec"}
 
 
+def blank_inline_comments(text: str) -> str:
+    """``text`` with each inline comment written as an empty command substitution
+    (`` `# install tools` ``, a common way to comment a continued RUN line) turned into
+    blanks of the same length. In a one-line script a shell parser would read the ``#`` as
+    a comment running to the end of the line, past the closing backquote, and lose every
+    command after it; /bin/sh ends the comment at the backquote."""
+    if "`" not in text or "#" not in text:
+        return text
+    out = list(text)
+    quote = ""
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and quote != "'":
+            i += 2
+            continue
+        if quote == "'":
+            quote = "" if ch == "'" else quote
+        elif ch == "'" and not quote:
+            quote = "'"
+        elif ch == '"':
+            quote = "" if quote == '"' else '"'
+        elif ch == "`":
+            end = text.find("`", i + 1)
+            inner = text[i + 1 : end] if end != -1 else ""
+            if end != -1 and inner.lstrip(" \t").startswith("#") and "\n" not in inner:
+                for k in range(i, end + 1):
+                    out[k] = " "
+                i = end + 1
+                continue
+        i += 1
+    return "".join(out)
+
+
 def parse_script(text: MappedText) -> Script:
-    raw = text.text.encode("utf-8")
+    clean = blank_inline_comments(text.text)
+    raw = clean.encode("utf-8")
     script = Script(text=text)
     if not raw.strip():
         return script
     tree = _parser().parse(raw)
     script.has_error = tree.root_node.has_error
-    ascii_only = len(raw) == len(text.text)
+    ascii_only = len(raw) == len(clean)
     if ascii_only:
 
         def char_at(b: int) -> int:
             return b
     else:
-        byte_to_char = _byte_to_char(text.text)
+        byte_to_char = _byte_to_char(clean)
 
         def char_at(b: int) -> int:
             return byte_to_char[b]

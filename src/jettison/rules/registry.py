@@ -137,6 +137,8 @@ class RuleContext:
             for ins in stage.instructions:
                 if ins.keyword == "RUN":
                     yield ins
+                elif ins.sub_instruction is not None and ins.sub_instruction.keyword == "RUN":
+                    yield ins.sub_instruction  # ONBUILD RUN: runs in every image built FROM it
 
     def report(
         self,
