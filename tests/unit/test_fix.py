@@ -280,9 +280,13 @@ def test_merge_never_swallows_a_command_after_a_comment() -> None:
     assert fixed(text, unsafe=True, select=["JT202"]) == text
 
 
-def test_heredoc_cleanup_only_under_set_e() -> None:
+def test_heredoc_cleanup_keeps_the_exit_status() -> None:
+    # without set -e the new command is chained to the last one, so a failed install still
+    # fails the RUN (it used to get no fix at all)
     text = "FROM debian:12\nRUN <<EOF\napt-get update\napt-get install -y curl\nEOF\n"
-    assert fixed(text, select=["JT101"]) == text
+    assert fixed(text, select=["JT101"]).endswith(
+        "apt-get install -y curl && rm -rf /var/lib/apt/lists/*\nEOF\n"
+    )
     with_e = "FROM debian:12\nRUN <<EOF\nset -e\napt-get update\napt-get install -y curl\nEOF\n"
     assert "rm -rf /var/lib/apt/lists/*\nEOF" in fixed(with_e, select=["JT101"])
 

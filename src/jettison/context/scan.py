@@ -1,18 +1,19 @@
 """Scan a build context the way the builder sees it: which files ``.dockerignore`` sends.
 
 Matching uses the Docker SDK's ``PatternMatcher`` (Docker's own semantics: ``**``, ``!``
-exceptions, leading ``/`` trimmed) rather than a home-made variant.
+exceptions, leading ``/`` trimmed) rather than a home-made variant, loaded without the rest
+of the SDK (``jettison.context.matcher``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from docker.utils.build import PatternMatcher
-
+from jettison.context.matcher import PatternMatcher
 from jettison.errors import JettisonError
 
 # directories and files that never belong in a Python/Node build context
@@ -281,12 +282,7 @@ def _dir_size(path: Path) -> tuple[int, int]:
 def secret_kind(path: Path, name: str) -> str:
     """A description if the file looks like it holds secrets; never reads more than 4 KiB."""
     lower = name.lower()
-    if lower.startswith(".env") and lower not in (
-        ".env.example",
-        ".env.sample",
-        ".env.template",
-        ".envrc.example",
-    ):
+    if _is_env_file(lower):
         return "environment file"
     kind = SECRET_NAMES.get(lower)
     if kind == "":
@@ -304,6 +300,26 @@ def secret_kind(path: Path, name: str) -> str:
             return "private key" if "PRIVATE KEY" in _head(path) else ""
         return SECRET_SUFFIXES[suffix]
     return ""
+
+
+# words that make an environment file a template to copy, committed without values
+# (`.env.example`, `.env.sample.local`, `example.env`, `.env-dist`, `.env.tpl`)
+_TEMPLATE_WORDS = frozenset(
+    {"example", "examples", "sample", "samples", "template", "templates", "tpl", "tmpl",
+     "dist", "default", "defaults", "skel", "in", "schema"}
+)  # fmt: skip
+
+
+def _is_env_file(lower: str) -> bool:
+    """``.env``, ``.env.production``, ``prod.env``, ``.envrc``: an environment file that may
+    hold real values; not a template, and not a name that merely starts with ``.env``
+    (``.envoy.yaml``)."""
+    words = [w for w in re.split(r"[._-]+", lower) if w]
+    if "env" not in words and "envrc" not in words:
+        return False
+    if not (lower.startswith((".env", "env.")) or lower.endswith(".env") or lower == ".envrc"):
+        return False
+    return not any(w in _TEMPLATE_WORDS for w in words)
 
 
 def _head(path: Path) -> str:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from jettison.dockerfile import Command, Dockerfile, Instruction
+from jettison.dockerfile.shell import blank_inline_comments
 from jettison.findings import Edit
 
 APT = ("apt-get", "apt", "aptitude")
@@ -29,6 +30,54 @@ def apt_updates(ins: Instruction) -> Iterator[Command]:
     for cmd in commands(ins):
         if cmd.name in APT and cmd.subcommand() == "update":
             yield cmd
+
+
+# apt subcommands that read the package lists an earlier `apt-get update` downloaded
+APT_LIST_READERS = frozenset(
+    {
+        "install",
+        "reinstall",
+        "upgrade",
+        "dist-upgrade",
+        "full-upgrade",
+        "build-dep",
+        "source",
+        "download",
+        "satisfy",
+    }
+)
+APT_LISTS = "/var/lib/apt/lists"
+
+
+def cleans_apt_lists(cmd: Command) -> bool:
+    """``rm -rf /var/lib/apt/lists/*`` (any form) or ``apt-get dist-clean`` (apt 2.7+, which
+    removes the lists as well as the package cache)."""
+    if cmd.name in APT and cmd.subcommand() == "dist-clean":
+        return True
+    return cmd.name == "rm" and any(_covers(w, APT_LISTS) for w in cmd.arg_values)
+
+
+def apt_lists_first_use(ins: Instruction) -> str | None:
+    """What a RUN does first with the apt lists already in the image: ``"reads"`` (installs
+    from them before any update of its own), ``"replaces"`` (updates or removes them
+    first), or None (does not touch them)."""
+    for cmd in sorted(commands(ins), key=lambda c: c.start):
+        if cmd.name in APT:
+            sub = cmd.subcommand()
+            if sub == "update" or cleans_apt_lists(cmd):
+                return "replaces"
+            if sub in APT_LIST_READERS:
+                return "reads"
+        elif cmd.name == "apt-cache" and cmd.subcommand() not in (None, "gencaches"):
+            return "reads"
+        elif cleans_apt_lists(cmd):
+            return "replaces"
+    return None
+
+
+def _covers(word: str, path: str) -> bool:
+    w = word.rstrip("/")
+    return w == path or w.startswith(path + "/") or path.startswith(w + "/")
 
 
 def is_pip_install(cmd: Command) -> bool:
@@ -94,24 +143,28 @@ def append_to_run(ins: Instruction, df: Dockerfile, text: str) -> Edit | None:
     """An edit appending ``&& text`` as the last command of a RUN, keeping its style.
 
     Continuation-style RUNs get the new command on its own line with the same indentation
-    and the file's escape character; a heredoc RUN gets a new line before the terminator,
-    but only under ``set -e`` (otherwise the new last line would decide the exit status and
-    hide a failed install).
+    and the file's escape character. A heredoc RUN gets it on its last line (`` && text``
+    after the last command, so a failing last command still fails the RUN) or, under
+    ``set -e``, on a new line before the terminator. An exec-form RUN that runs a shell gets
+    it inside its script string, when that string holds no JSON escape.
     """
     source = df.source
     escape = df.directives.escape
     script = ins.script
-    if script is None or not script.commands:
+    if script is None or not script.commands or script.has_error:
         return None
     if ins.heredocs and script.text.offsets and ins.heredocs[0].content_start == script.start:
-        if not _SET_E.search(script.text.text):
-            return None
-        end = script.end
-        return Edit(end, end, text + "\n")
+        return _append_to_heredoc(script.text.text, script.end, text)
     body = script.text.text.rstrip()
-    if not body or body[-1] in ";&|\\`" or "#" in body:
+    clean = blank_inline_comments(body).rstrip()  # `# comment` pieces are no commands
+    if not clean or clean[-1] in ";&|\\`" or "#" in clean:
         return None  # appending '&& ...' after these would change or break the script
     end = script.text.offsets[len(body) - 1] + 1
+    if ins.json_form:
+        start = script.text.offsets[0]
+        if source[start:end] != body or '"' in text or "\\" in text:
+            return None  # JSON escapes in the string: spans are not one character each
+        return Edit(end, end, f" && {text}")
     last = max(script.commands, key=lambda c: c.end)
     first_line_end = source.find("\n", ins.start)
     multiline = first_line_end != -1 and first_line_end < last.end
@@ -129,6 +182,19 @@ def append_to_run(ins: Instruction, df: Dockerfile, text: str) -> Edit | None:
         if lead.strip().startswith("&&"):
             return Edit(end, end, f" {escape}\n{indent}&& {text}")
         return Edit(end, end, f" && {escape}\n{indent}{text}")
+    return Edit(end, end, f" && {text}")
+
+
+def _append_to_heredoc(content: str, content_end: int, text: str) -> Edit | None:
+    if _SET_E.search(content):
+        return Edit(content_end, content_end, text + "\n")
+    # without `set -e` the script's status is its last command's: chain the new command to
+    # that one with `&&`, on its own line, so a failure still fails the RUN
+    stripped = content.rstrip()
+    last_line = stripped.rsplit("\n", 1)[-1]
+    if not stripped or stripped[-1] in ";&|\\`" or "#" in last_line or "<<" in content:
+        return None
+    end = content_end - (len(content) - len(stripped))
     return Edit(end, end, f" && {text}")
 
 

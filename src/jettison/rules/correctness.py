@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
+from jettison.dockerfile import Instruction
 from jettison.findings import Edit, Finding, FixSafety, Severity
 from jettison.rules import _shell as sh
 from jettison.rules.registry import Category, RuleContext, rule
@@ -233,3 +235,228 @@ def label_value(value: str, escape: str) -> str:
     ``"``, ``$`` or itself as an escape, and nothing else."""
     out = "".join(escape + ch if ch in ('"', "$", escape) else ch for ch in value)
     return f'"{out}"'
+
+
+# commands whose failure in front of a pipe means nothing (`yes | apt-get ...` even dies of
+# SIGPIPE by design, which pipefail would turn into a failed build)
+_HARMLESS_PIPE_SOURCES = {"echo", "printf", "yes", "true", "cat"}
+_PIPEFAIL_SET = re.compile(r"(^|[\s;&|(])set\s+(-[a-zA-Z]*o\s*pipefail|-o\s+\w+\s+-o\s+pipefail)")
+# official images built on Debian or Ubuntu (bash is essential there) unless the tag says
+# alpine; their /bin/sh is dash, which refuses `set -o pipefail` (dash 0.5.12, bookworm)
+_DEBIAN_FAMILY = {
+    "debian", "ubuntu", "python", "node", "buildpack-deps", "ruby", "golang", "rust",
+    "openjdk", "php", "perl", "nginx", "httpd", "postgres", "redis", "gcc", "pypy",
+}  # fmt: skip
+
+
+def _shell_has_pipefail(shell: tuple[str, ...] | list[str]) -> bool:
+    args = list(shell[1:])
+    return any(
+        a == "pipefail" or (a.startswith("-") and "o" in a and a.endswith("pipefail")) for a in args
+    ) or any(
+        a.startswith("-") and not a.startswith("--") and a.endswith("o") and nxt == "pipefail"
+        for a, nxt in itertools.pairwise(args)
+    )
+
+
+def _base_shell(root: str) -> str | None:
+    """``"ash"`` for Alpine images (busybox sh knows pipefail), ``"dash"`` for images of the
+    Debian family (bash is there too), None when unknown."""
+    from jettison.rules.python import official_image
+
+    name = official_image(root)
+    tag = root.split("@", 1)[0].rsplit(":", 1)[-1] if ":" in root.rsplit("/", 1)[-1] else ""
+    if name == "alpine" or "alpine" in tag:
+        return "ash"
+    if name in _DEBIAN_FAMILY:
+        return "dash"
+    return None
+
+
+@rule(
+    "JT508",
+    "pipe-without-pipefail",
+    Category.CORRECTNESS,
+    Severity.WARNING,
+    "a pipe in a RUN without `set -o pipefail`",
+    what="""
+        Flags a RUN whose script pipes one command into another (`curl ... | tar -x`) when
+        neither the SHELL in effect (`SHELL ["/bin/bash", "-o", "pipefail", "-c"]`) nor the
+        script itself (`set -o pipefail` before the pipe) turns `pipefail` on. A pipe fed by
+        `echo`, `printf`, `yes`, `true` or `cat` is not flagged.
+    """,
+    why="""
+        A pipeline's status is its last command's: when `curl` fails (a 404, a network
+        error), `tar` reads nothing, and the RUN still succeeds. The build goes on with a
+        missing file and fails later, or ships a broken image.
+    """,
+    example="RUN curl -fsSL https://example.com/tool.tar.gz | tar -xz -C /opt",
+    use_instead="""
+        SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+        RUN curl -fsSL https://example.com/tool.tar.gz | tar -xz -C /opt
+    """,
+    fix="""
+        Unsafe (a build whose piped command fails, or dies of SIGPIPE as in `cmd | head -1`,
+        then fails where it passed): on an Alpine image, or under a bash SHELL, prepends
+        `set -o pipefail && ` to the script; on images of the Debian family, whose `/bin/sh`
+        (dash 0.5.12 on bookworm) refuses `set -o pipefail`, adds
+        `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` before the stage's first such RUN
+        (later RUNs of the stage then run under bash too). No fix on other images, whose
+        shell is unknown.
+    """,
+    fix_safety=FixSafety.UNSAFE,
+    notes="""
+        Like hadolint DL4006, a SHELL with `-o pipefail` or a non-POSIX shell (PowerShell,
+        cmd) is compliant; unlike it, `set -o pipefail` in the RUN itself counts too, and a
+        pipe fed by `echo`, `printf`, `yes`, `true` or `cat` is not flagged (`yes |
+        apt-get ...` would even fail under pipefail).
+    """,
+    equivalents={"hadolint": "DL4006"},
+)
+def pipefail(ctx: RuleContext) -> Iterator[Finding]:
+    df = ctx.dockerfile
+    shell_added: set[int] = set()
+    for ins in ctx.runs():
+        script = ins.script
+        if script is None:
+            continue
+        shell = tuple(ins.args[: ins.args.index("-c")]) if ins.json_form else ins.shell
+        if _shell_has_pipefail(shell):
+            continue
+        pipe = next(
+            (
+                c
+                for c in script.commands
+                if c.next_operator == "|" and c.name not in _HARMLESS_PIPE_SOURCES
+            ),
+            None,
+        )
+        if pipe is None:
+            continue
+        before = script.text.text[: max(0, _index_of(script.text.offsets, pipe.start))]
+        if _PIPEFAIL_SET.search(before):
+            continue
+        edits: list[Edit] = []
+        stage = ins.stage
+        base = _base_shell(stage.root_image()) if stage is not None else None
+        shell_name = shell[0].rsplit("/", 1)[-1] if shell else ""
+        sub = ins.stage is not None and ins not in ins.stage.instructions  # ONBUILD
+        if not sub and not ins.heredocs and not ins.json_form:
+            if shell_name == "bash" or (base == "ash" and shell_name == "sh"):
+                edits = [Edit(script.start, script.start, "set -o pipefail && ")]
+            elif (
+                base == "dash"
+                and tuple(ins.shell) == ("/bin/sh", "-c")
+                and stage is not None
+                and stage.index not in shell_added
+                and not any(i.keyword == "SHELL" for i in stage.all_instructions())
+            ):
+                shell_added.add(stage.index)
+                at = ins.comments_above[0].start if ins.comments_above else ins.start
+                at = df.source.rfind("\n", 0, at) + 1
+                line = '["/bin/bash", "-o", "pipefail", "-c"]'
+                edits = [Edit(at, at, f"SHELL {line}{df.newline}")]
+        yield ctx.report(
+            f"`{pipe.name} ... | ...`: the RUN succeeds even when `{pipe.name}` fails; "
+            "set `-o pipefail`",
+            ins,
+            start=pipe.start,
+            end=pipe.end,
+            edits=edits,
+        )
+
+
+def _index_of(offsets: tuple[int, ...], source_offset: int) -> int:
+    import bisect
+
+    return bisect.bisect_left(offsets, source_offset)
+
+
+@rule(
+    "JT509",
+    "copy-sources-to-file",
+    Category.CORRECTNESS,
+    Severity.ERROR,
+    "COPY/ADD of several sources to a destination without a trailing `/`",
+    what="Flags COPY and ADD with more than one source whose destination does not end with "
+    "`/` (or `.`).",
+    why="""
+        The classic builder refuses the instruction ("When using COPY with more than one
+        source file, the destination must be a directory and end with a /"). BuildKit
+        accepts it, and when the destination does not exist yet it copies every source to
+        that one path, each over the previous: only the last source is left, as a file.
+    """,
+    example="COPY requirements.txt setup.py /app",
+    use_instead="COPY requirements.txt setup.py /app/",
+    fix="""
+        Adds the trailing `/`. Safe when the destination is the WORKDIR in effect (a
+        directory: the files land in it either way); unsafe otherwise, since the image then
+        holds a directory of every source where BuildKit left one file.
+    """,
+    fix_safety=FixSafety.UNSAFE,
+    notes="Same as hadolint DL3021; it is a warning, not an error, when the destination is "
+    "the WORKDIR (BuildKit then builds it as meant; only the classic builder refuses).",
+    equivalents={"hadolint": "DL3021"},
+)
+def copy_sources_to_file(ctx: RuleContext) -> Iterator[Finding]:
+    from jettison.dockerfile.expand import expand, references
+
+    escape = ctx.dockerfile.directives.escape
+    for stage in ctx.stages:
+        workdir = ""
+        for ins in stage.all_instructions():
+            if ins.keyword == "WORKDIR" and ins.args:
+                workdir = _join_dir(workdir, expand(ins.args[0], ins.variables, escape))
+                continue
+            if ins.stage is not stage or ins.keyword not in ("COPY", "ADD"):
+                continue
+            if len(ins.args) < 3:
+                continue
+            dest = ins.args[-1]
+            if any(not ins.variables.get(n) for n in references(dest)):
+                continue  # its value comes from --build-arg
+            value = expand(dest, ins.variables, escape)
+            if value.endswith(("/", "/.")) or value == ".":
+                continue
+            is_workdir = bool(workdir) and _join_dir(workdir, value) == workdir.rstrip("/")
+            end = _dest_end(ctx.dockerfile.source, ins, dest)
+            edits = [Edit(end, end, "/")] if end is not None else []
+            yield ctx.report(
+                f"{len(ins.args) - 1} sources copied to `{dest}`, which does not end with `/`"
+                + (
+                    ": the classic builder refuses it"
+                    if is_workdir
+                    else ": BuildKit keeps only the last source there, as a file"
+                ),
+                ins,
+                edits=edits,
+                safety=FixSafety.SAFE if is_workdir else FixSafety.UNSAFE,
+                severity=Severity.WARNING if is_workdir else None,
+            )
+
+
+def _join_dir(base: str, path: str) -> str:
+    if path.startswith("/"):
+        joined = path
+    else:
+        joined = (base.rstrip("/") or "") + "/" + path.removeprefix("./")
+    parts: list[str] = []
+    for part in joined.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
+    return "/" + "/".join(parts)
+
+
+def _dest_end(source: str, ins: Instruction, dest: str) -> int | None:
+    """The source offset right after the destination as written (shell form only)."""
+    if ins.json_form or ins.heredocs:
+        return None
+    text = ins.body.text.rstrip()
+    if not text.endswith(dest):
+        return None
+    return ins.body.offsets[len(text) - 1] + 1

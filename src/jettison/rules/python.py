@@ -57,12 +57,23 @@ def argv_of(ins: Instruction) -> list[str]:
     example='FROM python:3.11-slim\nCMD ["python", "app.py"]',
     use_instead="FROM python:3.11-slim\nENV PYTHONDONTWRITEBYTECODE=1 \\\n    "
     'PYTHONUNBUFFERED=1\nCMD ["python", "app.py"]',
-    fix="Safe: adds one ENV after the final stage's FROM with the missing settings.",
-    fix_safety=FixSafety.SAFE,
+    fix="""
+        Unsafe: adds one ENV after the final stage's FROM with the missing settings.
+        `PYTHONDONTWRITEBYTECODE=1` trades start-up time for bytes: code that was not
+        compiled at build time is compiled again on every start (measured 50-150 % slower
+        starts where the runtime user could not write byte code anyway).
+    """,
+    notes="""
+        Not reported for an image other images are built FROM: there the settings would reach
+        every image built on it. A file is taken for such a base when it sets no CMD or
+        ENTRYPOINT and is named like one (`Dockerfile.base`, `base.Dockerfile`, a `base/`
+        folder, a final stage called `base`), or holds ONBUILD instructions.
+    """,
+    fix_safety=FixSafety.UNSAFE,
 )
 def python_env(ctx: RuleContext) -> Iterator[Finding]:
     stage = ctx.dockerfile.final_stage
-    if stage is None or not is_python_stage(stage):
+    if stage is None or not is_python_stage(stage) or is_base_image(ctx.dockerfile, stage):
         return
     last = stage.instructions[-1]
     missing = [
@@ -76,6 +87,29 @@ def python_env(ctx: RuleContext) -> Iterator[Finding]:
     text = "\n" + "ENV " + " ".join(f"{name}=1" for name in missing)
     yield ctx.report(
         f"Python image without {' and '.join(missing)}", frm, edits=[Edit(frm.end, frm.end, text)]
+    )
+
+
+_BASE_NAME = re.compile(r"(^|[^a-z])base([^a-z]|$)")
+
+
+def is_base_image(df: Dockerfile, stage: Stage) -> bool:
+    """True when ``stage`` is an image others build FROM: a stage of this file another stage
+    is built FROM, or the final image of a file written as a base image (ONBUILD triggers,
+    or no CMD/ENTRYPOINT and a base-like file or stage name). Runtime settings do not belong
+    there: every image built on it inherits them."""
+    if any(other.parent is stage for other in df.stages):
+        return True
+    if stage is not df.final_stage:
+        return False
+    lineage = list(stage.all_instructions())
+    if any(i.keyword == "ONBUILD" for i in lineage):
+        return True
+    if any(i.keyword in ("CMD", "ENTRYPOINT") for i in lineage):
+        return False
+    parts = df.path.replace("\\", "/").lower().rsplit("/", 2)[-2:]
+    return any(_BASE_NAME.search(p) for p in parts) or bool(
+        stage.name and _BASE_NAME.search(stage.name)
     )
 
 
@@ -312,7 +346,7 @@ def _exec_form(
     example="CMD gunicorn app:app",
     use_instead='CMD ["gunicorn", "app:app"]',
     fix="""
-        Safe: rewrites to exec form only when the container then runs the same argv. The
+        Safe for a CMD: rewrites to exec form only when the container then runs the same argv. The
         command must have no shell syntax (no variables, quotes, operators, globs or
         assignments), not start with a shell builtin or reserved word (`echo`, `exec`,
         `cd`...), and run under `/bin/sh -c` (or a `SHELL` such as `bash -o pipefail -c`). A
@@ -321,7 +355,9 @@ def _exec_form(
         `python` or `debian` that set none): the ENTRYPOINT would get other arguments. An
         ENTRYPOINT is not rewritten while a CMD is in effect for it (before it in its stage,
         or in a stage built FROM it): exec form appends the CMD, shell form passes it as
-        `$0 $@`. The finding then says why it was not rewritten.
+        `$0 $@`. The finding then says why it was not rewritten. An ENTRYPOINT rewrite is
+        always unsafe: `docker run IMAGE args` appends args to an exec-form ENTRYPOINT,
+        while the shell form ignored them, so what such a run does changes.
     """,
     fix_safety=FixSafety.SAFE,
     equivalents={"hadolint": "DL3025", "buildkit": "JSONArgsRecommended"},
@@ -337,7 +373,16 @@ def shell_form(ctx: RuleContext) -> Iterator[Finding]:
             message = f"shell-form {ins.keyword}: signals go to /bin/sh, not the app"
             if why_not:
                 message += f" (not rewritten: {why_not})"
-            yield ctx.report(message, ins, edits=edits)
+            safety = None
+            if edits and ins.keyword == "ENTRYPOINT":
+                # `docker run IMAGE args` passes args to an exec-form ENTRYPOINT; the shell
+                # form ignored them: the rewrite changes what such a run does
+                safety = FixSafety.UNSAFE
+                message += (
+                    " (rewrite is unsafe: `docker run IMAGE args` would pass args to it, "
+                    "which the shell form ignores)"
+                )
+            yield ctx.report(message, ins, edits=edits, safety=safety)
 
 
 @rule(

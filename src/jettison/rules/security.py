@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from jettison.dockerfile import Instruction, Stage
-from jettison.findings import Finding, Severity
+from jettison.findings import Edit, Finding, FixSafety, Severity
 from jettison.rules import _shell as sh
 from jettison.rules.registry import Category, RuleContext, rule
 
@@ -70,20 +70,51 @@ def no_user(ctx: RuleContext) -> Iterator[Finding]:
         )
 
 
-_SECRET = re.compile(
-    r"(^|_)(PASSWORD|PASSWD|PASS|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|"
-    r"ACCESS_?KEY|SECRET_?KEY|AUTH|CREDENTIALS?)$",
-    re.I,
+# BuildKit's SecretsUsedInArgOrEnv: a name holding one of these words, split at `_` (and, for
+# camelCase names, at each capital), is a secret...
+_SECRET_WORDS = frozenset(
+    {
+        "apikey",
+        "auth",
+        "credential",
+        "credentials",
+        "key",
+        "password",
+        "pword",
+        "passwd",
+        "pass",
+        "secret",
+        "token",
+    }
 )
-_NOT_SECRET = re.compile(r"(_FILE|_PATH|_DIR|_URL|_HOST|_PORT)$", re.I)
-# the name fragments hadolint DL3064 and BuildKit's SecretsUsedInArgOrEnv look for
-_SECRET_PARTS = ("api_key", "client_key", "password", "private", "secret", "token", "username")
+# ... unless a word after the last secret word says the value is where a secret is, what it
+# is called or how big, not the secret (`DB_PASSWORD_FILE`, `AWS_ACCESS_KEY_ID`,
+# `TOKEN_URL`, `RSA_KEY_SIZE`: the Docker secrets convention), or any word marks public key
+# material or tooling (BuildKit's `public`, `GPG_KEY` fingerprints, `APT_KEY_...`)
+_DESCRIBING_WORDS = frozenset(
+    {"file", "path", "dir", "url", "uri", "host", "port", "id", "name", "user", "username",
+     "server", "length", "len", "size", "bits", "type", "version", "algorithm", "env"}
+)  # fmt: skip
+_PUBLIC_WORDS = frozenset({"public", "pub", "gpg", "pgp", "apt", "keyring", "keyserver"})
+# single words ending in a secret word: PGPASSWORD, DBPASS, MYTOKEN
+_SECRET_SUFFIX = re.compile(r"(password|passwd|secret|token)$")
+
+
+def _words(name: str) -> list[str]:
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+    return [w for w in re.split(r"[_\-.]+", spaced.lower()) if w]
 
 
 def is_secret_name(name: str) -> bool:
-    if _NOT_SECRET.search(name):  # DB_PASSWORD_FILE names where the secret is, not the secret
+    words = _words(name)
+    if any(w in _PUBLIC_WORDS for w in words):
         return False
-    return bool(_SECRET.search(name)) or any(part in name.lower() for part in _SECRET_PARTS)
+    secret_at = [i for i, w in enumerate(words) if w in _SECRET_WORDS or _SECRET_SUFFIX.search(w)]
+    if not secret_at and "".join(words) in ("apikey", "privatekey"):
+        return True
+    if not secret_at:
+        return False
+    return not any(w in _DESCRIBING_WORDS for w in words[secret_at[-1] + 1 :])
 
 
 @rule(
@@ -99,12 +130,17 @@ def is_secret_name(name: str) -> bool:
     use_instead="RUN --mount=type=secret,id=github_token \\\n    git clone "
     "https://$(cat /run/secrets/github_token)@github.com/org/repo",
     notes="""
-        Like hadolint DL3064 and BuildKit's SecretsUsedInArgOrEnv, names containing
-        `password`, `secret`, `token`, `private`, `api_key`, `client_key` or `username` are
-        flagged, plus names ending in `_KEY`, `_PASS`, `_AUTH` or `_CREDENTIALS`. Unlike them,
-        names ending in `_FILE`, `_PATH`, `_DIR`, `_URL`, `_HOST` or `_PORT` are not: they say
-        where a secret is (the Docker secrets convention), not the secret itself; and
-        hadolint's fixed list of CI variable names (`TRAVIS_OS_NAME`, ...) is not copied.
+        Like BuildKit's SecretsUsedInArgOrEnv, a name is read as words (split at `_`, and at
+        capitals in camelCase names): it is flagged when a word is `password`, `passwd`,
+        `pword`, `pass`, `secret`, `token`, `key`, `apikey`, `auth` or `credential(s)`, or
+        ends in `password`, `passwd`, `secret` or `token` (`GITHUB_TOKEN`, `SECRET_KEY_BASE`,
+        `apiKey`, `PGPASSWORD`), not when a word merely contains one
+        (`TOKENIZERS_PARALLELISM`). Unlike it and hadolint DL3064, a name whose words after
+        the last secret word say where the secret is, what it is called or how big
+        (`file`, `path`, `dir`, `url`, `host`, `port`, `id`, `name`, `user`, `size` ...:
+        `DB_PASSWORD_FILE`, `AWS_ACCESS_KEY_ID`, `RSA_KEY_SIZE`) is not flagged, nor public
+        key material and tooling (`GPG_KEY`, `public`, `APT_KEY_...`); and hadolint's
+        `username` and `private` words are not secrets on their own (`ARG USERNAME=vscode`).
     """,
     equivalents={"hadolint": "DL3064", "buildkit": "SecretsUsedInArgOrEnv"},
 )
@@ -380,3 +416,85 @@ def unauthenticated(ctx: RuleContext) -> Iterator[Finding]:
                     start=cmd.start,
                     end=cmd.end,
                 )
+
+
+_USERADD_UID = ("-u", "--uid")
+
+
+def _created_uid(stage: Stage, name: str) -> str | None:
+    """The UID a RUN of the image gave user ``name`` (``useradd -u 10001 app``,
+    ``adduser -u 10001 -D app``, ``adduser --uid 10001 app``), when written as a number."""
+    uid = None
+    for ins in stage.all_instructions():
+        if ins.keyword != "RUN":
+            continue
+        for cmd in sh.commands(ins):
+            if cmd.name not in ("useradd", "adduser"):
+                continue
+            vals = cmd.arg_values
+            if not vals or vals[-1] != name:
+                continue
+            for i, v in enumerate(vals[:-1]):
+                if v in _USERADD_UID and vals[i + 1].isdigit():
+                    uid = vals[i + 1]
+                elif v.startswith("--uid=") and v[6:].isdigit():
+                    uid = v[6:]
+    return uid
+
+
+@rule(
+    "JT411",
+    "user-not-numeric",
+    Category.SECURITY,
+    Severity.INFO,
+    "the final USER is a name, not a numeric UID",
+    what="Flags a final stage whose last USER is a user name (`USER app`) rather than a "
+    "numeric UID (`USER 10001`). Root is JT401's; a USER whose value comes from a build "
+    "argument without a default is not flagged.",
+    why="""
+        Kubernetes' `runAsNonRoot` can only check a numeric user: with `USER app` the pod is
+        refused ("image has non-numeric user (app), cannot verify user is non-root") unless
+        its manifest repeats the UID in `runAsUser`. Other admission policies check the same
+        way.
+    """,
+    example="RUN useradd --uid 10001 app\nUSER app",
+    use_instead="RUN useradd --uid 10001 app\nUSER 10001",
+    fix="""
+        Unsafe: when a RUN of the image created the user with a numeric UID (`useradd -u
+        10001 app`), replaces the name with that UID (`USER 10001` or `USER 10001:group`).
+        The engine finds the same passwd entry (home directory, primary group) from the UID,
+        unless a later step changes the user's UID.
+    """,
+    fix_safety=FixSafety.UNSAFE,
+    notes="Corresponds to hadolint DL3066 as proposed (numeric USER); trivy's and checkov's "
+    "runAsNonRoot checks look at the pod spec instead.",
+    equivalents={"hadolint": "DL3066"},
+)
+def user_not_numeric(ctx: RuleContext) -> Iterator[Finding]:
+    from jettison.dockerfile.expand import expand, references
+
+    stage, users = _final_users(ctx)
+    if stage is None or not users:
+        return
+    last = users[-1]
+    if not last.args:
+        return
+    value = last.args[0]
+    if any(not last.variables.get(n) for n in references(value)):
+        return
+    value = expand(value, last.variables, ctx.dockerfile.directives.escape)
+    name, sep, group = value.partition(":")
+    if name.isdigit() or name in ("root", "") or "$" in value:
+        return
+    edits = []
+    uid = _created_uid(stage, name)
+    if uid is not None and last.args[0] == value and not last.json_form:
+        at = ctx.dockerfile.source.find(value, last.keyword_end, last.end)
+        if at != -1:
+            edits.append(Edit(at, at + len(name), uid))
+    yield ctx.report(
+        f"`USER {value}` is a name: Kubernetes' runAsNonRoot cannot verify it is not root; "
+        + (f"use its UID (`USER {uid}{sep}{group}`)" if uid else "use a numeric UID"),
+        last,
+        edits=edits,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from jettison.dockerfile import Command, Instruction, Word
+from jettison.dockerfile import Command, Instruction, Stage, Word
 from jettison.findings import Edit, Finding, FixSafety, Severity
 from jettison.rules import _shell as sh
 from jettison.rules.registry import Category, RuleContext, rule
@@ -34,14 +34,22 @@ _TRUTHY = {"1", "true", "yes", "on"}
         RUN apt-get update && apt-get install -y --no-install-recommends curl \\
             && rm -rf /var/lib/apt/lists/*
     """,
-    fix="Safe: appends `rm -rf /var/lib/apt/lists/*` to the same RUN.",
+    fix="""
+        Safe: appends `rm -rf /var/lib/apt/lists/*` to the same RUN (in a heredoc RUN,
+        chained to its last command with `&&`, or on a line of its own under `set -e`), but
+        only when no later RUN reads those lists: a later RUN of the same stage, or of a stage
+        built FROM it, that installs with apt before an `apt-get update` of its own would
+        fail with "Unable to locate package". The finding then names that RUN and offers no
+        fix.
+    """,
     notes="""
         Differences from hadolint DL3009: jettison checks every stage whose layers reach the
         final image (the final stage and the stages it is built FROM) and ignores builder
         stages whose files are only copied from; it accepts any `rm` of the lists directory
-        (`rm -rf /var/lib/apt/lists`, `.../lists/*`), not only the exact `-rf .../*` form,
-        but only after the last `apt-get update` of the RUN; and it does not, like hadolint,
-        take any `rm -rf` (of another directory) as cleanup.
+        (`rm -rf /var/lib/apt/lists`, `.../lists/*`) and `apt-get dist-clean`, not only the
+        exact `-rf .../*` form, but only after the last `apt-get update` of the RUN; it does
+        not, like hadolint, take any `rm -rf` (of another directory) as cleanup; and it reads
+        exec-form RUNs that run a shell (`RUN ["/bin/sh", "-c", "..."]`) and `ONBUILD RUN`.
     """,
     fix_safety=FixSafety.SAFE,
     equivalents={"hadolint": "DL3009"},
@@ -51,23 +59,54 @@ def apt_lists(ctx: RuleContext) -> Iterator[Finding]:
         if not any(sh.apt_updates(ins)):
             continue
         last_update = max(c.start for c in sh.apt_updates(ins))
-        if sh.removes(ins, "/var/lib/apt/lists", after=last_update) or _cache_mounted(
-            ins, "/var/lib/apt"
-        ):
+        if any(
+            c.start > last_update and sh.cleans_apt_lists(c) for c in sh.commands(ins)
+        ) or _cache_mounted(ins, "/var/lib/apt"):
             continue
-        # only when this RUN also installs: deleting the lists before a later RUN's install
-        # would break that install (JT202 merges the two first)
-        edit = (
-            sh.append_to_run(ins, ctx.dockerfile, "rm -rf /var/lib/apt/lists/*")
-            if any(sh.apt_installs(ins))
-            else None
-        )
-        yield ctx.report(
+        message = (
             "apt lists downloaded by `apt-get update` stay in this layer; "
-            "remove /var/lib/apt/lists/* in the same RUN",
-            ins,
-            edits=[edit] if edit else None,
+            "remove /var/lib/apt/lists/* in the same RUN"
         )
+        reader = _lists_reader(ctx, ins)
+        edit = None
+        if reader is not None:
+            message += (
+                f" (not removed here: the RUN at line {reader.line} installs from these "
+                "lists without an `apt-get update` of its own; update there first)"
+            )
+        elif any(sh.apt_installs(ins)):
+            # only when this RUN also installs: JT202 merges a lone update into its install
+            edit = sh.append_to_run(ins, ctx.dockerfile, "rm -rf /var/lib/apt/lists/*")
+        yield ctx.report(message, ins, edits=[edit] if edit else None)
+
+
+def _lists_reader(ctx: RuleContext, ins: Instruction) -> Instruction | None:
+    """The first later RUN that installs from the apt lists ``ins`` leaves behind: in the
+    same stage after it, or in a stage built FROM that stage (data flow along the build);
+    None when every later RUN updates or removes them first, or none touches them."""
+    stage = ins.stage
+    if stage is None or ins not in stage.instructions:
+        return None  # an ONBUILD trigger: its later RUNs are in other files
+
+    def scan(current: Stage, instructions: list[Instruction]) -> Instruction | None:
+        for later in instructions:
+            if later.keyword != "RUN":
+                continue
+            if _cache_mounted(later, "/var/lib/apt"):
+                continue  # it reads and writes its cache mount, not the image's lists
+            use = sh.apt_lists_first_use(later)
+            if use == "reads":
+                return later
+            if use == "replaces":
+                return None  # later RUNs read these lists, not ours
+        for child in ctx.stages:
+            if child.parent is current:
+                found = scan(child, child.instructions[1:])
+                if found is not None:
+                    return found
+        return None
+
+    return scan(stage, stage.instructions[stage.instructions.index(ins) + 1 :])
 
 
 def _cache_mounted(ins: Instruction, path: str) -> bool:
@@ -196,13 +235,18 @@ def pip_cache(ctx: RuleContext) -> Iterator[Finding]:
     example="RUN apk update && apk add curl",
     use_instead="RUN apk add --no-cache curl",
     fix="Safe: inserts `--no-cache` after `add`.",
-    notes="Matches hadolint DL3019, but builder stages are not flagged.",
+    notes="Matches hadolint DL3019, but builder stages are not flagged, and `apk add "
+    "--no-network` (which installs from files at hand and downloads no index) is not.",
     fix_safety=FixSafety.SAFE,
     equivalents={"hadolint": "DL3019"},
 )
 def apk_cache(ctx: RuleContext) -> Iterator[Finding]:
     for ins in ctx.runs(final_only=True):
-        adds = [c for c in sh.commands(ins) if c.name == "apk" and c.subcommand() == "add"]
+        adds = [
+            c
+            for c in sh.commands(ins)
+            if c.name == "apk" and c.subcommand() == "add" and not c.has_flag("--no-network")
+        ]
         if (
             not adds
             or _cache_mounted(ins, "/var/cache/apk")
@@ -210,7 +254,11 @@ def apk_cache(ctx: RuleContext) -> Iterator[Finding]:
         ):
             continue
         for cmd in sh.commands(ins):
-            if cmd.name == "apk" and cmd.subcommand() == "add" and not cmd.has_flag("--no-cache"):
+            if (
+                cmd.name == "apk"
+                and cmd.subcommand() == "add"
+                and not cmd.has_flag("--no-cache", "--no-network")
+            ):
                 edit = sh.insert_after_word(cmd, "add", "--no-cache")
                 yield ctx.report(
                     "`apk add` without `--no-cache` keeps the package index in the layer",
@@ -298,7 +346,7 @@ def _node_cache(ctx: RuleContext, tool: str) -> Iterator[Finding]:
     }[tool]
     for ins in ctx.runs(final_only=True):
         cmds = sh.commands(ins)
-        uses = [c for c in cmds if c.name == tool and c.subcommand() in subs]
+        uses = [c for c in cmds if c.name == tool and _node_install(c, subs)]
         if not uses or marker in " ".join(ins.cache_mount_targets()):
             continue
         last = uses[-1].start
@@ -320,6 +368,18 @@ def _node_cache(ctx: RuleContext, tool: str) -> Iterator[Finding]:
         )
 
 
+_NODE_INFO_FLAGS = ("--version", "-v", "--help", "-h", "--info")
+
+
+def _node_install(cmd: Command, subcommands: tuple[str | None, ...]) -> bool:
+    """``npm ci``, ``yarn add x``, or a bare ``yarn`` (which installs), but not ``yarn
+    --version`` or ``yarn --help``: they print and download nothing."""
+    sub = cmd.subcommand()
+    if sub not in subcommands:
+        return False
+    return sub is not None or not cmd.has_flag(*_NODE_INFO_FLAGS)
+
+
 @rule(
     "JT106",
     "yarn-cache-kept",
@@ -334,7 +394,8 @@ def _node_cache(ctx: RuleContext, tool: str) -> Iterator[Finding]:
     use_instead="RUN yarn install --frozen-lockfile && yarn cache clean",
     fix="Safe: appends `yarn cache clean` to the same RUN.",
     notes="Matches hadolint DL3060, except that builder stages are not flagged and a bare "
-    "`yarn` (which is `yarn install`) counts as an install.",
+    "`yarn` (which is `yarn install`) counts as an install; `yarn --version`, `--help` and "
+    "`--info` do not.",
     fix_safety=FixSafety.SAFE,
     equivalents={"hadolint": "DL3060"},
 )
@@ -587,26 +648,12 @@ def _is_build_package(pkg: str) -> bool:
 )
 def build_tools(ctx: RuleContext) -> Iterator[Finding]:
     for ins in ctx.runs(final_only=True):
-        cmds = sh.commands(ins)
-        purged = {
-            w.value
-            for c in cmds
-            if c.subcommand() in ("purge", "remove", "del", "erase", "autoremove")
-            for w in c.args
-        }
-        # docker-library idiom: mark everything auto-installed, then purge --auto-remove
-        if any(c.name == "apt-mark" and c.subcommand() == "auto" for c in cmds) and any(
-            c.name in sh.APT and (c.subcommand() == "autoremove" or c.has_flag("--auto-remove"))
-            for c in cmds
-        ):
-            continue
+        temporary = set(_temporary_installs(ins))
         tools = sorted(
             {
                 pkg
                 for cmd, pkg in sh.installed_packages(ins)
-                if _is_build_package(pkg)
-                and pkg not in purged
-                and not (_virtual_name(cmd) in purged and _virtual_name(cmd))
+                if _is_build_package(pkg) and (cmd, pkg) not in temporary
             }
         )
         if tools:
@@ -615,6 +662,36 @@ def build_tools(ctx: RuleContext) -> Iterator[Finding]:
                 "builder stage and copy the result",
                 ins,
             )
+
+
+def _temporary_installs(ins: Instruction) -> list[tuple[Command, str]]:
+    """(command, package) installs that a later command of the same RUN removes again: by
+    name (``apt-get purge gcc``, ``apk del gcc``), by apk's ``--virtual`` group, or all of
+    them through docker-library's idiom (``apt-mark auto '.*'`` then ``apt-get purge
+    --auto-remove``, which keeps only what was marked manual before)."""
+    cmds = sh.commands(ins)
+    removals = [
+        c for c in cmds if c.subcommand() in ("purge", "remove", "del", "erase", "autoremove")
+    ]
+    auto = [c for c in cmds if c.name == "apt-mark" and c.subcommand() == "auto"]
+    out: list[tuple[Command, str]] = []
+    for cmd, pkg in sh.installed_packages(ins):
+        later = [c for c in removals if c.start > cmd.start]
+        names = {w.value.split("=", 1)[0] for c in later for w in c.args}
+        virtual = _virtual_name(cmd)
+        swept = cmd.name in sh.APT and any(
+            a.start > cmd.start
+            and any(
+                c.start > a.start
+                and c.name in sh.APT
+                and (c.subcommand() == "autoremove" or c.has_flag("--auto-remove"))
+                for c in later
+            )
+            for a in auto
+        )
+        if pkg in names or (virtual and virtual in names) or swept:
+            out.append((cmd, pkg))
+    return out
 
 
 def _virtual_name(cmd: Command) -> str:
@@ -626,25 +703,60 @@ def _virtual_name(cmd: Command) -> str:
     return ""
 
 
-SLIM_VARIANTS = {"python", "node", "debian", "ruby", "perl", "rust", "openjdk", "php"}
+# official images with a `-slim` variant, and where `slim` goes in their tags: python, ruby,
+# perl and rust put it before the Debian suite (`3.11-slim-bookworm`), node after it
+# (`20-bookworm-slim`, `lts-bookworm-slim`), debian after the release (`bookworm-slim`,
+# `12-slim`). php, golang and others have no slim variant at all.
+_SUITES = ("trixie", "bookworm", "bullseye", "buster", "stretch", "jessie")
+_VERSION = re.compile(r"^\d+(\.\d+)*$")
+_SLIM_BEFORE_SUITE = {"python", "ruby", "perl", "rust"}
+# a release name or number (`wheezy-slim` ... `trixie-slim`, `12-slim`); point releases got
+# slim tags from Debian 9 on (`12.5-slim`), not before (`7.8-slim` never existed)
+_DEBIAN_RELEASES = re.compile(r"^([a-z]+|\d+|(9|[1-9]\d)\.\d+)$")
+# what the full variant adds over the slim one
+_FULL_EXTRAS = {
+    "debian": "documentation, man pages and locales",
+    "openjdk": "version-control tools and documentation",
+}
+SLIM_VARIANTS = _SLIM_BEFORE_SUITE | {"node", "debian", "openjdk"}
 
 
 def slim_variant(image: str) -> str | None:
-    """``python:3.11`` -> ``python:3.11-slim``; None when there is no slim variant."""
+    """``python:3.11`` -> ``python:3.11-slim``; None when there is no slim variant (or its tag
+    is not one the image's maintainers publish)."""
     ref = image.split("@", 1)[0]
     name, _, tag = ref.rpartition(":") if ":" in ref.split("/")[-1] else (ref, "", "")
     repo = name.split("/")[-1]
     namespace = name.split("/")[0] if "/" in name else "library"
     if repo not in SLIM_VARIANTS or namespace not in ("library", "docker.io") or not tag:
         return None
-    if "slim" in tag or "alpine" in tag or "windows" in tag or tag in ("latest",):
-        return None
     if repo == "debian":
-        return f"{name}:{tag}-slim" if re.match(r"^[a-z]+$|^\d+$", tag) else None
-    for suffix in ("-bookworm", "-bullseye", "-buster", "-trixie"):
-        if tag.endswith(suffix):
-            return f"{name}:{tag[: -len(suffix)]}-slim{suffix}"
-    return f"{name}:{tag}-slim"
+        ok = _DEBIAN_RELEASES.match(tag) and tag != "latest"
+        return f"{name}:{tag}-slim" if ok else None
+    version, suite = tag, ""
+    for candidate in _SUITES:
+        if tag.endswith("-" + candidate):
+            version, suite = tag[: -len(candidate) - 1], candidate
+    if repo == "node":
+        # a version, `lts`, `current` or an LTS codename (`carbon-slim`, `iron-bookworm-slim`)
+        if not (_VERSION.match(version) or re.match(r"^[a-z]+$", version)) or version in (
+            "latest",
+            "alpine",
+        ):
+            return None
+        return f"{name}:{version}-{suite}-slim" if suite else f"{name}:{version}-slim"
+    if repo == "openjdk":
+        m = re.match(r"^(\d+(\.\d+)*(u\d+)?)(-(jdk|jre))?$", version)
+        if m is None:
+            return None
+    elif not _VERSION.match(version):
+        return None  # -onbuild, -rc, -alpine, -windowsservercore ...: no slim twin
+    return f"{name}:{version}-slim-{suite}" if suite else f"{name}:{version}-slim"
+
+
+def full_image_extras(image: str) -> str:
+    repo = image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
+    return _FULL_EXTRAS.get(repo, "compilers, headers and docs")
 
 
 @rule(
@@ -653,11 +765,14 @@ def slim_variant(image: str) -> str | None:
     Category.SIZE,
     Severity.WARNING,
     "the final image is built on a full base image that has a -slim variant",
-    what="Flags `FROM python:3.11` (and node, debian, ruby, ...) for the final image when "
-    "a `-slim` variant exists.",
+    what="Flags `FROM python:3.11` (and node, debian, ruby, perl, rust, openjdk) for the "
+    "final image when a `-slim` variant of that tag is published, named as the image names "
+    "it (`python:3.11-slim-bookworm`, `node:20-bookworm-slim`, `debian:bookworm-slim`).",
     why="""
         `python:3.11` is about 1 GB with compilers and headers; `python:3.11-slim` about
         130 MB (seed 001: ~900 MB vs ~120 MB). Most runtimes need none of the extras.
+        `debian:bookworm` carries no compilers, but `bookworm-slim` still leaves out
+        documentation, man pages and locales (about 40 MB).
     """,
     example="FROM python:3.11",
     use_instead="FROM python:3.11-slim",
@@ -680,8 +795,8 @@ def full_base(ctx: RuleContext) -> Iterator[Finding]:
             if pos != -1:
                 edits.append(Edit(pos, pos + len(stage.base), slim))
         yield ctx.report(
-            f"`{stage.base_resolved}` is a full image; `{slim}` leaves out compilers, "
-            "headers and docs",
+            f"`{stage.base_resolved}` is a full image; `{slim}` leaves out "
+            f"{full_image_extras(stage.base_resolved)}",
             ins,
             edits=edits,
         )
@@ -698,12 +813,9 @@ EDITORS_AND_DEBUG = {
     "strace",
     "gdb",
     "tcpdump",
-    "net-tools",
-    "iputils-ping",
     "telnet",
     "nmap",
     "openssh-server",
-    "openssh-client",
     "man-db",
     "manpages",
     "lsof",
@@ -712,8 +824,6 @@ EDITORS_AND_DEBUG = {
     "mc",
     "iotop",
     "valgrind",
-    "dnsutils",
-    "traceroute",
 }
 
 
@@ -737,7 +847,8 @@ EDITORS_AND_DEBUG = {
     "so BuildKit does not join the next line into the RUN.",
     fix_safety=FixSafety.UNSAFE,
     notes="Related to hadolint DL3001 (running such commands); this rule looks at what is "
-    "installed.",
+    "installed. Network clients that scripts and services run unattended (openssh-client "
+    "for git over ssh, net-tools, iputils-ping, dnsutils, traceroute) are not flagged.",
 )
 def debug_tools(ctx: RuleContext) -> Iterator[Finding]:
     for ins in ctx.runs(final_only=True):
@@ -1006,8 +1117,9 @@ def copy_whole_stage(ctx: RuleContext) -> Iterator[Finding]:
     Category.SIZE,
     Severity.WARNING,
     "`useradd` with a high UID and without `-l`",
-    what="Flags `useradd -u <UID>` with a UID of more than 5 digits and without "
-    "`-l/--no-log-init`.",
+    what="Flags `useradd -u <UID>` with a UID of more than 5 digits (100000 and up) and "
+    "without `-l/--no-log-init`. A UID given as an ARG or ENV variable is read through its "
+    "value; one whose value is unknown is not flagged.",
     why="useradd writes the user's entry into the sparse `/var/log/lastlog` and faillog; "
     "with a high UID the file becomes gigabytes in the layer.",
     example="RUN useradd -u 1000000 app",
@@ -1030,7 +1142,8 @@ def useradd_l(ctx: RuleContext) -> Iterator[Finding]:
                     uid = v.split("=", 1)[1]
                 elif v.startswith("-u") and len(v) > 2 and not v.startswith("--"):
                     uid = v[2:]
-            if uid is not None and len(uid) > 5:
+            number = _resolved_number(uid, ins) if uid is not None else None
+            if number is not None and number >= 100_000:
                 edit = Edit(cmd.name_word.end, cmd.name_word.end, " -l")
                 yield ctx.report(
                     "`useradd` with a high UID and without `-l` creates a huge lastlog file",
@@ -1039,6 +1152,19 @@ def useradd_l(ctx: RuleContext) -> Iterator[Finding]:
                     end=cmd.end,
                     edits=[edit],
                 )
+
+
+def _resolved_number(word: str, ins: Instruction) -> int | None:
+    """``word`` as a number, with ARG/ENV references replaced by their values; None when it
+    is not a number or refers to a name without a known value (shell variables, ``--build-arg``
+    only)."""
+    from jettison.dockerfile.expand import expand, references
+
+    if "$" in word:
+        if any(not ins.variables.get(name) for name in references(word)):
+            return None
+        word = expand(word, ins.variables)
+    return int(word) if word.isdigit() else None
 
 
 @rule(
@@ -1054,7 +1180,10 @@ def useradd_l(ctx: RuleContext) -> Iterator[Finding]:
     example="RUN wget -q https://a/x\nRUN curl -fsSL https://b/y",
     use_instead="Use one of them (curl -fsSL, or wget -q) everywhere.",
     notes="hadolint DL4001 looks at the commands run only; jettison also counts the two "
-    "installed by a package manager (the seeds' images install both and use one).",
+    "installed by a package manager (the seeds' images install both and use one), and "
+    "leaves out one installed, used and removed again in the same RUN (`apt-mark auto` with "
+    "`apt-get purge --auto-remove`, `apt-get purge wget`, `apk add --virtual` with `apk del`): "
+    "it stays in no layer.",
     equivalents={"hadolint": "DL4001"},
 )
 def wget_curl(ctx: RuleContext) -> Iterator[Finding]:
@@ -1063,8 +1192,12 @@ def wget_curl(ctx: RuleContext) -> Iterator[Finding]:
         for ins in stage.instructions:
             if ins.keyword != "RUN":
                 continue
-            used = {c.name for c in sh.commands(ins)} & {"curl", "wget"}
+            # a downloader installed, used and purged in one RUN (docker-library's `apt-mark
+            # auto` + `purge --auto-remove`, apk's `--virtual` + `del`) stays in no image
+            temporary = {pkg for _, pkg in _temporary_installs(ins)} & {"curl", "wget"}
+            used = ({c.name for c in sh.commands(ins)} & {"curl", "wget"}) - temporary
             installed = {pkg for _, pkg in sh.installed_packages(ins)} & {"curl", "wget"}
+            installed -= temporary
             seen |= used | installed
             if (used or installed) and len(seen) == 2:
                 yield ctx.report(

@@ -38,11 +38,12 @@ def test_removed_last_package_does_not_swallow_the_next_instruction() -> None:
 def test_removed_package_before_a_shell_comment_does_not_swallow_the_next_run() -> None:
     # corpus: `net-tools # we need ifconfig` as the last continued line; without the word
     # the line was a comment line inside the continuation, so the next RUN became arguments
+    # (JT112 no longer removes net-tools, a network client: an editor stands in for it)
     source = (
         "FROM debian:12\n"
         "RUN apt-get update -y && apt-get install -y \\\n"
         "  git \\\n"
-        "  net-tools # we need ifconfig\n"
+        "  vim # we need an editor\n"
         "\n"
         "RUN mkdir -p /root/.ssh\n"
     )
@@ -51,7 +52,7 @@ def test_removed_package_before_a_shell_comment_does_not_swallow_the_next_run() 
     assert len(runs) == 2
     assert runs[1].text.startswith("mkdir -p /root/.ssh")
     assert "JT112" in {a.code for a in outcome.applied}
-    assert "net-tools" not in outcome.text and "# we need ifconfig" in outcome.text
+    assert "vim" not in outcome.text and "# we need an editor" in outcome.text
     # the other fixes still apply
     assert "--no-install-recommends" in outcome.text
 

@@ -204,6 +204,12 @@ CASES: list[tuple[str, str, bool]] = [
     ("JT506", "ARG X=1\nFROM debian:12\n", False),
     ("JT507", "FROM debian:12\nMAINTAINER me\n", True),
     ("JT507", "FROM debian:12\nLABEL a=b\n", False),
+    ("JT508", "FROM debian:12\nRUN curl -fsSL https://x | tar -xz\n", True),
+    ("JT508", "FROM alpine:3.19\nRUN set -o pipefail && curl https://x | tar -xz\n", False),
+    ("JT509", "FROM debian:12\nCOPY a b /app\n", True),
+    ("JT509", "FROM debian:12\nCOPY a b /app/\n", False),
+    ("JT411", "FROM debian:12\nUSER app\n", True),
+    ("JT411", "FROM debian:12\nUSER 10001\n", False),
 ]
 
 
