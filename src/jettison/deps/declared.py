@@ -212,6 +212,26 @@ def _local_project_name(path: Path) -> str | None:
     return None
 
 
+def _is(path: Path, kind: str) -> bool:
+    """``path.is_file()``/``is_dir()``/``exists()`` that is False for a name the system
+    refuses (over 255 bytes, a NUL ...) instead of raising: a requirement line is text first,
+    and may not be a file name at all."""
+    try:
+        if kind == "file":
+            return path.is_file()
+        if kind == "dir":
+            return path.is_dir()
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
+# what a local path requirement can look like without a leading `.` or `/` (pip reads a bare
+# word as a project name unless such a directory exists): no spaces, version specifiers,
+# extras or markers, which a file name on a requirements line never has
+_BARE_PATH = re.compile(r"^[\w.+~/-]+$")
+
+
 def parse_requirement_text(
     text: str, path: str, line: int, group: str, base: Path | None = None
 ) -> Declared | None:
@@ -230,12 +250,16 @@ def parse_requirement_text(
                 line,
             )
         return Declared(canonicalize_name(name), text, path, line, group, editable=editable)
-    if text.startswith((".", "/")) or (base is not None and (base / text).is_dir()):
-        local = (base / text) if base is not None else Path(text)
-        if local.is_file():
-            name = _name_from_url(text)
+    # a path may carry an environment marker (`./pkg ; python_version >= "3.9"`)
+    location = text.split(";", 1)[0].strip() if text.startswith((".", "/")) else text
+    if text.startswith((".", "/")) or (
+        base is not None and _BARE_PATH.match(text) and _is(base / text, "dir")
+    ):
+        local = (base / location) if base is not None else Path(location)
+        if _is(local, "file"):
+            name = _name_from_url(location)
             return Declared(canonicalize_name(name), text, path, line, group) if name else None
-        name = _local_project_name(local) if local.exists() else None
+        name = _local_project_name(local) if _is(local, "any") else None
         if name is None:
             return None
         return Declared(
@@ -246,7 +270,8 @@ def parse_requirement_text(
     except InvalidRequirement as exc:
         # packaging's message repeats the requirement on a second line, under a caret
         reason = str(exc).splitlines()[0] if str(exc) else "not PEP 508"
-        raise JettisonError(f"malformed requirement {text!r}: {reason}", path, line) from None
+        shown = text if len(text) <= 80 else text[:77] + "..."  # a marker can be long
+        raise JettisonError(f"malformed requirement {shown!r}: {reason}", path, line) from None
     return Declared(
         canonicalize_name(req.name),
         text,
@@ -319,7 +344,7 @@ def parse_requirements_file(
             else:
                 target = head.split("=", 1)[1] if "=" in head else head[2:]
             include = path.parent / target.strip("'\"")
-            if not include.is_file():
+            if not _is(include, "file"):
                 out.errors.append(
                     JettisonError(f"included file not found: {target}", shown, number)
                 )
@@ -591,7 +616,7 @@ def _dynamic_requirement_files(pyproject: Path, tool: dict[str, Any], out: Manif
         target = pyproject.parent / name
         if target.resolve() in read:
             continue  # requirements.txt, already read as a manifest of its own
-        if not target.is_file():
+        if not _is(target, "file"):
             out.errors.append(JettisonError(f"dependency file not found: {name}", str(pyproject)))
             continue
         read.add(target.resolve())

@@ -150,7 +150,9 @@ def dockerignore_incomplete(ctx: ContextInput) -> Iterator[Finding]:
     "private keys, .env files or credentials in the build context",
     what="Flags files that look like secrets (private keys, `.env`, `.netrc`, `.pypirc`, "
     "npm tokens, cloud credentials, Docker auth) that `.dockerignore` does not exclude. "
-    "Their content is never printed.",
+    "Their content is never printed. Environment-file templates meant to be committed "
+    "(`.env.example`, `.env.sample`, `.env.template`, `.env.dist`, `example.env` ...) are "
+    "not flagged, nor names that only start with `.env` (`.envoy.yaml`).",
     why="They are sent to the builder, and `COPY . .` bakes them into a layer that anyone "
     "who can pull the image can read, even if a later layer deletes them.",
     example="(a context with .env and deploy/id_rsa, no .dockerignore)",
@@ -220,7 +222,9 @@ _PYTHON_MANIFESTS = ("requirements.txt", "pyproject.toml", "setup.cfg", "Pipfile
         The audit uses the metadata it can find without building (the project's `.venv`, else
         the interpreter running jettison); findings whose import-name mapping had to be
         guessed are reported as info and say so. `jettison deps --image IMG` reads the
-        built image's own metadata and is exact.
+        built image's own metadata and is exact. A requirement it cannot read (malformed, an
+        include that is missing) is a finding of its own at its file and line, and the rest
+        of the project is still analysed.
     """,
     scope="context",
 )
@@ -239,6 +243,25 @@ def unused_python_packages(ctx: ContextInput) -> Iterator[Finding]:
         ):
             continue
         report = deps_run(root, dockerfile=Path(df.path))
+        seen: set[str] = set()
+        for error in report.errors:
+            # a requirement the analysis could not read: one finding where it is; the rest
+            # of the project is still analysed
+            # the same file can be read under two names (relative and absolute)
+            key = f"{Path(error.path).resolve() if error.path else ''}:{error.line}:{error.message}"
+            if key in seen:
+                continue
+            seen.add(key)
+            yield Finding(
+                code=ctx.rule.code,
+                rule_name=ctx.rule.name,
+                severity=Severity.WARNING,
+                path=error.path or ctx.display,
+                line=error.line or 1,
+                end_line=error.line or 1,
+                message=f"not analysed: {error.message}",
+                show_source=error.line is not None,
+            )
         for item in report.of("JT901"):
             finding = next(
                 f
