@@ -214,3 +214,70 @@ def test_project_install_gets_its_dependencies_before_the_code(
     assert "Collecting six" not in log and "Collecting idna" not in log, log[-3000:]
     done = engine.run("deps-after")
     assert done.returncode == 0 and "demo v2 1.16.0" in done.stdout, done
+
+
+# --- item 3: what the runtime image does not need -----------------------------------------
+
+
+@pytest.mark.engine
+def test_copy_then_chown_becomes_copy_chown(tmp_path: Path, engine: Engine) -> None:
+    write(
+        tmp_path,
+        {
+            "app.py": (
+                "import os\n"
+                "open('written-at-run-time', 'w').write('ok')\n"
+                "print('blob', os.path.getsize('data/blob'), 'uid', os.getuid(),"
+                " 'owner', os.stat('data/blob').st_uid)\n"
+            ),
+            "Dockerfile": (
+                "FROM python:3.11-slim\n"
+                "RUN useradd --uid 10002 -m web\n"
+                "WORKDIR /app\n"
+                "COPY . /app\n"
+                "RUN chown -R web:web /app\n"
+                "USER web\n"
+                'CMD ["python", "app.py"]\n'
+            ),
+        },
+    )
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "blob").write_bytes(os.urandom(3_000_000))
+    fixed = fix(tmp_path, "--select", "JT130")
+    assert "COPY --chown=web:web . /app" in fixed and "RUN chown web:web /app" in fixed
+    engine.build(tmp_path, "chown-before")
+    engine.build(tmp_path, "chown-after", tmp_path / "Dockerfile.fixed")
+    for name in ("chown-before", "chown-after"):
+        done = engine.run(name)
+        assert done.returncode == 0, done.stderr
+        assert "blob 3000000 uid 10002 owner 10002" in done.stdout, done.stdout
+    saved = engine.size("chown-before") - engine.size("chown-after")
+    assert saved > 2_900_000, saved  # the tree is no longer stored twice
+
+
+@pytest.mark.engine
+def test_wheels_copied_into_the_final_image_become_a_bind_mount(
+    tmp_path: Path, engine: Engine
+) -> None:
+    write(
+        tmp_path,
+        {
+            "Dockerfile": (
+                "FROM python:3.11 AS builder\n"
+                "RUN --mount=type=cache,target=/root/.cache/pip "
+                "pip wheel --wheel-dir /wheels six==1.16.0 idna==3.7\n"
+                "FROM python:3.11-slim\n"
+                "COPY --from=builder /wheels /wheels\n"
+                "RUN pip install --no-cache-dir /wheels/* && rm -rf /wheels\n"
+                'CMD ["python", "-c", "import idna, six; print(\'wheels ok\', six.__version__)"]\n'
+            ),
+        },
+    )
+    fixed = fix(tmp_path, "--select", "JT131")
+    assert "COPY --from=builder" not in fixed and "--mount=type=bind,from=builder" in fixed
+    engine.build(tmp_path, "wheels-before")
+    engine.build(tmp_path, "wheels-after", tmp_path / "Dockerfile.fixed")
+    for name in ("wheels-before", "wheels-after"):
+        done = engine.run(name)
+        assert done.returncode == 0 and "wheels ok 1.16.0" in done.stdout, done
+    assert engine.size("wheels-after") < engine.size("wheels-before")

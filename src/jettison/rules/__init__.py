@@ -6,6 +6,7 @@ from jettison.rules import (  # noqa: F401
     context,
     correctness,
     python,
+    runtime_image,
     security,
     size,
 )

@@ -117,6 +117,20 @@ CASES: list[tuple[str, str, bool]] = [
     ("JT118", "FROM debian:12\nRUN curl -o a http://x\nFROM debian:12\nRUN wget http://y\n", False),
     ("JT119", "FROM python:3.11-slim\nCOPY tests/ /app/tests/\n", True),
     ("JT119", "FROM python:3.11-slim\nCOPY src/ /app/src/\n", False),
+    ("JT130", "FROM debian:12\nCOPY . /app\nRUN chown -R app:app /app\n", True),
+    ("JT130", "FROM debian:12\nCOPY --chown=app:app . /app\nRUN chown app:app /app\n", False),
+    (
+        "JT131",
+        "FROM python:3.11 AS b\nRUN pip wheel -w /wheels six\nFROM python:3.11-slim\n"
+        "COPY --from=b /wheels /wheels\nRUN pip install /wheels/*\n",
+        True,
+    ),
+    (
+        "JT131",
+        "FROM python:3.11 AS b\nRUN pip wheel -w /wheels six\nFROM python:3.11-slim\n"
+        "RUN --mount=type=bind,from=b,source=/wheels,target=/wheels pip install /wheels/*\n",
+        False,
+    ),
     ("JT201", "FROM python:3.11\nCOPY . .\nRUN pip install -r requirements.txt\n", True),
     (
         "JT201",

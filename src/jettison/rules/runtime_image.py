@@ -1,0 +1,274 @@
+"""What the runtime image does not need: trees stored twice, wheels kept after install."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+from jettison.dockerfile import Command, Instruction, Stage
+from jettison.findings import Edit, Finding, FixSafety, Severity
+from jettison.rules import _shell as sh
+from jettison.rules._project import pip_subcommand
+from jettison.rules.registry import Category, RuleContext, rule
+
+
+def _resolve(cwd: str | None, path: str) -> str | None:
+    if "$" in path:
+        return None
+    if path.startswith("/"):
+        return str(PurePosixPath(path))
+    if cwd is None:
+        return None
+    return str(PurePosixPath(cwd) / path)
+
+
+def _workdirs(stage: Stage) -> dict[int, str | None]:
+    """The working directory in effect at each instruction of ``stage`` (by index)."""
+    cwd: str | None = "/"
+    out: dict[int, str | None] = {}
+    for ins in stage.all_instructions():
+        out[ins.index] = cwd
+        if ins.keyword == "WORKDIR" and ins.args:
+            cwd = _resolve(cwd, ins.args[0])
+    return out
+
+
+def _context_bytes(context: Path, sources: list[str]) -> int | None:
+    """Bytes of the COPY sources in the build context (``.git`` left out: usually ignored);
+    None when a source is not there."""
+    total = 0
+    for src in sources:
+        if "$" in src or "*" in src:
+            return None
+        path = context / src.lstrip("/")
+        if path.is_file():
+            total += path.stat().st_size
+            continue
+        if not path.is_dir():
+            return None
+        for root, dirs, files in os.walk(path):
+            dirs[:] = [d for d in dirs if d != ".git"]
+            for name in files:
+                try:
+                    total += (Path(root) / name).lstat().st_size
+                except OSError:
+                    continue
+    return total
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.0f} kB"
+
+
+def _chown_recursive(cmd: Command) -> tuple[str, list[str], int] | None:
+    """(owner, paths, index of the -R word) for ``chown -R OWNER PATH...``."""
+    if cmd.name != "chown":
+        return None
+    flag = None
+    rest: list[str] = []
+    for i, w in enumerate(cmd.args):
+        if w.value in ("-R", "--recursive"):
+            flag = i
+        elif w.value.startswith("-"):
+            return None  # -h, --from=..., --reference: leave them alone
+        else:
+            rest.append(w.value)
+    if flag is None or len(rest) < 2:
+        return None
+    return rest[0], rest[1:], flag
+
+
+@rule(
+    "JT130",
+    "copy-then-chown",
+    Category.SIZE,
+    Severity.WARNING,
+    "a copied tree is stored twice: COPY, then `chown -R` of the same files",
+    what="""
+        Flags `RUN chown -R USER DIR` when DIR is where an earlier COPY/ADD of the same
+        stage put files without `--chown`.
+    """,
+    why="""
+        A layer stores every file whose metadata changes: `chown -R` after the COPY writes
+        the whole tree a second time, so the image carries it twice. `COPY --chown` gives the
+        files their owner in the COPY layer itself.
+    """,
+    example="COPY . /app\nRUN chown -R app:app /app",
+    use_instead="COPY --chown=app:app . /app\nRUN chown app:app /app",
+    fix="""
+        Unsafe: adds `--chown=OWNER` to every COPY/ADD into the directory before the chown,
+        and drops `-R` (the directory itself still changes owner, so the user can create
+        files in it). Only when no other RUN between the first COPY and the chown may write
+        into the tree (their files would no longer change owner) and the chown names one
+        directory. The finding gives the tree's size in the build context: the bytes saved.
+    """,
+    fix_safety=FixSafety.UNSAFE,
+)
+def copy_then_chown(ctx: RuleContext) -> Iterator[Finding]:
+    df = ctx.dockerfile
+    context = Path(df.path).parent
+    for stage in ctx.stages:
+        cwd = _workdirs(stage)
+        copies: list[tuple[Instruction, str]] = []  # (COPY without --chown, destination)
+        for ins in stage.instructions:
+            if ins.keyword in ("COPY", "ADD") and len(ins.args) > 1:
+                dest = _resolve(cwd.get(ins.index), ins.args[-1])
+                if dest is not None and ins.flag("chown") is None:
+                    copies.append((ins, dest))
+                continue
+            if ins.keyword != "RUN":
+                continue
+            for cmd in sh.commands(ins):
+                found = _chown_recursive(cmd)
+                if found is None or cmd.in_condition:
+                    continue
+                owner, paths, flag_at = found
+                targets = {_resolve(cwd.get(ins.index), p) for p in paths}
+                into = [
+                    (c, d)
+                    for c, d in copies
+                    if any(t is not None and (d == t or d.startswith(t.rstrip("/") + "/"))
+                           for t in targets)
+                ]  # fmt: skip
+                if not into:
+                    continue
+                local = [c for c, _ in into if c.flag("from") is None]
+                sizes = [_context_bytes(context, c.args[:-1]) for c in local]
+                size = sum(s for s in sizes if s is not None)
+                how = f" ({_mb(size)} in the build context)" if local and size else ""
+                edits = _fix(ctx, stage, ins, cmd, into, owner, paths, flag_at)
+                yield ctx.report(
+                    f"`chown -R {owner} {' '.join(paths)}` stores the copied tree a second "
+                    f"time{how}; give it its owner in the COPY (`COPY --chown={owner}`, "
+                    f"line {into[0][0].line})",
+                    ins,
+                    start=cmd.start,
+                    end=cmd.end,
+                    edits=edits,
+                )
+                break
+
+
+def _fix(
+    ctx: RuleContext,
+    stage: Stage,
+    run: Instruction,
+    cmd: Command,
+    into: list[tuple[Instruction, str]],
+    owner: str,
+    paths: list[str],
+    flag_at: int,
+) -> list[Edit]:
+    if len(paths) != 1 or cmd.args[flag_at].value != "-R":
+        return []
+    first = into[0][0]
+    for ins in stage.instructions:
+        if first.index < ins.index < run.index and ins.keyword == "RUN":
+            return []  # it may write into the tree: its files would keep their owner
+    for c in sh.commands(run):
+        if c.start < cmd.start and c.name not in ("groupadd", "useradd", "addgroup", "adduser",
+                                                  "mkdir", "set", "true"):  # fmt: skip
+            return []
+    edits = [Edit(c.keyword_end, c.keyword_end, f" --chown={owner}") for c, _ in into]
+    word = cmd.args[flag_at]
+    end = word.end
+    source = ctx.dockerfile.source
+    while end < len(source) and source[end] in " \t":
+        end += 1
+    edits.append(Edit(word.start, end, ""))
+    return edits
+
+
+@rule(
+    "JT131",
+    "wheels-copied-into-final",
+    Category.SIZE,
+    Severity.WARNING,
+    "wheels copied from a build stage stay in the final image after they are installed",
+    what="""
+        Flags `COPY --from=STAGE DIR DIR` in the final image followed by a `pip install`
+        from that directory (`DIR/*.whl`, `--find-links DIR`), when nothing else uses DIR.
+    """,
+    why="""
+        The COPY layer keeps every wheel even if a later `rm -rf DIR` deletes them: the
+        image carries the packages twice, once installed and once as wheels. A bind mount
+        of the build stage's directory lends the wheels to the install and leaves none in
+        the image.
+    """,
+    example="COPY --from=builder /wheels /wheels\nRUN pip install --no-cache-dir /wheels/*",
+    use_instead="RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \\\n"
+    "    pip install --no-cache-dir /wheels/*",
+    fix="""
+        Unsafe (needs BuildKit; offered when the file already uses BuildKit syntax): removes
+        the COPY and adds the bind mount to the install's RUN; an `rm -rf DIR` at the end of
+        that RUN goes (the mount is read-only). The bytes saved are the COPY layer's size
+        (`jettison inspect` shows it).
+    """,
+    fix_safety=FixSafety.UNSAFE,
+)
+def wheels_copied(ctx: RuleContext) -> Iterator[Finding]:
+    df = ctx.dockerfile
+    for stage in ctx.stages:
+        if not stage.in_final_image:
+            continue
+        cwd = _workdirs(stage)
+        for n, ins in enumerate(stage.instructions):
+            src_stage = ins.flag("from")
+            if ins.keyword != "COPY" or src_stage is None or len(ins.args) != 2:
+                continue
+            if len(ins.flags) != 1:
+                continue  # --chown/--chmod/--link: the mount would not reproduce them
+            dest = _resolve(cwd.get(ins.index), ins.args[-1])
+            if dest is None or dest in ("/", "/usr", "/usr/local", "/app"):
+                continue
+            users = [
+                later
+                for later in stage.instructions[n + 1 :]
+                if dest in later.text or any(dest in a for a in later.args)
+            ]
+            installs = [u for u in users if u.keyword == "RUN" and _installs_from(u, dest)]
+            if len(users) != 1 or len(installs) != 1:
+                continue
+            run = installs[0]
+            edits: list[Edit] = []
+            if df.uses_buildkit_features and not run.heredocs:
+                edits = _bind_edits(ctx, ins, run, src_stage.value or "", dest)
+            yield ctx.report(
+                f"the wheels copied into {dest} stay in the image after `pip install`; "
+                f"bind-mount them from `{src_stage.value}` for the install instead",
+                ins,
+                edits=edits,
+            )
+
+
+def _installs_from(run: Instruction, dest: str) -> bool:
+    return any(
+        pip_subcommand(c) == "install" and any(v.startswith(dest) for v in c.arg_values)
+        for c in sh.commands(run)
+    )
+
+
+def _bind_edits(
+    ctx: RuleContext, copy: Instruction, run: Instruction, stage: str, dest: str
+) -> list[Edit]:
+    source = ctx.dockerfile.source
+    src = copy.args[0]
+    cmds = sorted({(c.start, c.end): c for c in sh.commands(run)}.values(), key=lambda c: c.start)
+    edits: list[Edit] = []
+    for i, c in enumerate(cmds):
+        if c.name == "rm" and any(v.rstrip("/*") == dest.rstrip("/") for v in c.arg_values):
+            # only a trailing `&& rm -rf DIR` goes; anywhere else the RUN is left alone
+            if i != len(cmds) - 1 or i == 0 or cmds[i - 1].next_operator != "&&":
+                return []
+            prev_end = cmds[i - 1].end
+            edits.append(Edit(prev_end, c.end, ""))
+        elif c.name != "rm" and dest in source[c.start : c.end] and pip_subcommand(c) != "install":
+            return []  # another command reads the wheels
+    line_start = source.rfind("\n", 0, copy.start) + 1
+    line_end = source.find("\n", copy.end)
+    line_end = len(source) if line_end == -1 else line_end + 1
+    mount = f" --mount=type=bind,from={stage},source={src},target={dest}"
+    edits.append(Edit(line_start, line_end, ""))
+    edits.append(Edit(run.keyword_end, run.keyword_end, mount))
+    return sorted(edits, key=lambda e: e.start)

@@ -1,0 +1,114 @@
+"""JT130 (a tree copied then chowned: stored twice) and JT131 (wheels copied into the final
+image), their findings and fixes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jettison.config import Config
+from jettison.dockerfile import parse_dockerfile
+from jettison.fix import fix_source
+
+
+def _fix(tmp_path: Path, code: str, text: str) -> tuple[str, list[str], list[str]]:
+    """(fixed text, messages before, messages left after the fix)."""
+    path = str(tmp_path / "Dockerfile")
+    config = Config(select=[code])
+    before = fix_source(text, path, config, unsafe=False)
+    outcome = fix_source(text, path, config, unsafe=True)
+    assert fix_source(outcome.text, path, config, unsafe=True).text == outcome.text
+    parse_dockerfile(outcome.text, path)
+    return (
+        outcome.text,
+        [f.message for f in before.remaining],
+        [f.message for f in outcome.remaining],
+    )
+
+
+CHOWN = (
+    "FROM python:3.11-slim\nRUN useradd -m app\nWORKDIR /app\n"
+    "COPY requirements.txt .\nCOPY . .\nRUN chown -R app:app /app\nUSER app\n"
+)
+
+
+def test_copy_then_chown_gives_the_size_and_moves_the_owner_into_the_copies(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "blob").write_bytes(b"x" * 2_000_000)
+    (tmp_path / "requirements.txt").write_text("six\n")
+    text, found, left = _fix(tmp_path, "JT130", CHOWN)
+    assert len(found) == 1 and "(2.0 MB in the build context)" in found[0], found
+    assert text == CHOWN.replace("COPY ", "COPY --chown=app:app ").replace(
+        "chown -R app:app", "chown app:app"
+    )
+    assert left == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a RUN between may write into the tree: its files would keep root as owner
+        CHOWN.replace("COPY . .\n", "COPY . .\nRUN python -m compileall .\n"),
+        # two directories in one chown
+        CHOWN.replace("/app\nUSER", "/app /data\nUSER"),
+    ],
+)
+def test_copy_then_chown_reported_without_a_fix(tmp_path: Path, text: str) -> None:
+    fixed, found, left = _fix(tmp_path, "JT130", text)
+    assert fixed == text and len(found) == 1 and len(left) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM debian:12\nCOPY --chown=app . /app\nRUN chown -R app /app\n",  # already owned
+        "FROM debian:12\nCOPY . /app\nRUN chown -R app /data\n",  # another tree
+        "FROM debian:12\nCOPY . /app\nRUN chown app /app\n",  # the directory only
+    ],
+)
+def test_copy_then_chown_negatives(tmp_path: Path, text: str) -> None:
+    assert _fix(tmp_path, "JT130", text)[1] == []
+
+
+WHEELS = (
+    "FROM python:3.11 AS builder\n"
+    "RUN --mount=type=cache,target=/root/.cache/pip pip wheel --wheel-dir /wheels six\n"
+    "FROM python:3.11-slim\n"
+    "# the wheels built above\n"
+    "COPY --from=builder /wheels /wheels\n"
+    "RUN pip install --no-cache-dir /wheels/* && rm -rf /wheels\n"
+    'CMD ["python"]\n'
+)
+
+
+def test_wheels_copied_become_a_bind_mount(tmp_path: Path) -> None:
+    text, found, left = _fix(tmp_path, "JT131", WHEELS)
+    assert len(found) == 1 and "/wheels stay in the image" in found[0]
+    assert text.endswith(
+        "# the wheels built above\n"
+        "RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels "
+        'pip install --no-cache-dir /wheels/*\nCMD ["python"]\n'
+    )
+    assert left == []
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        # no BuildKit syntax in the file: reported, not rewritten (a classic build rejects
+        # RUN --mount)
+        (WHEELS.replace("--mount=type=cache,target=/root/.cache/pip ", ""), True),
+        # the rm is not at the end: the RUN is left alone
+        (WHEELS.replace("&& rm -rf /wheels", "&& rm -rf /wheels && echo done"), True),
+        # another step uses the directory too
+        (WHEELS.replace('CMD ["python"]', 'CMD ["ls", "/wheels"]'), False),
+        # not the final image
+        (WHEELS.replace('CMD ["python"]\n', "FROM debian:12\n"), False),
+    ],
+)
+def test_wheels_copied_without_a_fix(tmp_path: Path, text: str, fires: bool) -> None:
+    fixed, found, _ = _fix(tmp_path, "JT131", text)
+    assert fixed == text and (len(found) == 1) is fires
