@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import glob
-import multiprocessing
 import os
 import re
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,6 +92,8 @@ def discover(paths: Sequence[str]) -> Inputs:
         elif os.path.exists(raw) or os.path.islink(raw):
             add(raw, explicit=True)
         elif any(ch in raw for ch in "*?["):
+            import glob
+
             matches = sorted(glob.glob(raw, recursive=True))
             if not matches:
                 found.errors.append(JettisonError("no files match this pattern", raw))
@@ -260,6 +259,10 @@ def audit_dockerfiles(
     if jobs <= 1 or len(paths) < 24:
         outcomes = [audit_dockerfile_path(p, config) for p in paths]
     else:
+        # imported here: multiprocessing and concurrent.futures cost a one-file audit ~15 ms
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         size = max(8, len(paths) // (jobs * 4))
         chunks = [(list(paths[i : i + size]), config) for i in range(0, len(paths), size)]
         # spawn, not fork: the Go runtime inside the BuildKit parser does not survive fork()

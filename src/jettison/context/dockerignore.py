@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from docker.utils.build import PatternMatcher
-
+from jettison.context.matcher import PatternMatcher
 from jettison.context.scan import DEFAULT_IGNORES, ContextScan
 from jettison.dockerfile import Command, Dockerfile
 

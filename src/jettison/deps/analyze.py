@@ -225,8 +225,7 @@ def collect(root: Path, dockerfile: Path | None = None) -> ProjectFacts:
 
 def _not_in_context(base: Path, dockerfile: Path, files: list[Path]) -> set[str]:
     """Files the .dockerignore keeps out of the build: their imports never reach the image."""
-    from docker.utils.build import PatternMatcher
-
+    from jettison.context.matcher import PatternMatcher  # the SDK's, without its client
     from jettison.context.scan import find_dockerignore, read_dockerignore
 
     patterns = read_dockerignore(find_dockerignore(base, dockerfile))
