@@ -88,13 +88,14 @@ def main() -> None:
             f"{label:36}{statistics.median(w):11.3f}s"
             f"   ({min(w):.3f}-{max(w):.3f})   {statistics.median(c):9.3f}s"
         )
-    base = walls["hadolint FILE"]
     for label in ("jettison audit FILE", "jettison audit --no-context FILE"):
-        ratios = [a / b for a, b in zip(walls[label], base, strict=True)]
-        print(
-            f"{label} / hadolint, wall: {statistics.median(ratios):.2f}x "
-            f"(per-round ratios {min(ratios):.2f}-{max(ratios):.2f})"
-        )
+        for kind, figures in (("wall", walls), ("cpu", cpus)):
+            base = figures["hadolint FILE"]
+            ratios = [a / b for a, b in zip(figures[label], base, strict=True) if b > 0]
+            print(
+                f"{label} / hadolint, {kind}: {statistics.median(ratios):.2f}x "
+                f"(per-round ratios {min(ratios):.2f}-{max(ratios):.2f})"
+            )
 
 
 if __name__ == "__main__":
