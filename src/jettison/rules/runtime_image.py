@@ -163,13 +163,30 @@ def _fix(
     if len(paths) != 1 or cmd.args[flag_at].value != "-R":
         return []
     first = into[0][0]
-    for ins in stage.instructions:
-        if first.index < ins.index < run.index and ins.keyword == "RUN":
+    target = _resolve(_workdirs(stage).get(run.index), paths[0])
+    if target is None or target.startswith(("/home/", "/root")):
+        return []  # a home directory holds files useradd and others made
+    if any(d.rstrip("/") != target.rstrip("/") for _, d in into):
+        return []  # copies into a part of the tree: the rest came from elsewhere
+    for ins in stage.all_instructions():
+        if ins.index >= run.index:
+            break
+        if ins.keyword == "RUN" and (ins.index > first.index or target in ins.text):
             return []  # it may write into the tree: its files would keep their owner
+        if (
+            ins.keyword in ("COPY", "ADD")
+            and ins.flag("chown") is None
+            and ins not in [c for c, _ in into]
+        ):
+            dest = _resolve(_workdirs(stage).get(ins.index), ins.args[-1])
+            if dest is not None and dest.startswith(target.rstrip("/") + "/"):
+                return []
     for c in sh.commands(run):
         if c.start < cmd.start and c.name not in ("groupadd", "useradd", "addgroup", "adduser",
                                                   "mkdir", "set", "true"):  # fmt: skip
             return []
+    if ":" not in owner and "." in owner:
+        owner = owner.replace(".", ":", 1)  # chown's old user.group form; --chown wants ':'
     edits = [Edit(c.keyword_end, c.keyword_end, f" --chown={owner}") for c, _ in into]
     word = cmd.args[flag_at]
     end = word.end

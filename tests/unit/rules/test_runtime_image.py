@@ -54,6 +54,12 @@ def test_copy_then_chown_gives_the_size_and_moves_the_owner_into_the_copies(
         CHOWN.replace("COPY . .\n", "COPY . .\nRUN python -m compileall .\n"),
         # two directories in one chown
         CHOWN.replace("/app\nUSER", "/app /data\nUSER"),
+        # the copy fills part of a tree an earlier RUN made: the rest needs the -R
+        "FROM php:8\nRUN curl -L x | tar -xz -C /srv/october\n"
+        "COPY config/ /srv/october/config/\nRUN chown -R www-data /srv/october\n",
+        # a home directory holds what useradd made
+        "FROM debian:12\nRUN useradd -m pi\nCOPY a.conf /home/pi/.x/a.conf\n"
+        "RUN chown -R pi:pi /home/pi\n",
     ],
 )
 def test_copy_then_chown_reported_without_a_fix(tmp_path: Path, text: str) -> None:
@@ -112,3 +118,10 @@ def test_wheels_copied_become_a_bind_mount(tmp_path: Path) -> None:
 def test_wheels_copied_without_a_fix(tmp_path: Path, text: str, fires: bool) -> None:
     fixed, found, _ = _fix(tmp_path, "JT131", text)
     assert fixed == text and (len(found) == 1) is fires
+
+
+def test_old_user_dot_group_form_becomes_a_colon(tmp_path: Path) -> None:
+    text, _, _ = _fix(
+        tmp_path, "JT130", "FROM debian:12\nADD . /srv/x\nRUN chown -R www-data.www-data /srv/x\n"
+    )
+    assert "ADD --chown=www-data:www-data . /srv/x\nRUN chown www-data.www-data /srv/x\n" in text
