@@ -2,7 +2,7 @@
 
 :func:`build_variants` makes the two sides (the Dockerfile as it is, and its fixed or given
 optimized version), :func:`run_bench` builds them interleaved in temp copies of the context,
-and :mod:`jettison.bench.report` renders the seeds' tables.
+and :mod:`jettison.bench.report` renders the before/after tables.
 """
 
 from __future__ import annotations

@@ -200,7 +200,7 @@ class BenchReport:
             }
         cold = before.scenarios.get("cold")
         code = after.scenarios.get("code_change")
-        # seed 004's headline: an optimized code-change rebuild against the original's cold build
+        # the headline: an optimized code-change rebuild against the original's cold build
         out["optimized_code_change_vs_original_cold_pct"] = change_pct(
             cold.seconds_median if cold else None, code.seconds_median if code else None
         )

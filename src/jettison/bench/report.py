@@ -1,4 +1,4 @@
-"""Bench reports: the seeds' before/after tables as terminal tables, Markdown, JSON, HTML."""
+"""Bench reports: before/after tables as terminal tables, Markdown, JSON, HTML."""
 
 from __future__ import annotations
 

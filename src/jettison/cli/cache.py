@@ -1,4 +1,4 @@
-"""``jettison cache stats|prune``: the builder cache and image space (seed 004's make targets)."""
+"""``jettison cache stats|prune``: the builder cache and image space."""
 
 from __future__ import annotations
 

@@ -45,8 +45,8 @@ def leading_instructions(df: Dockerfile) -> list[str]:
     "and at least one more leading instruction (system packages, ENV, WORKDIR).",
     why="""
         Each service builds and stores those layers separately. A shared base image builds
-        them once and every service reuses them from cache (seed 004: 12 min -> 1.5 min,
-        38-42 % smaller images).
+        them once and every service reuses them from cache (one team's three services went from
+        12 min to 1.5 min of builds, with 38-42 % smaller images).
     """,
     example="services api and worker both start FROM python:3.11-slim, apt-get install "
     "libpq5, ENV PYTHONUNBUFFERED=1",

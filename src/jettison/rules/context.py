@@ -72,8 +72,8 @@ def human(n: float) -> str:
     why="""
         Everything in the directory is sent to the builder on every build and `COPY . .`
         puts it in the image: `.git` history, virtualenvs, caches, local `.env` secrets.
-        Any change to them also invalidates the COPY layer (seed 000: 50-90 % smaller
-        contexts).
+        Any change to them also invalidates the COPY layer (a `.dockerignore` typically
+        makes contexts 50-90 % smaller).
     """,
     example="(a project directory with .git/, .venv/ and no .dockerignore)",
     use_instead=".dockerignore:\n.git\n.venv\n**/__pycache__\n**/*.pyc\n.env",
@@ -211,7 +211,7 @@ _PYTHON_MANIFESTS = ("requirements.txt", "pyproject.toml", "setup.cfg", "Pipfile
         plugin uses, with the bytes it costs where they are known.
     """,
     why="""
-        Unused packages are pure weight: seed 002 cut its dependencies from 59.3 MB to
+        Unused packages are pure weight: one data service cut its dependencies from 59.3 MB to
         10.2 MB (matplotlib, seaborn, jupyter, redis, sqlalchemy ...) by reading the imports
         by hand.
     """,

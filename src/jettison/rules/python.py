@@ -52,7 +52,7 @@ def argv_of(ins: Instruction) -> list[str]:
     why="""
         Without `PYTHONUNBUFFERED` log lines sit in stdout buffers and are lost when the
         container is killed; without `PYTHONDONTWRITEBYTECODE` every start writes `.pyc`
-        files into the container layer (seeds 000, 001).
+        files into the container layer.
     """,
     example='FROM python:3.11-slim\nCMD ["python", "app.py"]',
     use_instead="FROM python:3.11-slim\nENV PYTHONDONTWRITEBYTECODE=1 \\\n    "
@@ -156,7 +156,7 @@ def dev_server(ctx: RuleContext) -> Iterator[Finding]:
     what="Flags gunicorn started without `--max-requests` (and no `-c` config file) and "
     "celery workers without `--max-tasks-per-child`.",
     why="Long-lived Python workers accumulate memory (leaks, fragmentation). Recycling them "
-    "after N requests/tasks bounds memory (seeds 000 and 001 both set this).",
+    "after N requests/tasks bounds memory.",
     example='CMD ["celery", "-A", "app", "worker"]',
     use_instead='CMD ["celery", "-A", "app", "worker", "--max-tasks-per-child=1000"]',
 )

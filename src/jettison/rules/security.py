@@ -51,8 +51,7 @@ def last_user_root(ctx: RuleContext) -> Iterator[Finding]:
     what="Flags a final stage (and the stages it is built FROM) that never sets USER, so the "
     "container runs as root.",
     why="Most services need no privileges; running as root turns any code-execution bug into "
-    "root in the container and widens the blast radius of an escape (seed 002 keeps a "
-    "non-root user).",
+    "root in the container and widens the blast radius of an escape.",
     example='FROM python:3.11-slim\nCMD ["python", "app.py"]',
     use_instead="RUN useradd --create-home --uid 10001 app\nUSER app",
     fix="`jettison fix --unsafe-fixes` adds a user in its multi-stage conversion.",
@@ -216,7 +215,7 @@ def untagged(ctx: RuleContext) -> Iterator[Finding]:
     example="FROM rayproject/ray:latest-py310\nFROM ubuntu:latest",
     use_instead="FROM ubuntu:24.04",
     notes="hadolint DL3007 matches only the exact tag `latest`; `latest-*` variants move "
-    "just the same (seed 002's `rayproject/ray:latest-py310`).",
+    "just the same (e.g. `rayproject/ray:latest-py310`).",
     equivalents={"hadolint": "DL3007"},
 )
 def latest_tag(ctx: RuleContext) -> Iterator[Finding]:

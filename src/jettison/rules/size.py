@@ -122,7 +122,7 @@ def _cache_mounted(ins: Instruction, path: str) -> bool:
     what="Flags `apt-get install` without `--no-install-recommends` in a stage of the final image.",
     why="""
         By default apt also installs every *recommended* package. For typical server packages
-        that adds 20-40 % to the installed size (the seeds report 20-40 % smaller images), and
+        that adds 20-40 % to the installed size (images typically get 20-40 % smaller), and
         more packages to patch for CVEs.
     """,
     example="RUN apt-get update && apt-get install -y libpq5",
@@ -412,7 +412,7 @@ def yarn_cache(ctx: RuleContext) -> Iterator[Finding]:
     what="Flags `npm install|ci` without `npm cache clean --force` (or removing `~/.npm`, or "
     "a cache mount) in the same RUN, in a stage of the final image.",
     why="npm keeps a copy of every downloaded tarball in `~/.npm`: often as large as "
-    "`node_modules` itself (seed 003 cleans it by hand after `npm install -g`).",
+    "`node_modules` itself.",
     example="RUN npm install -g cgpu@latest",
     use_instead="RUN npm install -g cgpu@latest && npm cache clean --force",
     fix="Safe: appends `npm cache clean --force` to the same RUN.",
@@ -432,7 +432,7 @@ def npm_cache(ctx: RuleContext) -> Iterator[Finding]:
     what="Flags `conda|mamba|micromamba install|create|env create|update` without "
     "`conda clean -a` (or `mamba clean -a`) in the same RUN.",
     why="conda keeps package tarballs and extracted packages in `pkgs/`: typically hundreds "
-    "of MB for scientific stacks (seed 003 cleans with `conda clean -afy`).",
+    "of MB for scientific stacks.",
     example="RUN conda install -y numpy librosa",
     use_instead="RUN conda install -y numpy librosa && conda clean -afy",
     fix="Safe: appends `conda clean -afy` (or the mamba equivalent) to the same RUN.",
@@ -629,7 +629,7 @@ def _is_build_package(pkg: str) -> bool:
     why="""
         `build-essential` alone is about 200 MB on Debian; `*-dev` packages pull headers and
         static libraries. A runtime needs the shared libraries only. A multi-stage build
-        compiles in a builder stage and copies the result (seed 000: 30-50 % smaller).
+        compiles in a builder stage and copies the result (typically 30-50 % smaller).
     """,
     example="""
         FROM python:3.11-slim
@@ -770,7 +770,7 @@ def full_image_extras(image: str) -> str:
     "it (`python:3.11-slim-bookworm`, `node:20-bookworm-slim`, `debian:bookworm-slim`).",
     why="""
         `python:3.11` is about 1 GB with compilers and headers; `python:3.11-slim` about
-        130 MB (seed 001: ~900 MB vs ~120 MB). Most runtimes need none of the extras.
+        130 MB. Most runtimes need none of the extras.
         `debian:bookworm` carries no compilers, but `bookworm-slim` still leaves out
         documentation, man pages and locales (about 40 MB).
     """,
@@ -837,7 +837,7 @@ EDITORS_AND_DEBUG = {
     "interactive tools installed in a stage of the final image.",
     why="""
         They add megabytes and attack surface and are never used by an automated service
-        (seed 000 removed `vim` from its LAMMPS image). Debug with `docker exec` into a
+        (`vim` in a simulation image, for one). Debug with `docker exec` into a
         debug sidecar or a separate debug target instead.
     """,
     example="RUN apt-get update && apt-get install -y vim curl",
@@ -1180,7 +1180,7 @@ def _resolved_number(word: str, ins: Instruction) -> int | None:
     example="RUN wget -q https://a/x\nRUN curl -fsSL https://b/y",
     use_instead="Use one of them (curl -fsSL, or wget -q) everywhere.",
     notes="hadolint DL4001 looks at the commands run only; jettison also counts the two "
-    "installed by a package manager (the seeds' images install both and use one), and "
+    "installed by a package manager (images often install both and use one), and "
     "leaves out one installed, used and removed again in the same RUN (`apt-mark auto` with "
     "`apt-get purge --auto-remove`, `apt-get purge wget`, `apk add --virtual` with `apk del`): "
     "it stays in no layer.",
@@ -1219,8 +1219,7 @@ _DEV_DIRS = re.compile(
     "tests, docs or notebooks copied into the runtime image",
     what="Flags COPY/ADD of `tests/`, `docs/`, `notebooks/`, `examples/`, `*.ipynb` into a "
     "stage of the final image.",
-    why="They are never used at run time; notebooks with outputs can be large (seed 002 "
-    "excluded tests/ and notebooks/).",
+    why="They are never used at run time; notebooks with outputs can be large.",
     example="COPY tests/ /app/tests/",
     use_instead="Copy only the application package; exclude tests/docs/notebooks in .dockerignore.",
 )
