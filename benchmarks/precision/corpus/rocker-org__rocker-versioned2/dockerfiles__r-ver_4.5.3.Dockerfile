@@ -1,0 +1,26 @@
+# syntax=docker/dockerfile:1
+
+FROM docker.io/library/ubuntu:noble
+
+ENV R_VERSION="4.5.3"
+ENV R_HOME="/usr/local/lib/R"
+ENV TZ="Etc/UTC"
+
+COPY scripts/install_R_source.sh /rocker_scripts/install_R_source.sh
+RUN /rocker_scripts/install_R_source.sh
+
+ENV CRAN="https://p3m.dev/cran/__linux__/noble/2026-04-23"
+ENV LANG=en_US.UTF-8
+
+COPY scripts/bin/ /rocker_scripts/bin/
+COPY scripts/setup_R.sh /rocker_scripts/setup_R.sh
+RUN <<EOF
+if grep -q "1000" /etc/passwd; then
+    userdel --remove "$(id -un 1000)";
+fi
+/rocker_scripts/setup_R.sh
+EOF
+
+CMD ["R"]
+
+COPY scripts /rocker_scripts
