@@ -1,7 +1,9 @@
 """Building the graph on BuildKit: bases first, then services, a level at a time.
 
 With the buildx plugin the whole graph is one ``docker buildx bake`` (BuildKit schedules it
-and resolves the bases through the bake file's ``contexts``). Without it (Docker 20.10's
+and resolves the bases through the bake definition's ``contexts``, generated from the graph;
+images are loaded, never pushed), unless a registry cache is asked of a builder that cannot
+export one. Without it (Docker 20.10's
 built-in BuildKit, as on this project's machines) each target is one ``DOCKER_BUILDKIT=1
 docker build`` in topological order; the targets of a level run in parallel, at most
 ``jobs`` at a time, and a service FROM a base uses the base image just built and tagged.
@@ -16,6 +18,8 @@ in the image and ``push_cache`` pushes the image to ``REF:TARGET``. With such a 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import os
 import subprocess
 import threading
 from collections.abc import Sequence
@@ -102,11 +106,32 @@ def cache_export_support(client: BuildClient) -> tuple[bool, str]:
             driver = line.split(":", 1)[1].strip()
             break
     if driver == "docker":
+        # the engine's own BuildKit exports caches once images live in containerd
+        if _containerd_store(client):
+            return True, (
+                "buildx builder with the docker driver on the containerd image store exports caches"
+            )
         return False, (
-            "the current buildx builder uses the `docker` driver, which cannot export a cache; "
-            "create one with `docker buildx create --use --driver docker-container`"
+            "the current buildx builder uses the `docker` driver, which cannot export a cache "
+            "on the classic image store; create one with `docker buildx create --use --driver "
+            "docker-container`, or turn on the containerd image store"
         )
     return True, f"buildx builder with the {driver or 'unknown'} driver exports caches"
+
+
+def _containerd_store(client: BuildClient) -> bool:
+    """Does the engine keep images in containerd (``containerd-snapshotter``)?"""
+    try:
+        done = subprocess.run(
+            [client.executable, "info", "--format", "{{json .DriverStatus}}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0 and "io.containerd.snapshotter" in done.stdout
 
 
 def _push(sdk: Any, image_id: str, ref: str) -> None:
@@ -144,9 +169,11 @@ def build_graph(
     events = events or BuildEvents()
     exports, why = cache_export_support(client)
     if use_bake is None:
-        use_bake = client.mode == "buildx"
+        # bake's cache-to fails outright on a builder that cannot export; per target, the
+        # cache is inline there
+        use_bake = client.mode == "buildx" and (exports or not cache_ref)
     if use_bake:
-        return _bake(graph, client, sdk, cache_ref, push_cache, no_cache, platform, events)
+        return _bake(graph, client, sdk, cache_ref, no_cache, platform, labels, events)
     cache_mode = "inline" if cache_ref else "none"
     notes = [why] if cache_ref and not exports else []
     results: dict[str, TargetResult] = {}
@@ -214,57 +241,138 @@ def build_graph(
     return GraphBuild(results, time.monotonic() - started, cache_mode, notes)
 
 
+def _bake_target(name: str, targets: Sequence[str]) -> tuple[str, str] | None:
+    """``[api 2/4] RUN ...`` -> (``api``, ``[2/4] RUN ...``): bake prefixes each vertex with
+    its target; without the prefix the name reads as in a single build."""
+    if not name.startswith("["):
+        return None
+    close = name.find("]")
+    if close < 0:
+        return None
+    first, _, rest = name[1:close].partition(" ")
+    if first not in targets:
+        return None
+    tail = name[close + 1 :].lstrip()
+    return first, f"[{rest}] {tail}" if rest else tail
+
+
 def _bake(
     graph: Graph,
     client: BuildClient,
     sdk: Any,
     cache_ref: str | None,
-    push_cache: bool,
     no_cache: bool,
     platform: str | None,
+    labels: dict[str, str] | None,
     events: BuildEvents,
 ) -> GraphBuild:
-    """One ``docker buildx bake`` for the whole graph (the bake file must be generated)."""
+    """One ``docker buildx bake`` for the whole graph.
+
+    The bake definition is generated from the graph itself (as ``jettison services
+    --write`` writes it), so a project without a docker-bake.hcl builds the same way. Images
+    are loaded into the engine, never pushed: with ``cache_ref`` the registry gets the cache
+    (``cache-to``), not images under their unqualified compose names.
+    """
+    import tempfile
     import time
 
-    bake = graph.root / "docker-bake.hcl"
-    if not bake.is_file():
-        raise JettisonError("no docker-bake.hcl: run `jettison services --write` first", str(bake))
-    argv = [client.executable, "buildx", "bake", "-f", str(bake), "--progress=plain"]
-    argv.append("--push" if push_cache else "--load")
+    from jettison.engine.progress import PlainProgressParser, classify, error_summary
+    from jettison.services.render import bake_file
+
+    names = list(graph.order)
+    fd, bake = tempfile.mkstemp(prefix="jettison-bake-", suffix=".hcl")
+    with open(fd, "w", encoding="utf-8") as out:
+        out.write(bake_file(graph, [platform] if platform else ["linux/amd64"]))
+    argv = [client.executable, "buildx", "bake", "-f", bake, "--progress=plain", "--load"]
     if no_cache:
         argv.append("--no-cache")
     if platform:
         argv += ["--set", f"*.platform={platform}"]
+    for key, value in (labels or {}).items():
+        argv += ["--set", f"*.labels.{key}={value}"]
+    argv += names
     env = client.environ()
-    if cache_ref:
-        env["CACHE_REF"] = cache_ref
-    for name in graph.order:
+    env["CACHE_REF"] = cache_ref or ""
+    for name in names:
         events.started(name)
+    parser = PlainProgressParser()
+    mine: dict[str, tuple[str, Step]] = {}  # vertex -> (target, the step as that target's)
     started = time.monotonic()
-    done = subprocess.run(
-        argv,
-        cwd=graph.root,
-        env=env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    try:
+        proc = subprocess.Popen(
+            argv,
+            cwd=graph.root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            bufsize=1,
+        )
+    except OSError as exc:
+        os.unlink(bake)
+        raise JettisonError(f"cannot run {argv[0]}: {exc.strerror}") from None
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            step = parser.feed(line)
+            if step is None:
+                continue
+            if step.vertex not in mine:
+                owner = _bake_target(step.name, names)
+                if owner is None:
+                    continue
+                own = dataclasses.replace(step, name=owner[1], log=[])
+                classify(own)
+                mine[step.vertex] = (owner[0], own)
+            target_name, own = mine[step.vertex]
+            own.cached, own.seconds = step.cached, step.seconds
+            own.error, own.canceled, own.log = step.error, step.canceled, step.log
+            events.step(target_name, own)
+        code = proc.wait()
+    finally:
+        if proc.poll() is None:  # interrupted: never leave the build running
+            proc.terminate()
+            proc.wait()
+        os.unlink(bake)
     seconds = time.monotonic() - started
+    per_target: dict[str, list[Step]] = {name: [] for name in names}
+    for target_name, own in mine.values():
+        per_target[target_name].append(own)
+    first_error = ""
+    if code != 0:
+        what, tail = error_summary(parser.result)
+        last = next((t.strip() for t in reversed(tail) if t.strip()), "")
+        first_error = f"build failed at {what}" + (f" (last output: {last})" if last else "")
     results = {}
-    for name in graph.order:
+    for name in names:
         target = graph.targets[name]
-        if done.returncode != 0:
-            tail = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["bake failed"]
-            result = TargetResult(name, target.kind, target.tag, "failed", error=tail[0])
+        steps = [s for s in per_target[name] if s.counts]
+        failed = next((s for s in per_target[name] if s.error is not None), None)
+        if code != 0:
+            if failed is not None:
+                result = TargetResult(
+                    name,
+                    target.kind,
+                    target.tag,
+                    "failed",
+                    error=f"build failed at {failed.name}: {failed.error}",
+                )
+            else:
+                result = TargetResult(
+                    name, target.kind, target.tag, "skipped", error=first_error or "bake failed"
+                )
         else:
-            info = sdk.api.inspect_image(target.tag) if not push_cache else {}
+            info = sdk.api.inspect_image(target.tag)
             result = TargetResult(
                 name,
                 target.kind,
                 target.tag,
                 "built",
                 seconds=seconds,
+                steps_total=len(steps),
+                steps_cached=sum(1 for s in steps if s.cached),
                 image_id=str(info.get("Id", "")),
                 size_bytes=int(info.get("Size") or 0),
             )
