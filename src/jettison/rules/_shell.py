@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Iterator
 
@@ -76,8 +77,14 @@ def apt_lists_first_use(ins: Instruction) -> str | None:
 
 
 def _covers(word: str, path: str) -> bool:
+    """True if ``rm -rf word`` deletes ``path``: the path itself, something inside it, a
+    directory holding it, or a glob the shell expands to one of those
+    (``/var/lib/apt/lists*``)."""
     w = word.rstrip("/")
-    return w == path or w.startswith(path + "/") or path.startswith(w + "/")
+    if w == path or w.startswith(path + "/") or path.startswith(w + "/"):
+        return True
+    # fnmatch's `*` also crosses `/`: `/var/lib/ap*` names /var/lib/apt, which holds the path
+    return any(ch in w for ch in "*?[") and fnmatch.fnmatchcase(path, w)
 
 
 def is_pip_install(cmd: Command) -> bool:
@@ -109,11 +116,8 @@ def removes(ins: Instruction, *paths: str, after: int = -1) -> bool:
         if cmd.name != "rm" or cmd.start <= after:
             continue
         for word in cmd.arg_values:
-            w = word.rstrip("/")
-            for p in paths:
-                p = p.rstrip("/")
-                if w == p or w.startswith(p + "/") or w == p + "/*" or p.startswith(w + "/"):
-                    return True
+            if any(_covers(word, p.rstrip("/")) for p in paths):
+                return True
     return False
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-from jettison.dockerfile import Instruction
+from jettison.dockerfile import Command, Instruction
 from jettison.findings import Edit, Finding, FixSafety, Severity
 from jettison.rules import _shell as sh
 from jettison.rules.registry import Category, RuleContext, rule
@@ -309,7 +309,9 @@ def _base_shell(root: str) -> str | None:
         Like hadolint DL4006, a SHELL with `-o pipefail` or a non-POSIX shell (PowerShell,
         cmd) is compliant; unlike it, `set -o pipefail` in the RUN itself counts too, and a
         pipe fed by `echo`, `printf`, `yes`, `true` or `cat` is not flagged (`yes |
-        apt-get ...` would even fail under pipefail).
+        apt-get ...` would even fail under pipefail), nor one that ends in a checksum check
+        (`grep ... | sha256sum -c -`), which fails on its own when the producer prints
+        nothing.
     """,
     equivalents={"hadolint": "DL4006"},
 )
@@ -327,7 +329,9 @@ def pipefail(ctx: RuleContext) -> Iterator[Finding]:
             (
                 c
                 for c in script.commands
-                if c.next_operator == "|" and c.name not in _HARMLESS_PIPE_SOURCES
+                if c.next_operator == "|"
+                and c.name not in _HARMLESS_PIPE_SOURCES
+                and not _checks_its_input(_pipeline_end(script.commands, c))
             ),
             None,
         )
@@ -364,6 +368,28 @@ def pipefail(ctx: RuleContext) -> Iterator[Finding]:
             end=pipe.end,
             edits=edits,
         )
+
+
+_CHECKSUM_TOOLS = frozenset(
+    {"md5sum", "sha1sum", "sha224sum", "sha256sum", "sha384sum", "sha512sum", "b2sum", "shasum"}
+)
+
+
+def _pipeline_end(commands: Sequence[Command], cmd: Command) -> Command:
+    """The last command of the pipeline ``cmd`` is in: the next command after each ``|``
+    (commands inside an argument's `$(...)` lie within that command's span)."""
+    while cmd.next_operator == "|":
+        later = [c for c in commands if c.start >= cmd.end]
+        if not later:
+            break
+        cmd = min(later, key=lambda c: c.start)
+    return cmd
+
+
+def _checks_its_input(cmd: Command) -> bool:
+    """`sha256sum -c` and its kin fail on empty or short input ('no properly formatted
+    checksum lines'): a producer that fails and prints nothing fails the pipeline anyway."""
+    return cmd.name in _CHECKSUM_TOOLS and cmd.has_flag("-c", "--check")
 
 
 def _index_of(offsets: tuple[int, ...], source_offset: int) -> int:

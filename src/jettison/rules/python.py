@@ -65,9 +65,11 @@ def argv_of(ins: Instruction) -> list[str]:
     """,
     notes="""
         Not reported for an image other images are built FROM: there the settings would reach
-        every image built on it. A file is taken for such a base when it sets no CMD or
-        ENTRYPOINT and is named like one (`Dockerfile.base`, `base.Dockerfile`, a `base/`
-        folder, a final stage called `base`), or holds ONBUILD instructions.
+        every image built on it. A file is taken for such a base when it holds ONBUILD
+        instructions, when its command is a bare interpreter or shell (`CMD ["python3"]`, as
+        in the official python and pypy images), or when it sets no CMD or ENTRYPOINT and is
+        named like one (`Dockerfile.base`, `base.Dockerfile`, a `base/` folder, a final
+        stage called `base`).
     """,
     fix_safety=FixSafety.UNSAFE,
 )
@@ -91,12 +93,15 @@ def python_env(ctx: RuleContext) -> Iterator[Finding]:
 
 
 _BASE_NAME = re.compile(r"(^|[^a-z])base([^a-z]|$)")
+# interpreters and shells that, run bare, start an interactive prompt
+_BARE_COMMAND = re.compile(r"^(python|pypy|ipython)[0-9.]*$|^(bash|sh|ash|dash|zsh)$")
 
 
 def is_base_image(df: Dockerfile, stage: Stage) -> bool:
     """True when ``stage`` is an image others build FROM: a stage of this file another stage
     is built FROM, or the final image of a file written as a base image (ONBUILD triggers,
-    or no CMD/ENTRYPOINT and a base-like file or stage name). Runtime settings do not belong
+    a bare interpreter or shell as its command, or no CMD/ENTRYPOINT and a base-like file
+    or stage name). Runtime settings do not belong
     there: every image built on it inherits them."""
     if any(other.parent is stage for other in df.stages):
         return True
@@ -105,8 +110,19 @@ def is_base_image(df: Dockerfile, stage: Stage) -> bool:
     lineage = list(stage.all_instructions())
     if any(i.keyword == "ONBUILD" for i in lineage):
         return True
-    if any(i.keyword in ("CMD", "ENTRYPOINT") for i in lineage):
-        return False
+    commands = [i for i in lineage if i.keyword in ("CMD", "ENTRYPOINT")]
+    if commands:
+        # an image whose command is a bare interpreter or shell (`CMD ["python3"]`, the
+        # official python and pypy images) runs no application: it is there to build on
+        last = commands[-1]
+        entrypoints = [i for i in commands if i.keyword == "ENTRYPOINT"]
+        argv = argv_of(last)
+        return (
+            last.keyword == "CMD"
+            and not entrypoints
+            and len(argv) == 1
+            and bool(_BARE_COMMAND.match(argv[0].rsplit("/", 1)[-1]))
+        )
     parts = df.path.replace("\\", "/").lower().rsplit("/", 2)[-2:]
     return any(_BASE_NAME.search(p) for p in parts) or bool(
         stage.name and _BASE_NAME.search(stage.name)

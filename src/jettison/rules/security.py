@@ -56,17 +56,32 @@ def last_user_root(ctx: RuleContext) -> Iterator[Finding]:
     use_instead="RUN useradd --create-home --uid 10001 app\nUSER app",
     fix="`jettison fix --unsafe-fixes` adds a user in its multi-stage conversion.",
     notes="Corresponds to checkov CKV_DOCKER_3; hadolint has no such rule (DL3002 needs an "
-    "explicit `USER root`). Images built FROM a stage that set USER inherit it.",
+    "explicit `USER root`). Images built FROM a stage that set USER inherit it, and so do "
+    "images built FROM a base that runs as a non-root user itself: distroless and Chainguard "
+    "`nonroot` tags, .NET's `-chiseled` and `-distroless` images (user `app`) and Windows "
+    "Nano Server (`ContainerUser`).",
     equivalents={"checkov": "CKV_DOCKER_3"},
 )
 def no_user(ctx: RuleContext) -> Iterator[Finding]:
     stage, users = _final_users(ctx)
-    # distroless/chainguard `nonroot` images set a non-root USER themselves
-    if stage is not None and not users and "nonroot" not in stage.root_image():
+    if stage is not None and not users and not _non_root_base(stage.root_image()):
         yield ctx.report(
             "the final stage never sets USER: the container runs as root",
             stage.from_instruction,
         )
+
+
+# bases that set a non-root USER themselves: distroless/chainguard `nonroot` tags, .NET's
+# chiseled and distroless images (USER app, uid 1654), Windows Nano Server (ContainerUser)
+_NON_ROOT_BASE = re.compile(
+    r"nonroot|^mcr\.microsoft\.com/dotnet/[^:]+:.*-(chiseled|distroless)|"
+    r"^mcr\.microsoft\.com/windows/nanoserver(:|$)|:.*\bnanoserver\b",
+    re.IGNORECASE,
+)
+
+
+def _non_root_base(image: str) -> bool:
+    return bool(_NON_ROOT_BASE.search(image))
 
 
 # BuildKit's SecretsUsedInArgOrEnv: a name holding one of these words, split at `_` (and, for
@@ -140,24 +155,50 @@ def is_secret_name(name: str) -> bool:
         `DB_PASSWORD_FILE`, `AWS_ACCESS_KEY_ID`, `RSA_KEY_SIZE`) is not flagged, nor public
         key material and tooling (`GPG_KEY`, `public`, `APT_KEY_...`); and hadolint's
         `username` and `private` words are not secrets on their own (`ARG USERNAME=vscode`).
+        Nor is a name whose value is a boolean (`ANSIBLE_HOST_KEY_CHECKING=False`) or an
+        OpenPGP fingerprint written as gpg prints it (40 or 16 upper-case hex digits:
+        `SWIFT_SIGNING_KEY=A62AE125BBBFBB96A6E042EC925CC1CCED3D1561`), which is public.
     """,
     equivalents={"hadolint": "DL3064", "buildkit": "SecretsUsedInArgOrEnv"},
 )
 def secret_names(ctx: RuleContext) -> Iterator[Finding]:
     for ins in ctx.dockerfile.instructions:
+        pairs: list[tuple[str, str | None]]
         if ins.keyword == "ARG":
-            names = [a.split("=", 1)[0] for a in ins.args]
+            pairs = [
+                (a.split("=", 1)[0], a.split("=", 1)[1] if "=" in a else None) for a in ins.args
+            ]
         elif ins.keyword == "ENV":
-            names = [ins.args[i] for i in range(0, len(ins.args), 2)]
+            pairs = [(ins.args[i], ins.args[i + 1]) for i in range(0, len(ins.args) - 1, 2)]
         else:
             continue
-        for name in names:
-            if is_secret_name(name):
+        for name, value in pairs:
+            if is_secret_name(name) and not _not_secret_value(value, ins):
                 yield ctx.report(
                     f"`{name}` looks like a secret; {ins.keyword} values are "
                     "stored in the image; use a secret mount",
                     ins,
                 )
+
+
+# a setting, not a secret: `ANSIBLE_HOST_KEY_CHECKING=False`
+_BOOLEAN = frozenset({"true", "false", "yes", "no", "on", "off", "0", "1"})
+# an OpenPGP fingerprint or long key ID as gpg prints them (upper-case hex, optionally in
+# groups of four): public key material, as in `ARG SWIFT_SIGNING_KEY=A62AE125...`
+_FINGERPRINT = re.compile(r"^(0x)?([0-9A-F]{16}|[0-9A-F]{40}|([0-9A-F]{4} {1,2}){9}[0-9A-F]{4})$")
+_REFERENCE = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")
+
+
+def _not_secret_value(value: str | None, ins: Instruction) -> bool:
+    """True when the literal value (or the value of the one variable it names) is a
+    boolean or a public key fingerprint."""
+    if value is None:
+        return False
+    ref = _REFERENCE.match(value)
+    if ref:
+        value = ins.variables.get(ref.group(1), value)
+    value = value.strip().strip("\"'")
+    return value.lower() in _BOOLEAN or bool(_FINGERPRINT.match(value))
 
 
 def _split_image(ref: str) -> tuple[str, str | None, str | None]:

@@ -161,6 +161,31 @@ def _pip_cache_disabled(ins: Instruction) -> bool:
     return value in _TRUTHY | {"off", "false", "0", "no"} and "PIP_NO_CACHE_DIR" in ins.variables
 
 
+def _runs_as_root(ins: Instruction) -> bool:
+    """True when no USER before ``ins`` (in its stage and the stages it is built FROM) names
+    another user than root."""
+    user = "root"
+    if ins.stage is not None:
+        for other in ins.stage.all_instructions():
+            if other is ins:
+                break
+            if other.keyword == "USER" and other.args:
+                user = other.args[0].split(":", 1)[0]
+    return user in ("root", "0")
+
+
+def _pip_cache_dirs(ins: Instruction) -> list[str]:
+    """Where pip keeps its cache for this RUN (removing a directory above it counts too)."""
+    dirs = ["~/.cache/pip", "$HOME/.cache/pip", "${HOME}/.cache/pip"]
+    if ins.variables.get("PIP_CACHE_DIR"):
+        dirs.append(ins.variables["PIP_CACHE_DIR"])
+    elif ins.variables.get("XDG_CACHE_HOME"):
+        dirs.append(ins.variables["XDG_CACHE_HOME"].rstrip("/") + "/pip")
+    elif _runs_as_root(ins):
+        dirs.append("/root/.cache/pip")
+    return dirs
+
+
 @rule(
     "JT103",
     "pip-cache-kept",
@@ -188,7 +213,9 @@ def _pip_cache_disabled(ins: Instruction) -> bool:
     notes="""
         Like hadolint DL3042, `PIP_NO_CACHE_DIR` and cache mounts count as compliant;
         unlike it, builder stages are not flagged (a cache there never reaches the final
-        image) and `uv pip` is left to its own cache rules.
+        image), nor is an install whose RUN removes pip's cache (or a directory above it, as
+        in `rm -rf /root/.cache` for root) afterwards, and `uv pip` is left to its own cache
+        rules.
     """,
     fix_safety=FixSafety.SAFE,
     equivalents={"hadolint": "DL3042"},
@@ -208,6 +235,8 @@ def pip_cache(ctx: RuleContext) -> Iterator[Finding]:
         for cmd in sh.pip_installs(ins):
             if cmd.has_flag("--no-cache-dir", "--no-cache"):
                 continue
+            if sh.removes(ins, *_pip_cache_dirs(ins), after=cmd.start):
+                continue  # `rm -rf /root/.cache` after the install: the layer keeps no cache
             if ctx.dockerfile.uses_buildkit_features:
                 # the file already needs BuildKit: keep the cache, outside the image
                 mount = "--mount=type=cache,target=/root/.cache/pip "
@@ -1090,20 +1119,26 @@ def copy_extract(ctx: RuleContext) -> Iterator[Finding]:
     Category.SIZE,
     Severity.WARNING,
     "`COPY --from=stage / /` copies a whole filesystem",
-    what="Flags `COPY --from=<stage> / /` (or to any destination).",
+    what="Flags `COPY --from=<stage> / /` (or to any destination) in a stage of the final image.",
     why="It copies the builder's entire filesystem, compilers and caches included, "
     "defeating the multi-stage build.",
     example="COPY --from=builder / /",
     use_instead="COPY --from=builder /venv /venv",
+    notes="A copy into a builder stage is not flagged: it never reaches "
+    "the final image (`COPY --from=xx / /` of a cross-compilation helper into the stage that "
+    "compiles).",
     equivalents={"hadolint": "DL3067"},
 )
 def copy_whole_stage(ctx: RuleContext) -> Iterator[Finding]:
-    for ins in ctx.dockerfile.instructions:
+    df = ctx.dockerfile
+    for ins in df.instructions:
+        source = ins.flag("from") if ins.keyword == "COPY" else None
         if (
-            ins.keyword == "COPY"
-            and ins.flag("from")
+            source is not None
             and len(ins.args) >= 2
             and any(s.rstrip("/") in ("", ".") or s in ("/", "/.") for s in ins.args[:-1])
+            and ins.stage is not None
+            and ins.stage.in_final_image
         ):
             yield ctx.report(
                 "copies the whole filesystem of another stage; copy only what the runtime needs",
