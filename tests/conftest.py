@@ -43,6 +43,16 @@ def engine_available() -> bool:
     pytest.skip("no Docker engine answers (run ../shared/engine/up.sh)")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--engines",
+        default=None,
+        help="engines the engine tests marked for several engines run on, comma-separated: "
+        "default (DOCKER_HOST as set) and docker26 (scripts/engine26.sh); "
+        "default: $JETTISON_TEST_ENGINES or 'default'",
+    )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if "engine" in item.keywords:
