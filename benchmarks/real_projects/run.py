@@ -448,7 +448,7 @@ class Engine:
         return shutil.disk_usage(path).free / 1e9
 
 
-_children: set[subprocess.Popen[str]] = set()
+_children: dict[subprocess.Popen[str], bool] = {}  # process -> runs in its own group
 
 
 def run_command(
@@ -473,36 +473,46 @@ def run_command(
         errors="replace",
         start_new_session=own_group,
     )
-    _children.add(proc)
+    _children[proc] = own_group
     try:
         out, _ = proc.communicate(timeout=timeout)
         code: int | None = proc.returncode
     except subprocess.TimeoutExpired:
-        _kill(proc)
+        _stop(proc, own_group, interrupted=False)
         out, _ = proc.communicate()
         code = None
+    except KeyboardInterrupt:
+        _stop(proc, own_group, interrupted=True)
+        raise
     finally:
-        _children.discard(proc)
+        _children.pop(proc, None)
     return code, out or "", time.monotonic() - started
 
 
-def _kill(proc: subprocess.Popen[str], sig: int = signal.SIGKILL) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, sig)
+def _stop(proc: subprocess.Popen[str], own_group: bool, interrupted: bool) -> None:
+    """A process group is killed; jettison (our group) gets one SIGINT to clean up first."""
+    if own_group:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    else:
+        try:  # after a terminal's Ctrl-C it has its SIGINT already: a second one cuts cleanup
+            proc.wait(timeout=5 if interrupted else 0.01)
+            return
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=90)
+            return
+        except subprocess.TimeoutExpired:
+            pass
     with contextlib.suppress(ProcessLookupError):
         proc.kill()
 
 
 def stop_children() -> None:
-    """On Ctrl-C: let jettison clean up its own images (SIGINT, then wait), kill the rest."""
-    for proc in list(_children):
-        _kill(proc, signal.SIGINT)
-    deadline = time.monotonic() + 60
-    for proc in list(_children):
-        try:
-            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            _kill(proc)
+    """On Ctrl-C: let jettison remove its own images, kill the smoke commands."""
+    for proc, own_group in list(_children.items()):
+        _stop(proc, own_group, interrupted=True)
 
 
 def run_smoke(smoke: Smoke, image_id: str) -> dict[str, Any]:
@@ -683,7 +693,6 @@ def measure_project(
         if not result["jettison_fix"]["wrote"]:
             jettison_slot.record["same_as_original"] = True
 
-    tags = 0
     for run in range(1, runs + 1):
         for scenario in SCENARIOS:
             for slot in slots:
@@ -701,7 +710,6 @@ def measure_project(
                         append_comment(slot.copy / project.code_change)
                     elif kind == "deps_change":
                         append_comment(slot.copy / project.deps_manifest)
-                    tags += 1
                     label = f"{project.slug} {slot.name} {kind} (run {run}/{runs})"
                     progress(f"{label}: building")
                     record = engine.build(
@@ -722,10 +730,7 @@ def measure_project(
                         slot.failed = True
                         slot.record["error"] = f"{kind} build: {record['error']}"
                         break
-                    progress(
-                        f"{label}: {record['seconds']:.1f} s "
-                        f"({record['steps_cached']}/{record['steps']} steps cached)"
-                    )
+                    progress(f"{label}: {record['seconds']:.1f} s")
                     slot.last_image = record["image_id"]
                     if kind == "cold" and run == 1:
                         slot.record["size_bytes"] = record["size_bytes"]
