@@ -56,6 +56,10 @@ class ScenarioResult:
         return statistics.median(self.seconds) if self.runs else None
 
     @property
+    def seconds_max(self) -> float | None:
+        return max(self.seconds) if self.runs else None
+
+    @property
     def steps_total(self) -> int:
         return self.runs[-1].steps_total if self.runs else 0
 
@@ -72,6 +76,7 @@ class ScenarioResult:
         return {
             "seconds_min": _round(self.seconds_min),
             "seconds_median": _round(self.seconds_median),
+            "seconds_max": _round(self.seconds_max),
             "seconds": [_round(s) for s in self.seconds],
             "steps_total": self.steps_total,
             "steps_cached": self.steps_cached,
@@ -197,6 +202,7 @@ class BenchReport:
                 "seconds_median_change_pct": change_pct(
                     b.seconds_median if b else None, a.seconds_median if a else None
                 ),
+                "within_noise": within_noise(b, a),
             }
         cold = before.scenarios.get("cold")
         code = after.scenarios.get("code_change")
@@ -222,6 +228,16 @@ class BenchReport:
             "comparison": self.comparison(),
             "notes": self.notes,
         }
+
+
+def within_noise(before: ScenarioResult | None, after: ScenarioResult | None) -> bool | None:
+    """Whether two timings cannot be told apart: their min..max ranges overlap (None: a
+    single run each, or a missing side, so the spread is unknown)."""
+    if before is None or after is None or len(before.runs) < 2 or len(after.runs) < 2:
+        return None
+    b0, b1, a0, a1 = before.seconds_min, before.seconds_max, after.seconds_min, after.seconds_max
+    assert b0 is not None and b1 is not None and a0 is not None and a1 is not None
+    return a0 <= b1 and b0 <= a1
 
 
 def change_pct(before: float | None, after: float | None) -> float | None:

@@ -9,7 +9,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from jettison.bench.model import SCENARIO_TEXT, BenchReport, VariantResult, change_pct
+from jettison.bench.model import (
+    SCENARIO_TEXT,
+    BenchReport,
+    VariantResult,
+    change_pct,
+    within_noise,
+)
 
 FORMATS = ("text", "markdown", "json")
 
@@ -73,7 +79,7 @@ def _time(variant: VariantResult | None, scenario: str) -> str:
         return "failed" if variant.build_error else "-"
     if len(s.runs) == 1:
         return seconds(s.seconds_median)
-    return f"{seconds(s.seconds_median)} (min {seconds(s.seconds_min)})"
+    return f"{seconds(s.seconds_median)} ({seconds(s.seconds_min)}-{seconds(s.seconds_max)})"
 
 
 def _verified(variant: VariantResult) -> str:
@@ -104,7 +110,7 @@ def tables(report: BenchReport) -> list[tuple[str, list[str], list[list[str]]]]:
         layer_row.append("-" if delta is None else f"{delta:+d}")
     out.append(("Image", header, [size_row, layer_row]))
 
-    header = ["Scenario", *[f"{v.name.capitalize()} (median)" for v in names]]
+    header = ["Scenario", *[f"{v.name.capitalize()} (median, min-max)" for v in names]]
     if before and after:
         header.append("Change")
     header += [f"Cache hits {v.name}" for v in names]
@@ -113,12 +119,13 @@ def tables(report: BenchReport) -> list[tuple[str, list[str], list[list[str]]]]:
         row = [scenario, *[_time(v, scenario) for v in names]]
         if before and after:
             b, a = before.scenarios.get(scenario), after.scenarios.get(scenario)
-            row.append(
-                pct(
-                    change_pct(b.seconds_median if b else None, a.seconds_median if a else None),
-                    faster=True,
-                )
+            change = pct(
+                change_pct(b.seconds_median if b else None, a.seconds_median if a else None),
+                faster=True,
             )
+            if within_noise(b, a):
+                change += " (within noise)"
+            row.append(change)
         row += [_hits(v, scenario) for v in names]
         rows.append(row)
     out.append(
@@ -154,18 +161,30 @@ def _verify_detail(v: VariantResult) -> str:
 
 
 def _headline(report: BenchReport) -> list[str]:
+    """Like with like: size against size, each scenario against the same scenario."""
     comp = report.comparison()
-    lines = []
-    if comp:
-        size = comp.get("image_size_change_pct")
-        if size is not None:
-            lines.append(f"Image size {pct(size)}.")
-        vs = comp.get("optimized_code_change_vs_original_cold_pct")
-        if vs is not None:
-            lines.append(
-                f"An optimized code-change rebuild is {pct(vs, faster=True)} than the "
-                "original's cold build."
-            )
+    lines: list[str] = []
+    before, after = report.variants.get("original"), report.variants.get("optimized")
+    if not comp or before is None or after is None:
+        return lines
+    size = comp.get("image_size_change_pct")
+    if size is not None:
+        lines.append(f"Image size {pct(size)}.")
+    for scenario, what in (("code_change", "A code-change rebuild"), ("cold", "A cold build")):
+        b, a = before.scenarios.get(scenario), after.scenarios.get(scenario)
+        if not b or not a or b.seconds_median is None or a.seconds_median is None:
+            continue
+        change = change_pct(b.seconds_median, a.seconds_median)
+        text = (
+            f"{what}: {seconds(b.seconds_median)} -> {seconds(a.seconds_median)}"
+            f" ({pct(change, faster=True)})"
+        )
+        noise = within_noise(b, a)
+        if noise:
+            text += ", within the noise: the runs' ranges overlap"
+        elif noise is None:
+            text += ", one run each: the spread is unknown (use -n 3 or more)"
+        lines.append(text + ".")
     return lines
 
 

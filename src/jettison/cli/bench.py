@@ -9,14 +9,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from jettison.atomic import write_text_atomic
+from jettison.audit import is_compose_name
 from jettison.bench import SCENARIOS, BenchEvents, BenchOptions, build_variants, run_bench
 from jettison.bench.model import Run
 from jettison.bench.report import FORMATS, render_html, render_json, render_markdown, render_text
 from jettison.cli._common import build_config, check_output, console
 from jettison.engine import Step, docker_client, find_build_client
 from jettison.errors import BuildFailedError, JettisonError
-
-_COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
 
 
 class _Live(BenchEvents):
@@ -252,8 +251,33 @@ def command(
     check_output(html_path, "--html", inputs)
     if output is not None and html_path is not None and Path(output) == Path(html_path):
         raise JettisonError("--output and --html name the same file", output)
-    if Path(path).is_file() and Path(path).name in _COMPOSE_NAMES:
-        _bench_compose(path, fmt, output, no_verify)  # the whole graph (jettison.services)
+    if Path(path).is_file() and is_compose_name(Path(path).name):
+        # the whole graph (jettison.services): refuse what it would otherwise ignore
+        ignored = [
+            name
+            for name, given in (
+                ("-f/--file", dockerfile is not None),
+                ("--context", context is not None),
+                ("--against", against is not None),
+                ("--unsafe-fixes", unsafe_fixes),
+                ("--repeat", repeat != 3),
+                ("--scenario", bool(scenarios)),
+                ("--html", html_path is not None),
+                ("--touch", touch is not None),
+                ("--deps-file", deps_file is not None),
+                ("--build-arg", bool(build_args)),
+                ("--target", target is not None),
+                ("--keep-images", keep_images),
+            )
+            if given
+        ]
+        if ignored:
+            raise JettisonError(
+                f"{', '.join(ignored)}: not available for a compose file (its bench builds "
+                "the whole graph once per variant: --format text|json, --output, --no-verify)",
+                path,
+            )
+        _bench_compose(path, fmt, output, no_verify)
     df, ctx = _locate(path, dockerfile, context)
     check_output(output, "--output", (str(df),))
     check_output(html_path, "--html", (str(df),))
@@ -303,5 +327,11 @@ def command(
         render_text(report, console())
     else:
         click.echo(text, nl=False)
+    if not unsafe_fixes and against is None:
+        err.print(
+            "note: measured with the safe fixes only; `jettison bench --unsafe-fixes` "
+            "measures the full rewrite (slim base, multi-stage conversion, reordering)",
+            markup=False,
+        )
     bad = [v for v in report.variants.values() if v.build_error or v.verified is False]
     raise SystemExit(1 if bad else 0)

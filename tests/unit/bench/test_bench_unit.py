@@ -141,7 +141,10 @@ def test_markdown_and_html_carry_the_tables_and_charts() -> None:
     report = _report()
     md = render_markdown(report)
     assert "| Image size | 942.0 MB | 300.0 MB | 68 % smaller |" in md
-    assert "| cold | 22.0s (min 20.0s) | 11.0s (min 10.0s) | 50 % faster |" in md
+    assert "| cold | 22.0s (20.0s-24.0s) | 11.0s (10.0s-12.0s) | 50 % faster |" in md
+    # like with like: cold against cold, code change against code change
+    assert "A cold build: 22.0s -> 11.0s (50 % faster)." in md
+    assert "A code-change rebuild: 6.00s -> 3.00s (50 % faster), one run each" in md
     page = render_html(report)
     assert page.count("<svg") == 3 and 'data-value="942000000.0"' in page
     embedded = page.split('id="jettison-bench-data">', 1)[1].split("</script>", 1)[0]
@@ -167,3 +170,29 @@ def test_a_larger_image_is_called_larger() -> None:
     assert pct(4.2) == "4 % larger"
     assert pct(-10.0) == "10 % smaller"
     assert pct(12.0, faster=True) == "12 % slower"
+
+
+def test_overlapping_runs_are_marked_as_noise() -> None:
+    from jettison.bench.model import within_noise
+
+    def scenario(*secs: float) -> ScenarioResult:
+        return ScenarioResult("cold", [_run("plain-flask-cold.txt", "cold", x) for x in secs])
+
+    assert within_noise(scenario(10, 12), scenario(11, 13)) is True
+    assert within_noise(scenario(10, 12), scenario(5, 6)) is False
+    assert within_noise(scenario(10), scenario(5)) is None
+    report = _report()
+    report.variants["optimized"].scenarios["cold"] = scenario(21, 23)
+    md = render_markdown(report)
+    assert "within the noise" in md and "(within noise)" in md
+
+
+def test_compose_bench_refuses_what_it_would_ignore(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.unit.cli_helpers import one_error, run
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "docker-compose.prod.yml").write_text("services:\n  web:\n    build: .\n")
+    code, _out, err = run("bench", "docker-compose.prod.yml", "--html", "x.html", "-n", "5")
+    one_error(code, err, "--repeat", "--html", "not available for a compose file")
