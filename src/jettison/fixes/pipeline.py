@@ -4,7 +4,10 @@ With ``--unsafe-fixes`` and a convertible file the order is: rule fixes to a fix
 (without JT111, because the conversion chooses both base images itself: the full image for
 the builder, the slim one for the runtime), the conversion, then rule fixes again on the
 converted text. Fixing the result again is a no-op: the conversion only applies to
-single-stage files, and the last step already is a fixpoint.
+files whose final image carries a toolchain or a full base, which the conversion takes
+away, and the last step already is a fixpoint. The scan decides the form: no conversion
+when it would not make the image smaller, the toolchain removed instead of moved when
+nothing was compiled, and the packaging tools dropped from the virtualenv.
 """
 
 from __future__ import annotations
@@ -18,11 +21,19 @@ from jettison.dockerfile import parse_dockerfile
 from jettison.errors import DockerfileParseError, JettisonError
 from jettison.findings import FixSafety
 from jettison.fix import AppliedFix, FixOutcome, fix_source
-from jettison.fixes.multistage import CODE, Plan, Refusal, plan_conversion, render
-from jettison.fixes.runtime_libs import LibraryScan
+from jettison.fixes.multistage import (
+    CODE,
+    Plan,
+    Refusal,
+    plan_conversion,
+    render,
+    render_removal,
+)
+from jettison.fixes.runtime_libs import MIN_SAVING, LibraryScan
 
 Resolver = Callable[[Plan], LibraryScan]
 DESCRIPTION = "multi-stage build: builder with a virtualenv, slim runtime, non-root user"
+REMOVAL = "toolchain removed: every distribution installs from a wheel for the platform"
 
 
 @dataclass
@@ -85,7 +96,19 @@ def fix_pipeline(
             )
         if scans is not None:
             scans[key] = scan
-    converted = render(plan, scan.packages, scan.libraries)
+    if scan.saved_bytes is not None and scan.saved_bytes < MIN_SAVING:
+        return PipelineResult(
+            fix_source(source, path, config, unsafe=True),
+            "multi-stage conversion not offered: it would not make the image smaller "
+            f"(estimated {scan.saved_bytes / 1e6:+.1f} MB saved)",
+            scan,
+        )
+    removal = plan.removable and not scan.needs_toolchain
+    if removal:
+        converted = render_removal(plan, scan.packages)
+        removal = bool(converted)
+    if not removal:
+        converted = render(plan, scan.packages, scan.libraries, scan.strip)
     try:
         parse_dockerfile(converted, path)
     except DockerfileParseError as exc:  # never write what BuildKit would reject
@@ -97,7 +120,7 @@ def fix_pipeline(
     line = plan.df.stages[0].from_instruction.line
     applied = [
         *first.applied,
-        AppliedFix(CODE, line, DESCRIPTION, FixSafety.UNSAFE),
+        AppliedFix(CODE, line, REMOVAL if removal else DESCRIPTION, FixSafety.UNSAFE),
         *second.applied,
     ]
     outcome = FixOutcome(
@@ -109,7 +132,20 @@ def fix_pipeline(
         extra_files={**first.extra_files, **second.extra_files},
     )
     found = ", ".join(scan.packages) or "none"
-    note = f"multi-stage conversion: runtime library packages: {found}"
+    if removal:
+        note = (
+            "toolchain removed instead of moved (every distribution installs from a wheel "
+            f"for the platform): {', '.join(plan.build_packages + plan.vcs_packages)}; "
+            f"runtime library packages: {found}"
+        )
+    else:
+        note = f"multi-stage conversion: runtime library packages: {found}"
+        if scan.strip:
+            note += f"; the virtualenv drops {', '.join(scan.strip)}"
+    if scan.kept_vcs:
+        note += f"; kept {', '.join(scan.kept_vcs)} (the application runs it)"
+    if scan.saved_bytes is not None:
+        note += f"; about {scan.saved_bytes / 1e6:.0f} MB smaller"
     if scan.unmapped:
         note += f"; libraries no package provides: {', '.join(scan.unmapped)}"
     return PipelineResult(outcome, note, scan)

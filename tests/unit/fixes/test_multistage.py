@@ -6,6 +6,7 @@ import pytest
 
 from jettison.config import Config
 from jettison.dockerfile import parse_dockerfile
+from jettison.errors import DockerfileParseError
 from jettison.fixes.multistage import Plan, Refusal, plan_conversion, render
 from jettison.fixes.pipeline import fix_pipeline, restrict
 from jettison.fixes.runtime_libs import LibraryScan
@@ -152,21 +153,24 @@ def test_pyproject_project_copies_sources_to_builder() -> None:
         ("FROM continuumio/miniconda3\nRUN conda install numpy\nRUN pip install x\n", "conda"),
         ("FROM python:3.11\nRUN pip install poetry\nRUN poetry install\n", "poetry"),
         ("FROM python:3.11\nRUN pip install --user flask\n", "--user"),
-        (
-            "FROM python:3.11\nRUN apt-get update && apt-get install -y gcc && pip install x "
-            "&& useradd -m web\n",
-            "mixes apt-get and pip with `useradd`",
-        ),
-        (  # a file written by the apt RUN (a repository list) may be needed by the runtime
+        (  # a repository list the install reads: the runtime stage's install needs it first
             "FROM python:3.11\nRUN echo 'deb http://x/ y main' > /etc/apt/sources.list.d/y.list"
             " && apt-get update && apt-get install -y libfoo\nRUN pip install x\n",
-            "mixes apt-get with `echo`",
+            "apt repositories or keys",
+        ),
+        (  # a loop cannot be cut into its install and the rest
+            "FROM python:3.11\nRUN pip install x && for f in a b; do mkdir /$f; done\n",
+            "in a loop, condition or pipe",
         ),
         (
-            "FROM python:3.11\nRUN pip install x && find /opt -name '*.sh' -exec sh {} \\;\n",
-            "mixes pip installs with `find`",
+            "FROM python:3.11\nRUN apt-get update && apt-get install -y gcc && pip install x\n"
+            "RUN make -C /src install\n",
+            "compiles with the toolchain",
         ),
-        ("FROM python:3.11\nRUN pip install x && mkdir /data\n", "`mkdir`"),
+        (
+            "FROM python:3.11\nRUN python -m venv /app/.venv\nRUN pip install flask\n",
+            "outside the virtualenv /app/.venv",
+        ),
         ("FROM ubuntu:22.04\nRUN pip install flask\n", "not an official python image"),
         ("FROM python:3.11-alpine\nRUN pip install flask\n", "no -slim variant"),
         ("FROM python:3.11\nUSER app\nRUN pip install flask\n", "USER before"),
@@ -293,3 +297,232 @@ def test_scan_cache_is_used() -> None:
     fix_pipeline(WEB, "Dockerfile", Config(), True, scanner, scans=cache)
     fix_pipeline(WEB, "Dockerfile", Config(), True, scanner, scans=cache)
     assert len(calls) == 1
+
+
+# --- real shapes --------------------------------------------------------------------------
+
+
+def test_slim_service_without_toolchain_is_not_a_candidate() -> None:
+    """Nothing for a builder to take away: its virtualenv would only add bytes."""
+    text = (
+        "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+        "RUN apt-get update && apt-get install -y curl\nCOPY . .\nCMD ['python', 'app.py']\n"
+    )
+    assert _plan(text) is None
+    # the same with a compiler in the final image is one
+    assert isinstance(_plan(text.replace("install -y curl", "install -y curl gcc")), Plan)
+
+
+INHERITED = """\
+ARG PY=3.11
+FROM python:${PY}-slim-bookworm AS base
+WORKDIR /app
+RUN apt-get update && apt-get install -y build-essential libpq-dev \\
+    && rm -rf /var/lib/apt/lists/*
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+FROM node:20 AS assets
+RUN echo built > /assets.txt
+
+# the command-line tool
+FROM base AS cli
+COPY --from=assets /assets.txt /app/assets.txt
+COPY . .
+ENTRYPOINT ["mytool"]
+"""
+
+
+def test_toolchain_inherited_from_an_earlier_stage_moves_to_a_builder() -> None:
+    plan = _plan(INHERITED)
+    assert isinstance(plan, Plan), plan
+    out = render(plan, ["libpq5"], ["libpq.so.5"], ["pip", "setuptools"])
+    df = parse_dockerfile(out, "Dockerfile")
+    # the other stage as it was, then the builder, then the runtime under the final's name
+    assert [s.name for s in df.stages] == ["assets", "builder", "cli"]
+    assert "FROM python:${PY}-slim-bookworm AS builder" in out
+    builder, runtime = out.split("FROM python:${PY}-slim-bookworm AS cli\n")
+    assert "build-essential libpq-dev" in builder and "build-essential" not in runtime
+    assert "RUN /opt/venv/bin/python -m pip uninstall -y pip setuptools" in builder
+    assert "apt-get install -y --no-install-recommends libpq5" in runtime
+    assert "COPY --chown=app:app --from=assets /assets.txt /app/assets.txt" in runtime
+    assert "# the command-line tool" in out and runtime.rstrip().endswith('["mytool"]')
+
+
+def test_stage_reading_from_the_final_images_stages_is_refused() -> None:
+    text = INHERITED.replace("FROM node:20 AS assets", "FROM base AS assets")
+    result = _plan(text)
+    assert isinstance(result, Refusal) and "built FROM a stage of the final image" in result.reason
+
+
+USER_VENV = """\
+FROM python:3.11
+WORKDIR /app
+ENV VIRTUAL_ENV=/app/.venv
+RUN python -m venv $VIRTUAL_ENV
+ENV PATH=$VIRTUAL_ENV/bin:$PATH
+RUN pip install pip-tools
+COPY requirements.in .
+RUN pip-compile -o requirements.txt requirements.in
+RUN pip install -r requirements.txt
+COPY . .
+CMD ["python", "app.py"]
+"""
+
+
+def test_user_virtualenv_is_copied_at_its_own_path_and_pip_compile_stays_in_the_builder() -> None:
+    plan = _plan(USER_VENV)
+    assert isinstance(plan, Plan), plan
+    assert plan.venv == "/app/.venv" and plan.own_venv
+    builder, runtime = render(plan, []).split("\nFROM python:3.11-slim\n")
+    assert "/opt/venv" not in builder + runtime
+    assert "RUN python -m venv $VIRTUAL_ENV" in builder and "pip-compile" in builder
+    assert "pip-compile" not in runtime and "python -m venv" not in runtime
+    assert "COPY --from=builder /app/.venv /app/.venv" in runtime
+    assert "ENV PATH=$VIRTUAL_ENV/bin:$PATH" in runtime
+
+
+def test_run_mixing_apt_with_other_commands_is_split() -> None:
+    text = (
+        "FROM python:3.11\n"
+        "RUN apt-get update \\\n"
+        "    && apt-get install -y --no-install-recommends gcc curl \\\n"
+        "    && useradd -m svc \\\n"
+        "    && rm -rf /var/lib/apt/lists/* \\\n"
+        "    && mkdir -p /data && chown svc /data\n"
+        "COPY requirements.txt .\n"
+        "RUN pip install -r requirements.txt && python -m compileall -q /opt\n"
+        'USER svc\nCMD ["python", "-m", "app"]\n'
+    )
+    plan = _plan(text)
+    assert isinstance(plan, Plan), plan
+    builder, runtime = render(plan, []).split("\nFROM python:3.11-slim\n")
+    assert "gcc curl" in builder and "useradd -m svc" in builder
+    assert (
+        "RUN useradd -m svc \\\n    && rm -rf /var/lib/apt/lists/* \\\n"
+        "    && mkdir -p /data && chown svc /data\n" in runtime
+    )
+    assert "apt-get install -y --no-install-recommends curl\n" in runtime.replace(" \\\n", "\n")
+    assert "RUN python -m compileall -q /opt\n" in runtime
+    assert "gcc" not in runtime and "pip install" not in runtime
+
+
+def test_toolchain_removed_when_nothing_was_compiled() -> None:
+    text = (
+        "FROM python:3.11-slim\n"
+        "# headers for the driver\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends gcc libpq-dev curl \\\n"
+        "    && rm -rf /var/lib/apt/lists/*\n"
+        "COPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .\n"
+        'CMD ["python", "app.py"]\n'
+    )
+    wheels = LibraryScan(["libpq5"], ["libpq.so.5"], compiled=[], saved_bytes=200_000_000)
+    result = fix_pipeline(text, "Dockerfile", Config(), True, lambda p: wheels)
+    out = result.outcome.text
+    assert result.note is not None and "toolchain removed instead of moved" in result.note
+    assert "AS builder" not in out and "gcc" not in out and "libpq-dev" not in out
+    assert "apt-get install -y --no-install-recommends curl libpq5" in out
+    assert "# headers for the driver" in out
+    # fixing the result again changes nothing
+    again = fix_pipeline(out, "Dockerfile", Config(), True, lambda p: wheels)
+    assert again.outcome.text == out
+    # the same file with a compiled distribution: moved into a builder instead
+    built = LibraryScan(["libpq5"], ["libpq.so.5"], compiled=["psycopg2"], saved_bytes=10**8)
+    moved = fix_pipeline(text, "Dockerfile", Config(), True, lambda p: built).outcome.text
+    assert "AS builder" in moved
+
+
+def test_toolchain_install_left_empty_goes_with_its_apt_work() -> None:
+    text = (
+        "FROM python:3.11-slim\n"
+        "RUN apt-get update && apt-get install -y gcc g++ && rm -rf /var/lib/apt/lists/*\n"
+        "RUN pip install -r requirements.txt\n"
+    )
+    plan = _plan(text)
+    assert isinstance(plan, Plan)
+    from jettison.fixes.multistage import render_removal
+
+    assert render_removal(plan, []) == (
+        "FROM python:3.11-slim\nRUN pip install -r requirements.txt\n"
+    )
+    with_libs = render_removal(plan, ["libgomp1"])
+    assert "RUN apt-get update \\\n    && apt-get install -y --no-install-recommends libgomp1" in (
+        with_libs
+    )
+
+
+def test_a_conversion_that_does_not_shrink_is_not_offered() -> None:
+    text = (
+        "FROM python:3.11-slim\nRUN apt-get update && apt-get install -y libffi-dev\n"
+        "RUN pip install six\n"
+    )
+    tiny = LibraryScan([], [], compiled=[], saved_bytes=300_000)
+    result = fix_pipeline(text, "Dockerfile", Config(), True, lambda p: tiny)
+    assert result.note is not None and "not offered" in result.note
+    assert "MULTISTAGE" not in [a.code for a in result.outcome.applied]
+
+
+def test_git_kept_when_the_runtime_runs_it() -> None:
+    text = (
+        "FROM python:3.11-slim\nRUN apt-get update && apt-get install -y git gcc\n"
+        "RUN pip install -r requirements.txt\n"
+        'RUN git config --global safe.directory /data\nCMD ["tool"]\n'
+    )
+    plan = _plan(text)
+    assert isinstance(plan, Plan)
+    assert "git" in plan.apt_runtime_packages and plan.vcs_packages == []
+    dropped = _plan(text.replace("RUN git config --global safe.directory /data\n", ""))
+    assert isinstance(dropped, Plan) and dropped.vcs_packages == ["git"]
+    assert "git" not in dropped.apt_runtime_packages
+
+
+def test_packaging_tools_kept_when_the_runtime_runs_pip() -> None:
+    text = (
+        "FROM python:3.11\nCOPY . /src\nRUN pip install -r /src/requirements.txt\n"
+        "RUN pip install --no-deps -e /src\n"
+    )
+    plan = _plan(text)
+    assert isinstance(plan, Plan)
+    assert not plan.runtime_uses_pip  # both installs are in the builder
+    later = _plan(text + "CMD pip list && app\n")
+    assert isinstance(later, Plan) and later.runtime_uses_pip
+
+
+def _corpus_candidates() -> list[object]:
+    from tests.conftest import REPO
+
+    corpus = REPO.parent / "shared" / "corpus" / "dockerfiles"
+    if not corpus.is_dir():
+        return []
+    out: list[object] = []
+    for path in sorted(p for p in corpus.iterdir() if p.is_file()):
+        try:
+            if isinstance(_plan(path.read_text(encoding="utf-8")), Plan):
+                out.append(path)
+        except (UnicodeDecodeError, DockerfileParseError):
+            continue
+    return out
+
+
+@pytest.mark.parametrize("path", _corpus_candidates(), ids=lambda p: getattr(p, "name", p))
+@pytest.mark.parametrize("compiled", [["psycopg2"], []], ids=["moved", "removed"])
+def test_corpus_conversions_parse_and_refix_to_themselves(
+    path: object, compiled: list[str]
+) -> None:
+    """Both forms (toolchain moved into a builder, toolchain removed) on every corpus file
+    the conversion applies to: the result parses and fixing it again changes nothing."""
+    from pathlib import Path
+
+    assert isinstance(path, Path)
+    source = path.read_text(encoding="utf-8")
+
+    def scan(plan: Plan) -> LibraryScan:
+        return LibraryScan(
+            ["libpq5"], ["libpq.so.5"], compiled=compiled, strip=["pip"], saved_bytes=10**8
+        )
+
+    first = fix_pipeline(source, str(path), Config(), True, scan)
+    assert "MULTISTAGE" in [a.code for a in first.outcome.applied], first.note
+    parse_dockerfile(first.outcome.text, str(path))
+    second = fix_pipeline(first.outcome.text, str(path), Config(), True, scan).outcome
+    assert second.text == first.outcome.text, second.diff()

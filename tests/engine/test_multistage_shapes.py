@@ -1,0 +1,178 @@
+"""The multi-stage conversion on real shapes, on the real engine, each on a small fixture project.
+
+Every test writes a project in one shape, runs ``jettison fix --unsafe-fixes`` on it as a user
+would (the conversion builds its builder stage to scan it), builds the original and the fixed
+file with BuildKit, and checks that the fixed image builds, passes the project's own smoke
+check and is smaller. Images are tagged ``jt-ms-*`` and removed afterwards.
+
+The base images are the engine's stand-ins: ``python:3.11`` carries gcc and the usual headers
+(so a source build needs no apt install), ``python:3.11-slim`` none.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+DOCKER = "/usr/bin/docker"  # the 20.10 client: BuildKit builds
+
+
+class Engine:
+    def __init__(self) -> None:
+        self.tags: list[str] = []
+        self.prefix = f"jt-ms-{secrets.token_hex(3)}"
+
+    def build(self, context: Path, name: str, dockerfile: str = "Dockerfile") -> None:
+        tag = f"{self.prefix}-{name}"
+        if tag not in self.tags:
+            self.tags.append(tag)
+        done = subprocess.run(
+            [DOCKER, "build", "--progress=plain", "-t", tag, "-f", str(context / dockerfile), "."],
+            cwd=context,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            env={**os.environ, "DOCKER_BUILDKIT": "1"},
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    def size(self, name: str) -> int:
+        out = subprocess.run(
+            [DOCKER, "image", "inspect", "-f", "{{.Size}}", f"{self.prefix}-{name}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return int(out.stdout.strip())
+
+    def run(self, name: str, *argv: str, entrypoint: str | None = None) -> str:
+        cmd = [DOCKER, "run", "--rm", "--network", "none"]
+        if entrypoint is not None:
+            cmd += ["--entrypoint", entrypoint]
+        done = subprocess.run(
+            [*cmd, f"{self.prefix}-{name}", *argv], capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    def cleanup(self) -> None:
+        if self.tags:
+            subprocess.run([DOCKER, "rmi", "-f", *self.tags], capture_output=True)
+
+
+@pytest.fixture
+def engine() -> Iterator[Engine]:
+    e = Engine()
+    try:
+        yield e
+    finally:
+        e.cleanup()
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def fix(root: Path, *extra: str) -> tuple[str, str]:
+    """``jettison fix --unsafe-fixes`` on ``root/Dockerfile`` as a user runs it: the fixed
+    text is written to Dockerfile.fixed, the original restored; (fixed text, stderr)."""
+    dockerfile = root / "Dockerfile"
+    original = dockerfile.read_text()
+    done = subprocess.run(
+        [sys.executable, "-m", "jettison", "fix", "--unsafe-fixes", *extra, "Dockerfile"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    fixed = dockerfile.read_text()
+    (root / "Dockerfile.fixed").write_text(fixed)
+    dockerfile.write_text(original)
+    return fixed, done.stderr
+
+
+def compare(engine: Engine, root: Path, smoke: list[str], entrypoint: str | None = None) -> int:
+    """Build the original and the fixed file, run the smoke command on both; the fixed
+    image must be smaller. Returns the bytes saved."""
+    engine.build(root, "orig", "Dockerfile")
+    engine.build(root, "fixed", "Dockerfile.fixed")
+    before = engine.run("orig", *smoke, entrypoint=entrypoint)
+    after = engine.run("fixed", *smoke, entrypoint=entrypoint)
+    assert after == before
+    saved = engine.size("orig") - engine.size("fixed")
+    assert saved > 0, (engine.size("orig"), engine.size("fixed"))
+    return saved
+
+
+# a C extension compiled from source (MarkupSafe's _speedups), and a check that it loads
+COMPILED = {
+    "requirements.txt": "markupsafe==2.1.5\n",
+    "app.py": (
+        "import markupsafe, markupsafe._speedups\n"
+        "print('escaped', markupsafe.escape('<a>'), markupsafe._speedups.__name__)\n"
+    ),
+}
+
+
+# --- 1. the runtime's virtualenv carries no packaging tools; no conversion that does not
+# shrink the image ------------------------------------------------------------------------
+
+
+@pytest.mark.engine
+def test_runtime_virtualenv_has_no_packaging_tools(tmp_path: Path, engine: Engine) -> None:
+    write(
+        tmp_path,
+        {
+            **COMPILED,
+            "Dockerfile": (
+                "FROM python:3.11\n"
+                "WORKDIR /srv/web\n"
+                "COPY requirements.txt .\n"
+                "RUN pip install --no-cache-dir --no-binary markupsafe -r requirements.txt\n"
+                "COPY app.py .\n"
+                'CMD ["python", "app.py"]\n'
+            ),
+        },
+    )
+    fixed, notes = fix(tmp_path)
+    assert "AS builder" in fixed and "pip uninstall -y pip setuptools" in fixed, fixed
+    assert "the virtualenv drops pip, setuptools" in notes
+    compare(engine, tmp_path, [])
+    listing = engine.run("fixed", "sh", "-c", "ls /opt/venv/bin /opt/venv/lib/python3.11/*")
+    assert "markupsafe" in listing
+    assert "pip" not in listing and "setuptools" not in listing, listing
+
+
+@pytest.mark.engine
+def test_a_conversion_that_saves_nothing_is_not_offered(tmp_path: Path) -> None:
+    # a slim service whose only build package is a small header package: the builder
+    # would take away about 0.3 MB, less than its virtualenv and user add
+    write(
+        tmp_path,
+        {
+            "requirements.txt": "six==1.16.0\n",
+            "app.py": "import six\nprint(six.__version__)\n",
+            "Dockerfile": (
+                "FROM python:3.11-slim\n"
+                "RUN apt-get update && apt-get install -y --no-install-recommends libffi-dev"
+                " && rm -rf /var/lib/apt/lists/*\n"
+                "COPY requirements.txt .\n"
+                "RUN pip install --no-cache-dir -r requirements.txt\n"
+                "COPY app.py .\n"
+                'CMD ["python", "app.py"]\n'
+            ),
+        },
+    )
+    fixed, notes = fix(tmp_path)
+    assert "not offered: it would not make the image smaller" in notes, notes
+    assert "AS builder" not in fixed and "libffi-dev" in fixed
