@@ -1,6 +1,7 @@
 """`jettison inspect` and dive 0.13.1 on the same images, in one run: time, memory and numbers.
 
     .venv/bin/python benchmarks/inspect_vs_dive.py [--runs N] [--keep] [--skip-big]
+        [--engine default|docker26] [--image NAME ...]
 
 Builds five images with BuildKit (the engine's 20.10 client, no network needed):
 
@@ -19,6 +20,11 @@ For each it saves the image (``docker save -o``: the engine's own export time), 
 archive and on the engine, each as a child process measured with ``wait4`` (wall, user+sys
 CPU, peak RSS). Prints min / median of ``--runs`` runs and the numbers each tool reports.
 dive's numbers come from its ``--json`` export; jettison's from ``--format json``.
+
+``--engine docker26`` runs it all on the second engine (``scripts/engine26.sh``: Docker 26
+with buildx and the containerd image store, whose ``docker save`` writes an OCI layout with
+compressed layers); images are built there with its buildx client. A tool that fails on an
+image is shown as FAILED. The last table puts the engine figures side by side.
 """
 
 from __future__ import annotations
@@ -35,6 +41,9 @@ import time
 from pathlib import Path
 
 DOCKER = "/usr/bin/docker"
+BUILD = [DOCKER, "build"]
+ENV = dict(os.environ)  # the engine every command talks to (--engine)
+ENGINE26 = Path(os.environ.get("ENGINE26_ROOT", "/opt/docker26"))
 REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
 # what a user runs: the console script beside this interpreter (``python -m`` would add
@@ -81,8 +90,22 @@ RUN head -c 20000000 /dev/urandom > /srv/blob && cp /srv/blob /srv/blob.copy
 """
 
 
+def use_engine(name: str) -> None:
+    global DOCKER, BUILD
+    if name == "docker26":
+        ENV.update(
+            DOCKER_HOST="unix:///run/docker26.sock",
+            DOCKER_CONFIG=str(ENGINE26 / "config"),
+            PATH=f"{ENGINE26 / 'bin'}{os.pathsep}{ENV.get('PATH', '')}",
+        )
+        DOCKER = str(ENGINE26 / "bin" / "docker")
+        BUILD = [DOCKER, "buildx", "build", "--load"]
+
+
 def docker(*args: str) -> None:
-    env = {**os.environ, "DOCKER_BUILDKIT": "1"}
+    env = {**ENV, "DOCKER_BUILDKIT": "1"}
+    if args[0] == "build":
+        args = (*BUILD[1:], *args[1:])
     subprocess.run(
         [DOCKER, *args],
         check=True,
@@ -99,7 +122,7 @@ def measure(
     """wall s, CPU s (user+sys), peak RSS MB, exit code of one child process."""
     start = time.perf_counter()
     proc = subprocess.Popen(
-        cmd, stdout=stdout, stderr=subprocess.DEVNULL, cwd=tempfile.gettempdir()
+        cmd, stdout=stdout, stderr=subprocess.DEVNULL, cwd=tempfile.gettempdir(), env=ENV
     )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
@@ -132,15 +155,17 @@ def _stats(samples: list[tuple[float, float, float, int]]) -> dict[str, float]:
     }
 
 
-def dive_numbers(dive: str, target: list[str], workdir: Path) -> dict[str, float]:
+def dive_numbers(dive: str, target: list[str], workdir: Path) -> dict[str, float] | None:
     out = workdir / "dive.json"
-    subprocess.run(
+    done = subprocess.run(
         [dive, *target, "--json", str(out)],
-        check=True,
         capture_output=True,
         timeout=1800,
         cwd=workdir,
+        env=ENV,
     )
+    if done.returncode != 0:
+        return None
     data = json.loads(out.read_text())
     sizes = [lay["sizeBytes"] for lay in data["layer"]]
     wasted = data["image"]["inefficientBytes"]
@@ -159,6 +184,7 @@ def jettison_numbers(target: list[str], workdir: Path) -> dict[str, float]:
         text=True,
         timeout=1800,
         cwd=workdir,
+        env=ENV,
     )
     if done.returncode not in (0, 1):
         sys.exit(f"jettison inspect failed: {done.stderr.strip()}")
@@ -180,9 +206,10 @@ def _share(x: float | None) -> str:
 
 
 def row(label: str, r: dict[str, float], digits: int = 2) -> str:
+    failed = f"  FAILED (exit {r['rc']:.0f})" if r["rc"] not in (0, 1) else ""
     return (
         f"  {label:<34} {r['wall_min']:7.{digits}f} {r['wall_med']:7.{digits}f} "
-        f"{r['cpu_med']:7.{digits}f} {r['rss_max']:8.0f}"
+        f"{r['cpu_med']:7.{digits}f} {r['rss_max']:8.0f}{failed}"
     )
 
 
@@ -191,7 +218,20 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--keep", action="store_true", help="keep the images and archives")
     ap.add_argument("--skip-big", action="store_true", help="leave out the 1 GB image")
+    ap.add_argument(
+        "--engine",
+        choices=["default", "docker26"],
+        default="default",
+        help="default: DOCKER_HOST as set; docker26: the engine of scripts/engine26.sh",
+    )
+    ap.add_argument(
+        "--image",
+        action="append",
+        choices=["tiny", "debian-slim", "small", "slim", "big"],
+        help="only these images (repeatable)",
+    )
     args = ap.parse_args()
+    use_engine(args.engine)
     dive = shutil.which("dive", path=str(Path(PY).parent)) or shutil.which("dive")
     if dive is None:
         print(
@@ -202,9 +242,22 @@ def main() -> None:
     version = (
         subprocess.run([dive, "--version"], capture_output=True, text=True).stdout if dive else "-"
     )
+    server = subprocess.run(
+        [DOCKER, "version", "--format", "{{.Server.Version}}"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+    ).stdout.strip()
+    store = subprocess.run(
+        [DOCKER, "info", "--format", "{{.Driver}} {{.DriverStatus}}"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+    ).stdout.strip()
     print(
-        f"dive: {version.strip()}   python: {sys.version.split()[0]}   cores: "
-        f"{os.cpu_count()}   runs: {args.runs} (min / median)"
+        f"engine: {args.engine} (Docker {server}, {store})   dive: {version.strip()}   "
+        f"python: {sys.version.split()[0]}   cores: {os.cpu_count()}   runs: {args.runs} "
+        "(min / median)"
     )
     # measure jettison as installed: a wheel's modules are byte-compiled at install time,
     # an editable checkout's only once they were imported (never with PYTHONDONTWRITEBYTECODE)
@@ -232,7 +285,10 @@ def main() -> None:
         ("small", SMALL),
         ("slim", SLIM),
     ] + ([] if args.skip_big else [("big", BIG)])
+    if args.image:
+        images = [(n, d) for n, d in images if n in args.image]
     summary: list[tuple[str, float, float, float, float]] = []
+    engine_rows: list[tuple[str, float, dict[str, float], dict[str, float], dict[str, float]]] = []
     work = Path(tempfile.mkdtemp(prefix="jettison-bench-inspect-"))
     tags = []
     try:
@@ -296,23 +352,36 @@ def main() -> None:
                 )
             ratio = results["jettison engine"]["wall_med"] / save["wall_med"]
             print(f"  engine: jettison total = {ratio:.2f}x the engine's own docker save")
+            engine_rows.append(
+                (
+                    name,
+                    size,
+                    save,
+                    results["jettison engine"],
+                    results.get("dive engine", {"wall_med": float("nan"), "rc": -1}),
+                )
+            )
             ours = jettison_numbers([str(archive)], work)
             print(
                 f"  {'numbers':<20} {'efficiency':>12} {'wasted bytes':>14} "
                 f"{'user-wasted':>12} {'size bytes':>14}"
             )
+            theirs = None
             if dive:
                 theirs = dive_numbers(dive, ["--source", "docker-archive", str(archive)], work)
+            if theirs is not None:
                 print(
                     f"  {'dive 0.13.1':<20} {theirs['efficiency']:12.6f} "
                     f"{theirs['wasted']:14,} {_share(theirs['user_wasted']):>12} "
                     f"{theirs['size']:14,}"
                 )
+            elif dive:
+                print(f"  {'dive 0.13.1':<20} cannot read this archive")
             print(
                 f"  {'jettison --dive-*':<20} {ours['efficiency']:12.6f} {ours['wasted']:14,} "
                 f"{_share(ours['user_wasted']):>12} {ours['size']:14,}"
             )
-            if dive:
+            if theirs is not None:
                 same = all(theirs[k] == ours[k] for k in ("efficiency", "wasted", "size"))
                 print(f"  dive-compatible numbers identical to dive: {'yes' if same else 'NO'}")
             print(
@@ -329,10 +398,27 @@ def main() -> None:
                     f"  {name:<12} {ours_med:6.3f} s ({ours_min:.3f}) / {dive_med:6.3f} s "
                     f"({dive_min:.3f}): jettison {dive_med / ours_med:5.2f}x, {verdict}"
                 )
+        if engine_rows:
+            print(
+                f"\nfrom the engine ({args.engine}), median wall s: docker save -o / jettison "
+                "inspect IMAGE / dive IMAGE"
+            )
+            for name, size, save_r, ours_r, dive_r in engine_rows:
+                dive_text = f"{dive_r['wall_med']:6.2f}" if dive_r["rc"] in (0, 1) else "FAILED"
+                print(
+                    f"  {name:<12} {size / 1e6:7,.0f} MB  {save_r['wall_med']:6.2f} / "
+                    f"{ours_r['wall_med']:6.2f} / {dive_text:>6}: jettison = "
+                    f"{ours_r['wall_med'] / save_r['wall_med']:.2f}x docker save"
+                    + (
+                        f", {dive_r['wall_med'] / ours_r['wall_med']:.2f}x faster than dive"
+                        if dive_r["rc"] in (0, 1)
+                        else ""
+                    )
+                )
     finally:
         if not args.keep:
             for tag in tags:
-                subprocess.run([DOCKER, "rmi", tag], capture_output=True)
+                subprocess.run([DOCKER, "rmi", tag], capture_output=True, env=ENV)
             shutil.rmtree(work, ignore_errors=True)
         else:
             print(f"\nkept: {', '.join(tags)} and {work}")
