@@ -103,7 +103,7 @@ def _is_broad_copy(ins: Instruction) -> bool:
     """,
     why="""
         Every change to any source file invalidates the COPY layer and therefore every layer
-        after it: the dependency install reruns on each code change (seeds 001, 003, 004:
+        after it: the dependency install reruns on each code change (often
         minutes per build). Copy the manifest first, install, then copy the code: a code
         change then rebuilds in seconds.
     """,
@@ -636,8 +636,8 @@ def _merge_runs(df: Dockerfile, first: Instruction, second: Instruction) -> list
     """,
     why="""
         A cache mount keeps downloaded packages *outside* the image and across builds: a
-        dependency change re-downloads only what changed (seed 004: ~70 % faster dependency
-        installs), and nothing lands in the layer.
+        dependency change re-downloads only what changed (dependency installs
+        typically ~70 % faster), and nothing lands in the layer.
     """,
     example="RUN pip install --no-cache-dir -r requirements.txt",
     use_instead="RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt",
@@ -731,18 +731,18 @@ def _docker_clean_removed(ins: Instruction) -> bool:
     "several consecutive ENV, LABEL or ARG instructions",
     what="Flags ENV, LABEL or ARG instructions that directly follow another of the same kind.",
     why="Each one is an instruction and an image-config layer entry to rebuild; one "
-    "instruction with several pairs is shorter and rebuilds once (seed 000).",
+    "instruction with several pairs is shorter and rebuilds once.",
     example="ENV OMP_NUM_THREADS=1\nENV OMP_PROC_BIND=spread",
     use_instead="ENV OMP_NUM_THREADS=1 \\\n    OMP_PROC_BIND=spread",
-    fix="Safe: merges ENV and LABEL runs into one instruction when no value refers to a name "
-    "set by the instructions being merged (a single ENV expands values with the previous "
-    "ones). ARGs are reported only: several names in one ARG need a newer Dockerfile "
+    fix="Safe: merges ENV and LABEL runs into one instruction. An ENV whose value refers to a "
+    "name set by an ENV just before it starts a new run (a single ENV expands its values "
+    "with the variables as they were before it), so only runs that can merge are reported. "
+    "ARGs are reported only: several names in one ARG need a newer Dockerfile "
     "frontend than Docker 20.10's built-in one. The merged lines are continued with the "
     "file's escape character (a backtick under ``# escape=` ``).",
     fix_safety=FixSafety.SAFE,
 )
 def consecutive_env(ctx: RuleContext) -> Iterator[Finding]:
-    from jettison.dockerfile.expand import references
 
     src = ctx.dockerfile.source
     for stage in ctx.stages:
@@ -758,30 +758,49 @@ def consecutive_env(ctx: RuleContext) -> Iterator[Finding]:
             ):
                 group.append(ins)
                 continue
-            if len(group) > 1:
+            for run in _mergeable_runs(group):
                 edits: list[Edit] = []
-                names: set[str] = set()
-                safe = True
-                for member in group:
-                    for i in range(0, len(member.args) - 1, 2):
-                        if references(member.args[i + 1]) & names:
-                            safe = False
-                    names |= {member.args[i] for i in range(0, len(member.args), 2)}
-                    if "=" not in member.text.split()[0] if member.text.split() else True:
-                        safe = False  # legacy "ENV key value" form
+                legacy = any(
+                    not member.text.split() or "=" not in member.text.split()[0] for member in run
+                )  # the legacy "ENV key value" form holds one pair and cannot be joined
                 # one ARG with several names needs a newer Dockerfile frontend than some
                 # engines have (20.10's built-in one): report, do not rewrite
-                if safe and group[0].keyword != "ARG":
+                if not legacy and run[0].keyword != "ARG":
                     joint = f" {ctx.dockerfile.directives.escape}\n    "  # the file's escape
-                    for prev, member in itertools.pairwise(group):
+                    for prev, member in itertools.pairwise(run):
                         edits.append(Edit(prev.end, member.body.offsets[0], joint))
                 yield ctx.report(
-                    f"{len(group)} consecutive {group[0].keyword} instructions; "
-                    "merge them into one",
-                    group[1],
+                    f"{len(run)} consecutive {run[0].keyword} instructions; merge them into one",
+                    run[1],
                     edits=edits,
                 )
             group = [ins] if ins is not None and ins.keyword in ("ENV", "LABEL", "ARG") else []
+
+
+def _mergeable_runs(group: list[Instruction]) -> list[list[Instruction]]:
+    """The parts of a group of consecutive ENVs that can become one instruction.
+
+    One ENV expands every value with the variables as they were before it, so an ENV whose
+    value refers to a name set earlier in the group (``ENV JAVA_HOME=/opt/java`` then
+    ``ENV PATH=$JAVA_HOME/bin:$PATH``) cannot join it: the group is split there, and only
+    parts of two or more are reported. LABEL values are no variables, and one ARG expands
+    its names in order, so those groups stay whole."""
+    from jettison.dockerfile.expand import references
+
+    if len(group) < 2:
+        return []
+    if group[0].keyword != "ENV":
+        return [group]
+    runs: list[list[Instruction]] = [[]]
+    names: set[str] = set()
+    for member in group:
+        values = [member.args[i + 1] for i in range(0, len(member.args) - 1, 2)]
+        if runs[-1] and any(references(v) & names for v in values):
+            runs.append([])
+            names = set()
+        runs[-1].append(member)
+        names |= {member.args[i] for i in range(0, len(member.args), 2)}
+    return [run for run in runs if len(run) > 1]
 
 
 def _only_blank_between(src: str, a: Instruction, b: Instruction) -> bool:

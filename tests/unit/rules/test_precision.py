@@ -464,3 +464,31 @@ def test_jt411_user_name() -> None:
     for ok in ("USER 10001", "USER 10001:10001", "USER root"):
         assert found(f"FROM debian:12\n{ok}\n", "JT411") == []
     assert found("FROM debian:12\nARG U\nUSER $U\n", "JT411") == []
+
+
+# --- JT204: an ENV that refers to a name set just before it starts a new run --------------
+
+
+def test_jt204_does_not_report_envs_that_refer_to_each_other() -> None:
+    text = "FROM debian:12\nENV JAVA_HOME=/opt/java\nENV PATH=$JAVA_HOME/bin:$PATH\n"
+    assert found(text, "JT204") == []
+
+
+def test_jt204_reports_and_merges_the_part_that_can_merge() -> None:
+    text = (
+        "FROM debian:12\nENV JAVA_HOME=/opt/java\nENV PATH=$JAVA_HOME/bin:$PATH\n"
+        "ENV A=1\nENV B=2\n"
+    )
+    findings = found(text, "JT204")
+    assert [(f.line, f.message.split(";")[0]) for f in findings] == [
+        (4, "3 consecutive ENV instructions")
+    ]
+    assert fixed(text, "JT204") == (
+        "FROM debian:12\nENV JAVA_HOME=/opt/java\n"
+        "ENV PATH=$JAVA_HOME/bin:$PATH \\\n    A=1 \\\n    B=2\n"
+    )
+
+
+def test_jt204_labels_and_independent_envs_still_merge() -> None:
+    text = "FROM debian:12\nENV A=1\nENV B=2\nLABEL a=$A\nLABEL b=2\n"
+    assert len(found(text, "JT204")) == 2
