@@ -958,7 +958,7 @@ def summarize(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "smoke_run": sum(1 for v in vs if v.get("smoke") is not None),
             "build_failed": sum(1 for v in vs if v.get("error")),
         }
-    # the target: where the original passes, jettison's image passes and is not larger
+    # the target: where the original passes, jettison's image passes and is not larger
     eligible = [r for r in rows if r.get("original", {}).get("smoke") == "pass" and "jettison" in r]
     met = [
         r
