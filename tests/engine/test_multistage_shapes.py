@@ -155,8 +155,8 @@ def test_runtime_virtualenv_has_no_packaging_tools(tmp_path: Path, engine: Engin
 
 @pytest.mark.engine
 def test_a_conversion_that_saves_nothing_is_not_offered(tmp_path: Path) -> None:
-    # a slim service whose only build package is a small header package: the builder
-    # would take away about 0.3 MB, less than its virtualenv and user add
+    # a slim service whose only build package is pkg-config: the builder would take away
+    # about 0.3 MB, less than its virtualenv and user add
     write(
         tmp_path,
         {
@@ -164,7 +164,7 @@ def test_a_conversion_that_saves_nothing_is_not_offered(tmp_path: Path) -> None:
             "app.py": "import six\nprint(six.__version__)\n",
             "Dockerfile": (
                 "FROM python:3.11-slim\n"
-                "RUN apt-get update && apt-get install -y --no-install-recommends libffi-dev"
+                "RUN apt-get update && apt-get install -y --no-install-recommends pkg-config"
                 " && rm -rf /var/lib/apt/lists/*\n"
                 "COPY requirements.txt .\n"
                 "RUN pip install --no-cache-dir -r requirements.txt\n"
@@ -175,4 +175,139 @@ def test_a_conversion_that_saves_nothing_is_not_offered(tmp_path: Path) -> None:
     )
     fixed, notes = fix(tmp_path)
     assert "not offered: it would not make the image smaller" in notes, notes
-    assert "AS builder" not in fixed and "libffi-dev" in fixed
+    assert "AS builder" not in fixed and "pkg-config" in fixed
+
+
+# --- 2. a file with stages: the toolchain inherited FROM a base stage ----------------------
+
+
+@pytest.mark.engine
+def test_toolchain_inherited_from_a_base_stage_moves_to_a_builder(
+    tmp_path: Path, engine: Engine
+) -> None:
+    write(
+        tmp_path,
+        {
+            **COMPILED,
+            "Dockerfile": (
+                "FROM python:3.11 AS base\n"
+                "WORKDIR /app\n"
+                "RUN apt-get update && apt-get install -y --no-install-recommends build-essential"
+                " && rm -rf /var/lib/apt/lists/*\n"
+                "COPY requirements.txt .\n"
+                "RUN pip install --no-cache-dir --no-binary markupsafe -r requirements.txt\n"
+                "\n"
+                "FROM debian:bookworm-slim AS notes\n"
+                "RUN echo 'release notes' > /NOTES\n"
+                "\n"
+                "# the command-line tool\n"
+                "FROM base AS cli\n"
+                "COPY --from=notes /NOTES /app/NOTES\n"
+                "COPY app.py .\n"
+                'ENTRYPOINT ["python", "app.py"]\n'
+            ),
+        },
+    )
+    fixed, _ = fix(tmp_path)
+    assert "FROM python:3.11 AS builder" in fixed and "FROM python:3.11-slim AS cli" in fixed
+    assert "build-essential" not in fixed.split("AS cli")[1], fixed
+    saved = compare(engine, tmp_path, [])
+    assert saved > 500_000_000  # the full base and its compilers stay in the builder
+    engine.run("fixed", "/app/NOTES", entrypoint="cat")
+
+
+# --- 3. a virtualenv of the file's own, at its own path, filled by pip-compile's output ----
+
+
+@pytest.mark.engine
+def test_user_virtualenv_is_copied_where_it_was(tmp_path: Path, engine: Engine) -> None:
+    write(
+        tmp_path,
+        {
+            "requirements.in": "markupsafe==2.1.5\n",
+            "app.py": COMPILED["app.py"],
+            "Dockerfile": (
+                "FROM python:3.11\n"
+                "WORKDIR /app\n"
+                "RUN python -m venv /app/.venv\n"
+                "ENV PATH=/app/.venv/bin:$PATH\n"
+                "RUN pip install --no-cache-dir pip-tools==7.4.1\n"
+                "COPY requirements.in .\n"
+                "RUN pip-compile --quiet -o requirements.txt requirements.in\n"
+                "RUN pip install --no-cache-dir --no-binary markupsafe -r requirements.txt\n"
+                "COPY app.py .\n"
+                'CMD ["python", "app.py"]\n'
+            ),
+        },
+    )
+    fixed, _ = fix(tmp_path)
+    runtime = fixed.split("FROM python:3.11-slim")[1]
+    assert "COPY --from=builder /app/.venv /app/.venv" in runtime, fixed
+    assert "/opt/venv" not in fixed and "pip-compile" not in runtime
+    compare(engine, tmp_path, [])
+    found = engine.run("fixed", "python", "-c", "import sys, markupsafe; print(sys.prefix)")
+    assert found.strip() == "/app/.venv"
+
+
+# --- 4. a RUN that installs the toolchain and makes the user and its data directory ---------
+
+
+@pytest.mark.engine
+def test_run_mixing_apt_and_user_setup_is_split(tmp_path: Path, engine: Engine) -> None:
+    write(
+        tmp_path,
+        {
+            **COMPILED,
+            "app.py": COMPILED["app.py"]
+            + "import getpass, pathlib\n"
+            + "pathlib.Path('/data/ok').write_text('ok')\n"
+            + "print('user', getpass.getuser(), pathlib.Path('/data/ok').read_text())\n",
+            "Dockerfile": (
+                "FROM python:3.11\n"
+                "RUN apt-get update \\\n"
+                "    && apt-get install -y --no-install-recommends build-essential \\\n"
+                "    && useradd --create-home svc \\\n"
+                "    && mkdir -p /data && chown svc /data \\\n"
+                "    && rm -rf /var/lib/apt/lists/*\n"
+                "WORKDIR /home/svc\n"
+                "COPY requirements.txt .\n"
+                "RUN pip install --no-cache-dir --no-binary markupsafe -r requirements.txt\n"
+                "COPY app.py .\n"
+                "USER svc\n"
+                'CMD ["python", "app.py"]\n'
+            ),
+        },
+    )
+    fixed, _ = fix(tmp_path)
+    runtime = fixed.split("FROM python:3.11-slim")[1]
+    assert "useradd --create-home svc" in runtime and "build-essential" not in runtime, fixed
+    compare(engine, tmp_path, [])
+    assert "user svc ok" in engine.run("fixed")
+
+
+# --- 5. a toolchain no install needs: removed, no builder ---------------------------------
+
+
+@pytest.mark.engine
+def test_toolchain_that_no_install_needs_is_removed(tmp_path: Path, engine: Engine) -> None:
+    write(
+        tmp_path,
+        {
+            **COMPILED,
+            "Dockerfile": (
+                "FROM python:3.11-slim\n"
+                "# a compiler, in case a package has no wheel\n"
+                "RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev"
+                " && rm -rf /var/lib/apt/lists/*\n"
+                "COPY requirements.txt .\n"
+                "RUN pip install --no-cache-dir -r requirements.txt\n"
+                "COPY app.py .\n"
+                'CMD ["python", "app.py"]\n'
+            ),
+        },
+    )
+    fixed, notes = fix(tmp_path)
+    assert "toolchain removed instead of moved" in notes, notes
+    assert "AS builder" not in fixed and "gcc" not in fixed, fixed
+    saved = compare(engine, tmp_path, [])
+    assert saved > 20_000_000  # gcc and the C library headers

@@ -1,12 +1,15 @@
-"""What the runtime image does not need: trees stored twice, wheels kept after install."""
+"""What the runtime image does not need: trees stored twice, wheels kept after install,
+`*-dev` packages installed for their library, git kept after a `pip install git+...`."""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from jettison.dockerfile import Command, Instruction, Stage
+from jettison.dockerfile.shell import Word
 from jettison.findings import Edit, Finding, FixSafety, Severity
 from jettison.rules import _shell as sh
 from jettison.rules._project import pip_subcommand
@@ -289,3 +292,213 @@ def _bind_edits(
     edits.append(Edit(line_start, line_end, ""))
     edits.append(Edit(run.keyword_end, run.keyword_end, mount))
     return sorted(edits, key=lambda e: e.start)
+
+
+# `*-dev` package -> the runtime library it exists for, and the -dev package's own installed
+# size on Debian bookworm in KiB (dpkg Installed-Size; its header-only dependencies add more).
+# bullseye names the libraries of a few differently.
+_RUNTIME_LIBRARY: dict[str, tuple[str, int]] = {
+    "libpq-dev": ("libpq5", 595),
+    "libxml2-dev": ("libxml2", 3286),
+    "libxslt1-dev": ("libxslt1.1", 2535),
+    "libxslt-dev": ("libxslt1.1", 2535),
+    "libjpeg62-turbo-dev": ("libjpeg62-turbo", 1096),
+    "libjpeg-dev": ("libjpeg62-turbo", 1096),
+    "zlib1g-dev": ("zlib1g", 1310),
+    "libffi-dev": ("libffi8", 315),
+    "libssl-dev": ("libssl3", 12206),
+    "libyaml-dev": ("libyaml-0-2", 256),
+    "libmariadb-dev": ("libmariadb3", 981),
+    "libmariadb-dev-compat": ("libmariadb3", 981),
+    "default-libmysqlclient-dev": ("libmariadb3", 981),
+    "libcurl4-openssl-dev": ("libcurl4", 1778),
+    "libsqlite3-dev": ("libsqlite3-0", 3150),
+    "libpng-dev": ("libpng16-16", 854),
+    "libfreetype-dev": ("libfreetype6", 2060),
+    "libfreetype6-dev": ("libfreetype6", 2060),
+    "libwebp-dev": ("libwebp7", 1084),
+    "libgdbm-dev": ("libgdbm6", 400),
+    "libbz2-dev": ("libbz2-1.0", 95),
+    "liblzma-dev": ("liblzma5", 726),
+    "libreadline-dev": ("libreadline8", 790),
+    "libmagic-dev": ("libmagic1", 0),
+    "libsass-dev": ("libsass1", 0),
+    "libgettextpo-dev": ("libgettextpo0", 0),
+    "libopenjp2-7-dev": ("libopenjp2-7", 0),
+    "liblcms2-dev": ("liblcms2-2", 0),
+    "libtiff-dev": ("libtiff6", 0),
+    "libldap2-dev": ("libldap-2.5-0", 0),
+    "libsasl2-dev": ("libsasl2-2", 0),
+}
+_BULLSEYE = {
+    "libffi-dev": "libffi7",
+    "libssl-dev": "libssl1.1",
+    "libwebp-dev": "libwebp6",
+    "libtiff-dev": "libtiff5",
+    "libldap2-dev": "libldap-2.4-2",
+}
+_COMPILERS = {"gcc", "g++", "clang", "build-essential", "cc", "make", "cmake", "cargo", "rustc"}
+
+
+def _compiler(pkg: str) -> bool:
+    return pkg in _COMPILERS or pkg.split("-", 1)[0] in ("gcc", "g++", "clang", "llvm")
+
+
+def _final_installs(ctx: RuleContext) -> list[tuple[Instruction, Command, Word]]:
+    """(RUN, install command, package word) of the apt installs of the final image that no
+    later command of the same RUN removes again."""
+    from jettison.rules.size import _temporary_installs
+
+    out: list[tuple[Instruction, Command, Word]] = []
+    for ins in ctx.runs(final_only=True):
+        temporary = {(c.start, p) for c, p in _temporary_installs(ins)}
+        for cmd in sh.apt_installs(ins):
+            for word in cmd.words_after("install"):
+                if (cmd.start, word.value) not in temporary and not word.dynamic:
+                    out.append((ins, cmd, word))
+    return out
+
+
+@rule(
+    "JT132",
+    "dev-package-for-a-library",
+    Category.SIZE,
+    Severity.WARNING,
+    "a `*-dev` package installed for its shared library in an image that compiles nothing",
+    what="""
+        Flags `apt-get install libpq-dev` (and the other `*-dev` packages of common
+        libraries) in the final image of a slim base when that image installs no compiler:
+        nothing can use the headers, only the shared library the package depends on.
+    """,
+    why="""
+        A `-dev` package brings C headers, static archives, pkg-config files and often more
+        `-dev` packages (`libpq-dev` pulls `libssl-dev`, 12 MB); the runtime needs only the
+        library (`libpq5`).
+    """,
+    example="FROM python:3.11-slim\nRUN apt-get update && apt-get install -y libpq-dev",
+    use_instead="FROM python:3.11-slim\nRUN apt-get update && apt-get install -y libpq5",
+    fix="""
+        Unsafe: replaces the package by its runtime library (`libpq-dev` -> `libpq5`,
+        `libxml2-dev` -> `libxml2`, ...; bullseye's names on a bullseye base). The finding
+        gives the `-dev` package's own installed size on Debian bookworm where known. A
+        program that reads the headers or runs `pg_config` at run time would need it back.
+    """,
+    fix_safety=FixSafety.UNSAFE,
+)
+def dev_package_for_a_library(ctx: RuleContext) -> Iterator[Finding]:
+    final = ctx.dockerfile.final_stage
+    if final is None or "slim" not in final.root_image():
+        return  # full images carry the headers and compilers anyway
+    installs = _final_installs(ctx)
+    if any(_compiler(w.value.split("=", 1)[0]) for _, _, w in installs):
+        return  # something may compile against the headers
+    for ins in ctx.runs(final_only=True):
+        if any(c.name in _COMPILERS for c in sh.commands(ins)):
+            return
+    bullseye = "bullseye" in final.root_image()
+    for ins, _cmd, word in installs:
+        name = word.value.split("=", 1)[0]
+        known = _RUNTIME_LIBRARY.get(name)
+        if known is None:
+            continue
+        library, kib = known
+        if bullseye:
+            library = _BULLSEYE.get(name, library)
+        size = f" ({_mb(kib * 1024)} installed, headers and archives)" if kib else ""
+        yield ctx.report(
+            f"`{name}`{size} in an image that compiles nothing: install the library "
+            f"`{library}` instead",
+            ins,
+            start=word.start,
+            end=word.end,
+            edits=[Edit(word.start, word.end, library)],
+        )
+
+
+_VCS_USERS = re.compile(r"^\s*(gitpython|pygit2|dulwich|pre-commit|setuptools-scm)\b", re.I | re.M)
+
+
+@rule(
+    "JT133",
+    "git-for-pip-only",
+    Category.SIZE,
+    Severity.WARNING,
+    "git installed for a `pip install git+...` and kept in the image",
+    what="""
+        Flags git installed by apt in the final image when its only use is a pip install of
+        a `git+` requirement (on the command line or in a requirements file): no later
+        command, no ENTRYPOINT/CMD and no listed distribution that drives git
+        (GitPython, pygit2, dulwich) uses it.
+    """,
+    why="""
+        pip needs git only while it clones; git then stays with its dependencies (perl,
+        curl's libraries, about 40 MB on Debian bookworm, ~90 MB with recommends).
+    """,
+    example="RUN apt-get update && apt-get install -y git \\\n"
+    "    && pip install git+https://github.com/org/lib",
+    use_instead="RUN apt-get update && apt-get install -y git \\\n"
+    "    && pip install git+https://github.com/org/lib \\\n"
+    "    && apt-get purge -y --auto-remove git",
+    fix="""
+        Unsafe: when git is installed in the RUN of the pip install, appends
+        `apt-get purge -y --auto-remove git` to it. In separate RUNs only the finding is
+        given: the multi-stage conversion (`fix --unsafe-fixes`) moves git into its builder.
+    """,
+    fix_safety=FixSafety.UNSAFE,
+)
+def git_for_pip_only(ctx: RuleContext) -> Iterator[Finding]:
+    df = ctx.dockerfile
+    context = Path(df.path).parent
+    installs = [(i, c, w) for i, c, w in _final_installs(ctx) if w.value.split("=")[0] == "git"]
+    if not installs:
+        return
+    ins, _cmd, word = installs[0]
+    final = df.final_stage
+    assert final is not None
+    pip_uses: list[tuple[Instruction, Command]] = []
+    for later in final.all_instructions():
+        if later.index < ins.index and later is not ins:
+            continue
+        if later.keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK") and any(
+            "git" in a.split() or "/git" in a for a in later.args
+        ):
+            return
+        if later.keyword != "RUN":
+            continue
+        for cmd in sh.commands(later):
+            if cmd.name == "git":
+                return
+            if not sh.is_pip_install(cmd):
+                continue
+            values = cmd.arg_values
+            texts = [v for v in values if v.startswith("git+")]
+            for i, v in enumerate(values):
+                if v in ("-r", "--requirement") and i + 1 < len(values):
+                    path = context / values[i + 1].lstrip("/")
+                    try:
+                        content = path.read_text(encoding="utf-8", errors="replace")
+                    except OSError:
+                        continue
+                    if _VCS_USERS.search(content):
+                        return  # a distribution that runs git at run time
+                    if "git+" in content:
+                        texts.append(values[i + 1])
+            if texts:
+                pip_uses.append((later, cmd))
+    if not pip_uses:
+        return
+    run, cmd = pip_uses[-1]
+    edits: list[Edit] = []
+    if run is ins and len(pip_uses) == 1:
+        edit = sh.append_to_run(run, df, "apt-get purge -y --auto-remove git")
+        if edit is not None:
+            edits.append(edit)
+    yield ctx.report(
+        f"git is only used by `pip install` of a git+ requirement (line {run.line}) and "
+        "stays in the image (about 40 MB with its dependencies): purge it in the same RUN, "
+        "or install in a builder stage",
+        ins,
+        start=word.start,
+        end=word.end,
+        edits=edits,
+    )

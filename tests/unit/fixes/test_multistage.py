@@ -453,7 +453,7 @@ def test_toolchain_install_left_empty_goes_with_its_apt_work() -> None:
 
 def test_a_conversion_that_does_not_shrink_is_not_offered() -> None:
     text = (
-        "FROM python:3.11-slim\nRUN apt-get update && apt-get install -y libffi-dev\n"
+        "FROM python:3.11-slim\nRUN apt-get update && apt-get install -y pkg-config\n"
         "RUN pip install six\n"
     )
     tiny = LibraryScan([], [], compiled=[], saved_bytes=300_000)
@@ -526,3 +526,73 @@ def test_corpus_conversions_parse_and_refix_to_themselves(
     parse_dockerfile(first.outcome.text, str(path))
     second = fix_pipeline(first.outcome.text, str(path), Config(), True, scan).outcome
     assert second.text == first.outcome.text, second.diff()
+
+
+# --- what the runtime image does not need: -dev packages and git (JT132, JT133) -----------
+
+
+def _runtime_rule(text: str, code: str, tmp_path: object = None) -> tuple[list[str], str]:
+    from jettison.fix import fix_source
+
+    path = "Dockerfile" if tmp_path is None else str(tmp_path) + "/Dockerfile"
+    out = fix_source(text, path, Config(select=[code]), unsafe=True)
+    return [f.message for f in out.remaining] + [a.code for a in out.applied], out.text
+
+
+def test_dev_package_for_its_library_becomes_the_library() -> None:
+    found, text = _runtime_rule(
+        "FROM python:3.11-slim\nRUN apt-get update && apt-get install -y libpq-dev gettext\n"
+        "RUN pip install psycopg2-binary\n",
+        "JT132",
+    )
+    assert found == ["JT132"] and "install -y libpq5 gettext" in text
+    # bullseye names some libraries differently
+    _, text = _runtime_rule(
+        "FROM python:3.11-slim-bullseye\nRUN apt-get install -y libffi-dev\n", "JT132"
+    )
+    assert "install -y libffi7" in text
+    # a compiler in the image may build against the headers: no finding
+    found, _ = _runtime_rule(
+        "FROM python:3.11-slim\nRUN apt-get install -y gcc libpq-dev\nRUN pip install x\n",
+        "JT132",
+    )
+    assert found == []
+
+
+def test_dev_package_message_gives_its_size() -> None:
+    from jettison.audit import check_dockerfile
+
+    df = parse_dockerfile("FROM python:3.11-slim\nRUN apt-get install -y libssl-dev\n")
+    messages = [f.message for f in check_dockerfile(df, Config(select=["JT132"]))]
+    assert messages == [
+        "`libssl-dev` (12.5 MB installed, headers and archives) in an image that compiles "
+        "nothing: install the library `libssl3` instead"
+    ]
+
+
+def test_git_for_a_git_requirement_only_is_purged_in_its_run(tmp_path: object) -> None:
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    found, text = _runtime_rule(
+        "FROM python:3.11-slim\nRUN apt-get update && apt-get install -y git "
+        '&& pip install git+https://example.com/lib.git\nCMD ["app"]\n',
+        "JT133",
+    )
+    assert found == ["JT133"]
+    assert text.splitlines()[1].endswith(
+        "pip install git+https://example.com/lib.git && apt-get purge -y --auto-remove git"
+    )
+    # in a requirements file, a separate RUN: a finding, no fix
+    (tmp_path / "requirements.txt").write_text("flask\ngit+https://example.com/lib.git\n")
+    separate = (
+        "FROM python:3.11-slim\nRUN apt-get update && apt-get install -y git\n"
+        'COPY requirements.txt .\nRUN pip install -r requirements.txt\nCMD ["app"]\n'
+    )
+    found, text = _runtime_rule(separate, "JT133", tmp_path)
+    assert len(found) == 1 and "only used by `pip install` of a git+ requirement" in found[0]
+    # the app drives git (GitPython), or a command runs it: git stays, no finding
+    (tmp_path / "requirements.txt").write_text("GitPython\ngit+https://example.com/lib.git\n")
+    assert _runtime_rule(separate, "JT133", tmp_path)[0] == []
+    (tmp_path / "requirements.txt").write_text("git+https://example.com/lib.git\n")
+    assert _runtime_rule(separate.replace('["app"]', '["git", "log"]'), "JT133", tmp_path)[0] == []

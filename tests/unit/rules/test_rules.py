@@ -224,6 +224,14 @@ CASES: list[tuple[str, str, bool]] = [
     ("JT509", "FROM debian:12\nCOPY a b /app/\n", False),
     ("JT411", "FROM debian:12\nUSER app\n", True),
     ("JT411", "FROM debian:12\nUSER 10001\n", False),
+    ("JT132", "FROM python:3.11-slim\nRUN apt-get install -y libpq-dev\n", True),
+    ("JT132", "FROM python:3.11-slim\nRUN apt-get install -y gcc libpq-dev\n", False),
+    (
+        "JT133",
+        "FROM python:3.11-slim\nRUN apt-get install -y git && pip install git+https://x/y\n",
+        True,
+    ),
+    ("JT133", 'FROM python:3.11-slim\nRUN apt-get install -y git\nCMD ["git", "log"]\n', False),
 ]
 
 
