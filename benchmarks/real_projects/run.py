@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
@@ -458,8 +459,12 @@ def run_command(
     timeout: float | None = None,
     shell: bool = False,
     own_group: bool = True,
+    echo: str | None = None,
 ) -> tuple[int | None, str, float]:
-    """Run; (exit code or None when killed after ``timeout``, output, seconds)."""
+    """Run; (exit code or None when killed after ``timeout``, output, seconds).
+
+    With ``echo``, each output line is also shown as progress (prefixed with it).
+    """
     started = time.monotonic()
     proc = subprocess.Popen(
         argv,
@@ -471,22 +476,34 @@ def run_command(
         stderr=subprocess.STDOUT,
         text=True,
         errors="replace",
+        bufsize=1,
         start_new_session=own_group,
     )
     _children[proc] = own_group
+    lines: list[str] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if echo is not None and line.strip():
+                progress(f"  {echo}: {line.rstrip()[:160]}")
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
-        out, _ = proc.communicate(timeout=timeout)
-        code: int | None = proc.returncode
+        code: int | None = proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         _stop(proc, own_group, interrupted=False)
-        out, _ = proc.communicate()
+        proc.wait()
         code = None
     except KeyboardInterrupt:
         _stop(proc, own_group, interrupted=True)
         raise
     finally:
         _children.pop(proc, None)
-    return code, out or "", time.monotonic() - started
+    reader.join(timeout=10)  # a grandchild may still hold the pipe: never wait for it forever
+    return code, "".join(lines), time.monotonic() - started
 
 
 def _stop(proc: subprocess.Popen[str], own_group: bool, interrupted: bool) -> None:
@@ -787,7 +804,9 @@ def run_jettison_fix(
         )
     progress(f"{project.slug} jettison: running jettison fix --unsafe-fixes --verify")
     # jettison stays in our process group: Ctrl-C reaches it and it removes its own images
-    code, out, seconds = run_command(argv, cwd=slot.copy, timeout=timeout, own_group=False)
+    code, out, seconds = run_command(
+        argv, cwd=slot.copy, timeout=timeout, own_group=False, echo=f"{project.slug} jettison"
+    )
     written = [str(p.relative_to(slot.copy)) for p in watched if file_digest(p) != before[p]]
     record = {
         "argv": [Path(argv[0]).name, *argv[1:]],

@@ -321,3 +321,20 @@ def test_report_only_reads_stored_results(rp: Any, tmp_path: Path, capsys: Any) 
     )
     err = capsys.readouterr().err
     assert code == 2 and "bad.json: not a results file" in err
+
+
+def test_smoke_command_gets_the_image_and_is_killed_after_its_timeout(rp: Any) -> None:
+    ok = rp.run_smoke(rp.Smoke("echo", "echo image={image}", 10), "sha256:abc")
+    assert ok["ok"] and ok["tail"] == ["image=sha256:abc"]
+    failing = rp.run_smoke(rp.Smoke("false", "echo {image}; exit 3", 10), "x")
+    assert not failing["ok"] and failing["exit_code"] == 3 and not failing["timed_out"]
+    hung = rp.run_smoke(rp.Smoke("hang", "echo {image}; sleep 30; echo late", 0.5), "x")
+    assert hung["timed_out"] and not hung["ok"] and hung["seconds"] < 10
+    assert hung["tail"] == ["x"]
+
+
+def test_run_command_echoes_lines_as_progress(rp: Any, capsys: Any) -> None:
+    code, out, _ = rp.run_command("echo one; echo two", shell=True, echo="demo")
+    assert (code, out) == (0, "one\ntwo\n")
+    err = capsys.readouterr().err
+    assert "demo: one" in err and "demo: two" in err
