@@ -119,6 +119,7 @@ class CheckPlan:
     smoke_cmds: tuple[str, ...] = ()  # host-side commands, {image} replaced by the image id
     smoke_timeout: float = 300.0
     http_statuses: frozenset[int] = frozenset()
+    probe_seconds: float = 60.0  # how long an exposed port may take to answer
 
 
 @dataclass
@@ -271,7 +272,12 @@ def check_image(
     checks = [
         CheckResult(c.name, c.ok, c.detail, c.skipped, c.failure)
         for c in smoke_verify(
-            image, sdk=sdk, http_statuses=plan.http_statuses, runs=list(runs) or None
+            image,
+            sdk=sdk,
+            http_statuses=plan.http_statuses,
+            runs=list(runs) or None,
+            # a service may migrate or warm up before it listens: a minute, not 30 s
+            probe_seconds=plan.probe_seconds,
         ).checks
     ]
     hc = _healthcheck(sdk, image, config)
@@ -450,16 +456,17 @@ def _no_worse(fixed: CheckResult, original: CheckResult | None) -> bool:
     return bool(now) and now <= before
 
 
+def failed_checks(original: ImageReport, fixed: ImageReport) -> list[CheckResult]:
+    """The checks ``fixed`` fails where ``original`` did better."""
+    before = {c.name: c for c in original.checks}
+    return [c for c in fixed.checks if not c.ok and not _no_worse(c, before.get(c.name))]
+
+
 def judge(original: ImageReport, fixed: ImageReport) -> list[str]:
     """Why ``fixed`` is worse than ``original`` (empty: it passes)."""
     if not fixed.built:
         return [f"build failed: {fixed.error}"]
-    before = {c.name: c for c in original.checks}
-    out = [
-        f"{c.name}: {c.detail}"
-        for c in fixed.checks
-        if not c.ok and not _no_worse(c, before.get(c.name))
-    ]
+    out = [f"{c.name}: {c.detail}" for c in failed_checks(original, fixed)]
     problems, _ = compare_configs(original.config, fixed.config)
     if original.size_bytes and fixed.size_bytes > original.size_bytes:
         out.append(f"image is larger: {size_change(original.size_bytes, fixed.size_bytes)}")

@@ -161,3 +161,36 @@ def test_fix_option_errors_are_one_line(
     (tmp_path / "Dockerfile").write_text("FROM debian:bookworm-slim\n")
     code, _out, err = run("fix", *args)
     one_error(code, err, expected)
+
+
+def test_a_check_must_fail_twice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A fixed image whose port answered late once is checked again before it is judged
+    (bisecting on a flaky result blamed --no-cache-dir on a real project)."""
+    from jettison.findings import FixSafety
+    from jettison.fix import AppliedFix, FixOutcome
+    from jettison.fixes import run as fix_run
+    from jettison.fixes.verify import BuildInputs, CheckPlan
+
+    passing = CheckResult("ports", True, "5000/tcp HTTP 302")
+    late = CheckResult("ports", False, "no answer", failure="no answer")
+    rounds = [[late], [passing]]
+    monkeypatch.setattr(fix_run, "build_and_check", lambda *a, **k: _report(100, passing))
+    monkeypatch.setattr(fix_run, "build_text", lambda *a, **k: _report(90, *rounds.pop(0)))
+    monkeypatch.setattr(fix_run, "check_image", lambda *a, **k: rounds.pop(0))
+    monkeypatch.setattr("jettison.engine.remove_image", lambda *a, **k: True)
+    dockerfile = tmp_path / "Dockerfile"
+    outcome = FixOutcome(
+        str(dockerfile), "FROM a\n", "FROM b\n", [AppliedFix("JT103", 1, "x", FixSafety.SAFE)]
+    )
+    said: list[str] = []
+    checked = fix_run.verify_file(
+        "FROM a\n",
+        BuildInputs.of(dockerfile),
+        outcome,
+        lambda units: outcome,
+        CheckPlan(),
+        object(),
+        progress=said.append,
+    )
+    assert checked.ok and checked.chosen is not None and not rounds
+    assert any("running the checks once more" in s for s in said)
