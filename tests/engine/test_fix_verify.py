@@ -75,7 +75,7 @@ def test_fix_verify_example(tmp_path: Path, example: str, smoke: str | None) -> 
         text = path.read_text()
         assert text != before[path]
         assert " AS builder" in text and "FROM python:3.11-slim" in text, text
-        assert "USER app" in text
+        assert "USER app" in text or "USER 10001" in text  # JT411: numeric under --unsafe-fixes
     assert "FAILED" not in out, out
     # the images jettison built were removed again
     assert not (_images() - images_before)

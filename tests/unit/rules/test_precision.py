@@ -476,8 +476,7 @@ def test_jt204_does_not_report_envs_that_refer_to_each_other() -> None:
 
 def test_jt204_reports_and_merges_the_part_that_can_merge() -> None:
     text = (
-        "FROM debian:12\nENV JAVA_HOME=/opt/java\nENV PATH=$JAVA_HOME/bin:$PATH\n"
-        "ENV A=1\nENV B=2\n"
+        "FROM debian:12\nENV JAVA_HOME=/opt/java\nENV PATH=$JAVA_HOME/bin:$PATH\nENV A=1\nENV B=2\n"
     )
     findings = found(text, "JT204")
     assert [(f.line, f.message.split(";")[0]) for f in findings] == [
