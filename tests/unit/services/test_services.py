@@ -239,7 +239,7 @@ def test_github_workflow(trio: Path) -> None:
                         "docker/setup-buildx-action@v3"]  # fmt: skip
     bake = next(s for s in steps if s.get("uses") == "docker/bake-action@v5")
     assert bake["with"]["files"] == "docker-bake.hcl" and bake["with"]["workdir"] == "compose-trio"
-    assert "/compose-trio-cache\"" in next(s["run"] for s in steps if "run" in s)
+    assert '/compose-trio-cache"' in next(s["run"] for s in steps if "run" in s)
     assert bake["env"]["PLATFORMS"] == "linux/amd64,linux/arm64"
     # the bake file reads the same variables
     hcl = (trio / "docker-bake.hcl").read_text()
