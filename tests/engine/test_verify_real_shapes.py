@@ -20,7 +20,7 @@ from jettison.engine.verify import verify
 from jettison.findings import FixSafety
 from jettison.fix import AppliedFix, FixOutcome
 from jettison.fixes.run import verify_file
-from jettison.fixes.verify import LABEL, BuildInputs, CheckPlan, _host_smoke
+from jettison.fixes.verify import LABEL, BuildInputs, CheckPlan, _host_smoke, build_text
 
 pytestmark = pytest.mark.engine
 DOCKER = "/usr/bin/docker"
@@ -209,4 +209,43 @@ def test_an_original_that_does_not_build_is_one_line_and_nothing_written(
     assert "build failed at" in errors[0] and "false" in errors[0], err
     assert "Traceback" not in err
     assert dockerfile.read_text() == text
+    assert not (tmp_path / ".dockerignore").exists()
+
+
+def test_the_fixed_files_are_built_where_they_will_be_written(tmp_path: Path) -> None:
+    """`COPY . .` copies the Dockerfile and .dockerignore too: verification builds the
+    fixed files in their places (a hard-linked copy of the context), so the image measured
+    is the image the user gets (a real project came out 125 bytes larger than verified);
+    the user's own files are never written through the links."""
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "pack").write_bytes(b"x" * 300_000)
+    original = "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nCMD python app.py\n"
+    (tmp_path / "Dockerfile").write_text(original)
+    fixed = original.replace("CMD", "# fixed\nCMD")
+    sdk = docker_client()
+    images: list[str] = []
+    try:
+        report = build_text(
+            sdk,
+            BuildInputs.of(tmp_path / "Dockerfile"),
+            fixed,
+            {".dockerignore": ".git\n"},
+            CheckPlan(),
+            images,
+        )
+        assert report.built, report.error
+
+        def run(command: str) -> str:
+            return bytes(
+                sdk.containers.run(report.image_id, ["sh", "-c", command], remove=True)
+            ).decode()
+
+        assert "# fixed" in run("cat /app/Dockerfile")
+        assert run("cat /app/.dockerignore").strip() == ".git"
+        assert ".git" not in run("ls -a /app").split()
+    finally:
+        for image in images:
+            subprocess.run([DOCKER, "rmi", "-f", image], capture_output=True)
+    assert (tmp_path / "Dockerfile").read_text() == original
     assert not (tmp_path / ".dockerignore").exists()

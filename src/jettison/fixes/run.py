@@ -223,7 +223,7 @@ def verify_file(
                 else:
                     progress(f"{path}: verify: building and checking the fixed file")
                 started = time.monotonic()
-                report = build_text(sdk, inputs, variant.text, ignore, plan, images)
+                report = build_text(sdk, inputs, variant.text, variant.extra_files, plan, images)
                 problems = judge(original, report)
                 if report.built and failed_checks(original, report):
                     # a check must fail twice: a slow start on a busy machine is not a

@@ -1,10 +1,10 @@
 """``jettison fix --verify``: build before and after on the engine, smoke-check, compare.
 
 For one Dockerfile, with the build inputs the project itself uses (:class:`BuildInputs`:
-Dockerfile, context, target, build args, and a compose file's services): build the original,
-then the fixed text (written to a temporary directory as ``Dockerfile``, with the
-``.dockerignore`` that build reads beside it as ``Dockerfile.dockerignore``, which BuildKit
-prefers to the context's), and check both images (:class:`CheckPlan`):
+Dockerfile, context, target, build args, and a compose file's services): build the original
+as it is, then the fixed text exactly as it will be on disk (:func:`build_text`: in a
+hard-linked copy of the context holding the fixed Dockerfile and the ``.dockerignore`` the
+fix writes, so a ``COPY . .`` sees them too), and check both images (:class:`CheckPlan`):
 
 * the engine's smoke check (:func:`jettison.engine.verify`: the container starts and stays
   up or exits 0, exposed ports answer 2xx/3xx, installed packages import); given compose
@@ -34,9 +34,11 @@ bounded (``max_builds``); when the budget runs out, nothing more is tried.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -330,21 +332,63 @@ def build_text(
     sdk: Any,
     inputs: BuildInputs,
     text: str,
-    dockerignore: str | None,
+    extra_files: Mapping[str, str],
     plan: CheckPlan,
     images: list[str],
 ) -> ImageReport:
-    """Build ``text`` in place of the inputs' Dockerfile: same context, target and args; the
-    ignore file is ``dockerignore`` when the fix writes one, else the one the build reads."""
-    if dockerignore is None and inputs.specific_ignore.is_file():
-        # the copy moves away from the original's <Dockerfile>.dockerignore: take it along
-        dockerignore = inputs.specific_ignore.read_text(encoding="utf-8", errors="replace")
+    """Build ``text`` in place of the inputs' Dockerfile, exactly as it will be on disk.
+
+    The build runs in a copy of the context made of hard links (cheap; a file the fix
+    writes is unlinked first, so the user's files are never opened for writing) holding
+    the fixed Dockerfile and ``extra_files`` (relative to the Dockerfile's directory, as
+    :attr:`FixOutcome.extra_files`) in their places: a ``COPY . .`` then sees the new
+    Dockerfile and ``.dockerignore`` too, so the size compared is the size written. A
+    Dockerfile outside the context is written beside the copy with its ignore file."""
+    context = inputs.context.resolve()
+    dockerfile_dir = inputs.dockerfile.resolve().parent
     with tempfile.TemporaryDirectory(prefix="jettison-verify-") as tmp:
-        dockerfile = Path(tmp) / "Dockerfile"
-        dockerfile.write_text(text, encoding="utf-8")
-        if dockerignore is not None:
-            (Path(tmp) / "Dockerfile.dockerignore").write_text(dockerignore, encoding="utf-8")
-        return build_and_check(sdk, inputs, plan, images, dockerfile)
+        copy = Path(tmp) / "context"
+        outside = Path(tmp) / "outside"
+        outside.mkdir()
+        _link_tree(context, copy)
+
+        def place(path: Path) -> Path:
+            try:
+                return copy / path.relative_to(context)
+            except ValueError:  # not in the context: BuildKit reads it from beside the file
+                return outside / path.name
+
+        dockerfile = place(inputs.dockerfile.resolve())
+        files = {dockerfile: text}
+        if dockerfile.parent == outside and inputs.specific_ignore.is_file():
+            files[outside / inputs.specific_ignore.name] = inputs.specific_ignore.read_text(
+                encoding="utf-8", errors="replace"
+            )
+        for rel, content in extra_files.items():
+            files[place(Path(os.path.normpath(dockerfile_dir / rel)))] = content
+        for target, content in files.items():
+            if target.is_symlink() or target.exists():
+                target.unlink()  # a hard link to the user's file: never write through it
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content, encoding="utf-8")
+        return build_and_check(
+            sdk, dataclasses.replace(inputs, context=copy), plan, images, dockerfile
+        )
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """``source`` copied as hard links (regular files), symlinks kept as links; where hard
+    links cannot be made (another file system) files are copied; other special files are
+    left out (a build context cannot send them anyway)."""
+
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            if os.path.isfile(src):
+                shutil.copy2(src, dst)
+
+    shutil.copytree(source, target, symlinks=True, copy_function=link)
 
 
 def _argv(config: dict[str, Any]) -> list[str]:
