@@ -491,3 +491,26 @@ def test_jt204_reports_and_merges_the_part_that_can_merge() -> None:
 def test_jt204_labels_and_independent_envs_still_merge() -> None:
     text = "FROM debian:12\nENV A=1\nENV B=2\nLABEL a=$A\nLABEL b=2\n"
     assert len(found(text, "JT204")) == 2
+
+
+# --- JT134: packaging tools upgraded in a layer of their own -------------------------------
+
+
+def test_jt134_removes_a_lone_upgrade_run_and_a_chained_upgrade() -> None:
+    lone = "FROM python:3.11-slim\nRUN pip install --upgrade pip\nRUN pip install -r r.txt\n"
+    assert fixed(lone, "JT134", unsafe=True) == (
+        "FROM python:3.11-slim\nRUN pip install -r r.txt\n"
+    )
+    chained = "FROM python:3.11-slim\nRUN pip install -U pip wheel && \\\n    pip install x\n"
+    assert fixed(chained, "JT134", unsafe=True) == "FROM python:3.11-slim\nRUN pip install x\n"
+    assert fixed(chained, "JT134") == chained  # unsafe: not applied by default
+
+
+def test_jt134_leaves_real_installs_builders_and_fresh_venvs_alone() -> None:
+    for text in (
+        "FROM python:3.11-slim\nRUN pip install -U pip -r requirements.txt\n",
+        "FROM python:3.11 AS b\nRUN pip install -U pip\nFROM python:3.11-slim\n",
+        "FROM python:3.11-slim\nRUN python -m venv /v && /v/bin/pip install -U pip\n",
+        "FROM python:3.11-slim\nRUN pip install --upgrade requests\n",
+    ):
+        assert found(text, "JT134") == [], text

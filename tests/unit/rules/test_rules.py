@@ -232,6 +232,8 @@ CASES: list[tuple[str, str, bool]] = [
         True,
     ),
     ("JT133", 'FROM python:3.11-slim\nRUN apt-get install -y git\nCMD ["git", "log"]\n', False),
+    ("JT134", "FROM python:3.11-slim\nRUN pip install --upgrade pip\n", True),
+    ("JT134", "FROM python:3.11-slim\nRUN python -m venv /v && /v/bin/pip install -U pip\n", False),
 ]
 
 
