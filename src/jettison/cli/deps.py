@@ -4,6 +4,7 @@ bytes each costs in the image."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -104,6 +105,17 @@ def command(
                 f"(choose from {', '.join(CODES)})"
             )
     config = build_config(config_path, select, ignore, fail_level)
+    if (resolve or image) and sys.stderr.isatty():  # the slow phases say what they do
+        click.echo(
+            "jettison deps: "
+            + (
+                f"reading the installed packages of {image}"
+                if image
+                else "installing the requirements into a throwaway virtualenv to read "
+                "their metadata (a minute or so)"
+            ),
+            err=True,
+        )
     report = run(
         Path(path),
         dockerfile=dockerfile,
