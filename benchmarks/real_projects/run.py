@@ -990,6 +990,7 @@ def summarize(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "original_passes": len(eligible),
         "jettison_passes_not_larger": len(met),
         "missed": sorted(r["slug"] for r in eligible if r not in met),
+        "why": {r["slug"]: _miss_reason(r) for r in eligible if r not in met},
     }
     fixes = [r["jettison_fix"] for r in rows if "jettison_fix" in r]
     if fixes:
@@ -1003,6 +1004,15 @@ def summarize(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "median_seconds": median(f.get("seconds") for f in fixes),
         }
     return out
+
+
+def _miss_reason(row: dict[str, Any]) -> str:
+    j, o = row["jettison"], row["original"]
+    if j.get("smoke") != "pass":
+        return "smoke " + (j.get("smoke") or "not run")
+    if j.get("size_bytes") is None:
+        return "no image"
+    return f"{j['size_bytes'] - o['size_bytes']:+,} bytes"
 
 
 # ---------------------------------------------------------------- rendering
@@ -1020,6 +1030,16 @@ def _trio(row: dict[str, Any], key: str, fmt: Callable[[Any], str]) -> str:
         v = row.get(name)
         cells.append(fmt(v.get(key)) if v else "·")
     return " / ".join(cells)
+
+
+def _size_change(v: dict[str, Any], original: dict[str, Any]) -> str:
+    pct = v.get("size_change_pct")
+    if pct is None:
+        return "-"
+    diff = (v.get("size_bytes") or 0) - (original.get("size_bytes") or 0)
+    if diff and abs(pct) < 0.05:  # a few bytes either way still count: "never larger"
+        return f"{diff:+,} B"
+    return f"{pct:+.1f}%"
 
 
 def render_text(results: Sequence[dict[str, Any]], summary: dict[str, Any]) -> str:
@@ -1042,11 +1062,7 @@ def render_text(results: Sequence[dict[str, Any]], summary: dict[str, Any]) -> s
         row = project_row(result)
         size = _trio(row, "size_bytes", lambda b: _num(b / 1e6 if b else None))
         change = " / ".join(
-            _num(row[n].get("size_change_pct"), signed=True)
-            + ("%" if row[n].get("size_change_pct") is not None else "")
-            if n in row
-            else "·"
-            for n in VARIANTS[1:]
+            _size_change(row[n], row.get("original", {})) if n in row else "·" for n in VARIANTS[1:]
         )
         smoke = _trio(row, "smoke", lambda s: s or "-")
         cold = _trio(row, "cold", _num)
@@ -1118,7 +1134,12 @@ def render_text(results: Sequence[dict[str, Any]], summary: dict[str, Any]) -> s
         "",
         f"Target (where the original passes its smoke checks, jettison's image passes them and "
         f"is not larger): {target['jettison_passes_not_larger']}/{target['original_passes']}"
-        + (f"; missed: {', '.join(target['missed'])}" if target["missed"] else ""),
+        + (
+            "; missed: "
+            + ", ".join(f"{slug} ({target['why'].get(slug, '?')})" for slug in target["missed"])
+            if target["missed"]
+            else ""
+        ),
     ]
     fx = summary.get("jettison_fix")
     if fx:

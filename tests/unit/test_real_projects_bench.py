@@ -273,12 +273,13 @@ def test_medians_over_projects(rp: Any) -> None:
         "original_passes": 2,
         "jettison_passes_not_larger": 1,
         "missed": ["b"],
+        "why": {"b": "+100 bytes"},
     }
     text = rp.render_text(results, s)
     assert "| a | 0.0 / 0.0 / 0.0 | -10.0% / -50.0% |" in text
     assert "| d | skipped: no checkout |" in text
     assert "| size change vs original | +0.0% | -10.0% | -50.0% |" in text
-    assert "1/2; missed: b" in text
+    assert "1/2; missed: b (+100 bytes)" in text
 
 
 def test_median_helpers(rp: Any) -> None:
@@ -338,3 +339,16 @@ def test_run_command_echoes_lines_as_progress(rp: Any, capsys: Any) -> None:
     assert (code, out) == (0, "one\ntwo\n")
     err = capsys.readouterr().err
     assert "demo: one" in err and "demo: two" in err
+
+
+def test_a_few_bytes_larger_is_shown_not_rounded_away(rp: Any) -> None:
+    one = result(
+        "tiny",
+        {"original": 191325855, "jettison": 191325980, "expert": 179233276},
+        {"original": 10.0, "jettison": 10.0, "expert": 10.0},
+        {"original": 1.0, "jettison": 1.0, "expert": 1.0},
+        {"original": True, "jettison": True, "expert": True},
+    )
+    text = rp.render_text([one], rp.summarize([one]))
+    assert "| +125 B / -6.3% |" in text
+    assert "missed: tiny (+125 bytes)" in text
