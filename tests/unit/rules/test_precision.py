@@ -514,3 +514,31 @@ def test_jt134_leaves_real_installs_builders_and_fresh_venvs_alone() -> None:
         "FROM python:3.11-slim\nRUN pip install --upgrade requests\n",
     ):
         assert found(text, "JT134") == [], text
+
+
+# --- JT135: a copied virtualenv that still holds its packaging tools -----------------------
+
+VENV_BUILD = (
+    "FROM python:3.11 AS builder\n"
+    "RUN python -m venv /venv && /venv/bin/pip install -r requirements.txt\n"
+    "\n"
+    "FROM python:3.11-slim\n"
+    "COPY --from=builder /venv /venv\n"
+    'CMD ["/venv/bin/python", "-m", "app"]\n'
+)
+
+
+def test_jt135_uninstalls_the_tools_in_the_builder_once() -> None:
+    out = fixed(VENV_BUILD, "JT135", unsafe=True)
+    assert out.count("RUN /venv/bin/python -m pip uninstall -y pip setuptools wheel") == 1
+    builder, final = out.split("FROM python:3.11-slim", 1)
+    assert "uninstall" in builder and "uninstall" not in final
+    assert found(out, "JT135") == []  # fixed: no finding, and fixing again is a no-op
+    assert fixed(out, "JT135", unsafe=True) == out
+
+
+def test_jt135_not_when_the_final_image_runs_pip_or_the_venv_has_none() -> None:
+    runs_pip = VENV_BUILD.replace("CMD", "RUN /venv/bin/pip install gunicorn\nCMD")
+    without = VENV_BUILD.replace("-m venv /venv", "-m venv --without-pip /venv")
+    for text in (runs_pip, without):
+        assert found(text, "JT135") == [], text

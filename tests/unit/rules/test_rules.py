@@ -234,6 +234,18 @@ CASES: list[tuple[str, str, bool]] = [
     ("JT133", 'FROM python:3.11-slim\nRUN apt-get install -y git\nCMD ["git", "log"]\n', False),
     ("JT134", "FROM python:3.11-slim\nRUN pip install --upgrade pip\n", True),
     ("JT134", "FROM python:3.11-slim\nRUN python -m venv /v && /v/bin/pip install -U pip\n", False),
+    (
+        "JT135",
+        "FROM python:3.11 AS b\nRUN python -m venv /v\n"
+        "FROM python:3.11-slim\nCOPY --from=b /v /v\n",
+        True,
+    ),
+    (
+        "JT135",
+        "FROM python:3.11 AS b\nRUN python -m venv --without-pip /v\n"
+        "FROM python:3.11-slim\nCOPY --from=b /v /v\n",
+        False,
+    ),
 ]
 
 
