@@ -109,7 +109,11 @@ def test_safe_fixes_keep_argv_and_author(engine: Engine) -> None:
     assert "ENTRYPOINT /bin/echo start" in lines
     assert "CMD /bin/echo hello" in lines
     assert 'CMD ["/bin/echo", "plain", "run"]' in lines
-    assert 'ENTRYPOINT ["/bin/echo", "entry", "only"]' in lines
+    # a shell-form ENTRYPOINT is rewritten only as an unsafe fix (`docker run IMAGE args`
+    # would start passing args, and PID 1 changes)
+    assert "ENTRYPOINT /bin/echo entry only" in lines
+    unsafe = fix_source(SOURCE, "Dockerfile", Config(select=["JT304"]), unsafe=True).text
+    assert 'ENTRYPOINT ["/bin/echo", "entry", "only"]' in unsafe.splitlines()
     assert not any(line.startswith("MAINTAINER") for line in lines)
 
     outputs: dict[str, str] = {}
