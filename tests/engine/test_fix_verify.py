@@ -74,8 +74,11 @@ def test_fix_verify_example(tmp_path: Path, example: str, smoke: str | None) -> 
         assert size_after < size_before, (path, out)
         text = path.read_text()
         assert text != before[path]
-        assert " AS builder" in text and "FROM python:3.11-slim" in text, text
-        assert "USER app" in text or "USER 10001" in text  # JT411: numeric under --unsafe-fixes
+        assert "FROM python:3.11-slim" in text, text
+        # the toolchain moves to a builder, or goes when every dependency came as a wheel
+        assert " AS builder" in text or "build-essential" not in text, text
+        if " AS builder" in text:  # JT411 makes the user numeric under --unsafe-fixes
+            assert "USER app" in text or "USER 10001" in text
     assert "FAILED" not in out, out
     # the images jettison built were removed again
     assert not (_images() - images_before)
