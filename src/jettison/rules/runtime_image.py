@@ -574,8 +574,15 @@ def packaging_tools_upgraded(ctx: RuleContext) -> Iterator[Finding]:
 
 def _venvs_made(stage: Stage) -> dict[str, Instruction]:
     """Virtualenvs a stage creates with their packaging tools: path -> the RUN."""
+    from jettison.dockerfile.expand import expand
+
     made: dict[str, Instruction] = {}
-    for ins in stage.instructions:
+    env: dict[str, str] = {}  # ENV set so far: `python -m venv $VIRTUAL_ENV` is common
+    for ins in stage.all_instructions():
+        if ins.keyword == "ENV":
+            for i in range(0, len(ins.args) - 1, 2):
+                env[ins.args[i]] = expand(ins.args[i + 1], env)
+            continue
         if ins.keyword != "RUN":
             continue
         for cmd in sh.commands(ins):
@@ -589,8 +596,9 @@ def _venvs_made(stage: Stage) -> dict[str, Instruction]:
                 paths = [v for v in values if not v.startswith("-") and v not in ("venv",)]
                 if cmd.name != "virtualenv" and paths[:1] == ["-m"]:
                     paths = paths[1:]
-                if paths and "$" not in paths[-1]:
-                    made[str(PurePosixPath(paths[-1]))] = ins
+                path = expand(paths[-1], env) if paths else ""
+                if path.startswith("/") and "$" not in path:
+                    made[str(PurePosixPath(path))] = ins
     return made
 
 

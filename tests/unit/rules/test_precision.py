@@ -542,3 +542,11 @@ def test_jt135_not_when_the_final_image_runs_pip_or_the_venv_has_none() -> None:
     without = VENV_BUILD.replace("-m venv /venv", "-m venv --without-pip /venv")
     for text in (runs_pip, without):
         assert found(text, "JT135") == [], text
+
+
+def test_jt135_follows_the_venv_path_through_env() -> None:
+    text = VENV_BUILD.replace(
+        "RUN python -m venv /venv && /venv/bin/pip",
+        "ENV VIRTUAL_ENV=/venv\nRUN python -m venv $VIRTUAL_ENV && /venv/bin/pip",
+    )
+    assert [f.code for f in found(text, "JT135")] == ["JT135"]
