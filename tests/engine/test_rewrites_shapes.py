@@ -136,7 +136,8 @@ def test_conversion_keeps_the_workdir_writable_for_the_new_user(
 ) -> None:
     write(tmp_path, WORKER)
     fixed = fix(tmp_path)
-    assert "USER app" in fixed and "COPY --chown=app:app . ." in fixed, fixed
+    # JT411 (an unsafe fix too) makes the user numeric: USER 10001 is the same user
+    assert ("USER app" in fixed or "USER 10001" in fixed) and "COPY --chown=app:app . ." in fixed
     engine.build(tmp_path, "own-before")
     engine.build(tmp_path, "own-after", tmp_path / "Dockerfile.fixed")
     before = engine.run("own-before")
