@@ -247,7 +247,8 @@ def command(
     errors = list(inputs.errors)
     builds, compose_errors = _compose_builds(inputs.compose_files)
     errors += compose_errors
-    dockerfiles = list(inputs.dockerfiles)
+    # one spelling per file in every line printed (`./api/Dockerfile` and `api/Dockerfile`)
+    dockerfiles = [os.path.normpath(p) for p in inputs.dockerfiles]
     known = {str(Path(p).resolve()) for p in dockerfiles}
     for key in builds:  # a compose file names Dockerfiles outside the paths given
         if key not in known:
