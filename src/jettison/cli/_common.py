@@ -181,3 +181,14 @@ def open_paths(paths: tuple[str, ...], contexts: tuple[str, ...]) -> Project:
             raise JettisonError(f"--context {value}: expected DOCKERFILE=DIR")
         mapping[Path(dockerfile)] = Path(context)
     return open_project(list(paths) or ["."], mapping)
+
+
+def parse_build_args(values: tuple[str, ...]) -> dict[str, str]:
+    """``--build-arg KEY=VALUE`` options (bench, fix) as a mapping."""
+    args: dict[str, str] = {}
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not key or not sep:
+            raise JettisonError(f"--build-arg must be KEY=VALUE, got {value!r}")
+        args[key] = val
+    return args

@@ -13,7 +13,7 @@ from jettison.audit import is_compose_name
 from jettison.bench import SCENARIOS, BenchEvents, BenchOptions, build_variants, run_bench
 from jettison.bench.model import Run
 from jettison.bench.report import FORMATS, render_html, render_json, render_markdown, render_text
-from jettison.cli._common import build_config, check_output, console
+from jettison.cli._common import build_config, check_output, console, parse_build_args
 from jettison.engine import Step, docker_client, find_build_client
 from jettison.errors import BuildFailedError, JettisonError
 
@@ -141,16 +141,6 @@ def _bench_compose(path: str, fmt: str, output: str | None, no_verify: bool) -> 
         click.echo(text, nl=False)
     bad = [v for v in (report.before, report.after) if v.error or any(v.verified.values())]
     raise SystemExit(1 if bad else 0)
-
-
-def _build_args(values: tuple[str, ...]) -> dict[str, str]:
-    args = {}
-    for value in values:
-        key, sep, val = value.partition("=")
-        if not key or not sep:
-            raise JettisonError(f"--build-arg must be KEY=VALUE, got {value!r}")
-        args[key] = val
-    return args
 
 
 @click.command("bench")
@@ -294,7 +284,7 @@ def command(
         verify=not no_verify,
         touch=touch,
         deps_file=deps_file,
-        build_args=_build_args(build_args),
+        build_args=parse_build_args(build_args),
         target=target,
     )
     docker_client()  # "no engine" before any copying

@@ -11,7 +11,13 @@ import click
 
 from jettison.atomic import write_files_atomic
 from jettison.audit import discover
-from jettison.cli._common import build_config, check_rule_codes, console, rule_options
+from jettison.cli._common import (
+    build_config,
+    check_rule_codes,
+    console,
+    parse_build_args,
+    rule_options,
+)
 from jettison.dockerfile.parse import decode_dockerfile
 from jettison.engine.verify import RunSpec
 from jettison.errors import EngineUnavailableError, JettisonError
@@ -34,16 +40,6 @@ class _Build:
     args: dict[str, str] = field(default_factory=dict)
     runs: list[RunSpec] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-def _build_args(values: tuple[str, ...]) -> dict[str, str]:
-    args: dict[str, str] = {}
-    for value in values:
-        key, sep, val = value.partition("=")
-        if not sep or not key:
-            raise JettisonError(f"--build-arg must be KEY=VALUE, got {value!r}")
-        args[key] = val
-    return args
 
 
 def _compose_builds(compose_files: list[str]) -> tuple[dict[str, _Build], list[JettisonError]]:
@@ -240,7 +236,7 @@ def command(
         raise JettisonError("build context does not exist or is not a directory", context)
     if dockerfile is not None and not os.path.isfile(dockerfile):
         raise JettisonError("Dockerfile not found", dockerfile)
-    extra_args = _build_args(build_args)
+    extra_args = parse_build_args(build_args)
     inputs = discover([dockerfile] if dockerfile is not None else list(paths) or ["."])
     out = console()
     err = console(stderr=True)

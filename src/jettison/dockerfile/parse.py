@@ -362,18 +362,7 @@ def _trigger(onbuild: Instruction) -> Instruction | None:
     while i < len(text) and not text[i].isspace():
         i += 1
     keyword_end = body.offsets[i]
-    flags: list[Flag] = []
-    i = _skip_ws(text, i)
-    for _ in cmd.flags:
-        if not text.startswith("--", i):
-            break
-        k = i
-        while k < len(text) and not text[k].isspace():
-            k += 1
-        name, eq, value = text[i + 2 : k].partition("=")
-        fs, fe = body.source_span(i, k)
-        flags.append(Flag(name.lower(), value if eq else None, fs, fe))
-        i = _skip_ws(text, k)
+    flags, i = _flag_spans(text, _skip_ws(text, i), len(cmd.flags), body)
     return Instruction(
         keyword=keyword,
         line=onbuild.line,
@@ -542,18 +531,7 @@ class _Builder:
             i += 1
         keyword_end = logical.offsets[i] if i < len(text) else logical.offsets[-1]
         # BuildKit's parser already split off the flags; find their spans in order
-        flags: list[Flag] = []
-        i = _skip_ws(text, i)
-        for _ in cmd.flags:
-            if not text.startswith("--", i):
-                break
-            k = i
-            while k < len(text) and not text[k].isspace():
-                k += 1
-            name, eq, value = text[i + 2 : k].partition("=")
-            fs, fe = logical.source_span(i, k)
-            flags.append(Flag(name.lower(), value if eq else None, fs, fe))
-            i = _skip_ws(text, k)
+        flags, i = _flag_spans(text, _skip_ws(text, i), len(cmd.flags), logical)
         body = logical.slice(i, len(text))
         self.covered.append((kw_start, end))
         return Instruction(
@@ -587,6 +565,23 @@ class _Builder:
                 cs = e - len(text)
                 out.append(Comment(number, text[1:].strip(), cs, e))
         return out
+
+
+def _flag_spans(text: str, i: int, count: int, line: MappedText) -> tuple[list[Flag], int]:
+    """The ``--flag[=value]`` words at ``i`` (at most ``count``, the flags BuildKit's parser
+    split off), with their source spans; and the offset after them."""
+    flags: list[Flag] = []
+    for _ in range(count):
+        if not text.startswith("--", i):
+            break
+        k = i
+        while k < len(text) and not text[k].isspace():
+            k += 1
+        name, eq, value = text[i + 2 : k].partition("=")
+        fs, fe = line.source_span(i, k)
+        flags.append(Flag(name.lower(), value if eq else None, fs, fe))
+        i = _skip_ws(text, k)
+    return flags, i
 
 
 def _skip_ws(text: str, i: int) -> int:

@@ -156,7 +156,8 @@ def _workdir_at(stage: Stage, ins: Instruction) -> str | None:
     return cwd
 
 
-def _resolve(cwd: str | None, path: str) -> str | None:
+def resolve_path(cwd: str | None, path: str) -> str | None:
+    """``path`` as an absolute, normalised container path seen from ``cwd`` (None: unknown)."""
     if "$" in path:
         return None
     if path.startswith("/"):
@@ -259,7 +260,7 @@ def _copied_earlier(stage: Stage, before: Instruction, name: str, dest_dir: str)
             break
         if ins.keyword not in ("COPY", "ADD") or ins.flag("from") or len(ins.args) < 2:
             continue
-        dest = _resolve(_workdir_at(stage, ins), ins.args[-1])
+        dest = resolve_path(_workdir_at(stage, ins), ins.args[-1])
         for src in ins.args[:-1]:
             if PurePosixPath(src).name != name or dest is None:
                 continue
@@ -303,7 +304,7 @@ def project_rewrite(
         return Rewrite([], "the RUN changes directory before the install")
     context = Path(df.path).parent
     cwd = _workdir_at(stage, run)
-    copy_dest = _resolve(_workdir_at(stage, source_copy), source_copy.args[-1])
+    copy_dest = resolve_path(_workdir_at(stage, source_copy), source_copy.args[-1])
     broad = any(s.rstrip("/") in (".", "") for s in source_copy.args[:-1])
     if tool == "pip":
         targets = pip_targets(cmd)
@@ -321,7 +322,7 @@ def project_rewrite(
                 vals = c.arg_values
                 if vals[:2] == ["-m", "build"] and vals[2:] and not vals[-1].startswith("-"):
                     project_path = vals[-1]
-        project = _resolve(cwd, project_path)
+        project = resolve_path(cwd, project_path)
     else:
         project = cwd
     if project is None or copy_dest is None:

@@ -12,18 +12,8 @@ from jettison.dockerfile import Command, Instruction, Stage
 from jettison.dockerfile.shell import Word
 from jettison.findings import Edit, Finding, FixSafety, Severity
 from jettison.rules import _shell as sh
-from jettison.rules._project import pip_subcommand
+from jettison.rules._project import pip_subcommand, resolve_path
 from jettison.rules.registry import Category, RuleContext, rule
-
-
-def _resolve(cwd: str | None, path: str) -> str | None:
-    if "$" in path:
-        return None
-    if path.startswith("/"):
-        return str(PurePosixPath(path))
-    if cwd is None:
-        return None
-    return str(PurePosixPath(cwd) / path)
 
 
 def _workdirs(stage: Stage) -> dict[int, str | None]:
@@ -33,7 +23,7 @@ def _workdirs(stage: Stage) -> dict[int, str | None]:
     for ins in stage.all_instructions():
         out[ins.index] = cwd
         if ins.keyword == "WORKDIR" and ins.args:
-            cwd = _resolve(cwd, ins.args[0])
+            cwd = resolve_path(cwd, ins.args[0])
     return out
 
 
@@ -116,7 +106,7 @@ def copy_then_chown(ctx: RuleContext) -> Iterator[Finding]:
         copies: list[tuple[Instruction, str]] = []  # (COPY without --chown, destination)
         for ins in stage.instructions:
             if ins.keyword in ("COPY", "ADD") and len(ins.args) > 1:
-                dest = _resolve(cwd.get(ins.index), ins.args[-1])
+                dest = resolve_path(cwd.get(ins.index), ins.args[-1])
                 if dest is not None and ins.flag("chown") is None:
                     copies.append((ins, dest))
                 continue
@@ -127,7 +117,7 @@ def copy_then_chown(ctx: RuleContext) -> Iterator[Finding]:
                 if found is None or cmd.in_condition:
                     continue
                 owner, paths, flag_at = found
-                targets = {_resolve(cwd.get(ins.index), p) for p in paths}
+                targets = {resolve_path(cwd.get(ins.index), p) for p in paths}
                 into = [
                     (c, d)
                     for c, d in copies
@@ -166,7 +156,7 @@ def _fix(
     if len(paths) != 1 or cmd.args[flag_at].value != "-R":
         return []
     first = into[0][0]
-    target = _resolve(_workdirs(stage).get(run.index), paths[0])
+    target = resolve_path(_workdirs(stage).get(run.index), paths[0])
     if target is None or target.startswith(("/home/", "/root")):
         return []  # a home directory holds files useradd and others made
     if any(d.rstrip("/") != target.rstrip("/") for _, d in into):
@@ -181,7 +171,7 @@ def _fix(
             and ins.flag("chown") is None
             and ins not in [c for c, _ in into]
         ):
-            dest = _resolve(_workdirs(stage).get(ins.index), ins.args[-1])
+            dest = resolve_path(_workdirs(stage).get(ins.index), ins.args[-1])
             if dest is not None and dest.startswith(target.rstrip("/") + "/"):
                 return []
     for c in sh.commands(run):
@@ -239,7 +229,7 @@ def wheels_copied(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             if len(ins.flags) != 1:
                 continue  # --chown/--chmod/--link: the mount would not reproduce them
-            dest = _resolve(cwd.get(ins.index), ins.args[-1])
+            dest = resolve_path(cwd.get(ins.index), ins.args[-1])
             if dest is None or dest in ("/", "/usr", "/usr/local", "/app"):
                 continue
             users = [
