@@ -8,8 +8,8 @@ refactor can prove it changed no output: snapshot before, snapshot after, `diff 
 Covers: audit JSON (and SARIF) of the whole corpus and of every example, `fix --diff` and
 `fix --unsafe-fixes --diff` of every example Dockerfile and of a sample of the corpus,
 `deps --format json` of the deps examples, `services --format json` of the compose example,
-`rules` and the rule pages `rules --write-docs` writes. Nothing here needs an engine. Paths are relative, so the snapshots
-of two checkouts compare.
+`rules` and the rule pages `rules --write-docs` writes. Nothing here needs an engine.
+Paths are relative, so the snapshots of two checkouts compare.
 """
 
 from __future__ import annotations
