@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jettison.config import Config
 from jettison.context.compose import ComposeService, read_compose
@@ -12,6 +13,9 @@ from jettison.context.scan import scan_context
 from jettison.dockerfile import Dockerfile, read_dockerfile
 from jettison.errors import JettisonError
 from jettison.findings import Finding
+
+if TYPE_CHECKING:
+    from jettison.deps import DepsReport
 
 
 @dataclass
@@ -89,11 +93,35 @@ def audit_contexts(
             result.errors.append(exc)
             continue
         display = os.path.relpath(ctx) if not os.path.isabs(parsed[0].path) else str(ctx)
+        deps_report = (
+            _python_deps_report(ctx, parsed) if any(r.code == "JT605" for r in rules) else None
+        )
         for rule in rules:
             if rule.check is not None:
-                found = rule.check(ContextInput(display, scan, parsed, rule))
+                found = rule.check(ContextInput(display, scan, parsed, rule, deps_report))
                 result.findings.extend(finalize(None, found, config))
     return result
+
+
+_PYTHON_MANIFESTS = ("requirements.txt", "pyproject.toml", "setup.cfg", "Pipfile")
+
+
+def _python_deps_report(root: Path, dockerfiles: list[Dockerfile]) -> DepsReport | None:
+    """The `jettison deps` analysis JT605 reads: run once per context of a Python project
+    (a manifest at its root), for the first Dockerfile that installs with pip or whose
+    project has a pyproject.toml."""
+    from jettison.deps import run as deps_run  # imported here: only Python projects pay for it
+
+    if not any((root / name).is_file() for name in _PYTHON_MANIFESTS):
+        return None
+    for df in dockerfiles:
+        if (
+            not any(ins.keyword == "RUN" and "pip" in ins.text for ins in df.instructions)
+            and not (root / "pyproject.toml").is_file()
+        ):
+            continue
+        return deps_run(root, dockerfile=Path(df.path))
+    return None
 
 
 def _uses_context(df: Dockerfile) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jettison.context.dockerignore import (
     copied_sources,
@@ -16,6 +18,9 @@ from jettison.dockerfile import Dockerfile
 from jettison.findings import Edit, Finding, Fix, FixSafety, Severity
 from jettison.rules.registry import Category, Rule, rule
 
+if TYPE_CHECKING:  # types only: the audit pipeline runs the analysis, rules sit below deps
+    from jettison.deps import DepsReport
+
 
 @dataclass
 class ContextInput:
@@ -23,6 +28,9 @@ class ContextInput:
     scan: ContextScan
     dockerfiles: list[Dockerfile]
     rule: Rule
+    # the `jettison deps` analysis of a Python project, run by the audit pipeline when JT605
+    # is selected (None otherwise)
+    deps_report: DepsReport | None = None
 
     def report(
         self,
@@ -195,9 +203,6 @@ def large_context(ctx: ContextInput) -> Iterator[Finding]:
     )
 
 
-_PYTHON_MANIFESTS = ("requirements.txt", "pyproject.toml", "setup.cfg", "Pipfile")
-
-
 @rule(
     "JT605",
     "unused-python-packages",
@@ -229,53 +234,41 @@ _PYTHON_MANIFESTS = ("requirements.txt", "pyproject.toml", "setup.cfg", "Pipfile
     scope="context",
 )
 def unused_python_packages(ctx: ContextInput) -> Iterator[Finding]:
-    from pathlib import Path
-
-    from jettison.deps import run as deps_run
-
-    root = ctx.scan.root
-    if not any((root / name).is_file() for name in _PYTHON_MANIFESTS):
+    report = ctx.deps_report
+    if report is None:
         return
-    for df in ctx.dockerfiles:
-        if (
-            not any(ins.keyword == "RUN" and "pip" in ins.text for ins in df.instructions)
-            and not (root / "pyproject.toml").is_file()
-        ):
+    seen: set[str] = set()
+    for error in report.errors:
+        # a requirement the analysis could not read: one finding where it is; the rest
+        # of the project is still analysed
+        # the same file can be read under two names (relative and absolute)
+        key = f"{Path(error.path).resolve() if error.path else ''}:{error.line}:{error.message}"
+        if key in seen:
             continue
-        report = deps_run(root, dockerfile=Path(df.path))
-        seen: set[str] = set()
-        for error in report.errors:
-            # a requirement the analysis could not read: one finding where it is; the rest
-            # of the project is still analysed
-            # the same file can be read under two names (relative and absolute)
-            key = f"{Path(error.path).resolve() if error.path else ''}:{error.line}:{error.message}"
-            if key in seen:
-                continue
-            seen.add(key)
-            yield Finding(
-                code=ctx.rule.code,
-                rule_name=ctx.rule.name,
-                severity=Severity.WARNING,
-                path=error.path or ctx.display,
-                line=error.line or 1,
-                end_line=error.line or 1,
-                message=f"not analysed: {error.message}",
-                show_source=error.line is not None,
-            )
-        for item in report.of("JT901"):
-            finding = next(
-                f
-                for f in report.findings()
-                if f.code == "JT901" and f.line == item.line and f.path == item.path
-            )
-            yield Finding(
-                code=ctx.rule.code,
-                rule_name=ctx.rule.name,
-                severity=Severity.INFO if item.guessed else ctx.rule.severity,
-                path=item.path,
-                line=item.line,
-                end_line=item.line,
-                message=finding.message,
-                equivalents={"jettison deps": "JT901"},
-            )
-        return  # one analysis per context
+        seen.add(key)
+        yield Finding(
+            code=ctx.rule.code,
+            rule_name=ctx.rule.name,
+            severity=Severity.WARNING,
+            path=error.path or ctx.display,
+            line=error.line or 1,
+            end_line=error.line or 1,
+            message=f"not analysed: {error.message}",
+            show_source=error.line is not None,
+        )
+    for item in report.of("JT901"):
+        finding = next(
+            f
+            for f in report.findings()
+            if f.code == "JT901" and f.line == item.line and f.path == item.path
+        )
+        yield Finding(
+            code=ctx.rule.code,
+            rule_name=ctx.rule.name,
+            severity=Severity.INFO if item.guessed else ctx.rule.severity,
+            path=item.path,
+            line=item.line,
+            end_line=item.line,
+            message=finding.message,
+            equivalents={"jettison deps": "JT901"},
+        )
