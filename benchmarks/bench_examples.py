@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 from jettison.bench import BenchOptions, VariantResult, build_variants, run_bench
-from jettison.bench.report import human_bytes
 from jettison.config import Config
 from jettison.errors import JettisonError
+from jettison.units import human_bytes
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -365,7 +365,7 @@ class Engine:
         label: str,
     ) -> dict[str, Any]:
         from jettison.engine import build
-        from jettison.engine.build import BuildStepError
+        from jettison.engine.buildkit import BuildStepError
         from jettison.errors import JettisonError
 
         last = [time.monotonic()]

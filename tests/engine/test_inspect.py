@@ -145,7 +145,7 @@ def test_sdk_transport_reads_the_same_image(
 ) -> None:
     """Transports the standard-library client does not speak (ssh://) go through the
     Docker SDK: forced here, it must read the very same export."""
-    from jettison.image import engine_api
+    from jettison.engine import api as engine_api
 
     ours = inspect_image(TAG, "engine").to_json()
     monkeypatch.setattr(engine_api.EngineAPI, "from_env", classmethod(lambda cls, timeout=0: None))

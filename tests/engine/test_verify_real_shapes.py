@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from jettison.engine import docker_client
-from jettison.engine.verify import verify
+from jettison.engine.smoke import verify
 from jettison.findings import FixSafety
 from jettison.fix import AppliedFix, FixOutcome
 from jettison.fixes.run import verify_file

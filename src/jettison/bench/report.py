@@ -16,19 +16,9 @@ from jettison.bench.model import (
     change_pct,
     within_noise,
 )
+from jettison.units import human_bytes
 
 FORMATS = ("text", "markdown", "json")
-
-
-def human_bytes(value: int | None) -> str:
-    if value is None:
-        return "-"
-    size = float(value)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(size) < 1000 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{value} B"
 
 
 def seconds(value: float | None) -> str:

@@ -16,6 +16,7 @@ from jettison.errors import JettisonError
 from jettison.services.build import BuildEvents, TargetResult, build_graph, cache_export_support
 from jettison.services.graph import load_graph
 from jettison.services.multiarch import unbuildable
+from jettison.units import megabytes
 
 
 class _Live(BuildEvents):
@@ -180,7 +181,7 @@ def command(
                 r.status if r.status == "built" else f"{r.status}: {r.error}",
                 f"{r.seconds:.1f}s" if r.status == "built" else "",
                 f"{r.steps_cached}/{r.steps_total}" if r.status == "built" else "",
-                f"{r.size_bytes / 1e6:.0f} MB" if r.size_bytes else "",
+                megabytes(r.size_bytes, 0) if r.size_bytes else "",
             )
         console().print(table)
     raise SystemExit(0 if done.ok else 1)

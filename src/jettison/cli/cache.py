@@ -9,10 +9,10 @@ import sys
 import click
 from rich.table import Table
 
-from jettison.bench.report import human_bytes
 from jettison.cli._common import console
 from jettison.engine import cache_stats, prune_cache
 from jettison.errors import JettisonError
+from jettison.units import human_bytes
 
 _UNITS = {
     "": 1,

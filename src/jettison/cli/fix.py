@@ -19,7 +19,7 @@ from jettison.cli._common import (
     rule_options,
 )
 from jettison.dockerfile.parse import decode_dockerfile
-from jettison.engine.verify import RunSpec
+from jettison.engine.smoke import RunSpec
 from jettison.errors import EngineUnavailableError, JettisonError
 from jettison.fix import FixOutcome
 from jettison.fixes.multistage import Plan

@@ -13,6 +13,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from jettison import units
 from jettison.deps.declared import DEV, Declared, Manifests, find_manifests
 from jettison.deps.imports import (
     KIND_OPTIONAL,
@@ -163,14 +164,8 @@ class DepsReport:
 
 
 def human_bytes(n: int | None) -> str:
-    if n is None:
-        return "?"
-    size = float(n)
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} B"
+    """Sizes in deps' messages: up to GB, ``?`` when unknown (sizes are never negative)."""
+    return units.human_bytes(n, largest="GB", missing="?")
 
 
 def _message(item: DepItem) -> str:

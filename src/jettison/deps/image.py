@@ -9,7 +9,6 @@ tar is trusted for anything but matching.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import posixpath
@@ -81,20 +80,6 @@ def environment_from_tar_stream(
     return Environment(dists, source)
 
 
-def _client() -> Any:
-    try:
-        import docker
-        import docker.errors
-    except ImportError as exc:  # pragma: no cover - docker is a dependency
-        raise EngineUnavailableError(f"the Docker SDK is not installed: {exc}") from None
-    try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as exc:
-        raise EngineUnavailableError(f"no Docker engine answers: {exc}") from None
-    return client
-
-
 _ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.zst")
 _LOAD_FIRST = "--image takes the name or id of an image in the Docker engine"
 
@@ -112,33 +97,25 @@ def _not_a_file(image: str) -> None:
 
 def environment_from_image(image: str) -> Environment:
     """Distributions installed in ``image`` (a local image name or id)."""
-    import docker.errors
+    from jettison.engine.export import (
+        EngineCallFailed,
+        NoEngine,
+        NoSuchImage,
+        container_filesystem,
+    )
 
     _not_a_file(image)
-    client = _client()
     try:
-        client.images.get(image)
-    except docker.errors.ImageNotFound:
+        with container_filesystem(image, labels={"jettison": "deps"}) as chunks:
+            reader = io.BufferedReader(_ChunkReader(chunks), buffer_size=1 << 20)
+            return environment_from_tar_stream(reader, f"image {image}")
+    except NoEngine as exc:
+        raise EngineUnavailableError(f"no Docker engine answers: {exc.original}") from None
+    except NoSuchImage:
         if image.endswith(_ARCHIVE_SUFFIXES):
             raise JettisonError(f"no such image in the engine ({_LOAD_FIRST})", image) from None
         raise JettisonError(f"no such image: {image} (build it first)") from None
-    except docker.errors.APIError as exc:
-        raise JettisonError(f"cannot read image {image}: {exc.explanation}") from None
-    container = None
-    try:
-        # never started: the entrypoint only has to be syntactically present
-        container = client.containers.create(
-            image, entrypoint=["/jettison-never-runs"], command=[], labels={"jettison": "deps"}
-        )
-        reader = io.BufferedReader(
-            _ChunkReader(iter(container.export(chunk_size=1 << 20))), buffer_size=1 << 20
-        )
-        return environment_from_tar_stream(reader, f"image {image}")
-    except docker.errors.APIError as exc:
+    except EngineCallFailed as exc:
         raise JettisonError(f"cannot read image {image}: {exc.explanation}") from None
     except tarfile.TarError as exc:
         raise JettisonError(f"cannot read the filesystem of image {image}: {exc}") from None
-    finally:
-        if container is not None:
-            with contextlib.suppress(docker.errors.APIError):
-                container.remove(force=True)

@@ -1,26 +1,63 @@
-"""The engine boundary: BuildKit builds through the docker CLI, the SDK for the rest.
+"""The engine boundary: every call to Docker goes through this package.
 
 * :func:`find_build_client` / :func:`docker_client`: detect a client that really
   BuildKit-builds, and the SDK client; :class:`EngineUnavailableError` when none answers.
-* :func:`build`: one build, parsed into per-step records (:mod:`.progress`).
-* :func:`verify`: the smoke check (:mod:`.verify`).
+* :func:`build`: one build, parsed into per-step records (:mod:`.buildkit`, :mod:`.progress`).
+* :func:`verify`: the smoke check (:mod:`.smoke`).
 * :func:`cache_stats` / :func:`prune_cache`: the builder cache (:mod:`.cache`).
+* :mod:`.api`: the two Engine API calls ``inspect`` makes over the standard library;
+  :mod:`.export`: image and container filesystems streamed through the SDK.
+
+The names below load their modules on first use: ``jettison inspect`` talks to the engine
+through :mod:`.api` without paying for the Docker SDK the other modules import.
 """
 
 from __future__ import annotations
 
-from jettison.engine.build import (
-    BuildResult,
-    BuildStepError,
-    ImageInfo,
-    build,
-    inspect_image,
-    remove_image,
-)
-from jettison.engine.cache import CacheStats, cache_stats, prune_cache
-from jettison.engine.client import BuildClient, docker_client, find_build_client, require_engine
-from jettison.engine.progress import BuildProgress, Step, parse_plain, parse_rawjson
-from jettison.engine.verify import Check, VerifyResult, verify
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jettison.engine.buildkit import (
+        BuildResult,
+        BuildStepError,
+        ImageInfo,
+        build,
+        inspect_image,
+        remove_image,
+    )
+    from jettison.engine.cache import CacheStats, cache_stats, prune_cache
+    from jettison.engine.client import (
+        BuildClient,
+        docker_client,
+        find_build_client,
+        require_engine,
+    )
+    from jettison.engine.progress import BuildProgress, Step, parse_plain, parse_rawjson
+    from jettison.engine.smoke import Check, VerifyResult, verify
+
+_HOMES = {
+    "BuildResult": "buildkit",
+    "BuildStepError": "buildkit",
+    "ImageInfo": "buildkit",
+    "build": "buildkit",
+    "inspect_image": "buildkit",
+    "remove_image": "buildkit",
+    "CacheStats": "cache",
+    "cache_stats": "cache",
+    "prune_cache": "cache",
+    "BuildClient": "client",
+    "docker_client": "client",
+    "find_build_client": "client",
+    "require_engine": "client",
+    "BuildProgress": "progress",
+    "Step": "progress",
+    "parse_plain": "progress",
+    "parse_rawjson": "progress",
+    "Check": "smoke",
+    "VerifyResult": "smoke",
+    "verify": "smoke",
+}
 
 __all__ = [
     "BuildClient",
@@ -44,3 +81,12 @@ __all__ = [
     "require_engine",
     "verify",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value  # once loaded, a plain attribute
+    return value

@@ -52,7 +52,7 @@ import docker.errors
 
 from jettison.engine import build
 from jettison.engine import verify as smoke_verify
-from jettison.engine.verify import RunSpec
+from jettison.engine.smoke import RunSpec
 from jettison.errors import JettisonError
 from jettison.rules.python import exec_split, posix_command_shell
 

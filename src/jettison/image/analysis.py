@@ -37,20 +37,12 @@ from jettison.image.model import (
 from jettison.image.parallel import Deferred
 from jettison.image.sources import EngineRequest, ImageData, LayerData, open_image
 from jettison.image.tarscan import REG, TarEntry
+from jettison.units import human_bytes
 
 MIN_BYTES = 1_000_000  # findings below this many bytes are noise
 _HEAD = 4096  # same-size files are compared on this many first bytes before hashing
 _KEY_SNIFF = 1 << 16
 _FORK_ENTRIES = 2000  # below this many tar entries, the passes run inline (a fork is ~1 ms)
-
-
-def human(n: float) -> str:
-    """Decimal units, as ``docker images`` prints them."""
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} TB"  # pragma: no cover
 
 
 @dataclass
@@ -502,7 +494,7 @@ def build_findings(report: ImageReport, replay: Replay) -> list[Finding]:
         findings.append(
             Finding(
                 "JT109",
-                f"{adder.label()} left {human(pair['bytes'])} {where}, {tail}",
+                f"{adder.label()} left {human_bytes(pair['bytes'])} {where}, {tail}",
                 path,
                 line,
                 end,
@@ -529,9 +521,9 @@ def build_findings(report: ImageReport, replay: Replay) -> list[Finding]:
             detail = (
                 " although the image sets PYTHONDONTWRITEBYTECODE"
                 if python_env
-                else f" ({human(stale)} of it stale: the source is gone)"
+                else f" ({human_bytes(stale)} of it stale: the source is gone)"
             )
-        tops = ", ".join(f"{p} ({human(b)})" for p, b in cat.top(3))
+        tops = ", ".join(f"{p} ({human_bytes(b)})" for p, b in cat.top(3))
         if c.id == "secrets":
             tops = ", ".join(p for p, _ in cat.top(5))  # names only, never content
         layer = cat.main_layer()
@@ -540,7 +532,7 @@ def build_findings(report: ImageReport, replay: Replay) -> list[Finding]:
         findings.append(
             Finding(
                 c.code,
-                f"{c.title}: {human(cat.bytes)} in {cat.files:,} file(s){detail}, mostly "
+                f"{c.title}: {human_bytes(cat.bytes)} in {cat.files:,} file(s){detail}, mostly "
                 f"from {by}: {tops}; fix: {c.fix}",
                 path,
                 line,
@@ -554,8 +546,9 @@ def build_findings(report: ImageReport, replay: Replay) -> list[Finding]:
         findings.append(
             Finding(
                 "JI005",
-                f"same content at different paths: {human(report.duplicate_bytes)} in "
-                f"{len(report.duplicates):,} group(s); largest: {human(g.size)} x{len(g.paths)} "
+                f"same content at different paths: {human_bytes(report.duplicate_bytes)} in "
+                f"{len(report.duplicates):,} group(s); largest: {human_bytes(g.size)} "
+                f"x{len(g.paths)} "
                 f"({', '.join('/' + p for p in g.paths[:3])})",
                 f"image:{report.image}",
                 1,

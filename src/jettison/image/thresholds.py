@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from jettison.errors import JettisonError
+
+if TYPE_CHECKING:
+    from jettison.image.analysis import ImageReport
 
 _ALIASES = {
     "size": "size",
@@ -215,4 +218,27 @@ def evaluate(
             msg = f"dive user-wasted ratio {value:.4f} is above {t.text}"
         if bad:
             failed.append((t, value, msg))
+    return failed
+
+
+def apply_gate(
+    report: ImageReport, thresholds: dict[str, Threshold]
+) -> list[tuple[Threshold, float, str]]:
+    """Evaluate the gate on ``report``; each failed threshold is added as a JI001 finding."""
+    from jettison.findings import Finding, Severity
+
+    failed = evaluate(thresholds, report.numbers())
+    for t, _value, message in failed:
+        origin = "" if t.origin == "--fail-on" else f" ({t.origin})"
+        report.findings.append(
+            Finding(
+                "JI001",
+                f"CI threshold failed{origin}: {message}",
+                f"image:{report.image}",
+                1,
+                1,
+                Severity.ERROR,
+                rule_name=f"fail-on-{t.key}",
+            )
+        )
     return failed

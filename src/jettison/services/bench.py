@@ -30,6 +30,7 @@ from jettison.services.graph import Graph, find_compose, load_graph
 from jettison.services.measure import unique_bytes
 from jettison.services.plan import make_plan
 from jettison.services.render import render_plan
+from jettison.units import megabytes
 
 LABEL = "jettison.bench"
 
@@ -207,9 +208,6 @@ def bench_compose(
 
 
 def render_bench_text(report: ComposeBench) -> str:
-    def mb(n: int) -> str:
-        return f"{n / 1e6:.1f} MB"
-
     def pct(v: float | None) -> str:
         return "n/a" if v is None else f"{v:+.1f} %"
 
@@ -225,10 +223,13 @@ def render_bench_text(report: ComposeBench) -> str:
         f"{a.code_change_seconds:>13.1f}s{pct(c['code_change_faster_pct']):>12}"
     )
     lines.append(
-        f"{'unique bytes (services)':28}{mb(b.unique_bytes):>14}{mb(a.unique_bytes):>14}"
+        f"{'unique bytes (services)':28}{megabytes(b.unique_bytes):>14}"
+        f"{megabytes(a.unique_bytes):>14}"
         f"{pct(c['unique_bytes_smaller_pct']):>12}"
     )
-    lines.append(f"{'sum of image sizes':28}{mb(b.naive_bytes):>14}{mb(a.naive_bytes):>14}")
+    lines.append(
+        f"{'sum of image sizes':28}{megabytes(b.naive_bytes):>14}{megabytes(a.naive_bytes):>14}"
+    )
     for v in (b, a):
         if v.error:
             lines.append(f"{v.name}: build failed: {v.error}")

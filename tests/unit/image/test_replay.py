@@ -244,16 +244,17 @@ def test_duplicates_match_a_brute_force_oracle(tmp_path) -> None:
 def test_collector_paused_during_analysis_and_restored(tmp_path, monkeypatch) -> None:
     import gc
 
-    from jettison.image import analysis, sources
+    from jettison.image import analysis
+    from jettison.image.sources import archive
 
     path = tmp_path / "img.tar"
     path.write_bytes(legacy_archive([L0]))
     seen: list[bool] = []
     real = analysis.analyze
     monkeypatch.setattr(analysis, "analyze", lambda *a: (seen.append(gc.isenabled()), real(*a))[1])
-    real_scan = sources.scan_layers  # reading the layers is paused too
+    real_scan = archive.scan_layers  # reading the layers is paused too
     monkeypatch.setattr(
-        sources, "scan_layers", lambda *a: (seen.append(gc.isenabled()), real_scan(*a))[1]
+        archive, "scan_layers", lambda *a: (seen.append(gc.isenabled()), real_scan(*a))[1]
     )
     was = gc.isenabled()
     try:

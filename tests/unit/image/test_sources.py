@@ -237,7 +237,8 @@ def _big_layers() -> list[bytes]:
 
 @pytest.mark.usefixtures("forkable")
 def test_layers_scanned_on_two_cores_equal_one(tmp_path: Path, monkeypatch) -> None:
-    from jettison.image import parallel, sources
+    from jettison.image import parallel
+    from jettison.image.sources import archive
 
     forks: list[int] = []
     real = parallel.Deferred._start
@@ -247,7 +248,7 @@ def test_layers_scanned_on_two_cores_equal_one(tmp_path: Path, monkeypatch) -> N
     with open_image(str(path)) as data:
         split = [[tuple(e) for e in ld.entries] for ld in data.layers]
     assert forks  # the scan did fork (where fork is allowed: these tests run on Linux)
-    monkeypatch.setattr(sources, "_SPLIT_BYTES", 1 << 62)
+    monkeypatch.setattr(archive, "_SPLIT_BYTES", 1 << 62)
     with open_image(str(path)) as data:
         inline = [[tuple(e) for e in ld.entries] for ld in data.layers]
     assert split == inline and [len(x) for x in split] == [96, 96, 96]
@@ -268,7 +269,7 @@ def test_corrupt_layer_scanned_in_the_child_is_one_clear_error(tmp_path: Path) -
 def test_engine_answer_that_is_not_json_is_an_engine_error() -> None:
     """A proxy's HTML page where the engine's JSON was expected is an EngineHTTPError (the
     caller's one-line message), not a JSONDecodeError."""
-    from jettison.image.engine_api import EngineAPI, EngineHTTPError
+    from jettison.engine.api import EngineAPI, EngineHTTPError
 
     class Page(BaseHTTPRequestHandler):
         def do_GET(self) -> None:

@@ -1,0 +1,135 @@
+"""The engine source: ``docker save`` streamed from the engine into a spool file and read
+while it arrives. The engine is reached through :mod:`jettison.engine` (its HTTP API, or
+the SDK for transports only the SDK speaks)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
+
+from jettison.errors import EngineUnavailableError
+from jettison.image.blob import CHUNK, GrowingFile
+from jettison.image.errors import ImageError, ImageNotFoundError
+from jettison.image.sources.archive import read_archive
+from jettison.image.sources.model import ImageData, Scratch
+
+
+class EngineRequest(NamedTuple):
+    """An image export already asked of the engine (see :func:`request_export`)."""
+
+    reference: str
+    source: str
+    image_id: str
+    pending: Any  # jettison.engine.api.PendingSave
+
+
+def start_export(reference: str, source: str, target: str) -> EngineRequest | None:
+    """Send the export request for engine image ``target`` now (see
+    :func:`jettison.image.sources.request_export`); None for a transport only the SDK speaks."""
+    from jettison.engine.api import EngineAPI
+
+    api = EngineAPI.from_env()
+    if api is None:
+        return None
+    image_id = _engine_image_id(api, target)
+    return EngineRequest(reference, source, image_id, _request_save(api, image_id))
+
+
+def open_engine(
+    name: str,
+    reference: str,
+    tmp: Scratch,
+    platform: str | None,
+    closers: list[Callable[[], None]],
+    requested: EngineRequest | None = None,
+) -> ImageData:
+    """Stream ``docker save`` into a spool file and analyse it while it arrives."""
+    from jettison.engine.api import EngineAPI
+
+    api = EngineAPI.from_env() if requested is None else None
+    chunks: Iterable[bytes]
+    if requested is not None:
+        image_id, chunks = requested.image_id, requested.pending.chunks(CHUNK)
+    elif api is not None:
+        image_id = _engine_image_id(api, name)
+        pending = _request_save(api, image_id)
+        closers.append(pending.close)
+        chunks = pending.chunks(CHUNK)
+    else:  # a transport only the SDK speaks (ssh://)
+        image_id, chunks = _sdk_stream(name, closers)
+    spool = GrowingFile(os.path.join(tmp, "save.tar"))
+    closers.append(spool.close)
+    stop = threading.Event()
+
+    def pump() -> None:
+        error: BaseException | None = None
+        try:
+            for chunk in chunks:
+                if stop.is_set():
+                    break
+                spool.write(chunk)
+        except Exception as exc:
+            error = ImageError(f"engine stopped sending {name}: {_short(exc)}")
+        spool.finish(error)
+
+    thread = threading.Thread(target=pump, name="jettison-docker-save", daemon=True)
+    thread.start()
+
+    def join() -> None:
+        stop.set()
+        thread.join(timeout=30)
+
+    closers.append(join)
+    data = read_archive(spool, 1 << 62, reference, tmp, platform, closers, kind="engine")
+    # the archive's end is read: let the stream finish, so the analysis may fork safely
+    thread.join(timeout=10)
+    data.image_id = image_id
+    return data
+
+
+def _engine_unavailable(reason: str) -> EngineUnavailableError:
+    return EngineUnavailableError(
+        f"no Docker engine answers ({reason}); give an archive, OCI layout or registry "
+        "reference instead"
+    )
+
+
+def _engine_image_id(api: Any, name: str) -> str:
+    from jettison.engine.api import EngineHTTPError
+
+    try:
+        info = api.image(name)
+    except EngineHTTPError as exc:
+        if exc.status == 404:
+            raise ImageNotFoundError(f"no such image in the engine: {name}") from None
+        raise ImageError(f"engine error for {name}: {_short(exc)}") from None
+    except OSError as exc:  # no socket, refused, permission denied, timeout
+        raise _engine_unavailable(f"{api.describe()}: {exc.strerror or exc}") from None
+    return str(info.get("Id") or name)
+
+
+def _request_save(api: Any, image_id: str) -> Any:
+    try:
+        return api.save(image_id)
+    except OSError as exc:
+        raise _engine_unavailable(f"{api.describe()}: {exc.strerror or exc}") from None
+
+
+def _sdk_stream(name: str, closers: list[Callable[[], None]]) -> tuple[str, Iterable[bytes]]:
+    from jettison.engine.export import EngineCallFailed, NoEngine, NoSuchImage, save_stream
+
+    try:
+        return save_stream(name, CHUNK, closers)
+    except NoEngine as exc:
+        raise _engine_unavailable(_short(exc.original)) from None
+    except NoSuchImage:
+        raise ImageNotFoundError(f"no such image in the engine: {name}") from None
+    except EngineCallFailed as exc:
+        raise ImageError(f"engine error for {name}: {_short(exc.original)}") from None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]

@@ -1,0 +1,85 @@
+"""What every image source produces: :class:`ImageData`, one :class:`LayerData` per layer.
+
+Each layer is its scanned tar headers plus a random-access window onto the uncompressed tar.
+Nothing is ever extracted: uncompressed layers are read in place, compressed ones are
+decompressed into a spool file inside a private temporary directory (:class:`Scratch`) that
+is always removed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from jettison.image.blob import Window
+from jettison.image.tarscan import TarEntry
+
+
+@dataclass
+class LayerData:
+    """One layer: its tar headers and where to read file content from."""
+
+    digest: str
+    media_type: str
+    tar_size: int
+    entries: list[TarEntry]
+    window: Window
+    compressed_size: int | None = None
+
+
+@dataclass
+class ImageData:
+    reference: str
+    kind: str  # engine | docker-archive | oci-archive | oci-layout | registry
+    config: dict[str, Any]
+    layers: list[LayerData]
+    image_id: str = ""
+    platform: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def host_platform() -> str:
+    import platform
+
+    machine = platform.machine().lower()
+    arch = {
+        "x86_64": "amd64",
+        "amd64": "amd64",
+        "aarch64": "arm64",
+        "arm64": "arm64",
+        "armv7l": "arm/v7",
+        "armv6l": "arm/v6",
+        "i386": "386",
+        "i686": "386",
+        "ppc64le": "ppc64le",
+        "s390x": "s390x",
+        "riscv64": "riscv64",
+    }.get(machine, machine)
+    return f"linux/{arch}"
+
+
+class Scratch(os.PathLike[str]):
+    """A private temporary directory made on first use (a plain archive needs none)."""
+
+    def __init__(self) -> None:
+        self.path: str | None = None
+
+    def __fspath__(self) -> str:
+        if self.path is None:
+            import tempfile
+
+            self.path = tempfile.mkdtemp(prefix="jettison-inspect-")
+        return self.path
+
+    def remove(self) -> None:
+        if self.path is not None:
+            import shutil
+
+            shutil.rmtree(self.path, ignore_errors=True)
+            self.path = None
+
+
+def iter_content(layer: LayerData, entry: TarEntry) -> Iterable[bytes]:
+    return layer.window.chunks(entry.offset, entry.size)
