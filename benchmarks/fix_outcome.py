@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from jettison.config import Config
-from jettison.fix import FixOutcome
+from jettison.fixes.apply import FixOutcome
 from jettison.fixes.pipeline import restrict
 from jettison.fixes.run import VerifyOutcome, engine_resolver, fix_file, mb, verify_file
 from jettison.fixes.runtime_libs import LibraryScan

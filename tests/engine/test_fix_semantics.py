@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from jettison.config import Config
-from jettison.fix import fix_source
+from jettison.fixes.apply import fix_source
 from jettison.fixes.verify import AUTHOR, AUTHORS_LABEL, compare_configs
 
 pytestmark = pytest.mark.engine

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from jettison.cli import cli
 from jettison.config import Config
 from jettison.dockerfile import parse_dockerfile
-from jettison.fix import fix_source
+from jettison.fixes.apply import fix_source
 
 
 def fixed(text: str, unsafe: bool = False, select: list[str] | None = None) -> str:

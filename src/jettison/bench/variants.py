@@ -28,7 +28,7 @@ def build_variants(
         if not against.is_file():
             raise JettisonError("Dockerfile to compare against not found", str(against))
         return [original, VariantSpec("optimized", f"--against {against}", _read(against))]
-    from jettison.fix import fix_source
+    from jettison.fixes.apply import fix_source
     from jettison.fixes.run import context_fixes
 
     note = None

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from jettison.audit.codes import split_codes
 from jettison.config import Config, load_config
 from jettison.errors import JettisonError
 from jettison.findings import Severity
@@ -37,10 +38,6 @@ def console(stderr: bool = False) -> Console:
     )
 
 
-def split_codes(values: tuple[str, ...]) -> list[str]:
-    return [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
-
-
 def build_config(
     config_path: str | None,
     select: tuple[str, ...],
@@ -59,30 +56,6 @@ def build_config(
         except ValueError as exc:
             raise JettisonError(str(exc)) from None
     return config
-
-
-def check_rule_codes(config: Config) -> None:
-    """A mistyped code in --select/--ignore or the config must not silently check nothing.
-
-    Rule codes count, and so does ``MULTISTAGE``, the code of the multi-stage conversion
-    (``jettison fix --ignore MULTISTAGE`` turns it off).
-    """
-    from jettison.rules.registry import all_rules
-
-    codes = [r.code for r in all_rules()]
-    hadolint = {r.equivalents.get("hadolint") for r in all_rules()}
-    for given in [*config.select, *config.ignore]:
-        if given in hadolint:
-            continue  # hadolint codes select their jettison equivalents (see config)
-        if not any(code.startswith(given) for code in codes):
-            # only now: the fix pipeline's module is not worth importing for every audit
-            from jettison.fixes.multistage import CODE as MULTISTAGE
-
-            if MULTISTAGE.startswith(given):
-                continue
-            raise JettisonError(
-                f"unknown rule code or prefix {given!r} in --select/--ignore (see `jettison rules`)"
-            )
 
 
 # os/arch[/variant], as docker and buildx spell platforms (linux/amd64, linux/arm/v7)

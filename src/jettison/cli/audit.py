@@ -6,8 +6,10 @@ import sys
 
 import click
 
-from jettison.audit import AuditResult, audit_dockerfile_bytes, audit_paths
-from jettison.cli._common import build_config, check_rule_codes, rule_options
+from jettison.audit.checks import audit_dockerfile_bytes
+from jettison.audit.codes import check_rule_codes
+from jettison.audit.run import AuditResult, audit_paths
+from jettison.cli._common import build_config, rule_options
 from jettison.errors import JettisonError
 from jettison.report import FORMATS, render_findings, render_statistics
 from jettison.report.findings import shown_path

@@ -10,7 +10,8 @@ import click
 from rich.markup import escape
 
 from jettison.atomic import write_files_atomic
-from jettison.cli._common import build_config, console, rule_options, split_codes
+from jettison.audit.codes import split_codes
+from jettison.cli._common import build_config, console, rule_options
 from jettison.deps import CODES, run
 from jettison.deps.fix import plan_writes
 from jettison.deps.render import FORMATS, render

@@ -10,10 +10,10 @@ from pathlib import Path
 import click
 
 from jettison.atomic import write_files_atomic
-from jettison.audit import discover
+from jettison.audit.codes import check_rule_codes
+from jettison.audit.discovery import discover
 from jettison.cli._common import (
     build_config,
-    check_rule_codes,
     console,
     parse_build_args,
     rule_options,
@@ -21,7 +21,7 @@ from jettison.cli._common import (
 from jettison.dockerfile.parse import decode_dockerfile
 from jettison.engine.smoke import RunSpec
 from jettison.errors import EngineUnavailableError, JettisonError
-from jettison.fix import FixOutcome
+from jettison.fixes.apply import FixOutcome
 from jettison.fixes.multistage import Plan
 from jettison.fixes.pipeline import Resolver, restrict
 from jettison.fixes.run import engine_resolver, fix_file, verify_file

@@ -20,7 +20,7 @@ from jettison.config import Config
 from jettison.dockerfile import parse_dockerfile
 from jettison.errors import DockerfileParseError, JettisonError
 from jettison.findings import FixSafety
-from jettison.fix import AppliedFix, FixOutcome, fix_source
+from jettison.fixes.apply import AppliedFix, FixOutcome, fix_source
 from jettison.fixes.multistage import (
     CODE,
     Plan,

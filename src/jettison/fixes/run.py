@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jettison.audit.contexts import audit_contexts
 from jettison.config import Config
-from jettison.context.audit import audit_contexts
 from jettison.errors import JettisonError
 from jettison.findings import FixSafety
-from jettison.fix import AppliedFix, FixOutcome
+from jettison.fixes.apply import AppliedFix, FixOutcome
 from jettison.fixes.multistage import Plan
 from jettison.fixes.pipeline import PipelineResult, Resolver, applied_units, fix_pipeline
 from jettison.fixes.runtime_libs import LibraryScan, scan

@@ -36,6 +36,7 @@ from typing import Any
 
 import docker.errors
 
+from jettison.audit.discovery import SKIP_DIRS
 from jettison.engine import build, docker_client, remove_image
 from jettison.errors import JettisonError
 from jettison.fixes.multistage import PIP_TOOLING, VCS_USERS, Plan, render
@@ -221,7 +222,8 @@ def _run_python(sdk: Any, image: str, script: str, args: list[str], marker: str)
 
 
 _APP_IMPORT = re.compile(rb"^\s*(?:import|from)\s+(pkg_resources|setuptools|pip|wheel)\b", re.M)
-_SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", "build", "dist"}
+# build outputs too: a copy of the project under build/ is not its own code
+_SKIP_DIRS = SKIP_DIRS | {"build", "dist"}
 
 
 def app_imports(context: Path, limit: int = 20000) -> set[str]:

@@ -16,11 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jettison.audit import is_compose_name
+from jettison.audit.discovery import DEFAULT_COMPOSE_NAMES, is_compose_file
 from jettison.context.compose import ComposeService, read_compose
 from jettison.errors import JettisonError
-
-COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 
 
 @dataclass(frozen=True)
@@ -71,7 +69,7 @@ def project_name(compose_path: Path, explicit: str | None = None) -> str:
 def find_compose(path: str | Path) -> Path:
     target = Path(path)
     if target.is_dir():
-        for name in COMPOSE_NAMES:
+        for name in DEFAULT_COMPOSE_NAMES:
             if (target / name).is_file():
                 return target / name
         raise JettisonError(
@@ -84,7 +82,7 @@ def find_compose(path: str | Path) -> Path:
 
 
 def _is_compose(path: Path) -> bool:
-    return path.is_dir() or is_compose_name(path.name) or path.suffix in (".yml", ".yaml")
+    return path.is_dir() or is_compose_file(path)
 
 
 def service_name(dockerfile: Path) -> str:

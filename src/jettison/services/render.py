@@ -22,7 +22,7 @@ from pathlib import Path
 from jettison.atomic import write_text_atomic
 from jettison.config import Config
 from jettison.errors import JettisonError
-from jettison.fix import fix_source
+from jettison.fixes.apply import fix_source
 from jettison.services.graph import BASES_DIR, MARKER, Graph, load_graph
 from jettison.services.plan import BasePlan, ServiceSource, ServicesPlan
 

@@ -11,7 +11,7 @@ import pytest
 from jettison.config import Config
 from jettison.dockerfile import Dockerfile, parse_dockerfile
 from jettison.findings import Edit, Finding, Fix, FixSafety, Severity
-from jettison.fix import RESTRUCTURED, fix_source
+from jettison.fixes.apply import RESTRUCTURED, fix_source
 
 
 def _keywords(text: str) -> list[str]:
@@ -62,7 +62,7 @@ def test_other_fixes_of_the_round_still_apply_when_one_is_dropped(
 ) -> None:
     # a fix that leaves `curl \\` before the next instruction (what JT112 once did) is
     # dropped alone; the other fixes of its round still apply
-    import jettison.fix as fix_module
+    import jettison.fixes.apply as fix_module
 
     source = "FROM debian:bookworm\nRUN apt-get install -y \\\n    curl \\\n    vim\nCOPY . /app\n"
     from jettison.audit import check_dockerfile as real

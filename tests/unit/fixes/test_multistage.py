@@ -532,7 +532,7 @@ def test_corpus_conversions_parse_and_refix_to_themselves(
 
 
 def _runtime_rule(text: str, code: str, tmp_path: object = None) -> tuple[list[str], str]:
-    from jettison.fix import fix_source
+    from jettison.fixes.apply import fix_source
 
     path = "Dockerfile" if tmp_path is None else str(tmp_path) + "/Dockerfile"
     out = fix_source(text, path, Config(select=[code]), unsafe=True)

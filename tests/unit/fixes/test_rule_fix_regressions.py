@@ -20,13 +20,13 @@ import pytest
 from click.testing import CliRunner
 
 from jettison.audit import check_dockerfile
+from jettison.audit.codes import check_rule_codes
 from jettison.cli import cli
-from jettison.cli._common import check_rule_codes
 from jettison.config import Config
 from jettison.dockerfile import parse_dockerfile
 from jettison.errors import JettisonError
-from jettison.fix import fix_source
 from jettison.fixes import verify
+from jettison.fixes.apply import fix_source
 from jettison.fixes.multistage import Plan, plan_conversion, render
 from jettison.fixes.pipeline import fix_pipeline
 from jettison.fixes.runtime_libs import LibraryScan

@@ -9,7 +9,7 @@ import pytest
 
 from jettison.config import Config
 from jettison.dockerfile import parse_dockerfile
-from jettison.fix import fix_source
+from jettison.fixes.apply import fix_source
 from jettison.rules._project import DEPS_FILE, EXTRACT
 
 STATIC = """\

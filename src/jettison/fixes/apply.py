@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jettison.audit import check_dockerfile
+from jettison.audit.checks import check_dockerfile
 from jettison.config import Config
 from jettison.dockerfile import Dockerfile, parse_dockerfile
 from jettison.errors import DockerfileParseError

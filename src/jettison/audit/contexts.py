@@ -1,4 +1,5 @@
-"""Audit build contexts and compose projects (the inputs beyond a single Dockerfile)."""
+"""Audit compose files and build contexts (the inputs beyond a single Dockerfile); the
+`jettison deps` analysis JT605 reads is run here, so the rules never import it."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from jettison.audit.checks import finalize, select_rules
 from jettison.config import Config
 from jettison.context.compose import ComposeService, read_compose
 from jettison.context.scan import scan_context
 from jettison.dockerfile import Dockerfile, read_dockerfile
 from jettison.errors import JettisonError
 from jettison.findings import Finding
+from jettison.rules.compose.input import ComposeInput
+from jettison.rules.context.input import ContextInput
 
 if TYPE_CHECKING:
     from jettison.deps import DepsReport
@@ -33,9 +37,6 @@ class ContextAudit:
 
 
 def audit_compose_files(paths: list[str], config: Config) -> ComposeAudit:
-    from jettison.audit import finalize, select_rules
-    from jettison.rules.compose import ComposeInput
-
     result = ComposeAudit()
     for path in paths:
         try:
@@ -64,9 +65,6 @@ def audit_contexts(
     dockerfiles: list[str], compose_contexts: dict[str, Path], config: Config
 ) -> ContextAudit:
     """One scan per distinct context; each context is checked against its Dockerfiles."""
-    from jettison.audit import finalize, select_rules
-    from jettison.rules.context import ContextInput
-
     result = ContextAudit()
     rules = select_rules(config, "context")
     if not rules:
