@@ -17,7 +17,8 @@ import json
 import sys
 from pathlib import Path
 
-from jettison.services.bench import bench_compose, render_bench_text
+from jettison.bench.compose import bench_compose
+from jettison.bench.report import render_compose_text
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT = REPO / "examples" / "compose-trio" / "docker-compose.yml"
@@ -37,7 +38,7 @@ def main(argv: list[str]) -> int:
     if "--json" in argv:
         print(json.dumps({**report.to_json(), "targets": TARGETS}, indent=2))
     else:
-        print(render_bench_text(report), end="")
+        print(render_compose_text(report), end="")
         print(f"\nbase image: {'slim variant' if slim else 'unchanged upstream image'}")
         for key, target in TARGETS.items():
             value = comparison[key]

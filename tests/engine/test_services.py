@@ -14,8 +14,9 @@ from click.testing import CliRunner
 
 from jettison.cli import cli
 from jettison.engine import docker_client, prune_cache, verify
-from jettison.services.build import build_graph, remove_images
+from jettison.engine.images import remove_images
 from jettison.services.graph import Graph, load_graph
+from jettison.services.graph_builder import build_graph
 from jettison.services.measure import unique_bytes
 from jettison.services.plan import make_plan
 from jettison.services.render import render_plan

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -16,7 +16,10 @@ from jettison.bench.model import (
     change_pct,
     within_noise,
 )
-from jettison.units import human_bytes
+from jettison.units import human_bytes, megabytes
+
+if TYPE_CHECKING:
+    from jettison.bench.compose import ComposeBench
 
 FORMATS = ("text", "markdown", "json")
 
@@ -384,3 +387,37 @@ def render_html(report: BenchReport) -> str:
         + f'<script type="application/json" id="jettison-bench-data">{payload}</script>'
         + "</body></html>\n"
     )
+
+
+def render_compose_text(report: ComposeBench) -> str:
+    """The compose graph bench (:mod:`jettison.bench.compose`) as a text table."""
+
+    def pct(v: float | None) -> str:
+        return "n/a" if v is None else f"{v:+.1f} %"
+
+    b, a, c = report.before, report.after, report.comparison()
+    lines = [f"compose graph benchmark: {report.compose}", ""]
+    lines.append(f"{'':28}{'before':>14}{'after':>14}{'better by':>12}")
+    lines.append(
+        f"{'cold build (all targets)':28}{b.cold_seconds:>13.1f}s{a.cold_seconds:>13.1f}s"
+        f"{pct(c['cold_faster_pct']):>12}"
+    )
+    lines.append(
+        f"{'code-change rebuild':28}{b.code_change_seconds:>13.1f}s"
+        f"{a.code_change_seconds:>13.1f}s{pct(c['code_change_faster_pct']):>12}"
+    )
+    lines.append(
+        f"{'unique bytes (services)':28}{megabytes(b.unique_bytes):>14}"
+        f"{megabytes(a.unique_bytes):>14}"
+        f"{pct(c['unique_bytes_smaller_pct']):>12}"
+    )
+    lines.append(
+        f"{'sum of image sizes':28}{megabytes(b.naive_bytes):>14}{megabytes(a.naive_bytes):>14}"
+    )
+    for v in (b, a):
+        if v.error:
+            lines.append(f"{v.name}: build failed: {v.error}")
+        for service, failure in sorted(v.verified.items()):
+            lines.append(f"{v.name} {service}: smoke check {failure if failure else 'ok'}")
+    lines += ["", "changes (after):", *(f"  {line}" for line in report.applied)]
+    return "\n".join(lines) + "\n"

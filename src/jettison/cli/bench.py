@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from jettison.atomic import write_text_atomic
-from jettison.audit import is_compose_name
+from jettison.audit.discovery import is_compose_file
 from jettison.bench import SCENARIOS, BenchEvents, BenchOptions, build_variants, run_bench
 from jettison.bench.model import Run
 from jettison.bench.report import FORMATS, render_html, render_json, render_markdown, render_text
@@ -119,7 +119,8 @@ def _bench_compose(path: str, fmt: str, output: str | None, no_verify: bool) -> 
     """A compose file: the whole build graph before and after shared-base extraction."""
     import json
 
-    from jettison.services.bench import bench_compose, render_bench_text
+    from jettison.bench.compose import bench_compose
+    from jettison.bench.report import render_compose_text
 
     if fmt not in ("text", "json"):
         raise JettisonError(f"--format {fmt} is not available for compose files (text, json)")
@@ -133,7 +134,7 @@ def _bench_compose(path: str, fmt: str, output: str | None, no_verify: bool) -> 
     text = (
         json.dumps(report.to_json(), indent=2) + "\n"
         if fmt == "json"
-        else render_bench_text(report)
+        else render_compose_text(report)
     )
     if output:
         write_text_atomic(Path(output), text)
@@ -241,7 +242,7 @@ def command(
     check_output(html_path, "--html", inputs)
     if output is not None and html_path is not None and Path(output) == Path(html_path):
         raise JettisonError("--output and --html name the same file", output)
-    if Path(path).is_file() and is_compose_name(Path(path).name):
+    if Path(path).is_file() and is_compose_file(path):
         # the whole graph (jettison.services): refuse what it would otherwise ignore
         ignored = [
             name

@@ -12,9 +12,10 @@ from rich.table import Table
 
 from jettison.cli._common import check_platforms, console, graph_inputs, open_paths
 from jettison.engine import Step, docker_client, find_build_client
+from jettison.engine.client import cache_export_support
 from jettison.errors import JettisonError
-from jettison.services.build import BuildEvents, TargetResult, build_graph, cache_export_support
 from jettison.services.graph import load_graph
+from jettison.services.graph_builder import BuildEvents, TargetResult, build_graph
 from jettison.services.multiarch import unbuildable
 from jettison.units import megabytes
 

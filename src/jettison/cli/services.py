@@ -29,7 +29,8 @@ from jettison.services.render import Rewrite, render_plan
 def _verify(rewrite: Rewrite, jobs: int, slim: bool) -> dict[str, str]:
     """Build the rewritten graph in a temporary copy; service -> "" (passed) or the failure."""
     from jettison.engine import docker_client, find_build_client, verify
-    from jettison.services.build import build_graph, remove_images
+    from jettison.engine.images import remove_images
+    from jettison.services.graph_builder import build_graph
 
     sdk = docker_client()
     client = find_build_client()

@@ -4,6 +4,7 @@
   BuildKit-builds, and the SDK client; :class:`EngineUnavailableError` when none answers.
 * :func:`build`: one build, parsed into per-step records (:mod:`.buildkit`, :mod:`.progress`).
 * :func:`verify`: the smoke check (:mod:`.smoke`).
+* :func:`inspect_image` / :func:`remove_image`: images in the engine (:mod:`.images`).
 * :func:`cache_stats` / :func:`prune_cache`: the builder cache (:mod:`.cache`).
 * :mod:`.api`: the two Engine API calls ``inspect`` makes over the standard library;
   :mod:`.export`: image and container filesystems streamed through the SDK.
@@ -18,14 +19,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from jettison.engine.buildkit import (
-        BuildResult,
-        BuildStepError,
-        ImageInfo,
-        build,
-        inspect_image,
-        remove_image,
-    )
+    from jettison.engine.buildkit import BuildResult, BuildStepError, build
     from jettison.engine.cache import CacheStats, cache_stats, prune_cache
     from jettison.engine.client import (
         BuildClient,
@@ -33,16 +27,17 @@ if TYPE_CHECKING:
         find_build_client,
         require_engine,
     )
+    from jettison.engine.images import ImageInfo, inspect_image, remove_image
     from jettison.engine.progress import BuildProgress, Step, parse_plain, parse_rawjson
     from jettison.engine.smoke import Check, VerifyResult, verify
 
 _HOMES = {
     "BuildResult": "buildkit",
     "BuildStepError": "buildkit",
-    "ImageInfo": "buildkit",
+    "ImageInfo": "images",
     "build": "buildkit",
-    "inspect_image": "buildkit",
-    "remove_image": "buildkit",
+    "inspect_image": "images",
+    "remove_image": "images",
     "CacheStats": "cache",
     "cache_stats": "cache",
     "prune_cache": "cache",

@@ -8,13 +8,12 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import docker.errors
-
 from jettison.engine.client import BuildClient, docker_client, find_build_client
+from jettison.engine.images import ImageInfo, inspect_image
 from jettison.engine.progress import (
     BuildProgress,
     PlainProgressParser,
@@ -48,14 +47,6 @@ class BuildStepError(BuildFailedError):
 
 
 @dataclass
-class ImageInfo:
-    id: str
-    size_bytes: int
-    layers: int  # filesystem layers (RootFS), what `docker image inspect` lists
-    config: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
 class BuildResult:
     image_id: str
     tag: str | None
@@ -75,23 +66,6 @@ class BuildResult:
     @property
     def steps_cached(self) -> int:
         return self.progress.steps_cached
-
-
-def inspect_image(ref: str, sdk: Any | None = None) -> ImageInfo:
-    sdk = sdk or docker_client()
-    try:
-        attrs = sdk.api.inspect_image(ref)
-    except docker.errors.ImageNotFound:
-        raise JettisonError(f"no such image: {ref}") from None
-    except docker.errors.APIError as exc:
-        raise JettisonError(f"cannot inspect image {ref}: {exc.explanation or exc}") from None
-    layers = (attrs.get("RootFS") or {}).get("Layers") or []
-    return ImageInfo(
-        id=str(attrs["Id"]),
-        size_bytes=int(attrs.get("Size") or 0),
-        layers=len(layers),
-        config=dict(attrs.get("Config") or {}),
-    )
 
 
 def dockerfile_line(dockerfile: Path, step: Step) -> int | None:
@@ -237,13 +211,29 @@ def _failure(progress: BuildProgress, dockerfile: Path) -> BuildFailedError:
     )
 
 
-def remove_image(ref: str, sdk: Any | None = None) -> bool:
-    """Remove an image jettison built; False when it is gone already or still in use."""
-    sdk = sdk or docker_client()
+def run_bake(argv: list[str], cwd: Any, env: dict[str, str], on_line: Callable[[str], None]) -> int:
+    """Run a ``docker buildx bake`` command, each line of its output to ``on_line``; its exit
+    code. Interrupted, the build is never left running."""
     try:
-        sdk.api.remove_image(ref, force=False, noprune=False)
-    except docker.errors.ImageNotFound:
-        return False
-    except docker.errors.APIError:
-        return False
-    return True
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            bufsize=1,
+        )
+    except OSError as exc:
+        raise JettisonError(f"cannot run {argv[0]}: {exc.strerror}") from None
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            on_line(line)
+        return proc.wait()
+    finally:
+        if proc.poll() is None:  # interrupted: never leave the build running
+            proc.terminate()
+            proc.wait()

@@ -139,3 +139,55 @@ def require_engine() -> tuple[BuildClient, Any]:
     """Both halves of the engine, or one clear error."""
     sdk = docker_client()
     return find_build_client(), sdk
+
+
+def cache_export_support(client: BuildClient) -> tuple[bool, str]:
+    """Can this builder export a registry cache (``--cache-to type=registry``)? And why not."""
+    if client.mode != "buildx":
+        return False, (
+            f"{client.describe()} is the engine's built-in BuildKit without the buildx plugin: "
+            "it has no --cache-to; the cache is inline (BUILDKIT_INLINE_CACHE=1, pushed with "
+            "the image) and read back with --cache-from"
+        )
+    try:
+        done = subprocess.run(
+            [client.executable, "buildx", "inspect"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False, "`docker buildx inspect` did not answer"
+    driver = ""
+    for line in done.stdout.splitlines():
+        if line.strip().lower().startswith("driver:"):
+            driver = line.split(":", 1)[1].strip()
+            break
+    if driver == "docker":
+        # the engine's own BuildKit exports caches once images live in containerd
+        if _containerd_store(client):
+            return True, (
+                "buildx builder with the docker driver on the containerd image store exports caches"
+            )
+        return False, (
+            "the current buildx builder uses the `docker` driver, which cannot export a cache "
+            "on the classic image store; create one with `docker buildx create --use --driver "
+            "docker-container`, or turn on the containerd image store"
+        )
+    return True, f"buildx builder with the {driver or 'unknown'} driver exports caches"
+
+
+def _containerd_store(client: BuildClient) -> bool:
+    """Does the engine keep images in containerd (``containerd-snapshotter``)?"""
+    try:
+        done = subprocess.run(
+            [client.executable, "info", "--format", "{{json .DriverStatus}}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0 and "io.containerd.snapshotter" in done.stdout

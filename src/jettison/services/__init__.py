@@ -8,7 +8,8 @@
   ``docker-bake.hcl``, as file texts (nothing is written here).
 * :mod:`.graph`: the build graph (bases, then services) from a compose file or Dockerfile
   set, in topological levels; cycles are errors.
-* :mod:`.build`: builds the graph on BuildKit (bake with buildx, else the CLI per target).
+* :mod:`.graph_builder`: builds the graph on BuildKit (bake with buildx, else the CLI per
+  target); its bench before and after extraction is :mod:`jettison.bench.compose`.
 * :mod:`.multiarch`: architecture-specific steps and what the local engine can build.
 * :mod:`.ci`: the GitHub Actions workflow.
 * :mod:`.measure`: unique bytes across images (layers shared counted once).

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from jettison.bench.edits import change_file, choose_code_file, choose_deps_file
 from jettison.bench.model import BenchReport, Run, ScenarioResult, StepTime, VariantResult
 from jettison.bench.report import render_html, render_markdown, tables
-from jettison.bench.runner import change_file, choose_code_file, choose_deps_file
 from jettison.cli import cli
 from jettison.engine.progress import parse_plain
 from jettison.errors import JettisonError

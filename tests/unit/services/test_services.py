@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from jettison.cli import cli
 from jettison.dockerfile import parse_dockerfile
 from jettison.engine import BuildClient
+from jettison.engine.client import cache_export_support
 from jettison.errors import JettisonError
-from jettison.services.build import cache_export_support
 from jettison.services.ci import github_workflow, render_workflow
 from jettison.services.graph import load_graph
 from jettison.services.multiarch import arch_steps, unbuildable

@@ -2,7 +2,8 @@
 
 Both variants are temporary copies of the compose directory (the user's files are never
 touched): ``before`` as it is, ``after`` rewritten by :func:`jettison.services.render_plan`.
-Each is built as a graph (:func:`jettison.services.build.build_graph`):
+Each is built as a graph (:func:`jettison.services.graph_builder.build_graph`), in the
+scenarios of :data:`SCENARIOS` (the same objects as a single Dockerfile's bench):
 
 * ``cold``: every target with ``--no-cache``;
 * ``code_change``: one source file of every service changed, then a cached build;
@@ -22,17 +23,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jettison.bench.runner import change_file, choose_code_file
+from jettison.bench.edits import change_file, choose_code_file
+from jettison.bench.scenarios import CODE_CHANGE, COLD, Scenario
 from jettison.engine import docker_client, find_build_client, verify
+from jettison.engine.images import remove_images
 from jettison.errors import JettisonError
-from jettison.services.build import BuildEvents, GraphBuild, build_graph, remove_images
 from jettison.services.graph import Graph, find_compose, load_graph
+from jettison.services.graph_builder import BuildEvents, GraphBuild, build_graph
 from jettison.services.measure import unique_bytes
 from jettison.services.plan import make_plan
 from jettison.services.render import render_plan
-from jettison.units import megabytes
 
 LABEL = "jettison.bench"
+SCENARIOS: tuple[Scenario, ...] = (COLD, CODE_CHANGE)  # in this order, per variant
 
 
 @dataclass
@@ -123,28 +126,31 @@ def run_variant(
     built: list[str] = []
     labels = {LABEL: "services"}
     try:
-        cold = build_graph(
-            graph, jobs=jobs, no_cache=True, labels=labels, events=events, client=client, sdk=sdk
-        )
-        built += _images(graph, cold)
-        if on_build:
-            on_build(name, "cold", cold)
-        if not cold.ok:
-            bad = next(r for r in cold.results.values() if r.status != "built")
-            result.error = f"{bad.name}: {bad.error}"
-            return result
-        result.cold_seconds = cold.seconds
-        _change_code(graph, f"jettison-bench {time.time_ns()}")
-        warm = build_graph(graph, jobs=jobs, labels=labels, events=events, client=client, sdk=sdk)
-        built += _images(graph, warm)
-        if on_build:
-            on_build(name, "code_change", warm)
-        if not warm.ok:
-            bad = next(r for r in warm.results.values() if r.status != "built")
-            result.error = f"{bad.name}: {bad.error}"
-            return result
-        result.code_change_seconds = warm.seconds
-        result.code_change_cached = (warm.steps_cached, warm.steps_total)
+        for scenario in SCENARIOS:
+            if scenario.edits == "code":
+                _change_code(graph, f"jettison-bench {time.time_ns()}")
+            done = build_graph(
+                graph,
+                jobs=jobs,
+                no_cache=scenario.no_cache,
+                labels=labels,
+                events=events,
+                client=client,
+                sdk=sdk,
+            )
+            built += _images(graph, done)
+            if on_build:
+                on_build(name, scenario.name, done)
+            if not done.ok:
+                bad = next(r for r in done.results.values() if r.status != "built")
+                result.error = f"{bad.name}: {bad.error}"
+                return result
+            if scenario.no_cache:
+                result.cold_seconds = done.seconds
+            else:
+                result.code_change_seconds = done.seconds
+                result.code_change_cached = (done.steps_cached, done.steps_total)
+        warm = done  # the last build: its images are the ones measured and checked
         services = [t for t in graph.targets.values() if t.kind == "service"]
         measured = unique_bytes([warm.results[t.name].image_id for t in services])
         result.unique_bytes = measured.total
@@ -205,35 +211,3 @@ def bench_compose(
             sdk=sdk,
         )
     return ComposeBench(str(path), before, after, rewrite.applied)
-
-
-def render_bench_text(report: ComposeBench) -> str:
-    def pct(v: float | None) -> str:
-        return "n/a" if v is None else f"{v:+.1f} %"
-
-    b, a, c = report.before, report.after, report.comparison()
-    lines = [f"compose graph benchmark: {report.compose}", ""]
-    lines.append(f"{'':28}{'before':>14}{'after':>14}{'better by':>12}")
-    lines.append(
-        f"{'cold build (all targets)':28}{b.cold_seconds:>13.1f}s{a.cold_seconds:>13.1f}s"
-        f"{pct(c['cold_faster_pct']):>12}"
-    )
-    lines.append(
-        f"{'code-change rebuild':28}{b.code_change_seconds:>13.1f}s"
-        f"{a.code_change_seconds:>13.1f}s{pct(c['code_change_faster_pct']):>12}"
-    )
-    lines.append(
-        f"{'unique bytes (services)':28}{megabytes(b.unique_bytes):>14}"
-        f"{megabytes(a.unique_bytes):>14}"
-        f"{pct(c['unique_bytes_smaller_pct']):>12}"
-    )
-    lines.append(
-        f"{'sum of image sizes':28}{megabytes(b.naive_bytes):>14}{megabytes(a.naive_bytes):>14}"
-    )
-    for v in (b, a):
-        if v.error:
-            lines.append(f"{v.name}: build failed: {v.error}")
-        for service, failure in sorted(v.verified.items()):
-            lines.append(f"{v.name} {service}: smoke check {failure if failure else 'ok'}")
-    lines += ["", "changes (after):", *(f"  {line}" for line in report.applied)]
-    return "\n".join(lines) + "\n"

@@ -18,19 +18,18 @@ in the image and ``push_cache`` pushes the image to ``REF:TARGET``. With such a 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
-import subprocess
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import docker.errors
-
 from jettison.engine import BuildClient, Step, build, docker_client, find_build_client
+from jettison.engine.buildkit import run_bake
+from jettison.engine.client import cache_export_support
+from jettison.engine.images import image_attrs, push_image
 from jettison.errors import BuildFailedError, JettisonError
 from jettison.services.graph import Graph
 
@@ -81,69 +80,6 @@ class BuildEvents:
     def step(self, name: str, step: Step) -> None: ...
 
     def finished(self, result: TargetResult) -> None: ...
-
-
-def cache_export_support(client: BuildClient) -> tuple[bool, str]:
-    """Can this builder export a registry cache (``--cache-to type=registry``)? And why not."""
-    if client.mode != "buildx":
-        return False, (
-            f"{client.describe()} is the engine's built-in BuildKit without the buildx plugin: "
-            "it has no --cache-to; the cache is inline (BUILDKIT_INLINE_CACHE=1, pushed with "
-            "the image) and read back with --cache-from"
-        )
-    try:
-        done = subprocess.run(
-            [client.executable, "buildx", "inspect"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            stdin=subprocess.DEVNULL,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False, "`docker buildx inspect` did not answer"
-    driver = ""
-    for line in done.stdout.splitlines():
-        if line.strip().lower().startswith("driver:"):
-            driver = line.split(":", 1)[1].strip()
-            break
-    if driver == "docker":
-        # the engine's own BuildKit exports caches once images live in containerd
-        if _containerd_store(client):
-            return True, (
-                "buildx builder with the docker driver on the containerd image store exports caches"
-            )
-        return False, (
-            "the current buildx builder uses the `docker` driver, which cannot export a cache "
-            "on the classic image store; create one with `docker buildx create --use --driver "
-            "docker-container`, or turn on the containerd image store"
-        )
-    return True, f"buildx builder with the {driver or 'unknown'} driver exports caches"
-
-
-def _containerd_store(client: BuildClient) -> bool:
-    """Does the engine keep images in containerd (``containerd-snapshotter``)?"""
-    try:
-        done = subprocess.run(
-            [client.executable, "info", "--format", "{{json .DriverStatus}}"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            stdin=subprocess.DEVNULL,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0 and "io.containerd.snapshotter" in done.stdout
-
-
-def _push(sdk: Any, image_id: str, ref: str) -> None:
-    repo, _, tag = ref.rpartition(":")
-    try:
-        sdk.api.tag(image_id, repo, tag)
-        for event in sdk.api.push(repo, tag, stream=True, decode=True):
-            if isinstance(event, dict) and event.get("error"):
-                raise JettisonError(f"push of {ref} failed: {event['error']}")
-    except docker.errors.APIError as exc:
-        raise JettisonError(f"push of {ref} failed: {exc.explanation or exc}") from None
 
 
 def build_graph(
@@ -229,7 +165,7 @@ def build_graph(
             size_bytes=done.image.size_bytes,
         )
         if cache_ref and push_cache and not exports:
-            _push(sdk, done.image_id, f"{cache_ref}:{name}")
+            push_image(sdk, done.image_id, f"{cache_ref}:{name}")
             result.pushed = f"{cache_ref}:{name}"
         events.finished(result)
         return result
@@ -343,45 +279,27 @@ def _bake_run(
     parser = PlainProgressParser()
     mine: dict[str, tuple[str, Step]] = {}  # vertex -> (target, the step as that target's)
     started = time.monotonic()
-    try:
-        proc = subprocess.Popen(
-            argv,
-            cwd=graph.root,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            bufsize=1,
-        )
-    except OSError as exc:
-        raise JettisonError(f"cannot run {argv[0]}: {exc.strerror}") from None
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            step = parser.feed(line)
-            if step is None:
-                continue
-            if step.vertex not in mine:
-                owner = _bake_target(step.name, names)
-                if owner is None and len(names) == 1 and step.name.startswith("["):
-                    # a bake of one target may name its steps without the target
-                    owner = (names[0], step.name)
-                if owner is None:
-                    continue
-                own = dataclasses.replace(step, name=owner[1], log=[])
-                classify(own)
-                mine[step.vertex] = (owner[0], own)
-            target_name, own = mine[step.vertex]
-            own.cached, own.seconds = step.cached, step.seconds
-            own.error, own.canceled, own.log = step.error, step.canceled, step.log
-            events.step(target_name, own)
-        code = proc.wait()
-    finally:
-        if proc.poll() is None:  # interrupted: never leave the build running
-            proc.terminate()
-            proc.wait()
+
+    def on_line(line: str) -> None:
+        step = parser.feed(line)
+        if step is None:
+            return
+        if step.vertex not in mine:
+            owner = _bake_target(step.name, names)
+            if owner is None and len(names) == 1 and step.name.startswith("["):
+                # a bake of one target may name its steps without the target
+                owner = (names[0], step.name)
+            if owner is None:
+                return
+            own = dataclasses.replace(step, name=owner[1], log=[])
+            classify(own)
+            mine[step.vertex] = (owner[0], own)
+        target_name, own = mine[step.vertex]
+        own.cached, own.seconds = step.cached, step.seconds
+        own.error, own.canceled, own.log = step.error, step.canceled, step.log
+        events.step(target_name, own)
+
+    code = run_bake(argv, graph.root, env, on_line)
     seconds = time.monotonic() - started
     per_target: dict[str, list[Step]] = {name: [] for name in names}
     for target_name, own in mine.values():
@@ -410,7 +328,7 @@ def _bake_run(
                     name, target.kind, target.tag, "skipped", error=first_error or "bake failed"
                 )
         else:
-            info = sdk.api.inspect_image(target.tag)
+            info = image_attrs(target.tag, sdk)
             result = TargetResult(
                 name,
                 target.kind,
@@ -425,11 +343,3 @@ def _bake_run(
         results[name] = result
         events.finished(result)
     return results
-
-
-def remove_images(refs: Sequence[str], sdk: Any | None = None) -> None:
-    """Remove images by tag or id (gone already is fine)."""
-    sdk = sdk or docker_client()
-    for ref in refs:
-        with contextlib.suppress(docker.errors.APIError):
-            sdk.api.remove_image(ref, force=True)
