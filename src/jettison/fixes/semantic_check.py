@@ -1,0 +1,376 @@
+"""Does a safe fix leave the image the same? Build it before and after, and compare.
+
+What is compared is what the image *is* and *does*: its config (entrypoint, cmd, env,
+user, workdir, ports, labels, healthcheck, volumes, stop signal, shell, onbuild) and its
+filesystem (every path, with its type, mode, owner, link target and content hash). Two
+builds of the same Dockerfile already differ (timestamps inside byte code, apt's logs, a
+package mirror that moved on), so the original is built twice without cache, and what
+differs between those two builds is the build's own noise, not the fix's.
+
+Every difference left must be one an applied fix declares (``ALLOWED``): JT101 may remove
+``/var/lib/apt/lists/*``, JT103 pip's cache, JT304 turns a shell-form command into its exec
+form... Anything else is an undeclared difference: the fix changed what the image is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import hashlib
+import io
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jettison.errors import JettisonError
+
+# the parts of an image's config that decide what a container of it does
+CONFIG_KEYS = (
+    "Entrypoint",
+    "Cmd",
+    "Env",
+    "User",
+    "WorkingDir",
+    "ExposedPorts",
+    "Labels",
+    "Healthcheck",
+    "Volumes",
+    "StopSignal",
+    "Shell",
+    "OnBuild",
+)
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """What a fix may change: paths it may remove or rewrite, config keys it may change."""
+
+    removed: tuple[str, ...] = ()  # globs of absolute paths (fnmatch: * crosses /)
+    changed: tuple[str, ...] = ()
+    config: tuple[str, ...] = ()
+    why: str = ""
+
+
+_APT_LISTS = ("/var/lib/apt/lists/*",)
+# each safe fix's declared effect on the image; a safe fix absent here may change nothing
+ALLOWED: dict[str, Allowance] = {
+    "JT101": Allowance(removed=_APT_LISTS, why="the apt package lists are deleted"),
+    "JT103": Allowance(
+        removed=("*/.cache/pip", "*/.cache/pip/*"), why="pip's download cache is not kept"
+    ),
+    "JT104": Allowance(removed=("/var/cache/apk/*",), why="apk's cache is not kept"),
+    "JT105": Allowance(removed=("/var/cache/yum/*", "/var/cache/dnf/*"), why="yum's cache"),
+    "JT106": Allowance(
+        removed=("*/.cache/yarn", "*/.cache/yarn/*", "*/.yarn-cache/*"), why="yarn's cache"
+    ),
+    "JT107": Allowance(removed=("*/pkgs/*",), changed=("*/pkgs/*",), why="conda's packages"),
+    "JT117": Allowance(
+        changed=("/var/log/lastlog", "/var/log/faillog"),
+        why="useradd -l does not grow lastlog/faillog to the user's UID",
+    ),
+    "JT120": Allowance(removed=("*/.npm", "*/.npm/*"), why="npm's cache is not kept"),
+    "JT121": Allowance(removed=("/var/cache/dnf/*",), why="dnf's cache is not kept"),
+    "JT122": Allowance(removed=("/var/cache/zypp/*",), why="zypper's cache is not kept"),
+    "JT304": Allowance(
+        config=("Cmd", "Entrypoint"), why="the shell-form command becomes its exec form"
+    ),
+    "JT507": Allowance(config=("Labels",), why="MAINTAINER becomes a maintainer label"),
+}
+# the .dockerignore fixes may drop from the image what the build no longer sends
+IGNORE_FIXES = ("JT601", "JT602")
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    kind: str  # file, dir, symlink, hardlink, char, block, fifo
+    mode: int
+    uid: int
+    gid: int
+    link: str = ""
+    digest: str = ""
+
+
+@dataclass
+class ImageSnapshot:
+    config: dict[str, Any]
+    files: dict[str, FileEntry]
+
+
+@dataclass(frozen=True)
+class Difference:
+    where: str  # "config" or "file"
+    path: str  # the config key, or the absolute path
+    what: str  # removed, added, or "changed: mode, digest"
+
+    def __str__(self) -> str:
+        return f"{self.where} {self.path}: {self.what}"
+
+
+@dataclass
+class SemanticResult:
+    """The original built twice (``noise``: what differs between those two builds), then
+    the fixed file; ``allowed``: differences an applied fix declares; ``undeclared``: the
+    rest, each one a change in what the image is."""
+
+    applied: list[str]
+    noise: set[str] = field(default_factory=set)
+    allowed: list[Difference] = field(default_factory=list)
+    undeclared: list[Difference] = field(default_factory=list)
+    error: str = ""  # the fix or the fixed file's build failed: a failed check
+    skipped: str = ""  # nothing to check: no safe fix applies, or the original fails
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and not self.undeclared
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "applied": self.applied,
+            "ok": self.ok,
+            "error": self.error,
+            "skipped": self.skipped,
+            "noise_paths": len(self.noise),
+            "allowed": [str(d) for d in self.allowed],
+            "undeclared": [str(d) for d in self.undeclared],
+        }
+
+
+_KINDS = {
+    b"0": "file",
+    b"\0": "file",
+    b"1": "hardlink",
+    b"2": "symlink",
+    b"3": "char",
+    b"4": "block",
+    b"5": "dir",
+    b"6": "fifo",
+    b"7": "file",
+}
+
+
+class _Chunks(io.RawIOBase):
+    """A readable stream over an iterator of byte chunks (the engine's export stream)."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks: Iterator[bytes] = iter(chunks)
+        self._rest = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._rest:
+            try:
+                self._rest = next(self._chunks)
+            except StopIteration:
+                return 0
+        n = min(len(buffer), len(self._rest))
+        buffer[:n] = self._rest[:n]
+        self._rest = self._rest[n:]
+        return n
+
+
+def read_filesystem(stream: io.RawIOBase | io.BufferedIOBase) -> dict[str, FileEntry]:
+    """Every path of a flattened filesystem tar (``docker export``), hashed as it streams."""
+    import tarfile
+
+    files: dict[str, FileEntry] = {}
+    with tarfile.open(fileobj=stream, mode="r|") as tar:
+        for member in tar:
+            path = "/" + member.name.lstrip("./").rstrip("/")
+            kind = _KINDS.get(member.type, "other")
+            digest = ""
+            if member.isreg():
+                sha = hashlib.sha256()
+                handle = tar.extractfile(member)
+                if handle is not None:
+                    for block in iter(lambda h=handle: h.read(1 << 20), b""):  # type: ignore[misc]
+                        sha.update(block)
+                digest = sha.hexdigest()
+            files[path] = FileEntry(
+                kind, member.mode & 0o7777, member.uid, member.gid, member.linkname, digest
+            )
+    return files
+
+
+def snapshot(image: str, sdk: Any) -> ImageSnapshot:
+    """The config and the whole filesystem of ``image`` (a container is created, exported,
+    and removed; it never runs)."""
+    info = sdk.api.inspect_image(image)
+    config = info.get("Config") or {}
+    wanted = {key: config.get(key) for key in CONFIG_KEYS}
+    container = sdk.api.create_container(image, command=["/jettison-never-runs"])
+    try:
+        files = read_filesystem(_Chunks(sdk.api.export(container["Id"])))
+    finally:
+        sdk.api.remove_container(container["Id"], force=True)
+    return ImageSnapshot(wanted, files)
+
+
+def differences(a: ImageSnapshot, b: ImageSnapshot) -> list[Difference]:
+    found: list[Difference] = []
+    for key in CONFIG_KEYS:
+        if a.config.get(key) != b.config.get(key):
+            found.append(
+                Difference("config", key, f"{a.config.get(key)!r} -> {b.config.get(key)!r}")
+            )
+    for path in sorted(a.files.keys() | b.files.keys()):
+        old, new = a.files.get(path), b.files.get(path)
+        if old == new:
+            continue
+        if new is None:
+            found.append(Difference("file", path, "removed"))
+        elif old is None:
+            found.append(Difference("file", path, "added"))
+        else:
+            what = [
+                name
+                for name in ("kind", "mode", "uid", "gid", "link", "digest")
+                if getattr(old, name) != getattr(new, name)
+            ]
+            found.append(Difference("file", path, "changed: " + ", ".join(what)))
+    return found
+
+
+def _matches(path: str, globs: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatchcase(path, glob) for glob in globs)
+
+
+def _ignored(path: str, patterns: Sequence[str]) -> bool:
+    """Is a path one a .dockerignore pattern dropped (any of its trailing parts)?"""
+    parts = path.strip("/").split("/")
+    for pattern in patterns:
+        bare = pattern.removeprefix("**/").strip("/")
+        for i in range(len(parts)):
+            if fnmatch.fnmatchcase("/".join(parts[i:]), bare) or fnmatch.fnmatchcase(
+                parts[i], bare
+            ):
+                return True
+    return False
+
+
+def judge(
+    first: ImageSnapshot,
+    second: ImageSnapshot,
+    fixed: ImageSnapshot,
+    applied: Sequence[str],
+    ignore_patterns: Sequence[str] = (),
+) -> SemanticResult:
+    """``first`` and ``second``: the original built twice; ``fixed``: after the fixes."""
+    noise = {d.path for d in differences(first, second)}
+    result = SemanticResult(list(applied), noise)
+    allowances = [ALLOWED[code] for code in applied if code in ALLOWED]
+    may_drop_ignored = any(code in IGNORE_FIXES for code in applied)
+    for diff in differences(second, fixed):
+        if diff.path in noise:
+            continue
+        if diff.where == "config":
+            ok = any(diff.path in a.config for a in allowances)
+        elif diff.what == "removed":
+            ok = any(_matches(diff.path, a.removed) for a in allowances) or (
+                may_drop_ignored and _ignored(diff.path, ignore_patterns)
+            )
+            # a removed directory's parent gets a new mtime only, which is not compared
+        elif diff.what == "added":
+            ok = False
+        else:
+            ok = any(_matches(diff.path, a.changed + a.removed) for a in allowances)
+        (result.allowed if ok else result.undeclared).append(diff)
+    # a directory that only held what a fix removes goes with it (pip's ~/.cache)
+    allowed_gone = [d.path for d in result.allowed if d.what == "removed"]
+    for diff in list(result.undeclared):
+        if diff.what == "removed" and second.files[diff.path].kind == "dir":
+            inside = [p for p in second.files if p.startswith(diff.path + "/")]
+            if inside and all(p in allowed_gone or p in noise for p in inside):
+                result.undeclared.remove(diff)
+                result.allowed.append(diff)
+    return result
+
+
+def _jettison(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "jettison", *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def safe_fixes_of(dockerfile: Path, cwd: Path) -> list[str]:
+    """The codes whose safe fix ``jettison fix`` applies to ``dockerfile``."""
+    done = _jettison("audit", "--format", "json", str(dockerfile), cwd=cwd)
+    if done.returncode not in (0, 1):
+        raise JettisonError(done.stderr.strip().splitlines()[-1] if done.stderr else "audit")
+    findings = json.loads(done.stdout or "[]")
+    codes = {
+        f["code"] for f in findings if (f.get("fix") or {}).get("safety") == "safe" and f["fix"]
+    }
+    return sorted(codes)
+
+
+def check_fixes(
+    context: Path,
+    dockerfile: Path,
+    *,
+    sdk: Any | None = None,
+    keep_images: bool = False,
+) -> SemanticResult:
+    """Copy ``context``, apply ``jettison fix`` (safe fixes only) to its ``dockerfile``,
+    build the original twice and the fixed file once, and judge the differences."""
+    from jettison.engine import build, docker_client
+
+    sdk = sdk or docker_client()
+    rel = dockerfile.resolve().relative_to(context.resolve())
+    work = Path(tempfile.mkdtemp(prefix="jettison-semantic-"))
+    tags = [f"jettison-semantic-{uuid.uuid4().hex[:10]}-{n}" for n in ("a", "b", "fixed")]
+    try:
+        before = work / "before"
+        shutil.copytree(context, before, symlinks=True)
+        after = work / "after"
+        shutil.copytree(context, after, symlinks=True)
+        applied = safe_fixes_of(after / rel, after)
+        result = SemanticResult(applied)
+        if not applied:
+            result.skipped = "no safe fix applies"
+            return result
+        fixed = _jettison("fix", "-q", str(after / rel), cwd=after)
+        if fixed.returncode != 0:
+            result.error = "jettison fix failed: " + (fixed.stderr.strip() or "?")[-300:]
+            return result
+        snaps: list[ImageSnapshot] = []
+        for tag, root in zip(tags, (before, before, after), strict=True):
+            try:
+                build(root, root / rel, tag, no_cache=tag != tags[2], sdk=sdk)
+            except JettisonError as exc:
+                if tag == tags[2]:
+                    result.error = f"the fixed file does not build: {exc}"
+                else:
+                    result.skipped = f"the original does not build: {exc}"
+                return result
+            snaps.append(snapshot(tag, sdk))
+        patterns: list[str] = []
+        ignore = (after / rel).parent / ".dockerignore"
+        if (after / ".dockerignore").is_file():
+            ignore = after / ".dockerignore"
+        if ignore.is_file():
+            patterns = [
+                line.strip()
+                for line in ignore.read_text(errors="replace").splitlines()
+                if line.strip() and not line.startswith(("#", "!"))
+            ]
+        return judge(snaps[0], snaps[1], snaps[2], applied, patterns)
+    finally:
+        if not keep_images:
+            for tag in tags:
+                with contextlib.suppress(Exception):  # gone, or never built
+                    sdk.api.remove_image(tag, force=True)
+        shutil.rmtree(work, ignore_errors=True)

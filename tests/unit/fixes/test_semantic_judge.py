@@ -1,0 +1,108 @@
+"""The semantic check's judgement, on snapshots made by hand (the engine tests build real
+images): only what an applied fix declares may differ, beyond the build's own noise."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+
+from jettison.fixes.semantic_check import (
+    ALLOWED,
+    FileEntry,
+    ImageSnapshot,
+    judge,
+    read_filesystem,
+)
+
+CONFIG = {"Cmd": ["/bin/sh", "-c", "python app.py"], "Env": ["A=1"], "User": ""}
+
+
+def snap(files: dict[str, str], **config: object) -> ImageSnapshot:
+    entries = {
+        path: FileEntry("dir", 0o755, 0, 0)
+        if digest == "dir"
+        else FileEntry("file", 0o644, 0, 0, "", digest)
+        for path, digest in files.items()
+    }
+    return ImageSnapshot({**CONFIG, **config}, entries)
+
+
+BASE = {"/app": "dir", "/app/app.py": "a1", "/var/lib/apt/lists": "dir"}
+LISTS = {"/var/lib/apt/lists/x_Packages": "p1", "/var/lib/apt/lists/lock": "l"}
+
+
+def test_declared_removal_passes_and_the_rest_is_undeclared() -> None:
+    before = snap({**BASE, **LISTS})
+    after = snap({**BASE, "/app/app.py": "changed"})
+    result = judge(before, before, after, ["JT101"])
+    assert {d.path for d in result.allowed} == set(LISTS)
+    assert [str(d) for d in result.undeclared] == ["file /app/app.py: changed: digest"]
+    assert not result.ok
+
+
+def test_a_removal_no_applied_fix_declares_is_undeclared() -> None:
+    before = snap({**BASE, **LISTS})
+    after = snap(BASE)
+    result = judge(before, before, after, ["JT103"])  # pip's cache, not apt's lists
+    assert {d.path for d in result.undeclared} == set(LISTS)
+
+
+def test_noise_between_two_builds_of_the_original_is_not_the_fix() -> None:
+    first = snap({**BASE, "/var/log/dpkg.log": "t1"})
+    second = snap({**BASE, "/var/log/dpkg.log": "t2"})
+    fixed = snap({**BASE, "/var/log/dpkg.log": "t3"})
+    result = judge(first, second, fixed, ["JT101"])
+    assert result.ok and result.noise == {"/var/log/dpkg.log"}
+
+
+def test_config_changes_only_where_declared() -> None:
+    before = snap(BASE)
+    exec_form = snap(BASE, Cmd=["python", "app.py"])
+    assert judge(before, before, exec_form, ["JT304"]).ok
+    assert not judge(before, before, exec_form, ["JT101"]).ok
+    more_env = snap(BASE, Env=["A=1", "B=2"])
+    assert [d.path for d in judge(before, before, more_env, ["JT304"]).undeclared] == ["Env"]
+
+
+def test_a_directory_left_empty_by_a_declared_removal_goes_with_it() -> None:
+    cache = {"/root/.cache": "dir", "/root/.cache/pip": "dir", "/root/.cache/pip/x": "h"}
+    before = snap({**BASE, **cache})
+    result = judge(before, before, snap(BASE), ["JT103"])
+    assert result.ok, result.undeclared
+    kept = snap({**BASE, **cache, "/root/.cache/other": "o"})
+    assert judge(
+        kept, kept, snap({**BASE, "/root/.cache": "dir", "/root/.cache/other": "o"}), ["JT103"]
+    ).ok
+
+
+def test_ignored_files_may_go_only_with_a_dockerignore_fix() -> None:
+    before = snap({**BASE, "/app/.git": "dir", "/app/.git/HEAD": "h"})
+    after = snap(BASE)
+    assert judge(before, before, after, ["JT601"], [".git"]).ok
+    assert not judge(before, before, after, ["JT101"], [".git"]).ok
+    assert not judge(before, before, after, ["JT601"], ["*.pyc"]).ok
+
+
+def test_every_declared_code_is_a_safe_fix() -> None:
+    from jettison.findings import FixSafety
+    from jettison.rules.registry import all_rules
+
+    safe = {r.code for r in all_rules() if r.fix_safety == FixSafety.SAFE}
+    assert set(ALLOWED) <= safe, set(ALLOWED) - safe
+
+
+def test_read_filesystem_hashes_content_and_keeps_owner_mode_links() -> None:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        data = b"hello"
+        info = tarfile.TarInfo("app/a.txt")
+        info.size, info.mode, info.uid, info.gid = len(data), 0o640, 1000, 1000
+        tar.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("app/l")
+        link.type, link.linkname = tarfile.SYMTYPE, "a.txt"
+        tar.addfile(link)
+    buffer.seek(0)
+    files = read_filesystem(buffer)
+    assert files["/app/a.txt"].digest.startswith("2cf24dba")  # sha256 of "hello"
+    assert (files["/app/a.txt"].mode, files["/app/a.txt"].uid) == (0o640, 1000)
+    assert files["/app/l"] == FileEntry("symlink", 0o644, 0, 0, "a.txt", "")
