@@ -11,17 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jettison.deps.analyze import (
-    CODES,
-    DepItem,
-    DepsReport,
-    ProjectFacts,
-    analyze,
-    collect,
-    declared_requirements,
-    human_bytes,
-)
+from jettison.deps.analyze import ProjectFacts, analyze, collect, declared_requirements
 from jettison.deps.metadata import Dist, Environment, current_sites, environment_from_sites
+from jettison.deps.report import CODES, DepItem, DepsReport, human_bytes
 from jettison.deps.resolve import (
     environment_from_python,
     environment_from_venv,

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jettison.atomic import write_text_atomic
-from jettison.deps.analyze import DepItem
 from jettison.deps.declared import Declared, pip_install_packages
+from jettison.deps.report import DepItem
 from jettison.dockerfile import parse_dockerfile
 from jettison.errors import JettisonError
 

@@ -7,7 +7,7 @@ import json
 from rich.console import Console
 from rich.markup import escape
 
-from jettison.deps.analyze import CODES, DepsReport, human_bytes
+from jettison.deps.report import CODES, DepsReport, human_bytes
 from jettison.report import render_findings, write_plain
 
 FORMATS = ("text", "json", "markdown", "sarif", "github")
