@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from jettison.config import Config
 from jettison.errors import JettisonError
-
-# the multi-stage conversion of `jettison fix --unsafe-fixes` is not a rule but has a code,
-# so `--ignore MULTISTAGE` turns it off
-MULTISTAGE = "MULTISTAGE"
+from jettison.rules.codes import MULTISTAGE
 
 
 def split_codes(values: tuple[str, ...]) -> list[str]:

@@ -1,0 +1,301 @@
+"""What each command of a RUN does, as the conversion needs to know it: apt, pip, a
+virtualenv, a step that only prepares an install, a command with no lasting effect; and
+how to cut commands out of a flat RUN."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from jettison.dockerfile import Command, Dockerfile, Instruction
+from jettison.dockerfile.commands import APT, PIP, PYTHON, commands, is_pip_install
+from jettison.fixes.multistage.model import PIP_TOOLING, Refusal
+from jettison.rules._project import is_extraction
+from jettison.rules.size.build_tools import BUILD_TOOLS
+
+# tools whose environments this conversion does not know how to move into a runtime stage
+_UNHANDLED = {
+    "conda": "conda environments",
+    "mamba": "conda environments (mamba)",
+    "micromamba": "conda environments (micromamba)",
+    "poetry": "poetry-managed installs",
+    "pipenv": "pipenv-managed installs",
+    "pdm": "pdm-managed installs",
+    "uv": "uv-managed installs",
+    "apk": "Alpine packages (apk)",
+    "yum": "RPM packages (yum)",
+    "dnf": "RPM packages (dnf)",
+    "microdnf": "RPM packages (microdnf)",
+    "zypper": "RPM packages (zypper)",
+    "npm": "Node.js builds (npm)",
+    "yarn": "Node.js builds (yarn)",
+}
+
+
+_PIP_LOCATION_FLAGS = ("--user", "--prefix", "--target", "-t", "--root")
+
+
+_MANIFEST = re.compile(
+    r"^(requirements[\w.-]*\.(txt|in)|constraints[\w.-]*\.txt|pyproject\.toml|setup\.py|"
+    r"setup\.cfg|MANIFEST\.in)$"
+)
+
+
+# tools that only prepare an install (their output is read by pip): builder only
+_PREPARE_ONLY = {"pip-compile", "pip-sync", "pyproject-build"}
+
+
+def is_build_package(pkg: str) -> bool:
+    return (
+        pkg in BUILD_TOOLS
+        or pkg.endswith(("-dev", "-devel"))
+        or re.match(r"^(gcc|g\+\+|clang|llvm|cpp)-\d+$", pkg) is not None
+    )
+
+
+# Commands that leave nothing behind but deletions when their RUN runs in the builder only:
+# shell state that ends with the RUN, output, tests and cleanup.
+_NO_LASTING_EFFECT = {
+    "cd", "set", "export", "unset", "true", ":", "echo", "printf", "test", "[", "ls", "rm",
+    "find", "apt-cache", "dpkg-query", "which", "command", "type",
+}  # fmt: skip
+
+
+_WRAPPERS = {"sudo", "env", "nohup", "time", "nice"}  # the wrapped command is seen on its own
+
+
+_PIP_READ_ONLY = {"cache", "list", "check", "show", "freeze", None}  # None: --version
+
+
+_FIND_WRITES = {"-fprint", "-fprint0", "-fprintf", "-fls"}
+
+
+_FIND_EXEC = {"-exec", "-execdir", "-ok", "-okdir"}
+
+
+def is_pip(name: str) -> bool:
+    return name in PIP or name.startswith(("pip3.", "pip2."))
+
+
+def _writes_a_file(cmd: Command) -> bool:
+    """An output redirect to anything but /dev/null or another descriptor."""
+    for redirect in cmd.redirects:
+        if ">" not in redirect:
+            continue  # input: <, <<EOF, <<<
+        target = redirect.split(">", 1)[1].lstrip(">|&").strip()
+        if target and target != "/dev/null" and not target.isdigit() and target != "-":
+            return True
+    return False
+
+
+def no_lasting_effect(cmd: Command) -> bool:
+    if is_extraction(cmd):
+        return True  # JT201's listing of the project's dependencies into a temporary file
+    if _writes_a_file(cmd):
+        return False
+    name = cmd.name
+    if is_pip(name):
+        return cmd.subcommand() in _PIP_READ_ONLY
+    if name != "find":
+        return name in _NO_LASTING_EFFECT
+    args = cmd.arg_values
+    if any(a in _FIND_WRITES for a in args):
+        return False
+    # find -exec CMD: only rm keeps it a cleanup
+    return all(args[i + 1 : i + 2] == ["rm"] for i, a in enumerate(args) if a in _FIND_EXEC)
+
+
+def _is_pip_uninstall(cmd: Command) -> bool:
+    return is_pip(cmd.name) and cmd.subcommand() == "uninstall"
+
+
+def installs_application_packages(cmd: Command) -> bool:
+    """A pip install of more than pip's own tooling (``pip install --upgrade pip`` alone gives
+    no application packages to move into a builder)."""
+    for word in cmd.words_after("install"):
+        name = re.split(r"[<>=!~\[;@ ]", word.value, maxsplit=1)[0].lower()
+        if name not in PIP_TOOLING:
+            return True
+    return cmd.has_flag("-r", "--requirement", "-e", "--editable")
+
+
+_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+
+
+def _expand(value: str, ins: Instruction) -> str | None:
+    """``$VIRTUAL_ENV`` with the ARG/ENV value visible at ``ins``; None if unknown."""
+    missing = False
+
+    def sub(m: re.Match[str]) -> str:
+        nonlocal missing
+        val = ins.variables.get(m.group(1))
+        if val is None or "$" in val:
+            missing = True
+            return ""
+        return val
+
+    out = _VAR.sub(sub, value)
+    return None if missing or not out.startswith("/") else str(PurePosixPath(out))
+
+
+def venv_target(cmd: Command, ins: Instruction) -> str | bool | None:
+    """The directory a ``python -m venv DIR`` / ``virtualenv DIR`` creates; False when the
+    command makes no virtualenv, None when its directory cannot be read."""
+    vals = cmd.arg_values
+    if cmd.name == "virtualenv":
+        rest = vals
+    elif cmd.name in PYTHON or cmd.name.startswith("python3."):
+        joined = [v for v in vals]
+        if joined[:2] in (["-m", "venv"], ["-m", "virtualenv"]):
+            rest = joined[2:]
+        elif joined[:1] in (["-mvenv"], ["-mvirtualenv"]):
+            rest = joined[1:]
+        else:
+            return False
+    else:
+        return False
+    dirs = [w for w in rest if not w.startswith("-")]
+    if len(dirs) != 1:
+        return None
+    return _expand(dirs[0], ins)
+
+
+def in_venv(cmd: Command, ins: Instruction, venv: str, activated: bool) -> bool:
+    """Whether a pip command installs into ``venv``: called by its path, after the RUN
+    sourced its activate script, or with the virtualenv first on PATH."""
+    if cmd.name_word.value.startswith(venv.rstrip("/") + "/bin/"):
+        return True
+    if activated:
+        return True
+    path = ins.variables.get("PATH", "")
+    first = path.split(":", 1)[0]
+    resolved = _expand(first, ins) if "$" in first else first
+    return resolved == venv.rstrip("/") + "/bin"
+
+
+def activates(cmd: Command, venv: str) -> bool:
+    return cmd.name in (".", "source") and any(
+        a.rstrip("/") == venv.rstrip("/") + "/bin/activate" for a in cmd.arg_values
+    )
+
+
+def apt_packages(ins: Instruction) -> list[str]:
+    out: list[str] = []
+    for cmd in commands(ins):
+        if cmd.name in APT and cmd.subcommand() == "install":
+            for word in cmd.words_after("install"):
+                out.append(word.value)
+    return out
+
+
+def manifest_only(ins: Instruction) -> bool:
+    if ins.keyword != "COPY" or ins.flag("from") is not None or len(ins.args) < 2:
+        return False
+    return all(_MANIFEST.match(PurePosixPath(src).name) for src in ins.args[:-1])
+
+
+def _flat_gaps(df: Dockerfile, ins: Instruction, cmds: list[Command]) -> bool:
+    """The RUN is a plain list of commands joined by ``&&`` or ``;`` (no loop, condition,
+    pipe or subshell): commands can be cut out of it."""
+    if ins.heredocs or ins.json_form or not cmds:
+        return False
+    esc = df.directives.escape
+    src = df.source
+
+    def gap_ok(text: str, allowed: tuple[str, ...]) -> bool:
+        lines = []
+        for line in text.replace("\r", "").split("\n"):
+            s = line.strip()
+            if s.startswith("#"):
+                continue
+            lines.append(s[:-1] if s.endswith(esc) else s)
+        return "".join(x.strip() for x in lines) in allowed
+
+    head = src[ins.keyword_end : cmds[0].start]
+    for f in ins.flags:
+        head = head.replace(src[f.start : f.end], "")
+    if not gap_ok(head, ("",)):
+        return False
+    for a, b in itertools.pairwise(cmds):
+        if a.in_condition or not gap_ok(src[a.end : b.start], ("&&", ";")):
+            return False
+    return not cmds[-1].in_condition and gap_ok(src[cmds[-1].end : ins.end], ("", ";"))
+
+
+def cut_commands(df: Dockerfile, ins: Instruction, keep: list[Command]) -> str | None:
+    """The RUN's text with only the commands in ``keep`` (the original joins, continuation
+    lines and comments before each kept command stay); None when it is not a flat list or
+    nothing is kept."""
+    cmds = commands(ins)
+    if not keep or not _flat_gaps(df, ins, cmds):
+        return None
+    src = df.source
+    kept = {id(c) for c in keep}
+    out = src[ins.start : cmds[0].start]
+    first = True
+    for i, cmd in enumerate(cmds):
+        if id(cmd) not in kept:
+            continue
+        if not first:
+            out += src[cmds[i - 1].end : cmd.start]
+        out += src[cmd.start : cmd.end]
+        first = False
+    return out.replace("\r\n", "\n")
+
+
+def is_apt_setup(cmd: Command) -> bool:
+    """A command that adds an apt repository or key: the installs after it need it."""
+    if cmd.name in ("apt-key", "add-apt-repository", "gpg"):
+        return True
+    return any("/etc/apt" in v for v in (*cmd.arg_values, *cmd.redirects))
+
+
+@dataclass
+class RunCommands:
+    """One RUN's commands by role."""
+
+    apt: list[Command] = field(default_factory=list)
+    pip: list[Command] = field(default_factory=list)
+    venv: list[Command] = field(default_factory=list)
+    prepare: list[Command] = field(default_factory=list)  # pip-compile & co.
+    lasting: list[Command] = field(default_factory=list)  # other commands with effects
+    quiet: list[Command] = field(default_factory=list)  # no lasting effect
+
+    @property
+    def moves(self) -> bool:
+        return bool(self.apt or self.pip or self.venv or self.prepare)
+
+
+def classify(ins: Instruction) -> RunCommands | Refusal:
+    run = RunCommands()
+    for cmd in commands(ins):
+        name = cmd.name
+        if name in _UNHANDLED:
+            return Refusal(f"{_UNHANDLED[name]} are not handled", ins.line)
+        if name in PYTHON and "pipenv" in cmd.arg_values[:2]:
+            return Refusal(_UNHANDLED["pipenv"] + " are not handled", ins.line)
+        if name in _WRAPPERS:
+            continue
+        if name in APT:
+            run.apt.append(cmd)
+        elif is_pip_install(cmd) or _is_pip_uninstall(cmd):
+            if cmd.has_flag(*_PIP_LOCATION_FLAGS):
+                return Refusal(
+                    "pip installs outside the environment (--user/--prefix/--target/--root) "
+                    "are not handled",
+                    ins.line,
+                )
+            run.pip.append(cmd)
+        elif venv_target(cmd, ins) is not False:
+            run.venv.append(cmd)
+        elif name in _PREPARE_ONLY or (
+            name in PYTHON and cmd.arg_values[:2] in (["-m", "build"], ["-m", "piptools"])
+        ):
+            run.prepare.append(cmd)
+        elif no_lasting_effect(cmd) or (name in (".", "source") and "activate" in str(cmd.argv)):
+            run.quiet.append(cmd)
+        else:
+            run.lasting.append(cmd)
+    return run
