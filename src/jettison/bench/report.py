@@ -421,3 +421,27 @@ def render_compose_text(report: ComposeBench) -> str:
             lines.append(f"{v.name} {service}: smoke check {failure if failure else 'ok'}")
     lines += ["", "changes (after):", *(f"  {line}" for line in report.applied)]
     return "\n".join(lines) + "\n"
+
+
+def render_document(report: BenchReport, fmt: str) -> str | None:
+    """JSON and Markdown as a string; None for the text view (rich renders it)."""
+    if fmt == "json":
+        return render_json(report)
+    if fmt == "markdown":
+        return render_markdown(report)
+    return None
+
+
+def render_text_to_string(report: BenchReport) -> str:
+    """The text view for a file: 120 columns, no colour."""
+    capture = Console(record=True, width=120, force_terminal=False, no_color=True)
+    with capture.capture():
+        render_text(report, capture)
+    return capture.export_text()
+
+
+def render_compose(report: ComposeBench, fmt: str) -> str:
+    """The compose graph bench as ``text`` or ``json``."""
+    if fmt == "json":
+        return json.dumps(report.to_json(), indent=2) + "\n"
+    return render_compose_text(report)

@@ -12,7 +12,13 @@ from jettison.atomic import write_text_atomic
 from jettison.audit.discovery import is_compose_file
 from jettison.bench import SCENARIOS, BenchEvents, BenchOptions, build_variants, run_bench
 from jettison.bench.model import Run
-from jettison.bench.report import FORMATS, render_html, render_json, render_markdown, render_text
+from jettison.bench.report import (
+    FORMATS,
+    render_document,
+    render_html,
+    render_text,
+    render_text_to_string,
+)
 from jettison.cli._common import build_config, check_output, console, parse_build_args
 from jettison.engine import Step, docker_client, find_build_client
 from jettison.errors import BuildFailedError, JettisonError
@@ -117,10 +123,8 @@ def _in_context(value: str | None, ctx: Path, option: str) -> str | None:
 
 def _bench_compose(path: str, fmt: str, output: str | None, no_verify: bool) -> None:
     """A compose file: the whole build graph before and after shared-base extraction."""
-    import json
-
     from jettison.bench.compose import bench_compose
-    from jettison.bench.report import render_compose_text
+    from jettison.bench.report import render_compose
 
     if fmt not in ("text", "json"):
         raise JettisonError(f"--format {fmt} is not available for compose files (text, json)")
@@ -131,11 +135,7 @@ def _bench_compose(path: str, fmt: str, output: str | None, no_verify: bool) -> 
         err.print(f"jettison bench: {variant} {scenario}: {seconds:.1f}s", markup=False)
 
     report = bench_compose(path, check=not no_verify, on_build=on_build)
-    text = (
-        json.dumps(report.to_json(), indent=2) + "\n"
-        if fmt == "json"
-        else render_compose_text(report)
-    )
+    text = render_compose(report, fmt)
     if output:
         write_text_atomic(Path(output), text)
     else:
@@ -301,20 +301,10 @@ def command(
         raise BuildFailedError(original.build_error, str(df), original.build_error_line)
     if html_path:
         write_text_atomic(Path(html_path), render_html(report))
-    if fmt == "json":
-        text = render_json(report)
-    elif fmt == "markdown":
-        text = render_markdown(report)
-    else:
-        text = ""
+    text = render_document(report, fmt)
     if output:
-        if fmt == "text":
-            capture = Console(record=True, width=120, force_terminal=False, no_color=True)
-            with capture.capture():
-                render_text(report, capture)
-            text = capture.export_text()
-        write_text_atomic(Path(output), text)
-    elif fmt == "text":
+        write_text_atomic(Path(output), render_text_to_string(report) if text is None else text)
+    elif text is None:
         render_text(report, console())
     else:
         click.echo(text, nl=False)
