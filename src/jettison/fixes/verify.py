@@ -50,11 +50,11 @@ from typing import Any
 
 import docker.errors
 
+from jettison.dockerfile.commands import exec_split, posix_command_shell
 from jettison.engine import build
 from jettison.engine import verify as smoke_verify
 from jettison.engine.smoke import RunSpec
 from jettison.errors import JettisonError
-from jettison.rules.python import exec_split, posix_command_shell
 
 LABEL = "org.jettison.fix-verify"  # on every image --verify builds (and removes)
 ALLOWED_NEW_ENV = {"VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}

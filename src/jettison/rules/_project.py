@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from jettison.dockerfile import Command, Dockerfile, Instruction, Stage
+from jettison.dockerfile import commands as sh
 from jettison.findings import Edit
-from jettison.rules import _shell as sh
 
 DEPS_FILE = "/tmp/project-requirements.txt"
 # reads [project].dependencies plus the named extras from a pyproject.toml (argv[1]); pip's

@@ -3,10 +3,17 @@
 A rule is declared with :func:`rule`; its docs are fields of the declaration (what it does,
 why it matters, example, use instead, fix safety), which ``jettison rules`` prints and
 ``docs/rules/`` is generated from, so code and docs cannot drift apart.
+
+The registry owns every code: a rule's is declared by its :func:`rule`, and the codes that
+are no rule (``jettison deps``' JT9xx, ``jettison inspect``'s JIxxx, the multi-stage
+conversion) are declared in :mod:`jettison.rules.codes`; :func:`all_codes` lists both, and
+a rule cannot take a code already used.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -14,6 +21,7 @@ from textwrap import dedent
 from typing import TYPE_CHECKING, Any
 
 from jettison.findings import Edit, Finding, Fix, FixSafety, Severity
+from jettison.rules.codes import OTHER_CODES, CodeInfo
 
 if TYPE_CHECKING:
     from jettison.dockerfile import Dockerfile, Instruction, Stage
@@ -82,7 +90,7 @@ def rule(
     """Declare a rule; the decorated function yields findings via ``ctx.report``."""
 
     def register(func: Callable[[Any], Iterable[Finding]]) -> Callable[[Any], Iterable[Finding]]:
-        if code in REGISTRY:
+        if code in REGISTRY or code in OTHER_CODES:
             raise ValueError(f"duplicate rule code {code}")
         REGISTRY[code] = Rule(
             code=code,
@@ -108,10 +116,32 @@ def rule(
     return register
 
 
-def all_rules() -> list[Rule]:
-    import jettison.rules  # noqa: F401  (registers every family)
+def _load_rules() -> None:
+    """Import every module of the rule families once: each rule registers itself."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    import jettison.rules
 
+    for info in pkgutil.walk_packages(jettison.rules.__path__, "jettison.rules."):
+        importlib.import_module(info.name)
+
+
+_loaded = False
+
+
+def all_rules() -> list[Rule]:
+    _load_rules()
     return [REGISTRY[c] for c in sorted(REGISTRY)]
+
+
+def all_codes() -> dict[str, CodeInfo]:
+    """Every code jettison prints: the rules' and the other ones of :mod:`jettison.rules.codes`
+    (``jettison deps``, ``jettison inspect``, the multi-stage conversion)."""
+    out = {r.code: CodeInfo(r.code, r.name, f"{r.scope} rule") for r in all_rules()}
+    out.update(OTHER_CODES)
+    return dict(sorted(out.items()))
 
 
 def get_rule(code: str) -> Rule | None:

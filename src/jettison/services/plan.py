@@ -21,13 +21,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from jettison.context.compose import ComposeService
 from jettison.dockerfile import Dockerfile, Instruction
+from jettison.dockerfile.commands import apt_installs, commands, pip_install_args
 from jettison.dockerfile.parse import decode_dockerfile, parse_dockerfile
 from jettison.errors import DockerfileParseError, JettisonError
-from jettison.rules.size import slim_variant
+from jettison.rules.size.base_images import slim_variant
 from jettison.services.project import Project, open_project, project_name
 
 __all__ = ["BasePlan", "ServiceSource", "ServicesPlan", "make_plan", "project_name"]
@@ -43,7 +44,6 @@ ML_PACKAGES = frozenset(
     }
 )  # fmt: skip
 
-_PIP = re.compile(r"^(pip|pip3|pip3\.\d+)$")
 _REQ_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)")
 _NOT_SYSTEM_SITE = ("--prefix", "--target", "-t", "--user", "--root")
 
@@ -136,20 +136,10 @@ def read_requirements(path: Path) -> list[str] | None:
 
 def _pip_installs(ins: Instruction) -> list[tuple[list[str], bool]]:
     """(requirement files, writes to the system site) of each ``pip install -r`` in a RUN."""
-    script = ins.script
-    if script is None:
-        return []
     found = []
-    for cmd in script.commands:
-        argv = cmd.arg_values
-        name = PurePosixPath(cmd.name).name
-        if _PIP.match(name):
-            rest = argv
-        elif name.startswith("python") and argv[:2] == ["-m", "pip"]:
-            rest = argv[2:]
-        else:
-            continue
-        if not rest or rest[0] != "install":
+    for cmd in commands(ins):
+        rest = pip_install_args(cmd)
+        if rest is None:
             continue
         files = []
         for i, arg in enumerate(rest):
@@ -163,14 +153,12 @@ def _pip_installs(ins: Instruction) -> list[tuple[list[str], bool]]:
 
 
 def _apt(ins: Instruction) -> list[str]:
-    script = ins.script
-    if script is None:
-        return []
-    out = []
-    for cmd in script.commands:
-        if PurePosixPath(cmd.name).name in ("apt-get", "apt") and cmd.subcommand() == "install":
-            out += [w.value for w in cmd.words_after("install") if not w.value.startswith("-")]
-    return out
+    return [
+        w.value
+        for cmd in apt_installs(ins)
+        for w in cmd.words_after("install")
+        if not w.value.startswith("-")
+    ]
 
 
 def _copied_whole_context(ins: Instruction) -> bool:

@@ -16,9 +16,9 @@ from jettison.config import Config
 from jettison.context.scan import secret_kind
 from jettison.dockerfile import parse_dockerfile
 from jettison.findings import Finding, FixSafety
-from jettison.fix import fix_source
-from jettison.rules.security import is_secret_name
-from jettison.rules.size import slim_variant
+from jettison.fixes.apply import fix_source
+from jettison.rules.security.jt402_secret_in_arg_env import is_secret_name
+from jettison.rules.size.base_images import slim_variant
 
 
 def found(text: str, code: str, path: str = "Dockerfile") -> list[Finding]:

@@ -1,0 +1,1 @@
+"""Build-cache and speed rules: instruction order, stale apt caches, cache mounts, layers."""

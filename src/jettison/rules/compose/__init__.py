@@ -1,0 +1,1 @@
+"""Compose rules: services whose Dockerfiles start alike should share a base image."""

@@ -1,0 +1,17 @@
+"""What the compose rules read: one compose file and its services' Dockerfiles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jettison.context.compose import ComposeService
+from jettison.dockerfile import Dockerfile
+from jettison.rules.registry import Rule
+
+
+@dataclass
+class ComposeInput:
+    path: str
+    services: list[ComposeService]
+    dockerfiles: dict[str, Dockerfile]  # service name -> parsed Dockerfile
+    rule: Rule

@@ -1,0 +1,1 @@
+"""Build-context rules: .dockerignore presence and coverage, secrets, context size."""

@@ -1,0 +1,60 @@
+"""JT602 dockerignore-incomplete: .dockerignore does not exclude .git, caches, virtualenvs or
+.env.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from jettison.context.dockerignore import (
+    copied_sources,
+    git_history_needed,
+    safe_patterns,
+)
+from jettison.context.scan import REQUIRED_IGNORES
+from jettison.findings import Edit, Finding, Fix, FixSafety, Severity
+from jettison.rules.context._common import human
+from jettison.rules.context.input import ContextInput
+from jettison.rules.registry import Category, rule
+
+
+@rule(
+    "JT602",
+    "dockerignore-incomplete",
+    Category.CONTEXT,
+    Severity.WARNING,
+    ".dockerignore does not exclude .git, caches, virtualenvs or .env",
+    what="Flags a `.dockerignore` that lets `.git`, `__pycache__`, `*.pyc`, `.venv`/`venv`, "
+    "`node_modules` or `.env` through, when the context has them.",
+    why="These are large, change often (invalidating COPY layers) or hold secrets.",
+    example=".dockerignore:\n*.md",
+    use_instead=".dockerignore:\n*.md\n.git\n.venv\n**/__pycache__\n**/*.pyc\n.env",
+    fix="Safe: appends the missing entries (never one a COPY/ADD names, nor `.git` when the "
+    "build reads it, as for JT601).",
+    fix_safety=FixSafety.SAFE,
+    scope="context",
+)
+def dockerignore_incomplete(ctx: ContextInput) -> Iterator[Finding]:
+    scan = ctx.scan
+    if scan.dockerignore is None:
+        return
+    missing = [p for p in REQUIRED_IGNORES if p in scan.present_defaults]
+    if ".git" in missing and git_history_needed(scan.root, ctx.dockerfiles):
+        missing.remove(".git")  # the build reads it: excluding it would break the build
+    missing = safe_patterns(missing, copied_sources(ctx.dockerfiles))
+    if not missing:
+        return
+    text = scan.dockerignore.read_text(encoding="utf-8", errors="replace")
+    sep = "" if text.endswith("\n") or not text else "\n"
+    content = text + sep + "\n".join(missing) + "\n"
+    fix = Fix(
+        "add missing .dockerignore entries",
+        FixSafety.SAFE,
+        (Edit(0, 0, content, scan.dockerignore.name),),
+    )
+    size = sum(scan.present_defaults[p] for p in missing)
+    yield ctx.report(
+        f".dockerignore lets {', '.join(missing)} through ({human(size)})",
+        path=ctx.ignore_display,
+        fix=fix,
+    )

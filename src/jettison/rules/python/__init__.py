@@ -1,0 +1,1 @@
+"""Python runtime rules: interpreter settings, production servers, worker recycling, signals."""

@@ -1,0 +1,1 @@
+"""Security rules: root, secrets, unpinned bases, sudo, piping downloads into shells, TLS."""

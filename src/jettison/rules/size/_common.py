@@ -1,0 +1,49 @@
+"""Helpers shared by several size rules."""
+
+from __future__ import annotations
+
+import re
+
+from jettison.dockerfile import Command, Instruction, Stage, Word
+from jettison.dockerfile import commands as sh
+from jettison.rules._project import resolve_path
+from jettison.rules.registry import RuleContext
+from jettison.rules.size.build_tools import _temporary_installs
+
+
+def _cache_mounted(ins: Instruction, path: str) -> bool:
+    return any(t.rstrip("/") == path or t.startswith(path + "/") for t in ins.cache_mount_targets())
+
+
+_ARCHIVE = re.compile(r"\.(tar|tar\.gz|tgz|tar\.bz2|tbz2|tar\.xz|txz|tar\.zst|gz|bz2|xz|zip)$")
+
+
+_URL = re.compile(r"^(https?|ftp)://")
+
+
+def _workdirs(stage: Stage) -> dict[int, str | None]:
+    """The working directory in effect at each instruction of ``stage`` (by index)."""
+    cwd: str | None = "/"
+    out: dict[int, str | None] = {}
+    for ins in stage.all_instructions():
+        out[ins.index] = cwd
+        if ins.keyword == "WORKDIR" and ins.args:
+            cwd = resolve_path(cwd, ins.args[0])
+    return out
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.0f} kB"
+
+
+def _final_installs(ctx: RuleContext) -> list[tuple[Instruction, Command, Word]]:
+    """(RUN, install command, package word) of the apt installs of the final image that no
+    later command of the same RUN removes again."""
+    out: list[tuple[Instruction, Command, Word]] = []
+    for ins in ctx.runs(final_only=True):
+        temporary = {(c.start, p) for c, p in _temporary_installs(ins)}
+        for cmd in sh.apt_installs(ins):
+            for word in cmd.words_after("install"):
+                if (cmd.start, word.value) not in temporary and not word.dynamic:
+                    out.append((ins, cmd, word))
+    return out

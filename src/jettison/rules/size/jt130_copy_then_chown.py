@@ -1,0 +1,173 @@
+"""None copy-then-chown."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from jettison.dockerfile import Command, Instruction, Stage
+from jettison.dockerfile import commands as sh
+from jettison.findings import Edit, Finding, FixSafety, Severity
+from jettison.rules._project import resolve_path
+from jettison.rules.registry import Category, RuleContext, rule
+from jettison.rules.size._common import _mb, _workdirs
+
+
+def _context_bytes(context: Path, sources: list[str]) -> int | None:
+    """Bytes of the COPY sources in the build context (``.git`` left out: usually ignored);
+    None when a source is not there."""
+    total = 0
+    for src in sources:
+        if "$" in src or "*" in src:
+            return None
+        path = context / src.lstrip("/")
+        if path.is_file():
+            total += path.stat().st_size
+            continue
+        if not path.is_dir():
+            return None
+        for root, dirs, files in os.walk(path):
+            dirs[:] = [d for d in dirs if d != ".git"]
+            for name in files:
+                try:
+                    total += (Path(root) / name).lstat().st_size
+                except OSError:
+                    continue
+    return total
+
+
+def _chown_recursive(cmd: Command) -> tuple[str, list[str], int] | None:
+    """(owner, paths, index of the -R word) for ``chown -R OWNER PATH...``."""
+    if cmd.name != "chown":
+        return None
+    flag = None
+    rest: list[str] = []
+    for i, w in enumerate(cmd.args):
+        if w.value in ("-R", "--recursive"):
+            flag = i
+        elif w.value.startswith("-"):
+            return None  # -h, --from=..., --reference: leave them alone
+        else:
+            rest.append(w.value)
+    if flag is None or len(rest) < 2:
+        return None
+    return rest[0], rest[1:], flag
+
+
+@rule(
+    "JT130",
+    "copy-then-chown",
+    Category.SIZE,
+    Severity.WARNING,
+    "a copied tree is stored twice: COPY, then `chown -R` of the same files",
+    what="""
+        Flags `RUN chown -R USER DIR` when DIR is where an earlier COPY/ADD of the same
+        stage put files without `--chown`.
+    """,
+    why="""
+        A layer stores every file whose metadata changes: `chown -R` after the COPY writes
+        the whole tree a second time, so the image carries it twice. `COPY --chown` gives the
+        files their owner in the COPY layer itself.
+    """,
+    example="COPY . /app\nRUN chown -R app:app /app",
+    use_instead="COPY --chown=app:app . /app\nRUN chown app:app /app",
+    fix="""
+        Unsafe: adds `--chown=OWNER` to every COPY/ADD into the directory before the chown,
+        and drops `-R` (the directory itself still changes owner, so the user can create
+        files in it). Only when no other RUN between the first COPY and the chown may write
+        into the tree (their files would no longer change owner) and the chown names one
+        directory. The finding gives the tree's size in the build context: the bytes saved.
+    """,
+    fix_safety=FixSafety.UNSAFE,
+)
+def copy_then_chown(ctx: RuleContext) -> Iterator[Finding]:
+    df = ctx.dockerfile
+    context = Path(df.path).parent
+    for stage in ctx.stages:
+        cwd = _workdirs(stage)
+        copies: list[tuple[Instruction, str]] = []  # (COPY without --chown, destination)
+        for ins in stage.instructions:
+            if ins.keyword in ("COPY", "ADD") and len(ins.args) > 1:
+                dest = resolve_path(cwd.get(ins.index), ins.args[-1])
+                if dest is not None and ins.flag("chown") is None:
+                    copies.append((ins, dest))
+                continue
+            if ins.keyword != "RUN":
+                continue
+            for cmd in sh.commands(ins):
+                found = _chown_recursive(cmd)
+                if found is None or cmd.in_condition:
+                    continue
+                owner, paths, flag_at = found
+                targets = {resolve_path(cwd.get(ins.index), p) for p in paths}
+                into = [
+                    (c, d)
+                    for c, d in copies
+                    if any(t is not None and (d == t or d.startswith(t.rstrip("/") + "/"))
+                           for t in targets)
+                ]  # fmt: skip
+                if not into:
+                    continue
+                local = [c for c, _ in into if c.flag("from") is None]
+                sizes = [_context_bytes(context, c.args[:-1]) for c in local]
+                size = sum(s for s in sizes if s is not None)
+                how = f" ({_mb(size)} in the build context)" if local and size else ""
+                edits = _fix(ctx, stage, ins, cmd, into, owner, paths, flag_at)
+                yield ctx.report(
+                    f"`chown -R {owner} {' '.join(paths)}` stores the copied tree a second "
+                    f"time{how}; give it its owner in the COPY (`COPY --chown={owner}`, "
+                    f"line {into[0][0].line})",
+                    ins,
+                    start=cmd.start,
+                    end=cmd.end,
+                    edits=edits,
+                )
+                break
+
+
+def _fix(
+    ctx: RuleContext,
+    stage: Stage,
+    run: Instruction,
+    cmd: Command,
+    into: list[tuple[Instruction, str]],
+    owner: str,
+    paths: list[str],
+    flag_at: int,
+) -> list[Edit]:
+    if len(paths) != 1 or cmd.args[flag_at].value != "-R":
+        return []
+    first = into[0][0]
+    target = resolve_path(_workdirs(stage).get(run.index), paths[0])
+    if target is None or target.startswith(("/home/", "/root")):
+        return []  # a home directory holds files useradd and others made
+    if any(d.rstrip("/") != target.rstrip("/") for _, d in into):
+        return []  # copies into a part of the tree: the rest came from elsewhere
+    for ins in stage.all_instructions():
+        if ins.index >= run.index:
+            break
+        if ins.keyword == "RUN" and (ins.index > first.index or target in ins.text):
+            return []  # it may write into the tree: its files would keep their owner
+        if (
+            ins.keyword in ("COPY", "ADD")
+            and ins.flag("chown") is None
+            and ins not in [c for c, _ in into]
+        ):
+            dest = resolve_path(_workdirs(stage).get(ins.index), ins.args[-1])
+            if dest is not None and dest.startswith(target.rstrip("/") + "/"):
+                return []
+    for c in sh.commands(run):
+        if c.start < cmd.start and c.name not in ("groupadd", "useradd", "addgroup", "adduser",
+                                                  "mkdir", "set", "true"):  # fmt: skip
+            return []
+    if ":" not in owner and "." in owner:
+        owner = owner.replace(".", ":", 1)  # chown's old user.group form; --chown wants ':'
+    edits = [Edit(c.keyword_end, c.keyword_end, f" --chown={owner}") for c, _ in into]
+    word = cmd.args[flag_at]
+    end = word.end
+    source = ctx.dockerfile.source
+    while end < len(source) and source[end] in " \t":
+        end += 1
+    edits.append(Edit(word.start, end, ""))
+    return edits

@@ -1,0 +1,73 @@
+"""One spec file per rule, in the style of hadolint's specs and sqlfluff's YAML cases:
+``cases/JT101.toml`` holds the Dockerfiles that must give JT101 findings (on which lines, and
+the text its fix makes of them) and the ones that must give none. Adding a rule means adding
+its case file; nothing here changes."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jettison.audit import check_dockerfile
+from jettison.config import Config
+from jettison.dockerfile import parse_dockerfile
+from jettison.findings import FixSafety
+from jettison.fixes.apply import fix_source
+from jettison.rules.registry import Rule, all_rules, get_rule
+
+CASES_DIR = Path(__file__).parent / "cases"
+
+
+def load(path: Path) -> dict[str, list[dict[str, Any]]]:
+    with path.open("rb") as f:
+        data = tomllib.load(f)
+    unknown = set(data) - {"fail", "pass"}
+    assert not unknown, f"{path.name}: unknown tables {unknown}"
+    return data
+
+
+def cases() -> list[Any]:
+    out = []
+    for path in sorted(CASES_DIR.glob("*.toml")):
+        code = path.stem
+        for kind in ("fail", "pass"):
+            for i, case in enumerate(load(path).get(kind, [])):
+                out.append(pytest.param(code, kind, case, id=f"{code}-{kind}-{i}"))
+    return out
+
+
+def rule_of(code: str) -> Rule:
+    rule = get_rule(code)
+    assert rule is not None, f"cases/{code}.toml: no rule {code}"
+    return rule
+
+
+@pytest.mark.parametrize(("code", "kind", "case"), cases())
+def test_rule_case(code: str, kind: str, case: dict[str, Any]) -> None:
+    rule = rule_of(code)
+    text = case["dockerfile"]
+    config = Config(select=[code])
+    found = check_dockerfile(parse_dockerfile(text, "Dockerfile"), config)
+    lines = [f.line for f in found if f.code == code]
+    if kind == "pass":
+        assert lines == [], case.get("note", "")
+        return
+    assert lines == case["lines"], case.get("note", "")
+    if "fixed" in case:
+        unsafe = rule.fix_safety is FixSafety.UNSAFE
+        assert fix_source(text, "Dockerfile", config, unsafe=unsafe).text == case["fixed"]
+
+
+def test_every_dockerfile_rule_has_a_case_file_with_both_kinds() -> None:
+    for rule in all_rules():
+        if rule.scope != "dockerfile":
+            continue  # context and compose rules read a directory: see their own tests
+        path = CASES_DIR / f"{rule.code}.toml"
+        assert path.is_file(), f"no cases/{rule.code}.toml"
+        data = load(path)
+        assert data.get("fail") and data.get("pass"), f"cases/{rule.code}.toml"
+        if rule.fixable:
+            assert any("fixed" in c for c in data["fail"]), f"cases/{rule.code}.toml: no fixed"
