@@ -46,6 +46,7 @@ from jettison.deps.usage import (
 )
 from jettison.dockerfile import read_dockerfile
 from jettison.errors import JettisonError
+from jettison.rules import codes as c
 
 
 @dataclass
@@ -246,7 +247,7 @@ def analyze(
         shown = dist.display_name if dist else _written_name(first)
         guessed = name in r.guessed_dists
         item = DepItem(
-            "JT901",
+            c.UNUSED_DISTRIBUTION,
             shown,
             "",
             first.path,
@@ -259,16 +260,16 @@ def analyze(
             via = (
                 env.dists[needed[name]].display_name if needed[name] in env.dists else needed[name]
             )
-            item.code = "JT904"
+            item.code = c.ONLY_NEEDED_BY_ANOTHER
             item.reason = (
                 f"not used directly; only needed by {via}, which requires it "
                 "(the explicit entry can go; the package stays)"
             )
         elif _dev_only(name, env):
-            item.code = "JT905"
+            item.code = c.DEV_DEPENDENCY_IN_RUNTIME
             item.reason = "a development tool or test plugin; not needed in the runtime image"
         elif name in used_dev:
-            item.code = "JT905"
+            item.code = c.DEV_DEPENDENCY_IN_RUNTIME
             item.reason = (
                 "only used outside the runtime code (tests, notebooks, type "
                 "checking, files the .dockerignore keeps out): " + used_dev[name][0]
@@ -300,7 +301,7 @@ def analyze(
             _add_once(
                 report,
                 DepItem(
-                    "JT906",
+                    c.DEV_DEPENDENCY_IMPORTED_AT_RUNTIME,
                     r.display.get(dev, dev),
                     f"declared for development only, but imported by runtime "
                     f"code ({module} at {path}:{line})",
@@ -317,7 +318,7 @@ def analyze(
             _add_once(
                 report,
                 DepItem(
-                    "JT903",
+                    c.UNDECLARED_TRANSITIVE,
                     provider.display_name,
                     f"imported ({module} at {path}:{line}) but installed only "
                     f"because {via} requires it; declare it",
@@ -338,7 +339,10 @@ def analyze(
         if name in runtime_decl or name in TOOLING:
             continue
         _add_once(
-            report, DepItem("JT902", r.display.get(name, name), reason, path, line, guessed=guessed)
+            report,
+            DepItem(
+                c.UNDECLARED_IMPORT, r.display.get(name, name), reason, path, line, guessed=guessed
+            ),
         )
 
     _sizes(report, env, used_rt, runtime_decl, extras)

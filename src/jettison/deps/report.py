@@ -8,46 +8,58 @@ from jettison import units
 from jettison.deps.declared import Declared
 from jettison.errors import JettisonError
 from jettison.findings import Finding, Severity
+from jettison.rules import codes as c
+from jettison.rules.codes import OTHER_CODES
 
-# code -> (rule name, severity, JSON key, one-line summary)
-CODES: dict[str, tuple[str, Severity, str, str]] = {
-    "JT901": (
-        "unused-distribution",
-        Severity.WARNING,
-        "unused",
-        "declared or installed for run time, but never imported or used",
-    ),
-    "JT902": (
-        "undeclared-import",
-        Severity.ERROR,
-        "missing",
-        "imported or used at run time, but no declared distribution provides it",
-    ),
-    "JT903": (
-        "undeclared-transitive",
-        Severity.WARNING,
-        "undeclared_transitive",
-        "imported, but installed only as a dependency of another package",
-    ),
-    "JT904": (
-        "only-needed-by-another",
-        Severity.INFO,
-        "only_needed_by",
-        "declared, not used directly, but required by a used package",
-    ),
-    "JT905": (
-        "dev-dependency-in-runtime",
-        Severity.WARNING,
-        "dev_in_runtime",
-        "a development-only package among the runtime dependencies",
-    ),
-    "JT906": (
-        "dev-dependency-imported-at-runtime",
-        Severity.ERROR,
-        "dev_imported_at_runtime",
-        "runtime code imports a package declared only for development",
-    ),
-}
+_Entry = tuple[str, Severity, str, str]
+
+
+def _entry(code: str, severity: Severity, key: str, summary: str) -> tuple[str, _Entry]:
+    return code, (OTHER_CODES[code].name, severity, key, summary)
+
+
+# code -> (rule name, severity, JSON key, one-line summary); codes and names are declared
+# with every other code in jettison.rules.codes
+CODES: dict[str, _Entry] = dict(
+    [
+        _entry(
+            c.UNUSED_DISTRIBUTION,
+            Severity.WARNING,
+            "unused",
+            "declared or installed for run time, but never imported or used",
+        ),
+        _entry(
+            c.UNDECLARED_IMPORT,
+            Severity.ERROR,
+            "missing",
+            "imported or used at run time, but no declared distribution provides it",
+        ),
+        _entry(
+            c.UNDECLARED_TRANSITIVE,
+            Severity.WARNING,
+            "undeclared_transitive",
+            "imported, but installed only as a dependency of another package",
+        ),
+        _entry(
+            c.ONLY_NEEDED_BY_ANOTHER,
+            Severity.INFO,
+            "only_needed_by",
+            "declared, not used directly, but required by a used package",
+        ),
+        _entry(
+            c.DEV_DEPENDENCY_IN_RUNTIME,
+            Severity.WARNING,
+            "dev_in_runtime",
+            "a development-only package among the runtime dependencies",
+        ),
+        _entry(
+            c.DEV_DEPENDENCY_IMPORTED_AT_RUNTIME,
+            Severity.ERROR,
+            "dev_imported_at_runtime",
+            "runtime code imports a package declared only for development",
+        ),
+    ]
+)
 
 
 @dataclass
@@ -65,7 +77,7 @@ class DepItem:
 
     @property
     def removable(self) -> bool:
-        return self.code in ("JT901", "JT905")
+        return self.code in (c.UNUSED_DISTRIBUTION, c.DEV_DEPENDENCY_IN_RUNTIME)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -37,6 +37,7 @@ from jettison.image.model import (
 from jettison.image.parallel import Deferred
 from jettison.image.sources import EngineRequest, ImageData, LayerData, open_image
 from jettison.image.tarscan import REG, TarEntry
+from jettison.rules.codes import DUPLICATE_CONTENT, UNSAFE_LAYER_ENTRY
 from jettison.units import human_bytes
 
 MIN_BYTES = 1_000_000  # findings below this many bytes are noise
@@ -545,7 +546,7 @@ def build_findings(report: ImageReport, replay: Replay) -> list[Finding]:
         g = report.duplicates[0]
         findings.append(
             Finding(
-                "JI005",
+                DUPLICATE_CONTENT,
                 f"same content at different paths: {human_bytes(report.duplicate_bytes)} in "
                 f"{len(report.duplicates):,} group(s); largest: {human_bytes(g.size)} "
                 f"x{len(g.paths)} "
@@ -561,7 +562,7 @@ def build_findings(report: ImageReport, replay: Replay) -> list[Finding]:
         path, line, end = _where(report, u.layer)
         findings.append(
             Finding(
-                "JI002",
+                UNSAFE_LAYER_ENTRY,
                 f"layer {u.layer}: {u.reason}: {u.path!r}",
                 path,
                 line,

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from jettison.image.model import Node
 from jettison.image.tarscan import REG
+from jettison.rules.codes import DOCS_MAN_LOCALE, LARGE_FILES
 
 LARGE_FILE = 50 * 1000 * 1000
 
@@ -112,7 +113,7 @@ CATEGORIES = {
         Category(
             "docs-man-locale",
             "man pages, docs and locales",
-            "JI004",
+            DOCS_MAN_LOCALE,
             None,
             "use a -slim base image or dpkg path-exclude for /usr/share/{doc,man,locale}",
         ),
@@ -140,7 +141,7 @@ CATEGORIES = {
         Category(
             "large-files",
             f"large files (≥ {LARGE_FILE // 1000000} MB)",
-            "JI003",
+            LARGE_FILES,
             None,
             "check whether the file is needed at run time",
         ),

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from jettison.errors import JettisonError
+from jettison.rules.codes import THRESHOLD_FAILED
 
 if TYPE_CHECKING:
     from jettison.image.analysis import ImageReport
@@ -232,7 +233,7 @@ def apply_gate(
         origin = "" if t.origin == "--fail-on" else f" ({t.origin})"
         report.findings.append(
             Finding(
-                "JI001",
+                THRESHOLD_FAILED,
                 f"CI threshold failed{origin}: {message}",
                 f"image:{report.image}",
                 1,
