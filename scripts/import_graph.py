@@ -33,7 +33,7 @@ LAYERS: list[list[str]] = [
         "jettison.config",
     ],
     # the inputs' models: Dockerfile text, build context scan, compose files
-    ["jettison.dockerfile", "jettison.context"],
+    ["jettison.dockerfile", "jettison.build_context", "jettison.compose"],
     ["jettison.rules"],
     # findings renderers (SARIF and GitLab read the rules' docs); deps and inspect use them
     ["jettison.report"],

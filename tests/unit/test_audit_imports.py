@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from jettison.context.matcher import PatternMatcher
+from jettison.build_context.matcher import PatternMatcher
 
 DOCKERFILE = "FROM python:3.11-slim\nCOPY . /app\nRUN pip install -r /app/requirements.txt\n"
 NOT_ON_THE_AUDIT_PATH = (

@@ -265,7 +265,7 @@ def test_unreadable_directory_is_an_error_not_silence(
     ],
 )
 def test_dockerignore_patterns_buildkit_refuses(pattern: str, refused: bool) -> None:
-    from jettison.context.scan import bad_pattern
+    from jettison.build_context.scan import bad_pattern
 
     assert bad_pattern(pattern) is refused
 

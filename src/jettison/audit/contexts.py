@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jettison.audit.checks import finalize, select_rules
+from jettison.build_context.scan import scan_context
+from jettison.compose import ComposeService, read_compose
 from jettison.config import Config
-from jettison.context.compose import ComposeService, read_compose
-from jettison.context.scan import scan_context
 from jettison.dockerfile import Dockerfile, read_dockerfile
 from jettison.errors import JettisonError
 from jettison.findings import Finding

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from jettison.audit.discovery import SKIP_DIRS
-from jettison.context.matcher import PatternMatcher
+from jettison.build_context.matcher import PatternMatcher
 from jettison.errors import JettisonError
 
 SOURCE_COMMENT = {

@@ -40,7 +40,7 @@ from jettison.bench.model import (
     VariantResult,
 )
 from jettison.bench.scenarios import BY_NAME, WARM, Scenario
-from jettison.context.scan import find_dockerignore, read_dockerignore
+from jettison.build_context.scan import find_dockerignore, read_dockerignore
 from jettison.dockerfile.parse import parse_dockerfile
 from jettison.engine import (
     BuildClient,

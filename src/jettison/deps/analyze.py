@@ -87,8 +87,8 @@ def collect(root: Path, dockerfile: Path | None = None) -> ProjectFacts:
 
 def _not_in_context(base: Path, dockerfile: Path, files: list[Path]) -> set[str]:
     """Files the .dockerignore keeps out of the build: their imports never reach the image."""
-    from jettison.context.matcher import PatternMatcher  # the SDK's, without its client
-    from jettison.context.scan import find_dockerignore, read_dockerignore
+    from jettison.build_context.matcher import PatternMatcher  # the SDK's, without its client
+    from jettison.build_context.scan import find_dockerignore, read_dockerignore
 
     patterns = read_dockerignore(find_dockerignore(base, dockerfile))
     if not patterns:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from jettison.atomic import write_files_atomic
 from jettison.audit.discovery import discover
+from jettison.compose import ComposeService, read_compose
 from jettison.config import Config
-from jettison.context.compose import ComposeService, read_compose
 from jettison.dockerfile.parse import decode_dockerfile
 from jettison.engine.smoke import RunSpec
 from jettison.errors import EngineUnavailableError, JettisonError

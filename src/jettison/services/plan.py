@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jettison.context.compose import ComposeService
+from jettison.compose import ComposeService
 from jettison.dockerfile import Dockerfile, Instruction
 from jettison.dockerfile.commands import apt_installs, commands, pip_install_args
 from jettison.dockerfile.parse import decode_dockerfile, parse_dockerfile

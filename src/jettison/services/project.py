@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from jettison.audit.discovery import DEFAULT_COMPOSE_NAMES, is_compose_file
-from jettison.context.compose import ComposeService, read_compose
+from jettison.compose import ComposeService, read_compose
 from jettison.errors import JettisonError
 
 

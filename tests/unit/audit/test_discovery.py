@@ -47,7 +47,7 @@ def test_a_walk_skips_the_audit_list_and_keeps_other_yaml(tmp_path: Path) -> Non
     found = discover([str(tmp_path)])
     assert found.dockerfiles == [str(tmp_path / "Dockerfile")]
     assert found.compose_files == [str(tmp_path / "docker-compose.prod.yml")]
-    assert AUDIT_SKIP_DIRS == SKIP_DIRS | {"site-packages"}
+    assert SKIP_DIRS | {"site-packages"} == AUDIT_SKIP_DIRS
 
 
 def test_audit_of_an_explicit_compose_file_of_any_name(

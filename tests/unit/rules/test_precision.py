@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from jettison.audit import check_dockerfile
+from jettison.build_context.scan import secret_kind
 from jettison.config import Config
-from jettison.context.scan import secret_kind
 from jettison.dockerfile import parse_dockerfile
 from jettison.findings import Finding, FixSafety
 from jettison.fixes.apply import fix_source

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jettison.context.compose import ComposeService
+from jettison.compose import ComposeService
 from jettison.dockerfile import Dockerfile
 from jettison.rules.registry import Rule
 

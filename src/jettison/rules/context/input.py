@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from jettison.context.scan import ContextScan
+from jettison.build_context.scan import ContextScan
 from jettison.dockerfile import Dockerfile
 from jettison.findings import Finding, Fix, Severity
 from jettison.rules.registry import Rule

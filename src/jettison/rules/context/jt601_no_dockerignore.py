@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from jettison.context.dockerignore import (
+from jettison.build_context.dockerignore import (
     generate_dockerignore,
     git_history_needed,
 )

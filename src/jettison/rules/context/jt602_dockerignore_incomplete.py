@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from jettison.context.dockerignore import (
+from jettison.build_context.dockerignore import (
     copied_sources,
     git_history_needed,
     safe_patterns,
 )
-from jettison.context.scan import REQUIRED_IGNORES
+from jettison.build_context.scan import REQUIRED_IGNORES
 from jettison.findings import Edit, Finding, Fix, FixSafety, Severity
 from jettison.rules.context._common import human
 from jettison.rules.context.input import ContextInput

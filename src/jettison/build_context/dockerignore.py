@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from jettison.context.matcher import PatternMatcher
-from jettison.context.scan import DEFAULT_IGNORES, ContextScan
+from jettison.build_context.matcher import PatternMatcher
+from jettison.build_context.scan import DEFAULT_IGNORES, ContextScan
 from jettison.dockerfile import Command, Dockerfile
 
 

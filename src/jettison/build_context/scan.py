@@ -2,7 +2,7 @@
 
 Matching uses the Docker SDK's ``PatternMatcher`` (Docker's own semantics: ``**``, ``!``
 exceptions, leading ``/`` trimmed) rather than a home-made variant, loaded without the rest
-of the SDK (``jettison.context.matcher``).
+of the SDK (``jettison.build_context.matcher``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jettison.context.matcher import PatternMatcher
+from jettison.build_context.matcher import PatternMatcher
 from jettison.errors import JettisonError
 
 # directories and files that never belong in a Python/Node build context

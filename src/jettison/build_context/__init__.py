@@ -1,0 +1,1 @@
+"""Build contexts: size, ``.dockerignore`` (Docker's own matching), secrets."""

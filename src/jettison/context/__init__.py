@@ -1,1 +1,0 @@
-"""Build contexts: size, ``.dockerignore`` (Docker's own matching), secrets; compose projects."""
