@@ -4,7 +4,7 @@
   BuildKit-builds, and the SDK client; :class:`EngineUnavailableError` when none answers.
 * :func:`build`: one build, parsed into per-step records (:mod:`.buildkit`, :mod:`.progress`).
 * :func:`verify`: the smoke check (:mod:`.smoke`).
-* :func:`inspect_image` / :func:`remove_image`: images in the engine (:mod:`.images`).
+* :func:`image_info` / :func:`remove_image`: images in the engine (:mod:`.images`).
 * :func:`cache_stats` / :func:`prune_cache`: the builder cache (:mod:`.cache`).
 * :mod:`.api`: the two Engine API calls ``inspect`` makes over the standard library;
   :mod:`.export`: image and container filesystems streamed through the SDK.
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
         find_build_client,
         require_engine,
     )
-    from jettison.engine.images import ImageInfo, inspect_image, remove_image
+    from jettison.engine.images import ImageInfo, image_info, remove_image
     from jettison.engine.progress import BuildProgress, Step, parse_plain, parse_rawjson
     from jettison.engine.smoke import Check, VerifyResult, verify
 
@@ -36,7 +36,7 @@ _HOMES = {
     "BuildStepError": "buildkit",
     "ImageInfo": "images",
     "build": "buildkit",
-    "inspect_image": "images",
+    "image_info": "images",
     "remove_image": "images",
     "CacheStats": "cache",
     "cache_stats": "cache",
@@ -68,7 +68,7 @@ __all__ = [
     "cache_stats",
     "docker_client",
     "find_build_client",
-    "inspect_image",
+    "image_info",
     "parse_plain",
     "parse_rawjson",
     "prune_cache",

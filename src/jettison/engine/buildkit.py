@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from jettison.engine.client import BuildClient, docker_client, find_build_client
-from jettison.engine.images import ImageInfo, inspect_image
+from jettison.engine.images import ImageInfo, image_info
 from jettison.engine.progress import (
     BuildProgress,
     PlainProgressParser,
@@ -192,7 +192,7 @@ def build(
         )
     if not image_id:
         raise JettisonError("the build succeeded but reported no image id", str(dockerfile))
-    info = inspect_image(image_id, sdk)
+    info = image_info(image_id, sdk)
     return BuildResult(
         image_id=info.id, tag=tag, seconds=seconds, progress=progress, image=info, command=argv
     )

@@ -21,7 +21,8 @@ class ImageInfo:
     config: dict[str, Any] = field(default_factory=dict)
 
 
-def inspect_image(ref: str, sdk: Any | None = None) -> ImageInfo:
+def image_info(ref: str, sdk: Any | None = None) -> ImageInfo:
+    """Id, size and layer count of an image in the engine (``docker image inspect``)."""
     sdk = sdk or docker_client()
     try:
         attrs = sdk.api.inspect_image(ref)
