@@ -20,8 +20,8 @@ from pathlib import Path
 
 from jettison.config import Config
 from jettison.fixes.apply import FixOutcome
+from jettison.fixes.per_file import VerifyOutcome, engine_resolver, fix_file, mb, verify_file
 from jettison.fixes.pipeline import restrict
-from jettison.fixes.run import VerifyOutcome, engine_resolver, fix_file, mb, verify_file
 from jettison.fixes.runtime_libs import LibraryScan
 
 REPO = Path(__file__).resolve().parent.parent

@@ -19,7 +19,7 @@ from jettison.engine import docker_client
 from jettison.engine.smoke import verify
 from jettison.findings import FixSafety
 from jettison.fixes.apply import AppliedFix, FixOutcome
-from jettison.fixes.run import verify_file
+from jettison.fixes.per_file import verify_file
 from jettison.fixes.verify import LABEL, BuildInputs, CheckPlan, _host_smoke, build_text
 
 pytestmark = pytest.mark.engine

@@ -29,13 +29,13 @@ def build_variants(
             raise JettisonError("Dockerfile to compare against not found", str(against))
         return [original, VariantSpec("optimized", f"--against {against}", _read(against))]
     from jettison.fixes.apply import fix_source
-    from jettison.fixes.run import context_fixes
+    from jettison.fixes.per_file import context_fixes
 
     note = None
     if unsafe:
         # exactly what `jettison fix --unsafe-fixes` writes, multi-stage conversion included
+        from jettison.fixes.per_file import engine_resolver
         from jettison.fixes.pipeline import fix_pipeline
-        from jettison.fixes.run import engine_resolver
 
         resolver, _sdk = engine_resolver(str(dockerfile))
         result = fix_pipeline(original.dockerfile_text, str(dockerfile), config, True, resolver)

@@ -12,7 +12,7 @@ from jettison.audit.codes import check_rule_codes
 from jettison.cli._common import build_config, console, parse_build_args, rule_options
 from jettison.errors import JettisonError
 from jettison.fixes.fix_paths import FixRequest, fix_paths
-from jettison.fixes.run import VerifyOutcome
+from jettison.fixes.per_file import VerifyOutcome
 from jettison.fixes.verify import CheckPlan, Progress
 from jettison.fixes.verify import quiet as quiet_progress
 from jettison.report import write_plain

@@ -1,4 +1,4 @@
-"""``jettison fix`` as a library: apply rule fixes as span edits, to a fixpoint.
+"""Rule fixes applied as span edits, to a fixpoint (the core of `jettison fix`).
 
 Each round parses the current text, collects the fixes of enabled rules (safe ones, plus
 unsafe ones when asked), applies every edit that does not overlap an earlier one, and

@@ -18,8 +18,8 @@ from jettison.engine.smoke import RunSpec
 from jettison.errors import EngineUnavailableError, JettisonError
 from jettison.fixes.apply import FixOutcome
 from jettison.fixes.multistage import Plan
+from jettison.fixes.per_file import VerifyOutcome, engine_resolver, fix_file, verify_file
 from jettison.fixes.pipeline import Resolver, restrict
-from jettison.fixes.run import VerifyOutcome, engine_resolver, fix_file, verify_file
 from jettison.fixes.runtime_libs import LibraryScan
 from jettison.fixes.verify import BuildInputs, CheckPlan, Progress, quiet
 

@@ -167,7 +167,7 @@ def test_a_check_must_fail_twice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     """A fixed image whose port answered late once is checked again before it is judged
     (bisecting on a flaky result blamed --no-cache-dir on a real project)."""
     from jettison.findings import FixSafety
-    from jettison.fixes import run as fix_run
+    from jettison.fixes import per_file as fix_run
     from jettison.fixes.apply import AppliedFix, FixOutcome
     from jettison.fixes.verify import BuildInputs, CheckPlan
 

@@ -1,4 +1,5 @@
-"""What ``jettison fix`` does per file beyond the rule fixer: conversion, context, --verify."""
+"""One Dockerfile through `jettison fix`: rule fixes and the conversion (:mod:`.pipeline`), the
+build-context fixes, and --verify (build, check, bisect; :mod:`.verify`)."""
 
 from __future__ import annotations
 
