@@ -12,7 +12,7 @@ from jettison.audit.run import AuditResult, audit_paths
 from jettison.cli._common import build_config, rule_options
 from jettison.errors import JettisonError
 from jettison.report import FORMATS, render_findings, render_statistics
-from jettison.report.findings import shown_path
+from jettison.report.output import shown_path
 
 
 @click.command("audit")

@@ -7,7 +7,9 @@ import json
 from typing import TYPE_CHECKING
 
 from jettison.image import thresholds
-from jettison.report.findings import render_findings, to_markdown, to_sarif
+from jettison.report.findings import render_findings
+from jettison.report.markdown import to_markdown
+from jettison.report.sarif import to_sarif
 from jettison.units import human_bytes
 
 if TYPE_CHECKING:  # rich is imported only for the terminal view (text, github)
