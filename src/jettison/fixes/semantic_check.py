@@ -262,14 +262,25 @@ def judge(
     fixed: ImageSnapshot,
     applied: Sequence[str],
     ignore_patterns: Sequence[str] = (),
+    written: Sequence[bytes] = (),
 ) -> SemanticResult:
-    """``first`` and ``second``: the original built twice; ``fixed``: after the fixes."""
+    """``first`` and ``second``: the original built twice; ``fixed``: after the fixes.
+
+    ``written``: the files the fix wrote (the Dockerfile, a .dockerignore). A build that
+    copies its whole context ships them, so a file of the image whose content is exactly
+    one of them is the fix itself, not a change it made to the image.
+    """
     noise = {d.path for d in differences(first, second)}
+    own = {hashlib.sha256(data).hexdigest() for data in written}
     result = SemanticResult(list(applied), noise)
     allowances = [ALLOWED[code] for code in applied if code in ALLOWED]
     may_drop_ignored = any(code in IGNORE_FIXES for code in applied)
     for diff in differences(second, fixed):
         if diff.path in noise:
+            continue
+        now = fixed.files.get(diff.path)
+        if diff.where == "file" and diff.what != "removed" and now and now.digest in own:
+            result.allowed.append(diff)
             continue
         if diff.where == "config":
             ok = any(diff.path in a.config for a in allowances)
@@ -367,7 +378,10 @@ def check_fixes(
                 for line in ignore.read_text(errors="replace").splitlines()
                 if line.strip() and not line.startswith(("#", "!"))
             ]
-        return judge(snaps[0], snaps[1], snaps[2], applied, patterns)
+        written = [(after / rel).read_bytes()]
+        if ignore.is_file():
+            written.append(ignore.read_bytes())
+        return judge(snaps[0], snaps[1], snaps[2], applied, patterns, written)
     finally:
         if not keep_images:
             for tag in tags:

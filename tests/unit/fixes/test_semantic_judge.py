@@ -106,3 +106,21 @@ def test_read_filesystem_hashes_content_and_keeps_owner_mode_links() -> None:
     assert files["/app/a.txt"].digest.startswith("2cf24dba")  # sha256 of "hello"
     assert (files["/app/a.txt"].mode, files["/app/a.txt"].uid) == (0o640, 1000)
     assert files["/app/l"] == FileEntry("symlink", 0o644, 0, 0, "a.txt", "")
+
+
+def test_the_files_the_fix_wrote_are_the_fix_itself_when_the_build_copies_them() -> None:
+    import hashlib
+
+    fixed_dockerfile = b"FROM python:3.11-slim\n"
+    ignore = b".git\n"
+    before = snap({**BASE, "/app/Dockerfile": "old"})
+    after = snap(
+        {
+            **BASE,
+            "/app/Dockerfile": hashlib.sha256(fixed_dockerfile).hexdigest(),
+            "/app/.dockerignore": hashlib.sha256(ignore).hexdigest(),
+        }
+    )
+    assert judge(before, before, after, ["JT601"], [".git"], [fixed_dockerfile, ignore]).ok
+    other = snap({**BASE, "/app/Dockerfile": "something else"})
+    assert not judge(before, before, other, ["JT601"], [".git"], [fixed_dockerfile]).ok
