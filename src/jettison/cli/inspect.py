@@ -10,7 +10,6 @@ import click
 
 from jettison.atomic import write_text_atomic
 from jettison.cli._common import check_output, check_platforms, console
-from jettison.config import load_config
 from jettison.errors import JettisonError
 from jettison.image import thresholds
 from jettison.image.render import FORMATS, render_document, render_terminal, render_to_text
@@ -107,7 +106,7 @@ def command(
     if platform is not None:
         check_platforms((platform,))
     check_output(output, "--output", (local, dockerfile, dive_ci, config_path))
-    gate = _thresholds(fail_on, config_path, dive_ci)
+    gate = thresholds.load_gate(fail_on, config_path, dive_ci)
     try:
         # the engine prepares a whole export before its first byte: ask first, import the
         # analysis code while it works
@@ -145,16 +144,3 @@ def _check_image(image: str, source: str) -> str | None:
     if any(c.isspace() or not c.isprintable() for c in image):
         raise JettisonError(f"not an image reference: {image!r} (no spaces or control characters)")
     return None
-
-
-def _thresholds(
-    fail_on: tuple[str, ...], config_path: str | None, dive_ci: str | None
-) -> dict[str, thresholds.Threshold]:
-    cli = thresholds.from_cli(fail_on)
-    config = load_config(explicit=Path(config_path) if config_path else None)
-    from_config = thresholds.from_config(config.raw, config.source or "<config>")
-    dive_path = Path(dive_ci) if dive_ci else Path(".dive-ci")
-    if dive_ci and not dive_path.is_file():
-        raise JettisonError("no such file", dive_ci)
-    from_dive = thresholds.from_dive_ci(dive_path) if dive_path.is_file() else {}
-    return thresholds.merge(cli, from_config, from_dive)

@@ -243,3 +243,19 @@ def apply_gate(
             )
         )
     return failed
+
+
+def load_gate(
+    fail_on: tuple[str, ...], config_path: str | None, dive_ci: str | None
+) -> dict[str, Threshold]:
+    """The CI gate: ``--fail-on`` values over the config file's over ``.dive-ci``'s."""
+    from jettison.config import load_config
+
+    given = from_cli(fail_on)
+    config = load_config(explicit=Path(config_path) if config_path else None)
+    configured = from_config(config.raw, config.source or "<config>")
+    dive_path = Path(dive_ci) if dive_ci else Path(".dive-ci")
+    if dive_ci and not dive_path.is_file():
+        raise JettisonError("no such file", dive_ci)
+    dive = from_dive_ci(dive_path) if dive_path.is_file() else {}
+    return merge(given, configured, dive)
