@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import threading
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from jettison.cli._common import check_platforms, console, graph_inputs, open_paths
 from jettison.engine import Step, docker_client, find_build_client
@@ -17,7 +15,7 @@ from jettison.errors import JettisonError
 from jettison.services.graph import load_graph
 from jettison.services.graph_builder import BuildEvents, TargetResult, build_graph
 from jettison.services.multiarch import unbuildable
-from jettison.units import megabytes
+from jettison.services.report import build_json, print_build
 
 
 class _Live(BuildEvents):
@@ -157,32 +155,7 @@ def command(
             client=client,
         )
     if fmt == "json":
-        click.echo(
-            json.dumps(
-                {
-                    "seconds": round(done.seconds, 3),
-                    "cache": done.cache_mode,
-                    "levels": graph.levels,
-                    "targets": [done.results[n].to_json() for n in graph.order],
-                    "notes": done.notes,
-                },
-                indent=2,
-            )
-        )
+        click.echo(build_json(graph, done))
     else:
-        table = Table(title=f"{graph.source}: {done.seconds:.1f}s", title_justify="left")
-        for column in ("target", "kind", "image", "status", "time", "cached", "size"):
-            table.add_column(column, justify="right" if column in ("time", "size") else "left")
-        for name in graph.order:
-            r = done.results[name]
-            table.add_row(
-                name,
-                r.kind,
-                r.tag,
-                r.status if r.status == "built" else f"{r.status}: {r.error}",
-                f"{r.seconds:.1f}s" if r.status == "built" else "",
-                f"{r.steps_cached}/{r.steps_total}" if r.status == "built" else "",
-                megabytes(r.size_bytes, 0) if r.size_bytes else "",
-            )
-        console().print(table)
+        print_build(console(), graph, done)
     raise SystemExit(0 if done.ok else 1)

@@ -1,5 +1,6 @@
 """``jettison services``' report on a plan: what is shared, left alone, architecture-specific,
-and what would change, as JSON or as text lines; and the check of a rewrite in a copy."""
+and what would change, as JSON or as text lines; the check of a rewrite in a copy; and
+``jettison build``'s report on a built graph."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jettison.services.multiarch import ArchStep, unbuildable
+from jettison.units import megabytes
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from jettison.services.graph import Graph
+    from jettison.services.graph_builder import GraphBuild
     from jettison.services.plan import ServicesPlan
     from jettison.services.project import Project
     from jettison.services.render import Rewrite
@@ -118,3 +122,36 @@ def verify_rewrite(
         finally:
             remove_images(images, sdk)
     return outcome
+
+
+def build_json(graph: Graph, done: GraphBuild) -> str:
+    return json.dumps(
+        {
+            "seconds": round(done.seconds, 3),
+            "cache": done.cache_mode,
+            "levels": graph.levels,
+            "targets": [done.results[n].to_json() for n in graph.order],
+            "notes": done.notes,
+        },
+        indent=2,
+    )
+
+
+def print_build(out: Console, graph: Graph, done: GraphBuild) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{graph.source}: {done.seconds:.1f}s", title_justify="left")
+    for column in ("target", "kind", "image", "status", "time", "cached", "size"):
+        table.add_column(column, justify="right" if column in ("time", "size") else "left")
+    for name in graph.order:
+        r = done.results[name]
+        table.add_row(
+            name,
+            r.kind,
+            r.tag,
+            r.status if r.status == "built" else f"{r.status}: {r.error}",
+            f"{r.seconds:.1f}s" if r.status == "built" else "",
+            f"{r.steps_cached}/{r.steps_total}" if r.status == "built" else "",
+            megabytes(r.size_bytes, 0) if r.size_bytes else "",
+        )
+    out.print(table)
