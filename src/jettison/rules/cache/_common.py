@@ -74,7 +74,7 @@ def dependency_install(cmd: Command) -> bool:
     return False
 
 
-def _merge_runs(df: Dockerfile, first: Instruction, second: Instruction) -> list[Edit]:
+def merge_runs(df: Dockerfile, first: Instruction, second: Instruction) -> list[Edit]:
     """Edits joining two adjacent shell-form RUNs into one (``first && second``)."""
     source = df.source
     a = first.script

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from jettison.dockerfile import commands as sh
 from jettison.findings import Edit, Finding, FixSafety, Severity
-from jettison.rules.cache._common import _merge_runs
+from jettison.rules.cache._common import merge_runs
 from jettison.rules.registry import Category, RuleContext, rule
 
 
@@ -64,7 +64,7 @@ def apt_update_alone(ctx: RuleContext) -> Iterator[Finding]:
                 and not nxt.heredocs
                 and any(c.subcommand() in ("install", "add") for c in sh.commands(nxt))
             ):
-                edits = _merge_runs(ctx.dockerfile, ins, nxt)
+                edits = merge_runs(ctx.dockerfile, ins, nxt)
             yield ctx.report(
                 f"`{updates[0].name} update` alone: a later install may use a "
                 "stale cached index; update and install in the same RUN",

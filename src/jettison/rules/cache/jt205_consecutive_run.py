@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from jettison.dockerfile import Instruction
 from jettison.dockerfile import commands as sh
 from jettison.findings import Finding, FixSafety, Severity
-from jettison.rules.cache._common import _merge_runs, dependency_install
+from jettison.rules.cache._common import dependency_install, merge_runs
 from jettison.rules.registry import Category, RuleContext, rule
 
 
@@ -67,7 +67,7 @@ def consecutive_run(ctx: RuleContext) -> Iterator[Finding]:
                 and _command_count(ins) <= 1
                 and not _separated_on_purpose(prev, ins, ctx.dockerfile.source)
             ):
-                edits = _merge_runs(ctx.dockerfile, prev, ins) if _mergeable(prev, ins) else []
+                edits = merge_runs(ctx.dockerfile, prev, ins) if _mergeable(prev, ins) else []
                 yield ctx.report("consecutive RUN instructions; consider merging", ins, edits=edits)
             prev = ins
 

@@ -6,14 +6,14 @@ from jettison.dockerfile import Instruction, Stage
 from jettison.rules.registry import RuleContext
 
 
-def _final_users(ctx: RuleContext) -> tuple[Stage | None, list[Instruction]]:
+def final_users(ctx: RuleContext) -> tuple[Stage | None, list[Instruction]]:
     stage = ctx.dockerfile.final_stage
     if stage is None or stage.root_image() == "scratch":
         return None, []
     return stage, [i for i in stage.all_instructions() if i.keyword == "USER"]
 
 
-def _split_image(ref: str) -> tuple[str, str | None, str | None]:
+def split_image(ref: str) -> tuple[str, str | None, str | None]:
     digest = None
     if "@" in ref:
         ref, digest = ref.split("@", 1)

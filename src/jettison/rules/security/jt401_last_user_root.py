@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from jettison.findings import Finding, Severity
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.security._common import _final_users
+from jettison.rules.security._common import final_users
 
 
 @rule(
@@ -24,7 +24,7 @@ from jettison.rules.security._common import _final_users
     equivalents={"hadolint": "DL3002", "checkov": "CKV_DOCKER_8"},
 )
 def last_user_root(ctx: RuleContext) -> Iterator[Finding]:
-    _, users = _final_users(ctx)
+    _, users = final_users(ctx)
     if users:
         last = users[-1]
         name = (last.args[0] if last.args else "").split(":", 1)[0]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from jettison.findings import Finding, Severity
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.security._common import _split_image
+from jettison.rules.security._common import split_image
 
 
 @rule(
@@ -30,7 +30,7 @@ def untagged(ctx: RuleContext) -> Iterator[Finding]:
     for stage in ctx.stages:
         if stage.parent is not None or stage.base_unresolved:
             continue
-        name, tag, digest = _split_image(stage.base_resolved)
+        name, tag, digest = split_image(stage.base_resolved)
         if name == "scratch" or tag or digest:
             continue
         if any(s.name == name.lower() for s in ctx.stages[: stage.index]):

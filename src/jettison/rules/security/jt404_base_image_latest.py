@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from jettison.findings import Finding, Severity
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.security._common import _split_image
+from jettison.rules.security._common import split_image
 
 
 @rule(
@@ -29,7 +29,7 @@ def latest_tag(ctx: RuleContext) -> Iterator[Finding]:
     for stage in ctx.stages:
         if stage.parent is not None:
             continue
-        _, tag, digest = _split_image(stage.base_resolved)
+        _, tag, digest = split_image(stage.base_resolved)
         if tag is not None and (tag == "latest" or tag.startswith("latest-")) and not digest:
             yield ctx.report(
                 f"`FROM {stage.base_resolved}` uses the moving `latest` tag", stage.from_instruction

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from jettison.findings import Finding, Severity
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.security._common import _final_users
+from jettison.rules.security._common import final_users
 
 
 @rule(
@@ -31,7 +31,7 @@ from jettison.rules.security._common import _final_users
     equivalents={"checkov": "CKV_DOCKER_3"},
 )
 def no_user(ctx: RuleContext) -> Iterator[Finding]:
-    stage, users = _final_users(ctx)
+    stage, users = final_users(ctx)
     if stage is not None and not users and not _non_root_base(stage.root_image()):
         yield ctx.report(
             "the final stage never sets USER: the container runs as root",

@@ -8,7 +8,7 @@ from jettison.dockerfile import Stage
 from jettison.dockerfile import commands as sh
 from jettison.findings import Edit, Finding, FixSafety, Severity
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.security._common import _final_users
+from jettison.rules.security._common import final_users
 
 _USERADD_UID = ("-u", "--uid")
 
@@ -65,7 +65,7 @@ def _created_uid(stage: Stage, name: str) -> str | None:
 def user_not_numeric(ctx: RuleContext) -> Iterator[Finding]:
     from jettison.dockerfile.expand import expand, references
 
-    stage, users = _final_users(ctx)
+    stage, users = final_users(ctx)
     if stage is None or not users:
         return
     last = users[-1]

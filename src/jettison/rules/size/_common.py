@@ -11,17 +11,17 @@ from jettison.rules.registry import RuleContext
 from jettison.rules.size.build_tools import _temporary_installs
 
 
-def _cache_mounted(ins: Instruction, path: str) -> bool:
+def cache_mounted(ins: Instruction, path: str) -> bool:
     return any(t.rstrip("/") == path or t.startswith(path + "/") for t in ins.cache_mount_targets())
 
 
-_ARCHIVE = re.compile(r"\.(tar|tar\.gz|tgz|tar\.bz2|tbz2|tar\.xz|txz|tar\.zst|gz|bz2|xz|zip)$")
+ARCHIVE_NAME = re.compile(r"\.(tar|tar\.gz|tgz|tar\.bz2|tbz2|tar\.xz|txz|tar\.zst|gz|bz2|xz|zip)$")
 
 
-_URL = re.compile(r"^(https?|ftp)://")
+REMOTE_URL = re.compile(r"^(https?|ftp)://")
 
 
-def _workdirs(stage: Stage) -> dict[int, str | None]:
+def workdirs(stage: Stage) -> dict[int, str | None]:
     """The working directory in effect at each instruction of ``stage`` (by index)."""
     cwd: str | None = "/"
     out: dict[int, str | None] = {}
@@ -32,11 +32,11 @@ def _workdirs(stage: Stage) -> dict[int, str | None]:
     return out
 
 
-def _mb(n: int) -> str:
+def human_mb(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.0f} kB"
 
 
-def _final_installs(ctx: RuleContext) -> list[tuple[Instruction, Command, Word]]:
+def final_installs(ctx: RuleContext) -> list[tuple[Instruction, Command, Word]]:
     """(RUN, install command, package word) of the apt installs of the final image that no
     later command of the same RUN removes again."""
     out: list[tuple[Instruction, Command, Word]] = []

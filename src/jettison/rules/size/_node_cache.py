@@ -10,7 +10,7 @@ from jettison.findings import Finding
 from jettison.rules.registry import RuleContext
 
 
-def _node_cache(ctx: RuleContext, tool: str) -> Iterator[Finding]:
+def node_cache(ctx: RuleContext, tool: str) -> Iterator[Finding]:
     subs, clean, marker = {
         "npm": (("install", "i", "ci"), "npm cache clean --force", ".npm"),
         "yarn": (("install", "add", None), "yarn cache clean", "yarn"),

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from jettison.dockerfile import commands as sh
 from jettison.findings import Finding, FixSafety, Severity
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.size._common import _cache_mounted
+from jettison.rules.size._common import cache_mounted
 
 _RPM_TOOLS = {
     "yum": (("yum",), "yum clean all", "/var/cache/yum"),
@@ -35,7 +35,7 @@ def _rpm_cache(ctx: RuleContext, family: str) -> Iterator[Finding]:
             cleaned = any(
                 c.name == tool and c.subcommand() == "clean" and c.start > last for c in cmds
             )
-            if cleaned or sh.removes(ins, cache_dir, after=last) or _cache_mounted(ins, cache_dir):
+            if cleaned or sh.removes(ins, cache_dir, after=last) or cache_mounted(ins, cache_dir):
                 continue
             clean = clean_cmd.replace("dnf", tool, 1) if tool == "microdnf" else clean_cmd
             edit = sh.append_to_run(ins, ctx.dockerfile, clean)
@@ -47,7 +47,7 @@ def _rpm_cache(ctx: RuleContext, family: str) -> Iterator[Finding]:
             )
 
 
-def _rpm_rule(code: str, family: str, dl: str) -> None:
+def rpm_cache_rule(code: str, family: str, dl: str) -> None:
     tools, clean, cache_dir = _RPM_TOOLS[family]
     names = "/".join(tools)
 

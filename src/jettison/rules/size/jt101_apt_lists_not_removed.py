@@ -8,7 +8,7 @@ from jettison.dockerfile import Instruction, Stage
 from jettison.dockerfile import commands as sh
 from jettison.findings import Finding, FixSafety, Severity
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.size._common import _cache_mounted
+from jettison.rules.size._common import cache_mounted
 
 
 @rule(
@@ -59,7 +59,7 @@ def apt_lists(ctx: RuleContext) -> Iterator[Finding]:
         last_update = max(c.start for c in sh.apt_updates(ins))
         if any(
             c.start > last_update and sh.cleans_apt_lists(c) for c in sh.commands(ins)
-        ) or _cache_mounted(ins, "/var/lib/apt"):
+        ) or cache_mounted(ins, "/var/lib/apt"):
             continue
         message = (
             "apt lists downloaded by `apt-get update` stay in this layer; "
@@ -90,7 +90,7 @@ def _lists_reader(ctx: RuleContext, ins: Instruction) -> Instruction | None:
         for later in instructions:
             if later.keyword != "RUN":
                 continue
-            if _cache_mounted(later, "/var/lib/apt"):
+            if cache_mounted(later, "/var/lib/apt"):
                 continue  # it reads and writes its cache mount, not the image's lists
             use = sh.apt_lists_first_use(later)
             if use == "reads":

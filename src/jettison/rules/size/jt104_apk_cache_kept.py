@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from jettison.dockerfile import commands as sh
 from jettison.findings import Finding, FixSafety, Severity
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.size._common import _cache_mounted
+from jettison.rules.size._common import cache_mounted
 
 
 @rule(
@@ -36,7 +36,7 @@ def apk_cache(ctx: RuleContext) -> Iterator[Finding]:
         ]
         if (
             not adds
-            or _cache_mounted(ins, "/var/cache/apk")
+            or cache_mounted(ins, "/var/cache/apk")
             or sh.removes(ins, "/var/cache/apk", after=adds[-1].start)
         ):
             continue

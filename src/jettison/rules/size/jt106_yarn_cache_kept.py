@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from jettison.findings import Finding, FixSafety, Severity
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.size._node_cache import _node_cache
+from jettison.rules.size._node_cache import node_cache
 
 
 @rule(
@@ -29,4 +29,4 @@ from jettison.rules.size._node_cache import _node_cache
     equivalents={"hadolint": "DL3060"},
 )
 def yarn_cache(ctx: RuleContext) -> Iterator[Finding]:
-    return _node_cache(ctx, "yarn")
+    return node_cache(ctx, "yarn")

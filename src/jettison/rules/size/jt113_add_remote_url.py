@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from jettison.findings import Finding, Severity
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.size._common import _URL
+from jettison.rules.size._common import REMOTE_URL
 
 
 @rule(
@@ -29,7 +29,7 @@ def add_remote(ctx: RuleContext) -> Iterator[Finding]:
     for ins in ctx.dockerfile.instructions:
         if (
             ins.keyword == "ADD"
-            and any(_URL.match(a) for a in ins.args[:-1])
+            and any(REMOTE_URL.match(a) for a in ins.args[:-1])
             and not ins.flag("checksum")
         ):
             yield ctx.report(

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from jettison.findings import Edit, Finding, FixSafety, Severity
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.size._common import _ARCHIVE, _URL
+from jettison.rules.size._common import ARCHIVE_NAME, REMOTE_URL
 
 
 @rule(
@@ -35,7 +35,8 @@ def add_local(ctx: RuleContext) -> Iterator[Finding]:
             expand(s, ins.variables, ctx.dockerfile.directives.escape) for s in ins.args[:-1]
         ]
         if any(
-            _URL.match(s) or _ARCHIVE.search(s) or s.startswith("git@") or not s for s in sources
+            REMOTE_URL.match(s) or ARCHIVE_NAME.search(s) or s.startswith("git@") or not s
+            for s in sources
         ):
             continue
         if ins.flag("checksum") or ins.flag("keep-git-dir"):

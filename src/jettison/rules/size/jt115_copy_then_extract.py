@@ -8,7 +8,7 @@ from jettison.dockerfile import Instruction
 from jettison.dockerfile import commands as sh
 from jettison.findings import Finding, Severity
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.size._common import _ARCHIVE
+from jettison.rules.size._common import ARCHIVE_NAME
 
 
 @rule(
@@ -30,7 +30,7 @@ def copy_extract(ctx: RuleContext) -> Iterator[Finding]:
         for ins in stage.instructions:
             if ins.keyword == "COPY" and not ins.flag("from"):
                 for s in ins.args[:-1]:
-                    if _ARCHIVE.search(s):
+                    if ARCHIVE_NAME.search(s):
                         archives[s.rsplit("/", 1)[-1]] = ins
             elif ins.keyword == "RUN" and archives:
                 for cmd in sh.commands(ins):

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from jettison.findings import Finding, FixSafety, Severity
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.size._node_cache import _node_cache
+from jettison.rules.size._node_cache import node_cache
 
 
 @rule(
@@ -26,4 +26,4 @@ from jettison.rules.size._node_cache import _node_cache
     fix_safety=FixSafety.SAFE,
 )
 def npm_cache(ctx: RuleContext) -> Iterator[Finding]:
-    return _node_cache(ctx, "npm")
+    return node_cache(ctx, "npm")

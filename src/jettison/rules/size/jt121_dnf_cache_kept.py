@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from jettison.rules.size._rpm_cache import _rpm_rule
+from jettison.rules.size._rpm_cache import rpm_cache_rule
 
-_rpm_rule("JT121", "dnf", "DL3040")
+rpm_cache_rule("JT121", "dnf", "DL3040")

@@ -11,7 +11,7 @@ from jettison.dockerfile import commands as sh
 from jettison.findings import Edit, Finding, FixSafety, Severity
 from jettison.rules._project import resolve_path
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.size._common import _mb, _workdirs
+from jettison.rules.size._common import human_mb, workdirs
 
 
 def _context_bytes(context: Path, sources: list[str]) -> int | None:
@@ -85,7 +85,7 @@ def copy_then_chown(ctx: RuleContext) -> Iterator[Finding]:
     df = ctx.dockerfile
     context = Path(df.path).parent
     for stage in ctx.stages:
-        cwd = _workdirs(stage)
+        cwd = workdirs(stage)
         copies: list[tuple[Instruction, str]] = []  # (COPY without --chown, destination)
         for ins in stage.instructions:
             if ins.keyword in ("COPY", "ADD") and len(ins.args) > 1:
@@ -112,7 +112,7 @@ def copy_then_chown(ctx: RuleContext) -> Iterator[Finding]:
                 local = [c for c, _ in into if c.flag("from") is None]
                 sizes = [_context_bytes(context, c.args[:-1]) for c in local]
                 size = sum(s for s in sizes if s is not None)
-                how = f" ({_mb(size)} in the build context)" if local and size else ""
+                how = f" ({human_mb(size)} in the build context)" if local and size else ""
                 edits = _fix(ctx, stage, ins, cmd, into, owner, paths, flag_at)
                 yield ctx.report(
                     f"`chown -R {owner} {' '.join(paths)}` stores the copied tree a second "
@@ -139,7 +139,7 @@ def _fix(
     if len(paths) != 1 or cmd.args[flag_at].value != "-R":
         return []
     first = into[0][0]
-    target = resolve_path(_workdirs(stage).get(run.index), paths[0])
+    target = resolve_path(workdirs(stage).get(run.index), paths[0])
     if target is None or target.startswith(("/home/", "/root")):
         return []  # a home directory holds files useradd and others made
     if any(d.rstrip("/") != target.rstrip("/") for _, d in into):
@@ -154,7 +154,7 @@ def _fix(
             and ins.flag("chown") is None
             and ins not in [c for c, _ in into]
         ):
-            dest = resolve_path(_workdirs(stage).get(ins.index), ins.args[-1])
+            dest = resolve_path(workdirs(stage).get(ins.index), ins.args[-1])
             if dest is not None and dest.startswith(target.rstrip("/") + "/"):
                 return []
     for c in sh.commands(run):

@@ -11,7 +11,7 @@ from jettison.dockerfile import commands as sh
 from jettison.findings import Edit, Finding, FixSafety, Severity
 from jettison.rules._project import pip_subcommand, resolve_path
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.size._common import _workdirs
+from jettison.rules.size._common import workdirs
 
 
 @rule(
@@ -46,7 +46,7 @@ def wheels_copied(ctx: RuleContext) -> Iterator[Finding]:
     for stage in ctx.stages:
         if not stage.in_final_image:
             continue
-        cwd = _workdirs(stage)
+        cwd = workdirs(stage)
         for n, ins in enumerate(stage.instructions):
             src_stage = ins.flag("from")
             if ins.keyword != "COPY" or src_stage is None or len(ins.args) != 2:

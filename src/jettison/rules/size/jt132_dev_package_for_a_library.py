@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from jettison.dockerfile import commands as sh
 from jettison.findings import Edit, Finding, FixSafety, Severity
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.size._common import _final_installs, _mb
+from jettison.rules.size._common import final_installs, human_mb
 
 # `*-dev` package -> the runtime library it exists for, and the -dev package's own installed
 # size on Debian bookworm in KiB (dpkg Installed-Size; its header-only dependencies add more).
@@ -93,7 +93,7 @@ def dev_package_for_a_library(ctx: RuleContext) -> Iterator[Finding]:
     final = ctx.dockerfile.final_stage
     if final is None or "slim" not in final.root_image():
         return  # full images carry the headers and compilers anyway
-    installs = _final_installs(ctx)
+    installs = final_installs(ctx)
     if any(_compiler(w.value.split("=", 1)[0]) for _, _, w in installs):
         return  # something may compile against the headers
     for ins in ctx.runs(final_only=True):
@@ -108,7 +108,7 @@ def dev_package_for_a_library(ctx: RuleContext) -> Iterator[Finding]:
         library, kib = known
         if bullseye:
             library = _BULLSEYE.get(name, library)
-        size = f" ({_mb(kib * 1024)} installed, headers and archives)" if kib else ""
+        size = f" ({human_mb(kib * 1024)} installed, headers and archives)" if kib else ""
         yield ctx.report(
             f"`{name}`{size} in an image that compiles nothing: install the library "
             f"`{library}` instead",

@@ -10,7 +10,7 @@ from jettison.dockerfile import Command, Instruction
 from jettison.dockerfile import commands as sh
 from jettison.findings import Edit, Finding, FixSafety, Severity
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.size._common import _final_installs
+from jettison.rules.size._common import final_installs
 
 _VCS_USERS = re.compile(r"^\s*(gitpython|pygit2|dulwich|pre-commit|setuptools-scm)\b", re.I | re.M)
 
@@ -46,7 +46,7 @@ _VCS_USERS = re.compile(r"^\s*(gitpython|pygit2|dulwich|pre-commit|setuptools-sc
 def git_for_pip_only(ctx: RuleContext) -> Iterator[Finding]:
     df = ctx.dockerfile
     context = Path(df.path).parent
-    installs = [(i, c, w) for i, c, w in _final_installs(ctx) if w.value.split("=")[0] == "git"]
+    installs = [(i, c, w) for i, c, w in final_installs(ctx) if w.value.split("=")[0] == "git"]
     if not installs:
         return
     ins, _cmd, word = installs[0]
