@@ -24,16 +24,16 @@ from jettison.deps.mapping import (
 )
 from jettison.deps.matching import (
     Resolver,
-    _add_once,
-    _add_plugins,
-    _dev_only,
-    _features_in_use,
-    _optional_of,
-    _sizes,
-    _use_dists,
-    _wrapped_by_import,
-    _written_name,
+    add_once,
+    add_plugins,
+    dev_only,
+    distribution_sizes,
+    extras_of,
+    features_in_use,
     unique,
+    use_dists,
+    wrapped_by_import,
+    written_name,
 )
 from jettison.deps.metadata import Environment
 from jettison.deps.report import CODES, DepItem, DepsReport
@@ -185,7 +185,7 @@ def analyze(
     system = facts.docker.system_packages if facts.docker else set()
     for use in facts.uses:
         target = used_dev if use.dev else used_rt
-        dists = _use_dists(use, r, env, known)
+        dists = use_dists(use, r, env, known)
         for dist_name in dists:
             target.setdefault(dist_name, []).append(f"{use.reason} ({use.path}:{use.line})")
         if dists or use.dev:
@@ -220,18 +220,18 @@ def analyze(
                 ),
             )
 
-    _add_plugins(env, used_rt, used_dev, known)
+    add_plugins(env, used_rt, used_dev, known)
     report.used = used_rt
 
     needed = env.closure((d, extras.get(d, frozenset())) for d in used_rt)
-    optional_of = _optional_of(env, needed)
-    found = _features_in_use(facts.scan, env, optional_of, runtime_decl, used_rt, import_map or {})
+    optional_of = extras_of(env, needed)
+    found = features_in_use(facts.scan, env, optional_of, runtime_decl, used_rt, import_map or {})
     wrapped = [
         imp
         for imp in facts.scan.imports
         if not imp.dev and imp.kind != KIND_TYPE_CHECKING and r.external(imp.module)
     ]
-    if _wrapped_by_import(wrapped, env, runtime_decl, used_rt, import_map or {}) or found:
+    if wrapped_by_import(wrapped, env, runtime_decl, used_rt, import_map or {}) or found:
         needed = env.closure((d, extras.get(d, frozenset())) for d in used_rt)
     decl_closure = env.closure((d, extras.get(d, frozenset())) for d in runtime_decl)
 
@@ -244,7 +244,7 @@ def analyze(
             continue  # ``pywin32; sys_platform == "win32"``: never installed in the image
         first = decls[0]
         dist = env.dists.get(name)
-        shown = dist.display_name if dist else _written_name(first)
+        shown = dist.display_name if dist else written_name(first)
         guessed = name in r.guessed_dists
         item = DepItem(
             c.UNUSED_DISTRIBUTION,
@@ -265,7 +265,7 @@ def analyze(
                 f"not used directly; only needed by {via}, which requires it "
                 "(the explicit entry can go; the package stays)"
             )
-        elif _dev_only(name, env):
+        elif dev_only(name, env):
             item.code = c.DEV_DEPENDENCY_IN_RUNTIME
             item.reason = "a development tool or test plugin; not needed in the runtime image"
         elif name in used_dev:
@@ -298,7 +298,7 @@ def analyze(
         # starlette): it is in the image, so undeclared-transitive rather than missing there
         if dists & set(dev_decl) and not transitive:
             dev = sorted(dists & set(dev_decl))[0]
-            _add_once(
+            add_once(
                 report,
                 DepItem(
                     c.DEV_DEPENDENCY_IMPORTED_AT_RUNTIME,
@@ -315,7 +315,7 @@ def analyze(
             root = decl_closure[via_dist]
             via = r.display.get(root, root)
             provider = env.dists[via_dist]
-            _add_once(
+            add_once(
                 report,
                 DepItem(
                     c.UNDECLARED_TRANSITIVE,
@@ -338,14 +338,14 @@ def analyze(
     for name, (reason, path, line, guessed) in missing.items():
         if name in runtime_decl or name in TOOLING:
             continue
-        _add_once(
+        add_once(
             report,
             DepItem(
                 c.UNDECLARED_IMPORT, r.display.get(name, name), reason, path, line, guessed=guessed
             ),
         )
 
-    _sizes(report, env, used_rt, runtime_decl, extras)
+    distribution_sizes(report, env, used_rt, runtime_decl, extras)
     report.guesses = sorted(r.guesses.values())
     absent = sorted(r.display.get(n, n) for n in r.guessed_dists)
     if absent:

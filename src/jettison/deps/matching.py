@@ -101,7 +101,7 @@ class Resolver:
 _EXTRA_MARKER = re.compile(r"""extra\s*==\s*['"]([^'"]+)['"]""")
 
 
-def _optional_of(env: Environment, needed: dict[str, str]) -> dict[str, str]:
+def extras_of(env: Environment, needed: dict[str, str]) -> dict[str, str]:
     """Packages that a used package lists under one of its extras -> "parent (extra 'x')".
 
     Such a package may be loaded by its parent without any import in the project (uvloop by
@@ -120,7 +120,7 @@ def _optional_of(env: Environment, needed: dict[str, str]) -> dict[str, str]:
     return found
 
 
-def _features_in_use(
+def features_in_use(
     scan: ScanResult,
     env: Environment,
     optional_of: dict[str, str],
@@ -156,7 +156,7 @@ def _features_in_use(
     return added
 
 
-def _wrapped_by_import(
+def wrapped_by_import(
     imports: list[ImportUse],
     env: Environment,
     runtime_decl: dict[str, list[Declared]],
@@ -193,7 +193,7 @@ def _top_modules(name: str, env: Environment, import_map: dict[str, str]) -> set
     return set(imports_for_dist(name, import_map))
 
 
-def _written_name(declared: Declared) -> str:
+def written_name(declared: Declared) -> str:
     """The distribution name as the manifest spells it (``PyYAML``), else the canonical one
     (URL requirements: ``pkg @ git+https://...``, ``git+https://...#egg=pkg``)."""
     match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", declared.raw)
@@ -202,20 +202,20 @@ def _written_name(declared: Declared) -> str:
     return declared.name
 
 
-def _add_once(report: DepsReport, item: DepItem) -> None:
+def add_once(report: DepsReport, item: DepItem) -> None:
     if any(i.code == item.code and i.name == item.name for i in report.items):
         return
     report.items.append(item)
 
 
-def _dev_only(name: str, env: Environment) -> bool:
+def dev_only(name: str, env: Environment) -> bool:
     if name in DEV_ONLY or name.startswith("types-") or name.endswith("-stubs"):
         return True
     dist = env.dists.get(name)
     return dist is not None and "pytest11" in dist.entry_points
 
 
-def _use_dists(use: Use, r: Resolver, env: Environment, known: set[str]) -> set[str]:
+def use_dists(use: Use, r: Resolver, env: Environment, known: set[str]) -> set[str]:
     """Distributions that satisfy a use (only ones declared or actually installed)."""
     if use.kind == "module":
         found: set[str] = set()
@@ -238,7 +238,7 @@ def _use_dists(use: Use, r: Resolver, env: Environment, known: set[str]) -> set[
     }
 
 
-def _add_plugins(
+def add_plugins(
     env: Environment, used_rt: dict[str, list[str]], used_dev: dict[str, list[str]], known: set[str]
 ) -> None:
     """Plugins registered for a used package are used too (pytest plugins only by tests)."""
@@ -262,7 +262,7 @@ def _add_plugins(
                     used_dev.setdefault(dist.name, [f"plugin of {owner} ([{group}])"])
 
 
-def _sizes(
+def distribution_sizes(
     report: DepsReport,
     env: Environment,
     used_rt: dict[str, list[str]],

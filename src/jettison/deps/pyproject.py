@@ -12,14 +12,14 @@ from jettison.deps.requirements import (
     RUNTIME,
     Declared,
     Manifests,
-    _is,
-    _key_line,
-    _read_toml,
-    _toml_line,
-    _toml_type,
     group_of,
+    key_line,
     parse_requirement_text,
     parse_requirements_file,
+    path_is,
+    read_toml,
+    toml_line,
+    toml_type,
 )
 from jettison.errors import JettisonError
 
@@ -27,7 +27,7 @@ from jettison.errors import JettisonError
 def parse_pyproject(path: Path, out: Manifests | None = None) -> Manifests:
     out = out if out is not None else Manifests()
     shown = str(path)
-    read = _read_toml(path, out, "invalid TOML")
+    read = read_toml(path, out, "invalid TOML")
     if read is None:
         return out
     text, data = read
@@ -37,9 +37,9 @@ def parse_pyproject(path: Path, out: Manifests | None = None) -> Manifests:
         """An error at ``key =`` after ``section``: ``what`` is not of the type it must be."""
         out.errors.append(
             JettisonError(
-                f"{what} must be {expected}, not {_toml_type(value)}",
+                f"{what} must be {expected}, not {toml_type(value)}",
                 shown,
-                _key_line(text, section, key),
+                key_line(text, section, key),
             )
         )
 
@@ -80,7 +80,7 @@ def parse_pyproject(path: Path, out: Manifests | None = None) -> Manifests:
                 wrong(f"an item of {what}", item, "a requirement string", *where)
                 continue
             quoted = next((f"{q}{item}{q}" for q in ('"', "'") if f"{q}{item}{q}" in text), item)
-            line = _toml_line(text, section, quoted, key)
+            line = toml_line(text, section, quoted, key)
             try:
                 declared = parse_requirement_text(item, shown, line, group, path.parent)
             except JettisonError as exc:
@@ -142,7 +142,7 @@ def parse_pyproject(path: Path, out: Manifests | None = None) -> Manifests:
                     canonicalize_name(name),
                     name,
                     shown,
-                    _toml_line(text, section, name),
+                    toml_line(text, section, name),
                     OPTIONAL if optional and group == RUNTIME else group,
                     extras=extras,
                     first_party=local,
@@ -198,7 +198,7 @@ def _dynamic_requirement_files(pyproject: Path, tool: dict[str, Any], out: Manif
         target = pyproject.parent / name
         if target.resolve() in read:
             continue  # requirements.txt, already read as a manifest of its own
-        if not _is(target, "file"):
+        if not path_is(target, "file"):
             out.errors.append(JettisonError(f"dependency file not found: {name}", str(pyproject)))
             continue
         read.add(target.resolve())

@@ -188,7 +188,7 @@ def _name_from_url(text: str) -> str | None:
 def _local_project_name(path: Path) -> str | None:
     pyproject = path / "pyproject.toml"
     if pyproject.is_file():
-        read = _read_toml(pyproject, Manifests(), "")  # its own errors are not this project's
+        read = read_toml(pyproject, Manifests(), "")  # its own errors are not this project's
         if read is None:
             return None
         data = read[1]
@@ -210,7 +210,7 @@ def _local_project_name(path: Path) -> str | None:
     return None
 
 
-def _is(path: Path, kind: str) -> bool:
+def path_is(path: Path, kind: str) -> bool:
     """``path.is_file()``/``is_dir()``/``exists()`` that is False for a name the system
     refuses (over 255 bytes, a NUL ...) instead of raising: a requirement line is text first,
     and may not be a file name at all."""
@@ -251,13 +251,13 @@ def parse_requirement_text(
     # a path may carry an environment marker (`./pkg ; python_version >= "3.9"`)
     location = text.split(";", 1)[0].strip() if text.startswith((".", "/")) else text
     if text.startswith((".", "/")) or (
-        base is not None and _BARE_PATH.match(text) and _is(base / text, "dir")
+        base is not None and _BARE_PATH.match(text) and path_is(base / text, "dir")
     ):
         local = (base / location) if base is not None else Path(location)
-        if _is(local, "file"):
+        if path_is(local, "file"):
             name = _name_from_url(location)
             return Declared(canonicalize_name(name), text, path, line, group) if name else None
-        name = _local_project_name(local) if _is(local, "any") else None
+        name = _local_project_name(local) if path_is(local, "any") else None
         if name is None:
             return None
         return Declared(
@@ -342,7 +342,7 @@ def parse_requirements_file(
             else:
                 target = head.split("=", 1)[1] if "=" in head else head[2:]
             include = path.parent / target.strip("'\"")
-            if not _is(include, "file"):
+            if not path_is(include, "file"):
                 out.errors.append(
                     JettisonError(f"included file not found: {target}", shown, number)
                 )
@@ -375,7 +375,7 @@ def _line_of(text: str, needle: str, after: int = 0) -> int:
     return text.count("\n", 0, index) + 1
 
 
-def _toml_line(text: str, section: str, item: str, key: str | None = None) -> int:
+def toml_line(text: str, section: str, item: str, key: str | None = None) -> int:
     start = max(text.find(section), 0)
     if key is not None:
         # the table's own key (an extra, a group): the same item can appear under several
@@ -387,7 +387,7 @@ def _toml_line(text: str, section: str, item: str, key: str | None = None) -> in
     return _line_of(text, item, start)
 
 
-def _toml_type(value: Any) -> str:
+def toml_type(value: Any) -> str:
     """A TOML value's type, with its article, for messages: "an integer", "a table"."""
     if isinstance(value, bool):
         return "a boolean"
@@ -402,7 +402,7 @@ def _toml_type(value: Any) -> str:
     return "a table" if isinstance(value, dict) else "a date or time"
 
 
-def _key_line(text: str, section: str, key: str) -> int | None:
+def key_line(text: str, section: str, key: str) -> int | None:
     """Line of ``key = `` after the first ``section`` (a header or a key), else of ``section``
     itself, else None."""
     start = text.find(section)
@@ -416,7 +416,7 @@ def _key_line(text: str, section: str, key: str) -> int | None:
     return text.count("\n", 0, start) + 1 if section in text else None
 
 
-def _read_toml(path: Path, out: Manifests, failed: str) -> tuple[str, dict[str, Any]] | None:
+def read_toml(path: Path, out: Manifests, failed: str) -> tuple[str, dict[str, Any]] | None:
     """The text and data of a TOML file, or None with the error in ``out``: ``failed``
     starts the message ("cannot read", "invalid TOML")."""
     shown = str(path)

@@ -13,13 +13,13 @@ from jettison.deps.requirements import (
     RUNTIME,
     Declared,
     Manifests,
-    _key_line,
-    _read_toml,
-    _toml_line,
-    _toml_type,
     decode_text,
     group_of,
+    key_line,
     parse_requirement_text,
+    read_toml,
+    toml_line,
+    toml_type,
 )
 from jettison.errors import JettisonError
 
@@ -44,7 +44,7 @@ def parse_setup_cfg(path: Path, out: Manifests | None = None) -> Manifests:
             item = re.sub(r"(^|\s)#.*$", "", item).strip()  # not a URL's #egg=
             if not item:
                 continue
-            line = _toml_line(text, section, item)
+            line = toml_line(text, section, item)
             try:
                 declared = parse_requirement_text(item, shown, line, group, path.parent)
             except JettisonError as exc:
@@ -177,7 +177,7 @@ def parse_setup_py(path: Path, out: Manifests | None = None) -> Manifests:
 def parse_pipfile(path: Path, out: Manifests | None = None) -> Manifests:
     out = out if out is not None else Manifests()
     shown = str(path)
-    read = _read_toml(path, out, "cannot read Pipfile")
+    read = read_toml(path, out, "cannot read Pipfile")
     if read is None:
         return out
     text, data = read
@@ -187,9 +187,9 @@ def parse_pipfile(path: Path, out: Manifests | None = None) -> Manifests:
         if not isinstance(table, dict):
             out.errors.append(
                 JettisonError(
-                    f"[{section}] must be a table, not {_toml_type(table)}",
+                    f"[{section}] must be a table, not {toml_type(table)}",
                     shown,
-                    _key_line(text, section, section),
+                    key_line(text, section, section),
                 )
             )
             continue
@@ -199,9 +199,9 @@ def parse_pipfile(path: Path, out: Manifests | None = None) -> Manifests:
                 out.errors.append(
                     JettisonError(
                         f"{section}.{name}.extras must be an array of strings, "
-                        f"not {_toml_type(given)}",
+                        f"not {toml_type(given)}",
                         shown,
-                        _key_line(text, f"[{section}]", name),
+                        key_line(text, f"[{section}]", name),
                     )
                 )
                 given = []
@@ -210,7 +210,7 @@ def parse_pipfile(path: Path, out: Manifests | None = None) -> Manifests:
                     canonicalize_name(name),
                     name,
                     shown,
-                    _toml_line(text, f"[{section}]", name),
+                    toml_line(text, f"[{section}]", name),
                     group,
                     extras=frozenset(canonicalize_name(e) for e in given),
                 )
