@@ -3,7 +3,8 @@
 Each variant (the Dockerfile as it is, and its jettison-fixed or ``--against`` version)
 builds in a private copy of the build context, so the user's files are never modified.
 Repetition by repetition, each scenario runs for every variant in turn (the first variant
-alternates), so that machine noise hits both alike:
+alternates), so that machine noise hits both alike (the scenarios are the objects of
+:mod:`jettison.bench.scenarios`; the edits, :mod:`jettison.bench.edits`):
 
 * ``cold``: ``--no-cache`` (base images are already present locally and not pulled);
 * ``warm``: the same build again, nothing changed;
