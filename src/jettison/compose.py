@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from jettison.errors import JettisonError
 
 
@@ -121,6 +119,8 @@ def read_compose(path: str) -> list[ComposeService]:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise JettisonError(f"cannot read compose file: {exc}", path) from None
+    import yaml  # a Dockerfile-only run never reads YAML: import it when one is read
+
     try:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
