@@ -12,8 +12,9 @@ RUN through :mod:`.classify`) decides where each goes in a :class:`Plan` (:mod:`
   only when the file already uses BuildKit syntax, because a plain ``docker build`` would
   reject ``RUN --mount``) and, once the engine scan has decided it, the removal of pip,
   setuptools and wheel from the virtualenv when nothing in it imports them;
-* **runtime** (the ``-slim`` variant of the base, :func:`jettison.rules.size.base_images.slim_variant`,
-  named like the final stage was): the original ARG/ENV; one apt install of the packages
+* **runtime** (the ``-slim`` variant of the base,
+  :func:`jettison.rules.size.base_images.slim_variant`, named like the final stage
+  was): the original ARG/ENV; one apt install of the packages
   that are not build tools plus the Debian packages of the shared libraries the installed
   packages load; a non-root user ``app`` (uid 10001) unless the file has its own USER; the
   virtualenv copied from the builder; then the original WORKDIR/COPY/ADD/RUN/EXPOSE/
