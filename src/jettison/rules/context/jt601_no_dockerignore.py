@@ -9,9 +9,9 @@ from jettison.build_context.dockerignore import (
     git_history_needed,
 )
 from jettison.findings import Edit, Finding, Fix, FixSafety, Severity
-from jettison.rules.context._common import human
 from jettison.rules.context.input import ContextInput
 from jettison.rules.registry import Category, rule
+from jettison.units import human_bytes
 
 
 @rule(
@@ -45,9 +45,9 @@ def no_dockerignore(ctx: ContextInput) -> Iterator[Finding]:
     saved = sum(b for p, b in ctx.scan.present_defaults.items() if p != ".git" or not git_reason)
     fix = Fix("write a .dockerignore", FixSafety.SAFE, (Edit(0, 0, content, ".dockerignore"),))
     yield ctx.report(
-        f"no .dockerignore: all {human(ctx.scan.included_bytes)} of the context "
-        "are sent on every build"
-        + (f" ({human(saved)} of it never needed)" if saved else "")
+        f"no .dockerignore: all {human_bytes(ctx.scan.included_bytes, largest='GB')} of the "
+        "context are sent on every build"
+        + (f" ({human_bytes(saved, largest='GB')} of it never needed)" if saved else "")
         + (f"; .git stays in the context: the build reads it ({git_reason})" if git_reason else ""),
         fix=fix,
     )

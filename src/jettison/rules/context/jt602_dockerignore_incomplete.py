@@ -13,9 +13,9 @@ from jettison.build_context.dockerignore import (
 )
 from jettison.build_context.scan import REQUIRED_IGNORES
 from jettison.findings import Edit, Finding, Fix, FixSafety, Severity
-from jettison.rules.context._common import human
 from jettison.rules.context.input import ContextInput
 from jettison.rules.registry import Category, rule
+from jettison.units import human_bytes
 
 
 @rule(
@@ -54,7 +54,7 @@ def dockerignore_incomplete(ctx: ContextInput) -> Iterator[Finding]:
     )
     size = sum(scan.present_defaults[p] for p in missing)
     yield ctx.report(
-        f".dockerignore lets {', '.join(missing)} through ({human(size)})",
+        f".dockerignore lets {', '.join(missing)} through ({human_bytes(size, largest='GB')})",
         path=ctx.ignore_display,
         fix=fix,
     )

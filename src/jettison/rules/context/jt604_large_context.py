@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from jettison.findings import Finding, Severity
-from jettison.rules.context._common import human
 from jettison.rules.context.input import ContextInput
 from jettison.rules.registry import Category, rule
+from jettison.units import human_bytes
 
 
 @rule(
@@ -30,9 +30,10 @@ def large_context(ctx: ContextInput) -> Iterator[Finding]:
     saved = sum(scan.present_defaults.values())
     if scan.included_bytes < 10_000_000 and saved < 1_000_000:
         return
-    top = ", ".join(f"{e.path} {human(e.size)}" for e in scan.top_entries[:3])
+    top = ", ".join(f"{e.path} {human_bytes(e.size, largest='GB')}" for e in scan.top_entries[:3])
     yield ctx.report(
-        f"build context is {human(scan.included_bytes)} in {scan.included_files} "
-        f"files (biggest: {top}); standard ignores would save {human(saved)}",
+        f"build context is {human_bytes(scan.included_bytes, largest='GB')} in "
+        f"{scan.included_files} files (biggest: {top}); standard ignores would save "
+        f"{human_bytes(saved, largest='GB')}",
         path=ctx.ignore_display,
     )

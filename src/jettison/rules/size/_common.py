@@ -32,10 +32,6 @@ def workdirs(stage: Stage) -> dict[int, str | None]:
     return out
 
 
-def human_mb(n: int) -> str:
-    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.0f} kB"
-
-
 def final_installs(ctx: RuleContext) -> list[tuple[Instruction, Command, Word]]:
     """(RUN, install command, package word) of the apt installs of the final image that no
     later command of the same RUN removes again."""

@@ -11,7 +11,8 @@ from jettison.dockerfile import commands as sh
 from jettison.findings import Edit, Finding, FixSafety, Severity
 from jettison.rules._project import resolve_path
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.size._common import human_mb, workdirs
+from jettison.rules.size._common import workdirs
+from jettison.units import kilo_or_megabytes
 
 
 def _context_bytes(context: Path, sources: list[str]) -> int | None:
@@ -112,7 +113,7 @@ def copy_then_chown(ctx: RuleContext) -> Iterator[Finding]:
                 local = [c for c, _ in into if c.flag("from") is None]
                 sizes = [_context_bytes(context, c.args[:-1]) for c in local]
                 size = sum(s for s in sizes if s is not None)
-                how = f" ({human_mb(size)} in the build context)" if local and size else ""
+                how = f" ({kilo_or_megabytes(size)} in the build context)" if local and size else ""
                 edits = _fix(ctx, stage, ins, cmd, into, owner, paths, flag_at)
                 yield ctx.report(
                     f"`chown -R {owner} {' '.join(paths)}` stores the copied tree a second "

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from jettison.dockerfile import commands as sh
 from jettison.findings import Edit, Finding, FixSafety, Severity
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.size._common import final_installs, human_mb
+from jettison.rules.size._common import final_installs
+from jettison.units import kilo_or_megabytes
 
 # `*-dev` package -> the runtime library it exists for, and the -dev package's own installed
 # size on Debian bookworm in KiB (dpkg Installed-Size; its header-only dependencies add more).
@@ -108,7 +109,7 @@ def dev_package_for_a_library(ctx: RuleContext) -> Iterator[Finding]:
         library, kib = known
         if bullseye:
             library = _BULLSEYE.get(name, library)
-        size = f" ({human_mb(kib * 1024)} installed, headers and archives)" if kib else ""
+        size = f" ({kilo_or_megabytes(kib * 1024)} installed, headers and archives)" if kib else ""
         yield ctx.report(
             f"`{name}`{size} in an image that compiles nothing: install the library "
             f"`{library}` instead",
