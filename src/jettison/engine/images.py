@@ -78,6 +78,22 @@ def image_attrs(ref: str, sdk: Any) -> dict[str, Any]:
     return dict(sdk.api.inspect_image(ref))
 
 
+def image_author(ref: str, sdk: Any) -> str:
+    """The image's Author field (MAINTAINER), ``""`` when it has none or cannot be read."""
+    try:
+        return str(sdk.api.inspect_image(ref).get("Author") or "")
+    except docker.errors.APIError:
+        return ""
+
+
+def image_size(ref: str, sdk: Any) -> int | None:
+    """The image's size in bytes, None when unknown (no such image, no size)."""
+    try:
+        return int(sdk.api.inspect_image(ref).get("Size") or 0) or None
+    except (docker.errors.APIError, ValueError):
+        return None
+
+
 def push_image(sdk: Any, image_id: str, ref: str) -> None:
     """Tag ``image_id`` as ``ref`` (``repo:tag``) and push it."""
     repo, _, tag = ref.rpartition(":")

@@ -23,21 +23,19 @@ BuildKit's cache, so the final build reuses them.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import secrets
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import docker.errors
-
 from jettison.audit.discovery import SKIP_DIRS
 from jettison.engine import build, docker_client, remove_image
+from jettison.engine.containers import run_to_exit
+from jettison.engine.images import image_size
 from jettison.errors import JettisonError
 from jettison.fixes.multistage import PIP_TOOLING, VCS_USERS, Plan, render
 
@@ -192,26 +190,18 @@ class LibraryScan:
 
 
 def _run_python(sdk: Any, image: str, script: str, args: list[str], marker: str) -> Any:
-    name = f"jettison-scan-{secrets.token_hex(4)}"
-    try:
-        container = sdk.containers.create(
-            image,
-            name=name,
-            entrypoint=["python3", "-c", script, *args],
-            command=[],
-            network_mode="none",
-            user="0",
-            labels={"org.jettison.scan": "1"},
-        )
-    except docker.errors.APIError as exc:
-        raise JettisonError(f"cannot scan {image}: {exc.explanation or exc}") from None
-    try:
-        container.start()
-        status = container.wait(timeout=300)
-        output = container.logs().decode("utf-8", "replace")
-    finally:
-        with contextlib.suppress(docker.errors.APIError):
-            container.remove(force=True)
+    run = run_to_exit(
+        sdk,
+        image,
+        ["python3", "-c", script, *args],
+        name_prefix="jettison-scan",
+        timeout=300,
+        user="0",
+        labels={"org.jettison.scan": "1"},
+        purpose=f"scan {image}",
+    )
+    output = run.logs
+    status = {"StatusCode": "timeout" if run.code is None else run.code}
     line = next((ln for ln in output.splitlines() if ln.startswith(marker + " ")), None)
     if line is None:
         raise JettisonError(
@@ -270,13 +260,6 @@ def _closure(roots: set[str], installed: dict[str, Any]) -> set[str]:
         seen.add(name)
         todo.extend(_dep_names(installed[name][1], installed))
     return seen
-
-
-def _image_size(sdk: Any, ref: str) -> int | None:
-    try:
-        return int(sdk.images.get(ref).attrs.get("Size") or 0) or None
-    except (docker.errors.APIError, docker.errors.ImageNotFound, ValueError):
-        return None
 
 
 def scan(plan: Plan, context: Path, sdk: Any | None = None) -> LibraryScan:
@@ -340,7 +323,7 @@ def scan(plan: Plan, context: Path, sdk: Any | None = None) -> LibraryScan:
     needed_pkgs = _closure(runtime_roots, installed)
     saved = 0
     if plan.builder_ref and plan.builder_ref != runtime_ref:
-        big, small = _image_size(sdk, plan.builder_ref), _image_size(sdk, runtime_ref)
+        big, small = image_size(plan.builder_ref, sdk), image_size(runtime_ref, sdk)
         builder_base = set(
             _run_python(sdk, plan.builder_ref, _BASE, [], "JETTISON-BASE")["packages"]
         )

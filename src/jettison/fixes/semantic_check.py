@@ -14,7 +14,6 @@ form... Anything else is an undeclared difference: the fix changed what the imag
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
 import hashlib
 import io
@@ -203,14 +202,13 @@ def read_filesystem(stream: io.RawIOBase | io.BufferedIOBase) -> dict[str, FileE
 def snapshot(image: str, sdk: Any) -> ImageSnapshot:
     """The config and the whole filesystem of ``image`` (a container is created, exported,
     and removed; it never runs)."""
-    info = sdk.api.inspect_image(image)
-    config = info.get("Config") or {}
+    from jettison.engine.export import container_filesystem
+    from jettison.engine.images import image_attrs
+
+    config = image_attrs(image, sdk).get("Config") or {}
     wanted = {key: config.get(key) for key in CONFIG_KEYS}
-    container = sdk.api.create_container(image, command=["/jettison-never-runs"])
-    try:
-        files = read_filesystem(_Chunks(sdk.api.export(container["Id"])))
-    finally:
-        sdk.api.remove_container(container["Id"], force=True)
+    with container_filesystem(image, {"org.jettison.semantic-check": "1"}) as chunks:
+        files = read_filesystem(_Chunks(chunks))
     return ImageSnapshot(wanted, files)
 
 
@@ -338,6 +336,7 @@ def check_fixes(
     """Copy ``context``, apply ``jettison fix`` (safe fixes only) to its ``dockerfile``,
     build the original twice and the fixed file once, and judge the differences."""
     from jettison.engine import build, docker_client
+    from jettison.engine.images import remove_images
 
     sdk = sdk or docker_client()
     rel = dockerfile.resolve().relative_to(context.resolve())
@@ -384,7 +383,5 @@ def check_fixes(
         return judge(snaps[0], snaps[1], snaps[2], applied, patterns, written)
     finally:
         if not keep_images:
-            for tag in tags:
-                with contextlib.suppress(Exception):  # gone, or never built
-                    sdk.api.remove_image(tag, force=True)
+            remove_images(tags, sdk)  # gone, or never built, is fine
         shutil.rmtree(work, ignore_errors=True)

@@ -37,22 +37,20 @@ import contextlib
 import dataclasses
 import math
 import os
-import secrets
 import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import docker.errors
-
 from jettison.dockerfile.commands import exec_split, posix_command_shell
 from jettison.engine import build
 from jettison.engine import verify as smoke_verify
+from jettison.engine.containers import remove_containers_of, run_to_exit, wait_healthy
+from jettison.engine.images import image_author
 from jettison.engine.smoke import RunSpec
 from jettison.errors import JettisonError
 
@@ -171,63 +169,24 @@ def _healthcheck(sdk: Any, image: str, config: dict[str, Any]) -> CheckResult | 
     start = (hc.get("StartPeriod") or 0) / ns
     retries = hc.get("Retries") or 3
     limit = min(120.0, start + interval * (retries + 1) + 5)
-    container = sdk.containers.run(
-        image, detach=True, name=f"jettison-health-{secrets.token_hex(4)}"
+    status, last = wait_healthy(sdk, image, limit)
+    if status == "healthy":
+        return CheckResult("healthcheck", True, "container became healthy")
+    return CheckResult(
+        "healthcheck", False, f"{status} after {limit:.0f}s {last}".strip(), failure=status
     )
-    try:
-        deadline = time.monotonic() + limit
-        status = "starting"
-        while time.monotonic() < deadline:
-            container.reload()
-            state = container.attrs.get("State") or {}
-            status = (state.get("Health") or {}).get("Status", "none")
-            if status == "healthy":
-                return CheckResult("healthcheck", True, "container became healthy")
-            if status == "unhealthy" or state.get("Status") == "exited":
-                break
-            time.sleep(1.0)
-        log = ((container.attrs.get("State") or {}).get("Health") or {}).get("Log") or []
-        last = (log[-1].get("Output") or "").strip()[-200:] if log else ""
-        return CheckResult(
-            "healthcheck", False, f"{status} after {limit:.0f}s {last}".strip(), failure=status
-        )
-    finally:
-        with contextlib.suppress(docker.errors.APIError):
-            container.remove(force=True)
 
 
 def _smoke(sdk: Any, image: str, name: str, command: str, timeout: float) -> CheckResult:
-    container = sdk.containers.create(
-        image,
-        entrypoint=["/bin/sh", "-c", command],
-        command=[],
-        name=f"jettison-smoke-{secrets.token_hex(4)}",
-        network_mode="none",
+    run = run_to_exit(
+        sdk, image, ["/bin/sh", "-c", command], name_prefix="jettison-smoke", timeout=timeout
     )
-    try:
-        container.start()
-        try:
-            code = int(container.wait(timeout=timeout).get("StatusCode", 1))
-        except Exception:  # the SDK raises requests' timeout types
-            return CheckResult(
-                name, False, f"{command!r} took over {timeout:g}s", failure="timeout"
-            )
-        out = container.logs().decode("utf-8", "replace").strip()
-        tail = " | ".join(out.splitlines()[-3:])[-300:]
-        return CheckResult(
-            name, code == 0, f"{command!r} exited {code}: {tail}", failure=f"exit {code}"
-        )
-    finally:
-        with contextlib.suppress(docker.errors.APIError):
-            container.remove(force=True)
-
-
-def _remove_containers_of(sdk: Any, image: str) -> None:
-    """Containers a host-side check started from ``image`` and left behind."""
-    with contextlib.suppress(docker.errors.APIError):
-        for container in sdk.containers.list(all=True, filters={"ancestor": image}):
-            with contextlib.suppress(docker.errors.APIError):
-                container.remove(force=True)
+    if run.code is None:
+        return CheckResult(name, False, f"{command!r} took over {timeout:g}s", failure="timeout")
+    tail = " | ".join(run.logs.strip().splitlines()[-3:])[-300:]
+    return CheckResult(
+        name, run.code == 0, f"{command!r} exited {run.code}: {tail}", failure=f"exit {run.code}"
+    )
 
 
 def _host_smoke(sdk: Any, image: str, name: str, command: str, timeout: float) -> CheckResult:
@@ -254,7 +213,7 @@ def _host_smoke(sdk: Any, image: str, name: str, command: str, timeout: float) -
             name, code == 0, f"{command!r} exited {code}: {tail}", failure=f"exit {code}"
         )
     finally:
-        _remove_containers_of(sdk, image)
+        remove_containers_of(sdk, image)
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
@@ -319,8 +278,7 @@ def build_and_check(
     images.append(result.image_id)
     info = result.image
     config = dict(info.config)
-    with contextlib.suppress(docker.errors.APIError):
-        config[AUTHOR] = sdk.api.inspect_image(result.image_id).get(AUTHOR) or ""
+    config[AUTHOR] = image_author(result.image_id, sdk)
     report = ImageReport(
         True, result.image_id, info.size_bytes, info.layers, result.seconds, config
     )
