@@ -11,6 +11,7 @@ import os
 import shutil
 import tarfile
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -206,3 +207,47 @@ def test_registry_cache_export_and_import(
         assert total >= 10 and cached == total, targets
     finally:
         _rmi(buildx_engine, *tags)
+
+
+@pytest.fixture
+def named_builder(buildx_engine: Engine) -> Iterator[str]:
+    """A buildx builder of its own name: a docker context on the same engine (the docker
+    driver; a docker-container builder would need the moby/buildkit image, not offline)."""
+    from jettison.engine import use_builder
+
+    if buildx_engine.name != "docker26":
+        pytest.skip("the named builder is a context of the tests' own engine")
+    name = f"jettison-test-{os.getpid()}"
+    host = buildx_engine.env.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    buildx_engine.docker("context", "create", name, "--docker", f"host={host}")
+    try:
+        yield name
+    finally:
+        use_builder(None)
+        buildx_engine.docker("context", "rm", "-f", name, check=False)
+
+
+def test_every_verb_that_builds_takes_a_named_builder(
+    buildx_engine: Engine, named_builder: str, tmp_path: Path
+) -> None:
+    root = _trio(tmp_path, "builder")
+    graph = load_graph(root)
+    tags = [t.tag for t in graph.targets.values()]
+    try:
+        data = _build_json(root, "--builder", named_builder)
+        assert any(f"--context {named_builder} buildx bake" in n for n in data["notes"])  # type: ignore[attr-defined]
+        assert all(t["status"] == "built" for t in data["targets"])  # type: ignore[attr-defined]
+    finally:
+        _rmi(buildx_engine, *tags)
+    (tmp_path / "one").mkdir()
+    (tmp_path / "one" / "Dockerfile").write_text(
+        'FROM debian:bookworm-slim\nMAINTAINER someone\nCMD ["true"]\n'
+    )
+    done = CliRunner().invoke(
+        cli, ["fix", "--verify", "--builder", named_builder, str(tmp_path / "one" / "Dockerfile")]
+    )
+    assert done.exit_code == 0, done.output
+    assert "LABEL org.opencontainers.image.authors" in (tmp_path / "one" / "Dockerfile").read_text()
+    missing = CliRunner().invoke(cli, ["build", str(root), "--builder", "no-such-builder"])
+    assert missing.exit_code == 2
+    assert "--builder no-such-builder: no such buildx builder" in missing.output

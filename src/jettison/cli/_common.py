@@ -129,6 +129,25 @@ def rule_options(func: click.decorators.FC) -> click.decorators.FC:
     return func
 
 
+def _use_builder(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        from jettison.engine import use_builder
+
+        use_builder(value)
+
+
+def builder_option(func: click.decorators.FC) -> click.decorators.FC:
+    """``--builder NAME``: every build of the command on that buildx builder."""
+    return click.option(
+        "--builder",
+        metavar="NAME",
+        expose_value=False,
+        callback=_use_builder,
+        help="Build on this buildx builder (remote buildkitd, Kubernetes, cloud, another "
+        "context; `docker buildx ls` lists them). Needs the buildx plugin.",
+    )(func)
+
+
 def graph_inputs(func: click.decorators.FC) -> click.decorators.FC:
     """``[COMPOSE | DOCKERFILE...]`` and ``--context DOCKERFILE=DIR`` (services, build, ci)."""
     func = click.option(

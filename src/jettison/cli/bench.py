@@ -19,7 +19,13 @@ from jettison.bench.report import (
     render_text,
     render_text_to_string,
 )
-from jettison.cli._common import build_config, check_output, console, parse_build_args
+from jettison.cli._common import (
+    build_config,
+    builder_option,
+    check_output,
+    console,
+    parse_build_args,
+)
 from jettison.engine import Step, docker_client, find_build_client
 from jettison.errors import BuildFailedError, JettisonError
 
@@ -210,6 +216,7 @@ def _bench_compose(path: str, fmt: str, output: str | None, no_verify: bool) -> 
     type=click.Path(dir_okay=False),
     help="Config file (for the fixer's rule selection).",
 )
+@builder_option
 def command(
     path: str,
     dockerfile: str | None,

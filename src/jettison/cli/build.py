@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from jettison.cli._common import check_platforms, console, graph_inputs, open_paths
+from jettison.cli._common import builder_option, check_platforms, console, graph_inputs, open_paths
 from jettison.engine import Step, docker_client, find_build_client
 from jettison.engine.client import cache_export_support
 from jettison.errors import JettisonError
@@ -100,6 +100,7 @@ class _Live(BuildEvents):
 )
 @click.option("--platform", help="Target platform (os/arch) for every target.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@builder_option
 def command(
     paths: tuple[str, ...],
     contexts: tuple[str, ...],

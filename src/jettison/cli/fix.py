@@ -9,7 +9,13 @@ from pathlib import Path
 import click
 
 from jettison.audit.codes import check_rule_codes
-from jettison.cli._common import build_config, console, parse_build_args, rule_options
+from jettison.cli._common import (
+    build_config,
+    builder_option,
+    console,
+    parse_build_args,
+    rule_options,
+)
 from jettison.errors import JettisonError
 from jettison.fixes.fix_paths import FixRequest, fix_paths
 from jettison.fixes.per_file import VerifyOutcome
@@ -115,6 +121,7 @@ def _progress(quiet: bool) -> Progress:
     help="With --verify: at most this many builds per Dockerfile (bisection included).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
+@builder_option
 def command(
     paths: tuple[str, ...],
     select: tuple[str, ...],

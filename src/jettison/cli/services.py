@@ -12,7 +12,7 @@ from __future__ import annotations
 import click
 
 from jettison.atomic import write_files_atomic
-from jettison.cli._common import check_platforms, console, graph_inputs, open_paths
+from jettison.cli._common import builder_option, check_platforms, console, graph_inputs, open_paths
 from jettison.errors import JettisonError
 from jettison.services.multiarch import arch_steps
 from jettison.services.plan import make_plan
@@ -44,6 +44,7 @@ from jettison.services.report import plan_json, print_plan, verify_rewrite
 )
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=2, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@builder_option
 def command(
     paths: tuple[str, ...],
     contexts: tuple[str, ...],

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         docker_client,
         find_build_client,
         require_engine,
+        use_builder,
     )
     from jettison.engine.images import ImageInfo, image_info, remove_image
     from jettison.engine.progress import BuildProgress, Step, parse_plain, parse_rawjson
@@ -45,6 +46,7 @@ _HOMES = {
     "docker_client": "client",
     "find_build_client": "client",
     "require_engine": "client",
+    "use_builder": "client",
     "BuildProgress": "progress",
     "Step": "progress",
     "parse_plain": "progress",
@@ -74,6 +76,7 @@ __all__ = [
     "prune_cache",
     "remove_image",
     "require_engine",
+    "use_builder",
     "verify",
 ]
 

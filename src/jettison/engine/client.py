@@ -8,7 +8,11 @@ runs BuildKit when ``DOCKER_BUILDKIT=1`` is set. A recent client without buildx 
 legacy builder, which lacks ``RUN --mount`` and reports no cache hits), so such a client is
 skipped in favour of another ``docker`` further down ``PATH``.
 
-``JETTISON_DOCKER`` names a client to use first.
+``JETTISON_DOCKER`` names a client to use first. :func:`use_builder` (``--builder NAME``)
+sends every buildx build and bake of the process to a named buildx builder (a remote
+buildkitd, a Kubernetes or cloud builder, another engine's context): ``docker buildx
+--builder NAME``, or ``docker --context NAME buildx`` for a builder of the docker driver
+(a docker context).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any, Literal
 import docker
 import docker.errors
 
-from jettison.errors import EngineUnavailableError
+from jettison.errors import EngineUnavailableError, JettisonError
 
 START_HINT = (
     "start the Docker daemon (e.g. `sudo systemctl start docker`, or run `dockerd` "
@@ -38,8 +42,19 @@ class BuildClient:
 
     def build_prefix(self) -> list[str]:
         if self.mode == "buildx":
-            return [self.executable, "buildx", "build", "--load"]
+            return [*self.buildx(), "build", "--load"]
         return [self.executable, "build"]
+
+    def buildx(self) -> list[str]:
+        """``docker buildx``, on the builder :func:`use_builder` chose: a builder of the
+        docker driver is a docker context (``docker --context NAME buildx``, as buildx
+        itself asks); any other is ``--builder NAME``."""
+        if _chosen is None:
+            return [self.executable, "buildx"]
+        name, driver = _chosen
+        if driver == "docker":
+            return [self.executable, "--context", name, "buildx"]
+        return [self.executable, "buildx", "--builder", name]
 
     def environ(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -53,7 +68,45 @@ class BuildClient:
 
     def describe(self) -> str:
         how = "docker buildx build" if self.mode == "buildx" else "DOCKER_BUILDKIT=1 docker build"
-        return f"{how} ({self.executable})"
+        on = f" on builder {_chosen[0]}" if _chosen and self.mode == "buildx" else ""
+        return f"{how} ({self.executable}){on}"
+
+
+_chosen: tuple[str, str] | None = None  # (builder, driver) chosen by use_builder
+
+
+def use_builder(name: str | None) -> BuildClient:
+    """Build on the buildx builder ``name`` from now on (``--builder NAME``; None: the
+    client's default builder again); the client.
+
+    The builder must exist (``docker buildx ls`` lists them) and the client must have buildx:
+    a classic ``docker build`` cannot choose a builder. Images still load into the engine the
+    SDK talks to when the builder can load there (``--load``).
+    """
+    global _chosen
+    if name is None:
+        _chosen = None
+        return find_build_client()
+    if not name.strip() or any(c.isspace() for c in name):
+        raise JettisonError(f"--builder {name!r}: expected a builder name without spaces")
+    client = find_build_client()
+    if client.mode != "buildx":
+        raise JettisonError(
+            f"--builder {name}: choosing a builder needs the buildx plugin, and the docker "
+            f"client found ({client.executable}) builds with DOCKER_BUILDKIT=1 docker build; "
+            "install docker-buildx or set JETTISON_DOCKER to a client that has it"
+        )
+    code, out = _run([client.executable, "buildx", "inspect", name], env=client.environ())
+    if code != 0:
+        reason = next((ln.strip() for ln in out.splitlines() if ln.strip()), "not found")
+        raise JettisonError(
+            f"--builder {name}: no such buildx builder ({reason}); `docker buildx ls` lists them"
+        )
+    driver = next(
+        (ln.split(":", 1)[1].strip() for ln in out.splitlines() if ln.startswith("Driver:")), ""
+    )
+    _chosen = (name, driver)
+    return client
 
 
 def _candidates() -> list[str]:

@@ -19,6 +19,7 @@ class ImageInfo:
     size_bytes: int
     layers: int  # filesystem layers (RootFS), what `docker image inspect` lists
     config: dict[str, Any] = field(default_factory=dict)
+    layer_digests: tuple[str, ...] = ()  # RootFS diff ids: equal tuples, equal filesystems
 
 
 def image_info(ref: str, sdk: Any | None = None) -> ImageInfo:
@@ -36,6 +37,7 @@ def image_info(ref: str, sdk: Any | None = None) -> ImageInfo:
         size_bytes=int(attrs.get("Size") or 0),
         layers=len(layers),
         config=dict(attrs.get("Config") or {}),
+        layer_digests=tuple(str(d) for d in layers),
     )
 
 

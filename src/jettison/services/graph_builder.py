@@ -224,7 +224,7 @@ def _bake(
     fd, bake = tempfile.mkstemp(prefix="jettison-bake-", suffix=".hcl")
     with open(fd, "w", encoding="utf-8") as out:
         out.write(bake_file(graph, [platform] if platform else ["linux/amd64"]))
-    argv = [client.executable, "buildx", "bake", "-f", bake, "--progress=plain", "--load"]
+    argv = [*client.buildx(), "bake", "-f", bake, "--progress=plain", "--load"]
     if no_cache:
         argv.append("--no-cache")
     if platform:
@@ -257,7 +257,9 @@ def _bake(
         os.unlink(bake)
     seconds = time.monotonic() - started
     mode = "registry" if cache_ref else "none"
-    note = f"built with {' '.join(argv[:3])}" + (", one target at a time" if cache_ref else "")
+    note = f"built with {' '.join(argv[: argv.index('bake') + 1])}"
+    if cache_ref:
+        note += ", one target at a time"
     return GraphBuild(results, seconds, mode, [note])
 
 
