@@ -41,8 +41,8 @@ def trio(tmp_path: Path) -> Path:
 
 
 def workflows(trio: Path, tmp_path: Path) -> dict[str, Path]:
-    """The three shapes ``jettison ci github`` writes: one build per service, several
-    platforms (QEMU), and bake with the generated bake file."""
+    """The shapes ``jettison ci github`` writes: one build per service, several platforms
+    (QEMU), bake with the generated bake file, and bake on a named remote builder."""
     out = {}
     graph = load_graph(trio)
     for name, platforms, registry in (
@@ -60,7 +60,33 @@ def workflows(trio: Path, tmp_path: Path) -> dict[str, Path]:
     )
     out["bake"] = tmp_path / "bake.yml"
     out["bake"].write_text(text)
+    remote = github_workflow(
+        load_graph(trio),
+        platforms=["linux/amd64"],
+        cwd=trio.parent,
+        builder="team-builder",
+        builder_endpoint="tcp://buildkitd.internal:1234",
+    )
+    out["remote-builder"] = tmp_path / "remote-builder.yml"
+    out["remote-builder"].write_text(render_workflow(remote))
     return out
+
+
+def test_the_workflow_builds_on_the_builder_it_names(trio: Path, tmp_path: Path) -> None:
+    steps = yaml.safe_load(workflows(trio, tmp_path)["remote-builder"].read_text())["jobs"][
+        "build"
+    ]["steps"]
+    setup = next(s for s in steps if s.get("uses", "").startswith("docker/setup-buildx-action"))
+    assert setup["id"] == "buildx"
+    assert setup["with"] == {
+        "name": "team-builder",
+        "driver": "remote",
+        "endpoint": "tcp://buildkitd.internal:1234",
+    }
+    builds = [s for s in steps if "bake-action" in s.get("uses", "")]
+    assert builds and all(
+        s["with"]["builder"] == "${{ steps.buildx.outputs.name }}" for s in builds
+    )
 
 
 def test_workflows_match_githubs_schema(trio: Path, tmp_path: Path) -> None:

@@ -34,6 +34,8 @@ def github_workflow(
     registry: str = "ghcr.io",
     branch: str = "main",
     cwd: Path | None = None,
+    builder: str | None = None,
+    builder_endpoint: str | None = None,
 ) -> dict[str, Any]:
     """The workflow as a mapping (``render_workflow`` writes it as YAML).
 
@@ -41,6 +43,10 @@ def github_workflow(
     no secrets): they read the registry cache but do not export it. Pushes to ``branch``
     log in to ``registry`` and push every image under ``REGISTRY/OWNER/REPO/`` (lower case,
     as registries require), the only names that login can write.
+
+    ``builder`` names the buildx builder the workflow sets up and builds on;
+    ``builder_endpoint`` makes it a remote BuildKit daemon (``driver: remote``), where a
+    team's shared builder keeps its cache between runs.
     """
     workdir = _rel_dir(graph, cwd or Path.cwd())
     not_pr = "github.event_name != 'pull_request'"
@@ -58,7 +64,16 @@ def github_workflow(
     )
     if len(platforms) > 1:
         steps.append({"name": "Set up QEMU", "uses": "docker/setup-qemu-action@v3"})
-    steps.append({"name": "Set up Buildx", "uses": "docker/setup-buildx-action@v3"})
+    setup: dict[str, Any] = {"name": "Set up Buildx", "uses": "docker/setup-buildx-action@v3"}
+    use_builder: dict[str, str] = {}
+    if builder or builder_endpoint:
+        setup["id"] = "buildx"
+        options = {"name": builder} if builder else {}
+        if builder_endpoint:
+            options.update(driver="remote", endpoint=builder_endpoint)
+        setup["with"] = options
+        use_builder = {"builder": "${{ steps.buildx.outputs.name }}"}
+    steps.append(setup)
     ghcr = registry == "ghcr.io"
     steps.append(
         {
@@ -96,6 +111,7 @@ def github_workflow(
                     "files": "docker-bake.hcl",
                     "push": push,
                     "set": "\n".join(overrides) + "\n",
+                    **use_builder,
                 },
             }
         )
@@ -118,6 +134,7 @@ def github_workflow(
                         # exported only where the login ran: empty on pull requests
                         "cache-to": f"${{{{ {not_pr} && format('{cache_to}', env.CACHE_REF)"
                         " || '' }}",
+                        **use_builder,
                     },
                 }
             )
