@@ -1,4 +1,4 @@
-"""None copy-before-deps."""
+"""JT201 copy-before-deps: the whole source tree is copied before dependencies are installed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""None consecutive-run."""
+"""JT205 consecutive-run: consecutive short RUN instructions that would merge safely."""
 
 from __future__ import annotations
 

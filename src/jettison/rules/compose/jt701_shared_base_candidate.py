@@ -1,4 +1,5 @@
-"""None shared-base-candidate."""
+"""JT701 shared-base-candidate: compose services whose Dockerfiles start with the same
+instructions."""
 
 from __future__ import annotations
 

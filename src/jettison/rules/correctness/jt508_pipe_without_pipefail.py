@@ -1,4 +1,4 @@
-"""None pipe-without-pipefail."""
+"""JT508 pipe-without-pipefail: a pipe in a RUN without `set -o pipefail`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""None python-env-missing."""
+"""JT301 python-env-missing: `PYTHONDONTWRITEBYTECODE`/`PYTHONUNBUFFERED` not set in a Python
+image."""
 
 from __future__ import annotations
 

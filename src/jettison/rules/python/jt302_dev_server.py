@@ -1,4 +1,4 @@
-"""None dev-server."""
+"""JT302 dev-server: a development server or debug mode is the container's command."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""None shell-form-command."""
+"""JT304 shell-form-command: shell-form CMD or ENTRYPOINT."""
 
 from __future__ import annotations
 

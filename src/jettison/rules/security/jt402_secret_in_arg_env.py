@@ -1,4 +1,4 @@
-"""None secret-in-arg-env."""
+"""JT402 secret-in-arg-env: a secret-looking name in ARG or ENV."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""None curl-pipe-shell."""
+"""JT406 curl-pipe-shell: a download piped into a shell."""
 
 from __future__ import annotations
 

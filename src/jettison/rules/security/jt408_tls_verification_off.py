@@ -1,4 +1,4 @@
-"""None tls-verification-off."""
+"""JT408 tls-verification-off: TLS certificate verification turned off."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""None user-not-numeric."""
+"""JT411 user-not-numeric: the final USER is a name, not a numeric UID."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""None pip-cache-kept."""
+"""JT103 pip-cache-kept: `pip install` keeps its download cache in the image."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""None deleted-in-later-layer."""
+"""JT109 deleted-in-later-layer: a file added in one layer is deleted in a later one."""
 
 from __future__ import annotations
 

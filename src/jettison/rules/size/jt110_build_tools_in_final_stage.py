@@ -1,4 +1,4 @@
-"""None build-tools-in-final-stage."""
+"""JT110 build-tools-in-final-stage: compilers, headers or git installed in the final image."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""None full-base-image."""
+"""JT111 full-base-image: the final image is built on a full base image that has a -slim variant."""
 
 from __future__ import annotations
 

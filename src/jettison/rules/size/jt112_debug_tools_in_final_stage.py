@@ -1,4 +1,4 @@
-"""None debug-tools-in-final-stage."""
+"""JT112 debug-tools-in-final-stage: editors and debugging tools installed in the final image."""
 
 from __future__ import annotations
 

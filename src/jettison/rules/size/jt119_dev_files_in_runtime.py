@@ -1,4 +1,4 @@
-"""None dev-files-in-runtime."""
+"""JT119 dev-files-in-runtime: tests, docs or notebooks copied into the runtime image."""
 
 from __future__ import annotations
 

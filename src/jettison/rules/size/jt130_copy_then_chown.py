@@ -1,4 +1,4 @@
-"""None copy-then-chown."""
+"""JT130 copy-then-chown: a copied tree is stored twice: COPY, then `chown -R` of the same files."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""None dev-package-for-a-library."""
+"""JT132 dev-package-for-a-library: a `*-dev` package installed for its shared library in an image
+that compiles nothing."""
 
 from __future__ import annotations
 

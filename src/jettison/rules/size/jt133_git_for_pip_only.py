@@ -1,4 +1,4 @@
-"""None git-for-pip-only."""
+"""JT133 git-for-pip-only: git installed for a `pip install git+...` and kept in the image."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""None packaging-tools-upgraded."""
+"""JT134 packaging-tools-upgraded: pip, setuptools or wheel upgraded in a layer of its own."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""None venv-ships-packaging-tools."""
+"""JT135 venv-ships-packaging-tools: a virtualenv copied into the final image still carries pip and
+setuptools."""
 
 from __future__ import annotations
 
