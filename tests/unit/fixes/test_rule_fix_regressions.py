@@ -240,6 +240,7 @@ def test_build_and_check_records_the_images_author(
 ) -> None:
     class Info:
         size_bytes, layers, config = 1, 1, {"Cmd": ["true"]}
+        layer_digests = ("sha256:aa",)
 
     class Result:
         image_id, seconds, image = "sha256:1", 0.1, Info()
