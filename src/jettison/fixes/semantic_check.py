@@ -7,7 +7,8 @@ builds of the same Dockerfile already differ (timestamps inside byte code, apt's
 package mirror that moved on), so the original is built twice without cache, and what
 differs between those two builds is the build's own noise, not the fix's.
 
-Every difference left must be one an applied fix declares (``ALLOWED``): JT101 may remove
+Every difference left must be one an applied fix declares in its rule (``image_changes``
+of the rule declaration): JT101 may remove
 ``/var/lib/apt/lists/*``, JT103 pip's cache, JT304 turns a shell-form command into its exec
 form... Anything else is an undeclared difference: the fix changed what the image is.
 """
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from jettison.errors import JettisonError
+from jettison.rules.registry import ImageChanges, all_rules
 
 # the parts of an image's config that decide what a container of it does
 CONFIG_KEYS = (
@@ -47,41 +49,11 @@ CONFIG_KEYS = (
 )
 
 
-@dataclass(frozen=True)
-class Allowance:
-    """What a fix may change: paths it may remove or rewrite, config keys it may change."""
-
-    removed: tuple[str, ...] = ()  # globs of absolute paths (fnmatch: * crosses /)
-    changed: tuple[str, ...] = ()
-    config: tuple[str, ...] = ()
-    why: str = ""
+def declared_changes() -> dict[str, ImageChanges]:
+    """Each safe fix's declared effect on the image, from its rule's declaration."""
+    return {r.code: r.image_changes for r in all_rules() if r.image_changes != ImageChanges()}
 
 
-_APT_LISTS = ("/var/lib/apt/lists/*",)
-# each safe fix's declared effect on the image; a safe fix absent here may change nothing
-ALLOWED: dict[str, Allowance] = {
-    "JT101": Allowance(removed=_APT_LISTS, why="the apt package lists are deleted"),
-    "JT103": Allowance(
-        removed=("*/.cache/pip", "*/.cache/pip/*"), why="pip's download cache is not kept"
-    ),
-    "JT104": Allowance(removed=("/var/cache/apk/*",), why="apk's cache is not kept"),
-    "JT105": Allowance(removed=("/var/cache/yum/*", "/var/cache/dnf/*"), why="yum's cache"),
-    "JT106": Allowance(
-        removed=("*/.cache/yarn", "*/.cache/yarn/*", "*/.yarn-cache/*"), why="yarn's cache"
-    ),
-    "JT107": Allowance(removed=("*/pkgs/*",), changed=("*/pkgs/*",), why="conda's packages"),
-    "JT117": Allowance(
-        changed=("/var/log/lastlog", "/var/log/faillog"),
-        why="useradd -l does not grow lastlog/faillog to the user's UID",
-    ),
-    "JT120": Allowance(removed=("*/.npm", "*/.npm/*"), why="npm's cache is not kept"),
-    "JT121": Allowance(removed=("/var/cache/dnf/*",), why="dnf's cache is not kept"),
-    "JT122": Allowance(removed=("/var/cache/zypp/*",), why="zypper's cache is not kept"),
-    "JT304": Allowance(
-        config=("Cmd", "Entrypoint"), why="the shell-form command becomes its exec form"
-    ),
-    "JT507": Allowance(config=("Labels",), why="MAINTAINER becomes a maintainer label"),
-}
 # the .dockerignore fixes may drop from the image what the build no longer sends
 IGNORE_FIXES = ("JT601", "JT602")
 
@@ -271,7 +243,8 @@ def judge(
     noise = {d.path for d in differences(first, second)}
     own = {hashlib.sha256(data).hexdigest() for data in written}
     result = SemanticResult(list(applied), noise)
-    allowances = [ALLOWED[code] for code in applied if code in ALLOWED]
+    declared = declared_changes()
+    allowances = [declared[code] for code in applied if code in declared]
     may_drop_ignored = any(code in IGNORE_FIXES for code in applied)
     for diff in differences(second, fixed):
         if diff.path in noise:

@@ -42,6 +42,21 @@ def render_rule(rule: Rule) -> str:
         d.fix,
         "",
     ]
+    changes = rule.image_changes
+    if changes.removed or changes.changed or changes.config:
+        # what the semantic check (a build before and after the fix) lets this fix change
+        lines = [f"- removes `{p}`" for p in changes.removed]
+        lines += [f"- rewrites `{p}`" for p in changes.changed]
+        lines += [f"- changes `{key}` in the image config" for key in changes.config]
+        parts += [
+            "## What the fix changes in the image",
+            "",
+            f"{changes.why[:1].upper()}{changes.why[1:]}. Built before and after the fix, "
+            "the two images differ only in:",
+            "",
+            *lines,
+            "",
+        ]
     if d.notes:
         parts += ["## Notes and differences from other tools", "", d.notes, ""]
     parts += [

@@ -47,6 +47,18 @@ class RuleDoc:
     notes: str = ""
 
 
+@dataclass(frozen=True)
+class ImageChanges:
+    """What a safe fix may change in the built image, declared with the rule and checked by
+    building (``jettison.fixes.semantic_check``): paths it may remove or rewrite (globs of
+    absolute paths; ``*`` crosses ``/``) and config keys it may change."""
+
+    removed: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    config: tuple[str, ...] = ()
+    why: str = ""
+
+
 @dataclass
 class Rule:
     code: str
@@ -61,6 +73,7 @@ class Rule:
     equivalents: dict[str, str] = field(default_factory=dict)
     # which input the rule reads: a Dockerfile, a build context or a compose file
     scope: str = "dockerfile"
+    image_changes: ImageChanges = ImageChanges()  # a safe fix's declared effect
 
     @property
     def fixable(self) -> bool:
@@ -86,6 +99,7 @@ def rule(
     fix_safety: FixSafety | None = None,
     equivalents: dict[str, str] | None = None,
     scope: str = "dockerfile",
+    image_changes: ImageChanges | None = None,
 ) -> Callable[[Callable[[Any], Iterable[Finding]]], Callable[[Any], Iterable[Finding]]]:
     """Declare a rule; the decorated function yields findings via ``ctx.report``."""
 
@@ -110,6 +124,7 @@ def rule(
             fix_safety=fix_safety,
             equivalents=dict(equivalents or {}),
             scope=scope,
+            image_changes=image_changes or ImageChanges(),
         )
         return func
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from jettison.findings import Edit, Finding, FixSafety, Severity
-from jettison.rules.registry import Category, RuleContext, rule
+from jettison.rules.registry import Category, ImageChanges, RuleContext, rule
 
 
 @rule(
@@ -23,6 +23,7 @@ from jettison.rules.registry import Category, RuleContext, rule
     "character, so `$`, quotes and the escape character stay literal; non-ASCII text is kept "
     "as is).",
     fix_safety=FixSafety.SAFE,
+    image_changes=ImageChanges(config=("Labels",), why="MAINTAINER becomes a label"),
     equivalents={
         "hadolint": "DL4000",
         "buildkit": "MaintainerDeprecated",

@@ -9,7 +9,7 @@ from jettison.dockerfile import Dockerfile, Instruction
 from jettison.dockerfile import commands as sh
 from jettison.findings import Edit, Finding, FixSafety, Severity
 from jettison.rules.python._common import official_image
-from jettison.rules.registry import Category, RuleContext, rule
+from jettison.rules.registry import Category, ImageChanges, RuleContext, rule
 
 # official images whose config sets no ENTRYPOINT: a CMD on them is the whole argv
 _NO_ENTRYPOINT_IMAGES = frozenset(
@@ -125,6 +125,9 @@ def _exec_form(
         while the shell form ignored them, so what such a run does changes.
     """,
     fix_safety=FixSafety.SAFE,
+    image_changes=ImageChanges(
+        config=("Cmd", "Entrypoint"), why="the shell-form command becomes its exec form"
+    ),
     equivalents={"hadolint": "DL3025", "buildkit": "JSONArgsRecommended"},
     notes="Like hadolint, applies to every stage; unlike it, `HEALTHCHECK CMD` in shell form "
     "is not flagged (the check is not PID 1, so signals do not matter).",

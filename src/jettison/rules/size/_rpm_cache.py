@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from jettison.dockerfile import commands as sh
 from jettison.findings import Finding, FixSafety, Severity
-from jettison.rules.registry import Category, RuleContext, rule
+from jettison.rules.registry import Category, ImageChanges, RuleContext, rule
 from jettison.rules.size._common import cache_mounted
 
 _RPM_TOOLS = {
@@ -47,6 +47,9 @@ def _rpm_cache(ctx: RuleContext, family: str) -> Iterator[Finding]:
             )
 
 
+_RPM_CACHES = {"yum": ("/var/cache/yum/*", "/var/cache/dnf/*"), "dnf": ("/var/cache/dnf/*",)}
+
+
 def rpm_cache_rule(code: str, family: str, dl: str) -> None:
     tools, clean, cache_dir = _RPM_TOOLS[family]
     names = "/".join(tools)
@@ -72,5 +75,8 @@ def rpm_cache_rule(code: str, family: str, dl: str) -> None:
         "packages too), and only removing the cache directory counts as cleanup (hadolint "
         "takes any `rm -rf`). Like hadolint, the clean must come after the install.",
         fix_safety=FixSafety.SAFE,
+        image_changes=ImageChanges(
+            removed=_RPM_CACHES.get(family, ("/var/cache/zypp/*",)), why=f"{family}'s cache"
+        ),
         equivalents={"hadolint": dl},
     )(check)

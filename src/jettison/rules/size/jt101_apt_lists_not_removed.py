@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from jettison.dockerfile import Instruction, Stage
 from jettison.dockerfile import commands as sh
 from jettison.findings import Finding, FixSafety, Severity
-from jettison.rules.registry import Category, RuleContext, rule
+from jettison.rules.registry import Category, ImageChanges, RuleContext, rule
 from jettison.rules.size._common import cache_mounted
 
 
@@ -50,6 +50,9 @@ from jettison.rules.size._common import cache_mounted
         exec-form RUNs that run a shell (`RUN ["/bin/sh", "-c", "..."]`) and `ONBUILD RUN`.
     """,
     fix_safety=FixSafety.SAFE,
+    image_changes=ImageChanges(
+        removed=("/var/lib/apt/lists/*",), why="the apt package lists are deleted"
+    ),
     equivalents={"hadolint": "DL3009"},
 )
 def apt_lists(ctx: RuleContext) -> Iterator[Finding]:

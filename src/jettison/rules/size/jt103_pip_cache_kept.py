@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from jettison.dockerfile import Instruction
 from jettison.dockerfile import commands as sh
 from jettison.findings import Edit, Finding, FixSafety, Severity
-from jettison.rules.registry import Category, RuleContext, rule
+from jettison.rules.registry import Category, ImageChanges, RuleContext, rule
 
 _TRUTHY = {"1", "true", "yes", "on"}
 
@@ -75,6 +75,9 @@ def _pip_cache_dirs(ins: Instruction) -> list[str]:
         rules.
     """,
     fix_safety=FixSafety.SAFE,
+    image_changes=ImageChanges(
+        removed=("*/.cache/pip", "*/.cache/pip/*"), why="pip's download cache is not kept"
+    ),
     equivalents={"hadolint": "DL3042"},
 )
 def pip_cache(ctx: RuleContext) -> Iterator[Finding]:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from jettison.dockerfile import commands as sh
 from jettison.findings import Finding, FixSafety, Severity
-from jettison.rules.registry import Category, RuleContext, rule
+from jettison.rules.registry import Category, ImageChanges, RuleContext, rule
 from jettison.rules.size._common import cache_mounted
 
 
@@ -25,6 +25,7 @@ from jettison.rules.size._common import cache_mounted
     notes="Matches hadolint DL3019, but builder stages are not flagged, and `apk add "
     "--no-network` (which installs from files at hand and downloads no index) is not.",
     fix_safety=FixSafety.SAFE,
+    image_changes=ImageChanges(removed=("/var/cache/apk/*",), why="apk's cache is not kept"),
     equivalents={"hadolint": "DL3019"},
 )
 def apk_cache(ctx: RuleContext) -> Iterator[Finding]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from jettison.findings import Finding, FixSafety, Severity
-from jettison.rules.registry import Category, RuleContext, rule
+from jettison.rules.registry import Category, ImageChanges, RuleContext, rule
 from jettison.rules.size._node_cache import node_cache
 
 
@@ -26,6 +26,10 @@ from jettison.rules.size._node_cache import node_cache
     "`yarn` (which is `yarn install`) counts as an install; `yarn --version`, `--help` and "
     "`--info` do not.",
     fix_safety=FixSafety.SAFE,
+    image_changes=ImageChanges(
+        removed=("*/.cache/yarn", "*/.cache/yarn/*", "*/.yarn-cache/*"),
+        why="yarn's cache is not kept",
+    ),
     equivalents={"hadolint": "DL3060"},
 )
 def yarn_cache(ctx: RuleContext) -> Iterator[Finding]:

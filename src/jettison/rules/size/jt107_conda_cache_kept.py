@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from jettison.dockerfile import commands as sh
 from jettison.findings import Finding, FixSafety, Severity
-from jettison.rules.registry import Category, RuleContext, rule
+from jettison.rules.registry import Category, ImageChanges, RuleContext, rule
 
 
 @rule(
@@ -23,6 +23,9 @@ from jettison.rules.registry import Category, RuleContext, rule
     use_instead="RUN conda install -y numpy librosa && conda clean -afy",
     fix="Safe: appends `conda clean -afy` (or the mamba equivalent) to the same RUN.",
     fix_safety=FixSafety.SAFE,
+    image_changes=ImageChanges(
+        removed=("*/pkgs/*",), changed=("*/pkgs/*",), why="conda's package cache is not kept"
+    ),
 )
 def conda_cache(ctx: RuleContext) -> Iterator[Finding]:
     for ins in ctx.runs(final_only=True):

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from jettison.dockerfile import Instruction
 from jettison.dockerfile import commands as sh
 from jettison.findings import Edit, Finding, FixSafety, Severity
-from jettison.rules.registry import Category, RuleContext, rule
+from jettison.rules.registry import Category, ImageChanges, RuleContext, rule
 
 
 @rule(
@@ -25,6 +25,10 @@ from jettison.rules.registry import Category, RuleContext, rule
     use_instead="RUN useradd -l -u 1000000 app",
     fix="Safe: inserts `-l`.",
     fix_safety=FixSafety.SAFE,
+    image_changes=ImageChanges(
+        changed=("/var/log/lastlog", "/var/log/faillog"),
+        why="lastlog/faillog no longer grow to the user's UID",
+    ),
     equivalents={"hadolint": "DL3046"},
 )
 def useradd_l(ctx: RuleContext) -> Iterator[Finding]:

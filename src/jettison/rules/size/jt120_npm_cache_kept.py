@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from jettison.findings import Finding, FixSafety, Severity
-from jettison.rules.registry import Category, RuleContext, rule
+from jettison.rules.registry import Category, ImageChanges, RuleContext, rule
 from jettison.rules.size._node_cache import node_cache
 
 
@@ -24,6 +24,7 @@ from jettison.rules.size._node_cache import node_cache
     fix="Safe: appends `npm cache clean --force` to the same RUN.",
     notes="hadolint has no npm cache rule.",
     fix_safety=FixSafety.SAFE,
+    image_changes=ImageChanges(removed=("*/.npm", "*/.npm/*"), why="npm's cache is not kept"),
 )
 def npm_cache(ctx: RuleContext) -> Iterator[Finding]:
     return node_cache(ctx, "npm")
