@@ -97,10 +97,16 @@ def fix_pipeline(
         if scans is not None:
             scans[key] = scan
     if scan.saved_bytes is not None and scan.saved_bytes < MIN_SAVING:
+        saved = scan.saved_bytes
+        estimate = (
+            f"estimated {-saved / 1e6:.1f} MB larger"
+            if saved < 0
+            else f"estimated {saved / 1e6:.1f} MB saved, under the {MIN_SAVING >> 20} MiB "
+            "a conversion must save"
+        )
         return PipelineResult(
             fix_source(source, path, config, unsafe=True),
-            "multi-stage conversion not offered: it would not make the image smaller "
-            f"(estimated {scan.saved_bytes / 1e6:+.1f} MB saved)",
+            f"multi-stage conversion not offered: it would not make the image smaller ({estimate})",
             scan,
         )
     removal = plan.removable and not scan.needs_toolchain

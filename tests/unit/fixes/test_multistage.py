@@ -459,6 +459,10 @@ def test_a_conversion_that_does_not_shrink_is_not_offered() -> None:
     tiny = LibraryScan([], [], compiled=[], saved_bytes=300_000)
     result = fix_pipeline(text, "Dockerfile", Config(), True, lambda p: tiny)
     assert result.note is not None and "not offered" in result.note
+    assert "(estimated 0.3 MB saved, under the 1 MiB a conversion must save)" in result.note
+    bigger = LibraryScan([], [], compiled=[], saved_bytes=-404_200_000)
+    note = fix_pipeline(text, "Dockerfile", Config(), True, lambda p: bigger).note
+    assert note is not None and note.endswith("smaller (estimated 404.2 MB larger)"), note
     assert "MULTISTAGE" not in [a.code for a in result.outcome.applied]
 
 
