@@ -288,8 +288,9 @@ def _jettison(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def safe_fixes_of(dockerfile: Path, cwd: Path) -> list[str]:
-    """The codes whose safe fix ``jettison fix`` applies to ``dockerfile``."""
-    done = _jettison("audit", "--format", "json", str(dockerfile), cwd=cwd)
+    """The codes whose safe fix ``jettison fix`` applies to the Dockerfile itself (its build
+    context's are told by the .dockerignore the fix writes)."""
+    done = _jettison("audit", "--no-context", "--format", "json", str(dockerfile), cwd=cwd)
     if done.returncode not in (0, 1):
         raise JettisonError(done.stderr.strip().splitlines()[-1] if done.stderr else "audit")
     findings = json.loads(done.stdout or "[]")
@@ -320,14 +321,23 @@ def check_fixes(
         shutil.copytree(context, before, symlinks=True)
         after = work / "after"
         shutil.copytree(context, after, symlinks=True)
+        # the Dockerfile's own safe fixes; the context's (.dockerignore) show in the files
         applied = safe_fixes_of(after / rel, after)
-        result = SemanticResult(applied)
-        if not applied:
-            result.skipped = "no safe fix applies"
-            return result
-        fixed = _jettison("fix", "-q", str(after / rel), cwd=after)
+        fixed = _jettison("fix", "-q", "-f", str(after / rel), "--context", str(after), cwd=after)
         if fixed.returncode != 0:
+            result = SemanticResult(applied)
             result.error = "jettison fix failed: " + (fixed.stderr.strip() or "?")[-300:]
+            return result
+        ignores = [after / ".dockerignore", after / f"{rel}.dockerignore"]
+        ignore = next((p for p in ignores if p.is_file()), ignores[0])
+        ignore_before = before / ignore.relative_to(after)
+        old = ignore_before.read_bytes() if ignore_before.is_file() else None
+        new = ignore.read_bytes() if ignore.is_file() else None
+        if new != old:
+            applied = sorted({*applied, "JT601" if old is None else "JT602"})
+        result = SemanticResult(applied)
+        if (after / rel).read_bytes() == (before / rel).read_bytes() and new == old:
+            result.skipped = "no safe fix applies"
             return result
         snaps: list[ImageSnapshot] = []
         for tag, root in zip(tags, (before, before, after), strict=True):
@@ -341,9 +351,6 @@ def check_fixes(
                 return result
             snaps.append(snapshot(tag, sdk))
         patterns: list[str] = []
-        ignore = (after / rel).parent / ".dockerignore"
-        if (after / ".dockerignore").is_file():
-            ignore = after / ".dockerignore"
         if ignore.is_file():
             patterns = [
                 line.strip()
