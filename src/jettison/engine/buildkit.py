@@ -148,38 +148,19 @@ def build(
         RawJsonProgressParser() if client.rawjson else PlainProgressParser()
     )
     started = time.monotonic()
+
+    def on_line(line: str) -> None:
+        step = parser.feed(line)
+        if step is not None and on_step is not None:
+            on_step(step)
+
     try:
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=client.environ(),
-            text=True,
-            errors="replace",
-            bufsize=1,
-        )
-    except OSError as exc:
-        raise JettisonError(f"cannot run {argv[0]}: {exc.strerror}") from None
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            step = parser.feed(line)
-            if step is not None and on_step is not None:
-                on_step(step)
-        code = proc.wait()
+        code = run_streamed(argv, None, client.environ(), on_line)
         seconds = time.monotonic() - started
         image_id = parser.result.image_id
         with contextlib.suppress(OSError):  # the CLI deletes the file first, writes on success
             image_id = Path(iidfile).read_text().strip() or image_id
     finally:
-        if proc.poll() is None:  # interrupted: stop the build, never leave it running
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
         with contextlib.suppress(OSError):
             os.unlink(iidfile)
     progress = parser.result
@@ -211,9 +192,11 @@ def _failure(progress: BuildProgress, dockerfile: Path) -> BuildFailedError:
     )
 
 
-def run_bake(argv: list[str], cwd: Any, env: dict[str, str], on_line: Callable[[str], None]) -> int:
-    """Run a ``docker buildx bake`` command, each line of its output to ``on_line``; its exit
-    code. Interrupted, the build is never left running."""
+def run_streamed(
+    argv: list[str], cwd: Any, env: dict[str, str], on_line: Callable[[str], None]
+) -> int:
+    """Run a build command (``build``, ``buildx build``, ``buildx bake``), each line of its
+    output to ``on_line``; its exit code. Interrupted, the build is never left running."""
     try:
         proc = subprocess.Popen(
             argv,
@@ -234,6 +217,10 @@ def run_bake(argv: list[str], cwd: Any, env: dict[str, str], on_line: Callable[[
             on_line(line)
         return proc.wait()
     finally:
-        if proc.poll() is None:  # interrupted: never leave the build running
+        if proc.poll() is None:  # interrupted: stop the build, never leave it running
             proc.terminate()
-            proc.wait()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jettison.engine import BuildClient, Step, build, docker_client, find_build_client
-from jettison.engine.buildkit import run_bake
+from jettison.engine.buildkit import run_streamed
 from jettison.engine.client import cache_export_support
 from jettison.engine.images import image_attrs, push_image
 from jettison.errors import BuildFailedError, JettisonError
@@ -301,7 +301,7 @@ def _bake_run(
         own.error, own.canceled, own.log = step.error, step.canceled, step.log
         events.step(target_name, own)
 
-    code = run_bake(argv, graph.root, env, on_line)
+    code = run_streamed(argv, graph.root, env, on_line)
     seconds = time.monotonic() - started
     per_target: dict[str, list[Step]] = {name: [] for name in names}
     for target_name, own in mine.values():
