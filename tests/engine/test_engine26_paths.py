@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import tarfile
 import urllib.request
@@ -117,7 +118,9 @@ def test_bench_builds_measures_verifies_and_cleans(each_engine: Engine, tmp_path
 def test_buildkit_syntax_without_syntax_line(buildx_engine: Engine, tmp_path: Path) -> None:
     """Heredocs, COPY --link and RUN --network through `docker buildx build`, with the
     engine's own frontend (no `# syntax=` image to pull)."""
-    (tmp_path / "a.txt").write_text("a\n")
+    # content no earlier run built: the engine's cache outlives test runs
+    nonce = secrets.token_hex(8)
+    (tmp_path / "a.txt").write_text(f"{nonce}\n")
     (tmp_path / "Dockerfile").write_text(
         "FROM debian:bookworm-slim\n"
         "COPY --link a.txt /srv/a.txt\n"
@@ -134,7 +137,7 @@ def test_buildkit_syntax_without_syntax_line(buildx_engine: Engine, tmp_path: Pa
         again = build(tmp_path, tag=tag)
         assert (again.steps_total, again.steps_cached) == (2, 2)
         out = buildx_engine.docker("run", "--rm", tag, "cat", "/srv/b.txt")
-        assert out == "heredoc\na\n"
+        assert out == f"heredoc\n{nonce}\n"
     finally:
         _rmi(buildx_engine, tag)
 

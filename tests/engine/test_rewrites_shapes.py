@@ -187,7 +187,8 @@ def test_project_install_gets_its_dependencies_before_the_code(
         tmp_path,
         {
             "pyproject.toml": PYPROJECT,
-            "src/demo/__init__.py": DEMO,
+            # a nonce: code no earlier run built (the engine's cache outlives test runs)
+            "src/demo/__init__.py": f"# {secrets.token_hex(8)}\n{DEMO}",
             "Dockerfile": (
                 "FROM python:3.11\n"
                 "WORKDIR /app\n"
@@ -207,7 +208,8 @@ def test_project_install_gets_its_dependencies_before_the_code(
         assert done.returncode == 0 and "demo ok 1.16.0 example.com" in done.stdout, done
     assert engine.size("deps-after") < engine.size("deps-before")
     # a code change: the original reinstalls every dependency, the fixed file none
-    (tmp_path / "src/demo/__init__.py").write_text(DEMO.replace("demo ok", "demo v2"))
+    code = tmp_path / "src/demo/__init__.py"
+    code.write_text(code.read_text().replace("demo ok", "demo v2"))
     log = engine.build(tmp_path, "deps-before")
     assert not step_cached(log, "pip install --no-cache-dir .") and "Collecting six" in log
     log = engine.build(tmp_path, "deps-after", tmp_path / "Dockerfile.fixed")

@@ -6,9 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import docker.errors
+import requests.exceptions
 
 from jettison.engine.client import docker_client
 from jettison.errors import JettisonError
+
+PRUNE_TIMEOUT_S = 3600  # a prune of tens of GB of cache has taken minutes
 
 
 @dataclass
@@ -115,11 +118,19 @@ def prune_cache(
     """Prune the builder cache; returns (entries deleted, bytes reclaimed)."""
     sdk = sdk or docker_client()
     filters = {"until": until} if until else None
+    # Pruning a large cache takes minutes: the engine answers only when it is done, so the
+    # client's usual read timeout would abandon a prune that is still working.
+    usual_timeout = sdk.api.timeout
+    sdk.api.timeout = PRUNE_TIMEOUT_S
     try:
         done = sdk.api.prune_builds(
             filters=filters, keep_storage=keep_storage, all=all_entries or None
         )
     except docker.errors.APIError as exc:
         raise JettisonError(f"the engine refused to prune: {exc.explanation}") from None
+    except requests.exceptions.RequestException as exc:
+        raise JettisonError(f"the engine did not finish pruning its build cache: {exc}") from None
+    finally:
+        sdk.api.timeout = usual_timeout
     deleted = done.get("CachesDeleted") or []
     return len(deleted), int(done.get("SpaceReclaimed") or 0)
