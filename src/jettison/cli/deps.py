@@ -25,7 +25,9 @@ from jettison.report import write_plain
     "--image",
     metavar="IMAGE",
     help="Read package metadata and sizes from this built image (most exact; the "
-    "image is never run).",
+    "image is never run): a name in the engine, a `docker save` archive, an OCI layout "
+    "directory, or a registry reference, as for `jettison inspect` (prefixes "
+    "docker-archive:, oci:, registry: also work).",
 )
 @click.option(
     "--resolve",

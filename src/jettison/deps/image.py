@@ -1,77 +1,64 @@
-"""Read the installed distributions of a built image through the engine, without running it.
+"""Read the installed distributions of an image without running it.
 
-``docker create`` makes a container that is never started; its filesystem is streamed with
-``export`` (the merged view, so whiteouts are already applied) and read as a tar stream: only
-the metadata files of ``*.dist-info``/``*.egg-info`` directories are read into memory, every
-other member contributes only its size. Nothing is extracted to disk and no path inside the
-tar is trusted for anything but matching.
+The image is opened by the resolver ``jettison inspect`` uses
+(:func:`jettison.image.sources.open_image`: an engine image, a ``docker save`` or OCI
+archive, an OCI layout directory, a registry reference) and its layers are replayed in order,
+whiteouts and opaque directories applied, by the same :func:`jettison.image.model.replay`,
+so ``deps`` and ``inspect`` see one merged filesystem. Only tar headers are scanned; the only
+content read is the metadata files of ``*.dist-info``/``*.egg-info`` directories, from the
+layer whose copy is visible. Every other file contributes only its size. Nothing is
+extracted, and no path inside a layer is trusted for anything but matching.
 """
 
 from __future__ import annotations
 
-import io
 import os
-import posixpath
 import re
-import tarfile
-from collections.abc import Iterator
-from typing import Any
 
+from jettison.collector import collector_paused
 from jettison.deps.metadata import META_FILES, Environment, MetaDir, build_dist
-from jettison.errors import EngineUnavailableError, JettisonError
+from jettison.errors import JettisonError
+from jettison.image.model import Inode, replay
+from jettison.image.sources import LOCAL_KINDS, ImageData, iter_content, local_target, open_image
+from jettison.image.tarscan import LINK, SYMLINK
 
 _META = re.compile(
     r"^(?P<site>.*/(?:site|dist)-packages)/(?P<dir>[^/]+\.(?:dist|egg)-info)/"
     r"(?P<file>[^/]+)$"
 )
+_MAX_META = 50_000_000  # a metadata file larger than this is damaged: read its start only
 
 
-class _ChunkReader(io.RawIOBase):
-    """A file object over an iterator of byte chunks (the export stream)."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._buffer = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, target: Any) -> int:
-        while not self._buffer:
-            try:
-                self._buffer = next(self._chunks)
-            except StopIteration:
-                return 0
-        n = min(len(target), len(self._buffer))
-        target[:n] = self._buffer[:n]
-        self._buffer = self._buffer[n:]
-        return n
+def _never_same(inode: Inode) -> bytes:
+    """The replay's content hash, for a file overwritten by one of the same size: it only
+    tells ``inspect`` whether the bytes changed. The merged tree does not depend on it, so
+    every file is distinct content and nothing is read."""
+    return str(id(inode)).encode()
 
 
-def environment_from_tar_stream(
-    stream: io.RawIOBase | io.BufferedIOBase,
-    source: str,
-) -> Environment:
-    """Distributions in a filesystem tar stream (an export, or any rootfs tar)."""
+def environment_from_layers(data: ImageData, source: str) -> Environment:
+    """Distributions in the merged filesystem of ``data``'s layers."""
+    merged = replay((layer.entries for layer in data.layers), _never_same)
     sizes: dict[str, int] = {}
+    counted: set[int] = set()
     metas: dict[tuple[str, str], MetaDir] = {}
-    with tarfile.open(fileobj=stream, mode="r|*") as tar:
-        for member in tar:
-            name = "/" + posixpath.normpath(member.name.removeprefix("./").lstrip("/"))
-            if member.isfile():
-                sizes[name] = member.size
-            elif member.issym() or member.islnk():
+    for path, node in merged.nodes.items():
+        name = "/" + path
+        inode = node.inode
+        if inode is None:
+            if node.kind in (SYMLINK, LINK):  # a link (or a dangling hard link) has no bytes
                 sizes[name] = 0
-            match = _META.match(name)
-            if match is None or not member.isfile() or match.group("file") not in META_FILES:
-                continue
-            handle = tar.extractfile(member)
-            if handle is None:
-                continue
-            text = handle.read(50_000_000).decode("utf-8", "replace")
-            key = (match.group("site"), match.group("dir"))
-            meta = metas.setdefault(key, MetaDir(site=key[0], dirname=key[1], files={}))
-            meta.files[match.group("file")] = text
+            continue
+        # hard links share an inode: its bytes count once, at the first name still present
+        # (a tar of the filesystem writes that one as the file and the others as links)
+        sizes[name] = 0 if id(inode) in counted else inode.size
+        counted.add(id(inode))
+        match = _META.match(name)
+        if match is None or match.group("file") not in META_FILES:
+            continue
+        key = (match.group("site"), match.group("dir"))
+        meta = metas.setdefault(key, MetaDir(site=key[0], dirname=key[1], files={}))
+        meta.files[match.group("file")] = _read_text(data, inode)
     dists = {}
     for key in sorted(metas):
         dist = build_dist(metas[key], sizes)
@@ -80,42 +67,26 @@ def environment_from_tar_stream(
     return Environment(dists, source)
 
 
-_ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.zst")
-_LOAD_FIRST = "--image takes the name or id of an image in the Docker engine"
+def _read_text(data: ImageData, inode: Inode) -> str:
+    entry = inode.entry._replace(size=min(inode.size, _MAX_META))
+    content = b"".join(iter_content(data.layers[inode.layer], entry))
+    return content.decode("utf-8", "replace")
 
 
-def _not_a_file(image: str) -> None:
-    """A file (a ``docker save`` archive) or a path is no engine image: say so, rather than
-    what the engine answers for a name like that. (A bare name that is also a directory here
-    stays an image name: projects and their images are often named alike.)"""
-    if os.path.isfile(image) or image.startswith(("/", "./", "../")):
+def environment_from_image(reference: str) -> Environment:
+    """Distributions installed in the image ``reference`` names: the same references as
+    ``jettison inspect`` (an engine name or id, ``docker-archive:FILE``, ``oci:DIR``, an
+    existing archive or layout, ``registry:REF``)."""
+    kind, path = local_target(reference, "auto")
+    local = path if kind in LOCAL_KINDS and os.path.exists(path) else None
+    if kind not in LOCAL_KINDS and any(c.isspace() or not c.isprintable() for c in reference):
         raise JettisonError(
-            f"{_LOAD_FIRST}, not a file or path (load an archive first: docker load -i FILE)",
-            image,
+            f"not an image reference: {reference!r} (no spaces or control characters)"
         )
-
-
-def environment_from_image(image: str) -> Environment:
-    """Distributions installed in ``image`` (a local image name or id)."""
-    from jettison.engine.export import (
-        EngineCallFailed,
-        NoEngine,
-        NoSuchImage,
-        container_filesystem,
-    )
-
-    _not_a_file(image)
     try:
-        with container_filesystem(image, labels={"jettison": "deps"}) as chunks:
-            reader = io.BufferedReader(_ChunkReader(chunks), buffer_size=1 << 20)
-            return environment_from_tar_stream(reader, f"image {image}")
-    except NoEngine as exc:
-        raise EngineUnavailableError(f"no Docker engine answers: {exc.original}") from None
-    except NoSuchImage:
-        if image.endswith(_ARCHIVE_SUFFIXES):
-            raise JettisonError(f"no such image in the engine ({_LOAD_FIRST})", image) from None
-        raise JettisonError(f"no such image: {image} (build it first)") from None
-    except EngineCallFailed as exc:
-        raise JettisonError(f"cannot read image {image}: {exc.explanation}") from None
-    except tarfile.TarError as exc:
-        raise JettisonError(f"cannot read the filesystem of image {image}: {exc}") from None
+        with collector_paused(), open_image(reference) as data:
+            return environment_from_layers(data, f"image {reference}")
+    except JettisonError as exc:  # the resolver's errors (ImageError) are already one line
+        if exc.path is None and local is not None:
+            exc.path = local  # "truncated tar" says which file, as in inspect
+        raise

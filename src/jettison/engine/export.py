@@ -1,10 +1,10 @@
 """Image and container filesystems streamed out of the engine through the Docker SDK.
 
-``jettison inspect`` reads ``docker save`` through :mod:`.api` (no SDK import); this module
-serves the transports only the SDK speaks (``ssh://``) and ``deps --image``, which reads the
-merged filesystem of a container that is created and never started. Failures are raised as
-the three exceptions below, each carrying the SDK's own exception, so every caller words
-its message for its users.
+``jettison inspect`` and ``deps --image`` read ``docker save`` through :mod:`.api` (no SDK
+import); this module serves the transports only the SDK speaks (``ssh://``) and the semantic
+check of fixes, which reads the merged filesystem of a container that is created and never
+started. Failures are raised as the three exceptions below, each carrying the SDK's own
+exception, so every caller words its message for its users.
 """
 
 from __future__ import annotations

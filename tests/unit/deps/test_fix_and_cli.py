@@ -1,10 +1,8 @@
-"""--write/--diff/--in-place, Dockerfile facts, the tar-stream reader and the CLI."""
+"""--write/--diff/--in-place, Dockerfile facts and the CLI (images: test_image_sources.py)."""
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -12,7 +10,6 @@ from click.testing import CliRunner
 from jettison.cli import cli
 from jettison.deps import analyze, collect
 from jettison.deps.fix import apply, plan_writes
-from jettison.deps.image import environment_from_tar_stream
 from jettison.deps.metadata import environment_from_sites
 from jettison.deps.usage import dockerfile_facts
 from jettison.dockerfile import parse_dockerfile
@@ -87,29 +84,6 @@ def test_dockerfile_facts(tmp_path: Path) -> None:
         ("module", "uvloop"),
         ("module", "amqp"),
     } <= targets
-
-
-def test_tar_stream_reader_sizes_and_metadata() -> None:
-    buf = io.BytesIO()
-    site = "usr/local/lib/python3.11/site-packages"
-    files = {
-        f"{site}/yaml/__init__.py": b"x" * 1234,
-        f"{site}/PyYAML-6.0.dist-info/METADATA": b"Name: PyYAML\nVersion: 6.0\n\n",
-        f"{site}/PyYAML-6.0.dist-info/RECORD": b"yaml/__init__.py,,\n",
-        f"{site}/PyYAML-6.0.dist-info/top_level.txt": b"yaml\n",
-        "etc/other": b"y" * 10,
-    }
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo("./" + name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    buf.seek(0)
-    env = environment_from_tar_stream(buf, "test")
-    dist = env.dists["pyyaml"]
-    # the size comes from the tar members, not from RECORD's (empty) size column
-    assert dist.size_bytes == 1234 and dist.modules == frozenset({"yaml"})
-    assert env.providers("yaml.loader") == {"pyyaml"}
 
 
 def test_cli_json_and_exit_codes(tmp_path: Path, site: Path) -> None:
