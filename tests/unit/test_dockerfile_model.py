@@ -187,3 +187,24 @@ def test_rule_docs_are_generated_from_rules() -> None:
             f"{page} is stale: run `jettison rules --write-docs docs/rules`"
         )
     assert Path(docs / "README.md").is_file()
+
+
+@pytest.mark.parametrize(
+    ("run", "argv"),
+    [
+        ("python -mvenv /venv", ["python", "-m", "venv", "/venv"]),
+        ("python3.11 -u -mpip install x", ["python3.11", "-u", "-m", "pip", "install", "x"]),
+        # a quoted word stays one word; a script's own -mX is not the interpreter's
+        ("python '-mvenv' /v", ["python", "-mvenv", "/v"]),
+        ("python app.py -mfoo", ["python", "app.py", "-mfoo"]),
+        ("python -c 'x' -mfoo", ["python", "-c", "x", "-mfoo"]),
+        ("pip -mfoo", ["pip", "-mfoo"]),
+    ],
+)
+def test_module_attached_to_dash_m(run: str, argv: list[str]) -> None:
+    text = f"FROM python:3.11\nRUN {run}\n"
+    df = parse_dockerfile(text)
+    (cmd,) = df.instructions[1].script.commands
+    assert cmd.argv == argv
+    # every word still points at its own text, so edits land in the right place
+    assert all(text[w.start : w.end] == w.raw for w in cmd.args)

@@ -94,6 +94,32 @@ def _covers(word: str, path: str) -> bool:
     return any(ch in w for ch in "*?[") and fnmatch.fnmatchcase(path, w)
 
 
+# interpreter options that take a value (`python -X dev -m pip`); the others take none
+_PYTHON_OPTIONS_WITH_VALUE = ("-W", "-X", "--check-hash-based-pycs")
+
+
+def is_python(cmd: Command) -> bool:
+    """``python``, ``python3``, ``python3.11`` and the like."""
+    return cmd.name in PYTHON or cmd.name.startswith(("python3.", "python2."))
+
+
+def python_module(cmd: Command) -> tuple[str, list[str]] | None:
+    """(the module, its arguments) of ``python [options] -m MODULE ARGS``; None for any other
+    command (``-mMODULE`` comes split into two words from the parser)."""
+    if not is_python(cmd):
+        return None
+    vals = cmd.arg_values
+    i = 0
+    while i < len(vals):
+        v = vals[i]
+        if v == "-m":
+            return (vals[i + 1], vals[i + 2 :]) if i + 1 < len(vals) else None
+        if not v.startswith("-") or v == "-c" or v == "-":
+            return None  # a script, a program string or stdin: no module
+        i += 2 if v in _PYTHON_OPTIONS_WITH_VALUE else 1
+    return None
+
+
 def is_pip_install(cmd: Command) -> bool:
     """``pip install``, ``pip3 install``, ``python -m pip install``, ``uv pip install``."""
     if cmd.name in PIP or (cmd.name.startswith("pip3.") or cmd.name.startswith("pip2.")):

@@ -8,6 +8,7 @@ fixer edits in place.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -335,6 +336,8 @@ def parse_script(text: MappedText) -> Script:
             if not rest:
                 break
             words = rest
+        if _PYTHON_NAME.match(_basename(words[0].value)):
+            words = [words[0], *_split_module_option(words[1:])]
         s, e = char_at(node.start_byte), char_at(node.end_byte)
         src_s, src_e = text.source_span(s, e)
         pending.append(
@@ -413,6 +416,32 @@ def parse_script(text: MappedText) -> Script:
             )
         script.commands.append(cmd)
     return script
+
+
+_PYTHON_NAME = re.compile(r"python(\d(\.\d+)?)?$")
+
+
+def _split_module_option(args: list[Word]) -> list[Word]:
+    """``python -mvenv /venv`` as ``python -m venv /venv``: the interpreter takes the module
+    attached to ``-m`` too, and every reader of a command looks for the two words."""
+    out: list[Word] = []
+    for i, word in enumerate(args):
+        v = word.value
+        if v == "-m" or v == "-c":
+            return out + args[i:]  # what follows belongs to the module or the program
+        plain = word.raw == v and word.end - word.start == len(v) and not word.dynamic
+        if v.startswith("-m") and len(v) > 2 and plain:
+            module = Word(v[2:], v[2:], word.start + 2, word.end, False)
+            return [
+                *out,
+                Word("-m", "-m", word.start, word.start + 2, False),
+                module,
+                *args[i + 1 :],
+            ]
+        if not v.startswith("-"):
+            break  # a script: its own arguments are not the interpreter's
+        out.append(word)
+    return args
 
 
 def _last_command(node: tree_sitter.Node) -> tree_sitter.Node | None:

@@ -319,9 +319,14 @@ def project_rewrite(
             for c in cmds:
                 if c.start >= cmd.start:
                     break
-                vals = c.arg_values
-                if vals[:2] == ["-m", "build"] and vals[2:] and not vals[-1].startswith("-"):
-                    project_path = vals[-1]
+                module = sh.python_module(c)
+                if (
+                    module
+                    and module[0] == "build"
+                    and module[1]
+                    and not module[1][-1].startswith("-")
+                ):
+                    project_path = module[1][-1]
         project = resolve_path(cwd, project_path)
     else:
         project = cwd
@@ -463,7 +468,7 @@ def _setup_prefix(source: str, cmds: list[Command], cmd: Command) -> str | None:
         kept.append(c)
         if c.name in _SETUP or (c.name, c.subcommand()) in _TOOL_CONFIG:
             continue
-        if (c.name in sh.PYTHON and vals[:2] == ["-m", "venv"]) or c.name == "virtualenv":
+        if (sh.python_module(c) or ("",))[0] == "venv" or c.name == "virtualenv":
             continue
         if pip_subcommand(c) == "install" and not any(
             _is_local(v) or v.endswith((".txt", ".toml", ".whl", ".tar.gz")) for v in vals
@@ -475,8 +480,8 @@ def _setup_prefix(source: str, cmds: list[Command], cmd: Command) -> str | None:
 
 def _builds_project(cmd: Command) -> bool:
     vals = cmd.arg_values
-    if cmd.name in sh.PYTHON or cmd.name.startswith("python3."):
-        return vals[:2] == ["-m", "build"] or (
+    if sh.is_python(cmd):
+        return (sh.python_module(cmd) or ("",))[0] == "build" or (
             vals[:1] == ["setup.py"] and any(v in ("sdist", "bdist_wheel") for v in vals)
         )
     return cmd.name in ("poetry", "uv", "pdm", "hatch", "flit") and cmd.subcommand() == "build"

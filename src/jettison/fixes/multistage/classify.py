@@ -10,7 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from jettison.dockerfile import Command, Dockerfile, Instruction
-from jettison.dockerfile.commands import APT, PIP, PYTHON, commands, is_pip_install
+from jettison.dockerfile.commands import (
+    APT,
+    PIP,
+    PYTHON,
+    commands,
+    is_pip_install,
+    python_module,
+)
 from jettison.fixes.multistage.model import PIP_TOOLING, Refusal
 from jettison.rules._project import is_extraction
 from jettison.rules.size.build_tools import BUILD_TOOLS
@@ -146,14 +153,10 @@ def venv_target(cmd: Command, ins: Instruction) -> str | bool | None:
     vals = cmd.arg_values
     if cmd.name == "virtualenv":
         rest = vals
-    elif cmd.name in PYTHON or cmd.name.startswith("python3."):
-        joined = [v for v in vals]
-        if joined[:2] in (["-m", "venv"], ["-m", "virtualenv"]):
-            rest = joined[2:]
-        elif joined[:1] in (["-mvenv"], ["-mvirtualenv"]):
-            rest = joined[1:]
-        else:
+    elif (module := python_module(cmd)) is not None:
+        if module[0] not in ("venv", "virtualenv"):
             return False
+        rest = module[1]
     else:
         return False
     dirs = [w for w in rest if not w.startswith("-")]
@@ -290,9 +293,7 @@ def classify(ins: Instruction) -> RunCommands | Refusal:
             run.pip.append(cmd)
         elif venv_target(cmd, ins) is not False:
             run.venv.append(cmd)
-        elif name in _PREPARE_ONLY or (
-            name in PYTHON and cmd.arg_values[:2] in (["-m", "build"], ["-m", "piptools"])
-        ):
+        elif name in _PREPARE_ONLY or ((python_module(cmd) or ("",))[0] in ("build", "piptools")):
             run.prepare.append(cmd)
         elif no_lasting_effect(cmd) or (name in (".", "source") and "activate" in str(cmd.argv)):
             run.quiet.append(cmd)

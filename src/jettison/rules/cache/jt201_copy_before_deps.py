@@ -377,10 +377,8 @@ def _source_free(ins: Instruction) -> bool:
 
 def _makes_venv(cmd: Command) -> bool:
     """`python -m venv DIR` / `virtualenv DIR`: an empty environment, no file of the context."""
-    vals = cmd.arg_values
-    return cmd.name == "virtualenv" or (
-        (cmd.name in sh.PYTHON or cmd.name.startswith("python3.")) and vals[:2] == ["-m", "venv"]
-    )
+    module = sh.python_module(cmd)
+    return cmd.name == "virtualenv" or (module is not None and module[0] == "venv")
 
 
 def _index_only_pip(cmd: Command) -> bool:

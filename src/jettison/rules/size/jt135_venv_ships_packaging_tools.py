@@ -27,16 +27,12 @@ def _venvs_made(stage: Stage) -> dict[str, Instruction]:
         if ins.keyword != "RUN":
             continue
         for cmd in sh.commands(ins):
-            values = cmd.arg_values
-            if cmd.name == "virtualenv" or (
-                (cmd.name in sh.PYTHON or cmd.name.startswith("python3."))
-                and values[:2] == ["-m", "venv"]
-            ):
+            module = sh.python_module(cmd)
+            if cmd.name == "virtualenv" or (module is not None and module[0] == "venv"):
+                values = cmd.arg_values if module is None else module[1]
                 if "--without-pip" in values or "--no-pip" in values:
                     continue
-                paths = [v for v in values if not v.startswith("-") and v not in ("venv",)]
-                if cmd.name != "virtualenv" and paths[:1] == ["-m"]:
-                    paths = paths[1:]
+                paths = [v for v in values if not v.startswith("-")]
                 path = expand(paths[-1], env) if paths else ""
                 if path.startswith("/") and "$" not in path:
                     made[str(PurePosixPath(path))] = ins
