@@ -219,6 +219,56 @@ def test_project_install_gets_its_dependencies_before_the_code(
     assert done.returncode == 0 and "demo v2 1.16.0" in done.stdout, done
 
 
+# --- `COPY . .` then `pip install -r ... && for d in plugins/*; do ...; done` ----------------
+
+
+@pytest.mark.engine
+def test_plugin_loop_stays_after_the_copy_and_the_requirements_move_before_it(
+    tmp_path: Path, engine: Engine
+) -> None:
+    write(
+        tmp_path,
+        {
+            "requirements.txt": "six==1.16.0\n",
+            "plugins/geo/requirements.txt": "idna==3.7\n",
+            "plugins/none/README": "a plugin without requirements\n",
+            # a nonce: code no earlier run built (the engine's cache outlives test runs)
+            "app.py": f"# {secrets.token_hex(8)}\nimport idna, six\n"
+            "print('app ok', six.__version__, idna.encode('example.com').decode())\n",
+            "Dockerfile": (
+                "FROM python:3.11-slim\n"
+                "WORKDIR /opt/app\n"
+                "COPY . /opt/app\n"
+                "RUN pip install --no-cache-dir -r requirements.txt \\\n"
+                "    && for d in plugins/*; do \\\n"
+                '        if [ -f "$d/requirements.txt" ]; then \\\n'
+                '            pip install --no-cache-dir -r "$d/requirements.txt"; \\\n'
+                "        fi; \\\n"
+                "    done\n"
+                'CMD ["python", "app.py"]\n'
+            ),
+        },
+    )
+    fixed = fix(tmp_path, "--select", "JT201")
+    assert fixed.index("RUN pip install --no-cache-dir -r requirements.txt\n") < fixed.index(
+        "COPY . /opt/app"
+    ), fixed
+    assert fixed.index("COPY . /opt/app") < fixed.index("RUN for d in plugins/*"), fixed
+    engine.build(tmp_path, "loop-before")
+    engine.build(tmp_path, "loop-after", tmp_path / "Dockerfile.fixed")
+    for name in ("loop-before", "loop-after"):
+        done = engine.run(name)
+        assert done.returncode == 0 and "app ok 1.16.0 example.com" in done.stdout, done
+    # a code change: the plugins' requirements are read again, the project's are cached
+    code = tmp_path / "app.py"
+    code.write_text(code.read_text().replace("app ok", "app v2"))
+    log = engine.build(tmp_path, "loop-after", tmp_path / "Dockerfile.fixed")
+    assert step_cached(log, "-r requirements.txt"), log[-3000:]
+    assert "Collecting six" not in log and "Collecting idna" in log, log[-3000:]
+    done = engine.run("loop-after")
+    assert done.returncode == 0 and "app v2 1.16.0" in done.stdout, done
+
+
 # --- item 3: what the runtime image does not need -----------------------------------------
 
 

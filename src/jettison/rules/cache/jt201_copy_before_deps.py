@@ -413,21 +413,40 @@ def _move_copy_below(
 
 
 def _manifest_prefix(run: Instruction) -> tuple[list[str], tuple[int, int]] | None:
-    """For a RUN that is a plain `&&` chain, the manifests read by its longest leading run of
-    manifest installs, and the source span from the first command to the first one left."""
+    """For a RUN whose script starts with an `&&` chain of simple commands, the manifests
+    read by the longest leading run of manifest installs, and the source span from the first
+    command to the statement left after it (a command, or a compound such as a plugin loop:
+    `pip install -r requirements.txt && for d in plugins/*; do ...; done`)."""
     script = run.script
     if script is None or script.has_error or run.heredocs:
         return None
+    text, offsets = script.text.text, script.text.offsets
+    at = {offset: i for i, offset in enumerate(offsets)}
     cmds = sorted({(c.start, c.end): c for c in script.commands}.values(), key=lambda c: c.start)
-    if len(cmds) < 2 or any(c.in_condition for c in cmds):
+    if not cmds or cmds[0].start not in at or text[: at[cmds[0].start]].strip():
         return None
-    if any(c.next_operator != "&&" for c in cmds[:-1]) or cmds[-1].next_operator:
-        return None
-    for k in range(len(cmds) - 1, 0, -1):
-        found = manifests_of_commands(cmds[:k])
+    # (command, text index of the statement after its `&&`), while the chain is top level
+    chain: list[tuple[Command, int]] = []
+    for i, cmd in enumerate(cmds):
+        if cmd.in_condition or cmd.next_operator != "&&" or cmd.end - 1 not in at:
+            break
+        joined = _AND.match(text, at[cmd.end - 1] + 1)
+        if joined is None:
+            break  # a redirect or anything else between the command and its `&&`
+        chain.append((cmd, joined.end()))
+        following = cmds[i + 1] if i + 1 < len(cmds) else None
+        if following is None or at.get(following.start) != joined.end():
+            break  # what follows is a compound statement: the chain ends here
+    if not chain or "||" in text[chain[-1][1] :]:
+        return None  # `... && loop || true`: moving the installs would change what fails
+    for k in range(len(chain), 0, -1):
+        found = manifests_of_commands([c for c, _ in chain[:k]])
         if found:
-            return found, (cmds[0].start, cmds[k].start)
+            return found, (chain[0][0].start, offsets[chain[k - 1][1]])
     return None
+
+
+_AND = re.compile(r"\s*&&\s*")
 
 
 def _command_end(run: Instruction, start: int, rest: int) -> int:
