@@ -16,7 +16,7 @@
 #   ENGINE26_CONTAINERD     1: containerd image store, whose `docker save` writes an OCI
 #                           layout (default 1); 0: the classic overlay2 store
 #   ENGINE26_IMAGES         repositories or tags copied from the system engine
-#                           (default "debian python"; "" copies none)
+#                           (default "debian python buildpack-deps"; "" copies none)
 #   ENGINE26_SUBNET         the bridge's address (default 10.226.0.1/24)
 #   ENGINE26_TIMEOUT        seconds to wait for the daemon (default 60)
 set -euo pipefail
@@ -32,7 +32,7 @@ BRIDGE=docker26br
 SUBNET="${ENGINE26_SUBNET:-10.226.0.1/24}"
 TIMEOUT="${ENGINE26_TIMEOUT:-60}"
 CONTAINERD_STORE="${ENGINE26_CONTAINERD:-1}"
-IMAGES="${ENGINE26_IMAGES-debian python}"
+IMAGES="${ENGINE26_IMAGES-debian python buildpack-deps}"
 SUITE=trixie
 PACKAGES=(docker.io docker-cli docker-buildx)
 CACHE=/var/cache/docker26
