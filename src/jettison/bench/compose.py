@@ -2,8 +2,9 @@
 
 Both variants are temporary copies of the compose directory (the user's files are never
 touched): ``before`` as it is, ``after`` rewritten by :func:`jettison.services.render_plan`.
-Each is built as a graph (:func:`jettison.services.graph_builder.build_graph`), in the
-scenarios of :data:`SCENARIOS` (the same objects as a single Dockerfile's bench):
+Each is a :class:`GraphUnit` of the bench loop (:mod:`jettison.bench.loop`, the same loop as
+a single Dockerfile's bench: interleaved, the cache primed, edits, cleanup), built as a graph
+(:func:`jettison.services.graph_builder.build_graph`) in the scenarios of :data:`SCENARIOS`:
 
 * ``cold``: every target with ``--no-cache``;
 * ``code_change``: one source file of every service changed, then a cached build;
@@ -15,15 +16,17 @@ then the services' images are smoke-checked and the unique bytes of all service 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from jettison.bench.edits import change_file, choose_code_file
+from jettison.bench.loop import BenchLoop, BuildFailure, UnitRecord
+from jettison.bench.model import Run
 from jettison.bench.scenarios import CODE_CHANGE, COLD, Scenario
 from jettison.engine import docker_client, find_build_client, verify
 from jettison.engine.images import remove_images
@@ -35,7 +38,7 @@ from jettison.services.plan import make_plan
 from jettison.services.render import render_plan
 
 LABEL = "jettison.bench"
-SCENARIOS: tuple[Scenario, ...] = (COLD, CODE_CHANGE)  # in this order, per variant
+SCENARIOS: tuple[Scenario, ...] = (COLD, CODE_CHANGE)  # in this order
 
 
 @dataclass
@@ -111,60 +114,74 @@ def _images(graph: Graph, build: GraphBuild) -> list[str]:
     ]
 
 
-def run_variant(
-    name: str,
-    graph: Graph,
-    *,
-    jobs: int,
-    check: bool,
-    on_build: Callable[[str, str, GraphBuild], None] | None,
-    events: BuildEvents | None,
-    client: Any,
-    sdk: Any,
-) -> VariantResult:
-    result = VariantResult(name)
-    built: list[str] = []
-    labels = {LABEL: "services"}
-    try:
-        for scenario in SCENARIOS:
-            if scenario.edits == "code":
-                _change_code(graph, f"jettison-bench {time.time_ns()}")
-            done = build_graph(
-                graph,
-                jobs=jobs,
-                no_cache=scenario.no_cache,
-                labels=labels,
-                events=events,
-                client=client,
-                sdk=sdk,
-            )
-            built += _images(graph, done)
-            if on_build:
-                on_build(name, scenario.name, done)
-            if not done.ok:
-                bad = next(r for r in done.results.values() if r.status != "built")
-                result.error = f"{bad.name}: {bad.error}"
-                return result
-            if scenario.no_cache:
-                result.cold_seconds = done.seconds
-            else:
-                result.code_change_seconds = done.seconds
-                result.code_change_cached = (done.steps_cached, done.steps_total)
-        warm = done  # the last build: its images are the ones measured and checked
-        services = [t for t in graph.targets.values() if t.kind == "service"]
-        measured = unique_bytes([warm.results[t.name].image_id for t in services])
-        result.unique_bytes = measured.total
-        result.naive_bytes = measured.naive_total
-        result.per_service_bytes = {
-            t.name: measured.per_image[warm.results[t.name].image_id] for t in services
+@dataclass
+class GraphUnit:
+    """One variant: the compose graph of one copy of the project."""
+
+    name: str  # before | after
+    graph: Graph
+    result: VariantResult  # the final images' figures go here
+    jobs: int
+    check: bool
+    on_build: Callable[[str, str, GraphBuild], None] | None
+    events: BuildEvents | None
+    client: Any
+    sdk: Any
+    built: list[str] = field(default_factory=list)  # image ids and tags, to remove
+    last: GraphBuild | None = None  # the last build that succeeded: its images are measured
+
+    def build(self, scenario: Scenario, repetition: int, measured: bool) -> Run | BuildFailure:
+        done = build_graph(
+            self.graph,
+            jobs=self.jobs,
+            no_cache=scenario.no_cache,
+            labels={LABEL: "services"},
+            events=self.events if measured else None,  # priming builds are not shown
+            client=self.client,
+            sdk=self.sdk,
+        )
+        self.built += _images(self.graph, done)
+        if measured and self.on_build:
+            self.on_build(self.name, scenario.name, done)
+        if not done.ok:
+            bad = next(r for r in done.results.values() if r.status != "built")
+            return BuildFailure(f"{bad.name}: {bad.error}")
+        self.last = done
+        return Run(scenario.name, repetition, done.seconds, done.steps_total, done.steps_cached, "")
+
+    def edit(self, kind: str, marker: str) -> None:
+        assert kind == "code", "the compose bench's scenarios change code only"
+        _change_code(self.graph, marker)
+
+    def final_images(self, failed: bool) -> None:
+        if failed or self.last is None:
+            return
+        results = self.last.results
+        services = [t for t in self.graph.targets.values() if t.kind == "service"]
+        measured = unique_bytes([results[t.name].image_id for t in services])
+        self.result.unique_bytes = measured.total
+        self.result.naive_bytes = measured.naive_total
+        self.result.per_service_bytes = {
+            t.name: measured.per_image[results[t.name].image_id] for t in services
         }
-        if check:
+        if self.check:
             for t in services:
-                checked = verify(warm.results[t.name].image_id, sdk=sdk)
-                result.verified[t.name] = "" if checked.ok else checked.summary()
-        return result
-    finally:
-        remove_images(list(dict.fromkeys(built)), sdk)
+                checked = verify(results[t.name].image_id, sdk=self.sdk)
+                self.result.verified[t.name] = "" if checked.ok else checked.summary()
+
+    def cleanup(self) -> None:
+        remove_images(list(dict.fromkeys(self.built)), self.sdk)
+
+
+def _timings(result: VariantResult, record: UnitRecord) -> None:
+    """The figures of the runs (one per scenario), and why a build failed."""
+    for run in record.runs[COLD.name]:
+        result.cold_seconds = run.seconds
+    for run in record.runs[CODE_CHANGE.name]:
+        result.code_change_seconds = run.seconds
+        result.code_change_cached = (run.steps_cached, run.steps_total)
+    if record.failure is not None:
+        result.error = record.failure.message
 
 
 def bench_compose(
@@ -181,7 +198,7 @@ def bench_compose(
     sdk = docker_client()
     client = find_build_client()
     root = path.parent
-    stem = f"jb{os.getpid()}"
+    stem = f"jb{os.getpid()}"  # the copies' folder names are their compose project names
     with tempfile.TemporaryDirectory(prefix="jettison-services-bench-") as tmp:
         before_dir = Path(tmp) / f"{stem}-before"
         after_dir = Path(tmp) / f"{stem}-after"
@@ -190,24 +207,16 @@ def bench_compose(
         after_plan = make_plan(after_dir / path.name, slim=slim)
         rewrite = render_plan(after_plan)
         rewrite.write()
-        before = run_variant(
-            "before",
-            load_graph(before_dir / path.name),
-            jobs=jobs,
-            check=check,
-            on_build=on_build,
-            events=events,
-            client=client,
-            sdk=sdk,
-        )
-        after = run_variant(
-            "after",
-            load_graph(after_dir / path.name),
-            jobs=jobs,
-            check=check,
-            on_build=on_build,
-            events=events,
-            client=client,
-            sdk=sdk,
-        )
+        before, after = VariantResult("before"), VariantResult("after")
+        with BenchLoop() as loop:
+            for result, copy in ((before, before_dir), (after, after_dir)):
+                graph = load_graph(copy / path.name)
+                loop.add(
+                    GraphUnit(
+                        result.name, graph, result, jobs, check, on_build, events, client, sdk
+                    )
+                )
+            records = loop.run(SCENARIOS, 1, secrets.token_hex(3))
+    _timings(before, records["before"])
+    _timings(after, records["after"])
     return ComposeBench(str(path), before, after, rewrite.applied)

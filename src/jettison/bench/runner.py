@@ -1,10 +1,10 @@
-"""Running a bench: temp copies of the context, interleaved builds, verification, cleanup.
+"""Benchmarking one Dockerfile: its variants in temp copies of the context, on the bench loop.
 
 Each variant (the Dockerfile as it is, and its jettison-fixed or ``--against`` version)
-builds in a private copy of the build context, so the user's files are never modified.
-Repetition by repetition, each scenario runs for every variant in turn (the first variant
-alternates), so that machine noise hits both alike (the scenarios are the objects of
-:mod:`jettison.bench.scenarios`; the edits, :mod:`jettison.bench.edits`):
+builds in a private copy of the build context, so the user's files are never modified: a
+:class:`DockerfileUnit` of :mod:`jettison.bench.loop`, which runs the scenarios of
+:mod:`jettison.bench.scenarios` interleaved, primes the cache and writes the edits
+(:mod:`jettison.bench.edits`):
 
 * ``cold``: ``--no-cache`` (base images are already present locally and not pulled);
 * ``warm``: the same build again, nothing changed;
@@ -12,11 +12,9 @@ alternates), so that machine noise hits both alike (the scenarios are the object
 * ``deps_change``: a comment line (or, for JSON, whitespace) appended to the dependency
   manifest, which invalidates every step from the one that copies it.
 
-A scenario that needs the build cache gets one unmeasured priming build first when no
-build with the cache has run yet (``--scenario warm`` alone, or ``warm`` right after
-``cold``: BuildKit 0.8 does not reuse what a ``--no-cache`` build made). Every image is
-tagged ``jettison-bench-<slug>:<variant>-<id>`` and removed at the end (``keep_images``
-keeps the last one per variant); images that existed before the bench are never removed.
+A change scenario is skipped when no file of its kind is found. Every image is tagged
+``jettison-bench-<slug>:<variant>-<id>`` and removed at the end (``keep_images`` keeps the
+last one per variant); images that existed before the bench are never removed.
 """
 
 from __future__ import annotations
@@ -30,8 +28,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from jettison.bench.edits import change_file, choose_code_file, choose_deps_file
+from jettison.bench.loop import BenchEvents, BenchLoop, BuildFailure
 from jettison.bench.model import (
     SCENARIOS,
     BenchReport,
@@ -40,13 +40,12 @@ from jettison.bench.model import (
     StepTime,
     VariantResult,
 )
-from jettison.bench.scenarios import BY_NAME, WARM, Scenario
+from jettison.bench.scenarios import BY_NAME, Scenario
 from jettison.build_context.scan import find_dockerignore, read_dockerignore
 from jettison.dockerfile.parse import parse_dockerfile
 from jettison.engine import (
     BuildClient,
     BuildResult,
-    Step,
     build,
     docker_client,
     find_build_client,
@@ -81,49 +80,49 @@ class BenchOptions:
     target: str | None = None
 
 
-class BenchEvents:
-    """Callbacks for live progress; the default does nothing."""
-
-    def build_started(self, variant: str, scenario: str, repetition: int) -> None:
-        pass
-
-    def step(self, variant: str, scenario: str, step: Step) -> None:
-        pass
-
-    def build_finished(self, variant: str, scenario: str, run: Run | None) -> None:
-        pass
-
-    def verifying(self, variant: str) -> None:
-        pass
-
-
-@dataclass
-class _Workspace:
-    spec: VariantSpec
-    root: Path  # temp dir
-    context: Path
-    dockerfile: Path
-    patterns: list[str]
-    built: bool = False
-    # a build without --no-cache has run: BuildKit 0.8 does not reuse what a --no-cache
-    # build made, so `warm` right after `cold` would otherwise rebuild everything
-    cached: bool = False
-    failed: str | None = None
-    image_ids: list[str] = field(default_factory=list)
-
-
 def slug(text: str) -> str:
     value = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return value[:40] or "project"
 
 
-def _ignore_patterns(context: Path, dockerfile: Path) -> list[str]:
-    return read_dockerignore(find_dockerignore(context, dockerfile))
+@dataclass
+class _Build:
+    """What every build of a bench shares."""
+
+    repo: str  # jettison-bench-<slug>
+    run_id: str
+    options: BenchOptions
+    events: BenchEvents
+    client: BuildClient
+    sdk: Any
+    preexisting: set[str]  # images the bench must never remove
 
 
-def _make_workspace(spec: VariantSpec, context: Path, dockerfile: Path) -> _Workspace:
-    root = Path(tempfile.mkdtemp(prefix=f"jettison-bench-{spec.name}-"))
-    try:
+class DockerfileUnit:
+    """One variant: its Dockerfile written into a private copy of the build context."""
+
+    def __init__(self, spec: VariantSpec, result: VariantResult, shared: _Build) -> None:
+        self.spec = spec
+        self.result = result  # the report's entry: the final image's figures go here
+        self.shared = shared
+        self.root: Path | None = None  # temp dir, once made
+        self.context = Path()
+        self.dockerfile = Path()
+        self.patterns: list[str] = []  # its .dockerignore
+        self.files: dict[str, str | None] = {}  # edit kind -> context-relative file
+        self.image_ids: list[str] = []
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def tag(self) -> str:
+        return f"{self.shared.repo}:{self.spec.name}-{self.shared.run_id}"
+
+    def make_workspace(self, context: Path, dockerfile: Path) -> None:
+        """Copy the context into a temp dir and write this variant's files into the copy."""
+        self.root = root = Path(tempfile.mkdtemp(prefix=f"jettison-bench-{self.name}-"))
         copy = root / "context"
         shutil.copytree(context, copy, symlinks=True)
         try:
@@ -132,23 +131,69 @@ def _make_workspace(spec: VariantSpec, context: Path, dockerfile: Path) -> _Work
         except ValueError:  # a Dockerfile outside its context stays outside in the copy
             target_df = root / dockerfile.name
         target_df.parent.mkdir(parents=True, exist_ok=True)
-        target_df.write_text(spec.dockerfile_text, encoding="utf-8")
-        for rel, content in spec.extra_files.items():
+        target_df.write_text(self.spec.dockerfile_text, encoding="utf-8")
+        for rel, content in self.spec.extra_files.items():
             extra = (target_df.parent / rel).resolve()
             if not extra.is_relative_to(root.resolve()):
                 raise JettisonError(f"fixer wrote outside the build context: {rel}")
             extra.parent.mkdir(parents=True, exist_ok=True)
             extra.write_text(content, encoding="utf-8")
-        return _Workspace(
-            spec=spec,
-            root=root,
-            context=copy,
-            dockerfile=target_df,
-            patterns=_ignore_patterns(copy, target_df),
-        )
-    except BaseException:
-        shutil.rmtree(root, ignore_errors=True)
-        raise
+        self.context, self.dockerfile = copy, target_df
+        self.patterns = read_dockerignore(find_dockerignore(copy, target_df))
+
+    def build(self, scenario: Scenario, repetition: int, measured: bool) -> Run | BuildFailure:
+        shared, variant, name = self.shared, self.name, scenario.name
+        try:
+            result = build(
+                self.context,
+                self.dockerfile,
+                self.tag,
+                no_cache=scenario.no_cache,
+                build_args=shared.options.build_args,
+                labels={BENCH_LABEL: shared.run_id},
+                target=shared.options.target,
+                # priming builds are not shown: their scenario may not be in the report
+                on_step=(lambda s: shared.events.step(variant, name, s)) if measured else None,
+                client=shared.client,
+                sdk=shared.sdk,
+            )
+        except BuildFailedError as exc:
+            return BuildFailure(
+                f"{name} build: {exc.message}", exc.line, list(getattr(exc, "log_tail", []))
+            )
+        if result.image_id not in self.image_ids:
+            self.image_ids.append(result.image_id)
+        return _run(result, name, repetition)
+
+    def edit(self, kind: str, marker: str) -> None:
+        rel = self.files[kind]
+        assert rel is not None, "run_bench leaves out the scenarios whose file was not found"
+        change_file(self.context / rel, marker)
+
+    def final_images(self, failed: bool) -> None:
+        if not self.image_ids:
+            return
+        final, sdk = self.image_ids[-1], self.shared.sdk
+        info = image_attrs(final, sdk)
+        self.result.image_id = final
+        self.result.image_size_bytes = int(info.get("Size") or 0)
+        self.result.layers = len((info.get("RootFS") or {}).get("Layers") or [])
+        if self.shared.options.verify and not failed:
+            self.shared.events.verifying(self.name)
+            self.result.verification = verify(final, sdk=sdk).to_json()
+
+    def cleanup(self) -> None:
+        shared = self.shared
+        keep_images = shared.options.keep_images
+        keep = self.image_ids[-1:] if keep_images else []
+        for image_id in self.image_ids:
+            if image_id not in keep and image_id not in shared.preexisting:
+                remove_image(image_id, shared.sdk)
+        if not keep_images:
+            with contextlib.suppress(Exception):
+                remove_image(self.tag, shared.sdk)
+        if self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _run(result: BuildResult, scenario: str, repetition: int) -> Run:
@@ -173,6 +218,7 @@ def run_bench(
 ) -> BenchReport:
     """Benchmark every variant in every scenario; see the module documentation."""
     events = events or BenchEvents()
+    events.starting([v.name for v in variants], options.scenarios, options.repeat)
     if not context.is_dir():
         raise JettisonError("build context does not exist or is not a directory", str(context))
     if not dockerfile.is_file():
@@ -198,21 +244,29 @@ def run_bench(
         server_version=server,
         started=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    preexisting = image_ids(sdk)
-    run_id = secrets.token_hex(3)
-    repo = f"jettison-bench-{slug(report.project)}"
-    workspaces: list[_Workspace] = []
-    try:
+    shared = _Build(
+        repo=f"jettison-bench-{slug(report.project)}",
+        run_id=secrets.token_hex(3),
+        options=options,
+        events=events,
+        client=client,
+        sdk=sdk,
+        preexisting=image_ids(sdk),
+    )
+    with BenchLoop(events) as loop:
+        units: list[DockerfileUnit] = []
         for spec in variants:
-            workspaces.append(_make_workspace(spec, context, dockerfile))
-            report.variants[spec.name] = VariantResult(
+            result = report.variants[spec.name] = VariantResult(
                 name=spec.name,
                 label=spec.label,
                 dockerfile_text=spec.dockerfile_text,
                 fixes=list(spec.fixes),
             )
-        pattern_sets = [w.patterns for w in workspaces]
-        base = workspaces[0]
+            unit = loop.add(DockerfileUnit(spec, result, shared))
+            unit.make_workspace(context, dockerfile)  # removed on exit, also when this fails
+            units.append(unit)
+        pattern_sets = [u.patterns for u in units]
+        base = units[0]
         code_file = options.touch or choose_code_file(
             base.context, base.spec.dockerfile_text, pattern_sets
         )
@@ -227,88 +281,21 @@ def run_bench(
         skipped = {
             s.name: s.missing for s in scenarios if s.edits is not None and not files[s.edits]
         }
-        for ws in workspaces:
+        for unit in units:
+            unit.files = files
             for s in scenarios:
-                report.variants[ws.spec.name].scenarios[s.name] = ScenarioResult(
-                    s.name, skipped=skipped.get(s.name)
-                )
-
-        def one_build(ws: _Workspace, scenario: Scenario, rep: int, measured: bool) -> None:
-            tag = f"{repo}:{ws.spec.name}-{run_id}"
-            variant, name = ws.spec.name, scenario.name
-            if measured:
-                events.build_started(variant, name, rep)
-            try:
-                result = build(
-                    ws.context,
-                    ws.dockerfile,
-                    tag,
-                    no_cache=scenario.no_cache,
-                    build_args=options.build_args,
-                    labels={BENCH_LABEL: run_id},
-                    target=options.target,
-                    # priming builds are not shown: their scenario may not be in the report
-                    on_step=(lambda s: events.step(variant, name, s)) if measured else None,
-                    client=client,
-                    sdk=sdk,
-                )
-            except BuildFailedError as exc:
-                ws.failed = f"{name} build: {exc.message}"
-                result_ = report.variants[variant]
-                result_.build_error = ws.failed
-                result_.build_error_line = exc.line
-                result_.build_log_tail = list(getattr(exc, "log_tail", []))
-                if measured:
-                    events.build_finished(variant, name, None)
-                return
-            ws.built = True
-            ws.cached = ws.cached or not scenario.no_cache
-            if result.image_id not in ws.image_ids:
-                ws.image_ids.append(result.image_id)
-            if measured:
-                run = _run(result, name, rep)
-                report.variants[variant].scenarios[name].runs.append(run)
-                events.build_finished(variant, name, run)
-
-        for rep in range(options.repeat):
-            order = workspaces if rep % 2 == 0 else list(reversed(workspaces))
-            for scenario in scenarios:
-                if skipped.get(scenario.name):
-                    continue
-                for ws in order:
-                    if ws.failed:
-                        continue
-                    if not scenario.no_cache and not ws.cached:
-                        one_build(ws, WARM, rep, measured=False)  # prime the cache
-                        if ws.failed:
-                            continue
-                    edited = files[scenario.edits] if scenario.edits is not None else None
-                    if edited:
-                        change_file(ws.context / edited, scenario.marker(run_id, rep))
-                    one_build(ws, scenario, rep, measured=True)
-        for ws in workspaces:
-            result = report.variants[ws.spec.name]
-            if not ws.image_ids:
-                continue
-            final = ws.image_ids[-1]
-            info = image_attrs(final, sdk)
-            result.image_id = final
-            result.image_size_bytes = int(info.get("Size") or 0)
-            result.layers = len((info.get("RootFS") or {}).get("Layers") or [])
-            if options.verify and not ws.failed:
-                events.verifying(ws.spec.name)
-                result.verification = verify(final, sdk=sdk).to_json()
-    finally:
-        for ws in workspaces:
-            keep = ws.image_ids[-1:] if options.keep_images else []
-            for image_id in ws.image_ids:
-                if image_id not in keep and image_id not in preexisting:
-                    remove_image(image_id, sdk)
-            if not options.keep_images:
-                with contextlib.suppress(Exception):
-                    remove_image(f"{repo}:{ws.spec.name}-{run_id}", sdk)
-            shutil.rmtree(ws.root, ignore_errors=True)
+                unit.result.scenarios[s.name] = ScenarioResult(s.name, skipped=skipped.get(s.name))
+        runnable = [s for s in scenarios if not skipped.get(s.name)]
+        records = loop.run(runnable, options.repeat, shared.run_id)
+        for unit in units:
+            record, result = records[unit.name], unit.result
+            for name, runs in record.runs.items():
+                result.scenarios[name].runs = runs
+            if record.failure is not None:
+                result.build_error = record.failure.message
+                result.build_error_line = record.failure.line
+                result.build_log_tail = record.failure.log_tail
     if options.keep_images:
-        report.notes.append(f"images kept as {repo}:<variant>-{run_id}")
+        report.notes.append(f"images kept as {shared.repo}:<variant>-{shared.run_id}")
     report.wall_seconds = time.monotonic() - started
     return report

@@ -1,8 +1,8 @@
 """The bench scenarios as data: what each does before its build, and what its build skips.
 
-The runners (:func:`jettison.bench.runner.run_bench` for one Dockerfile,
-:func:`jettison.bench.compose.bench_compose` for a compose graph) iterate these objects; a
-new scenario is one more :class:`Scenario` here (and its text in
+The bench loop (:mod:`jettison.bench.loop`, under :func:`jettison.bench.runner.run_bench`
+for one Dockerfile and :func:`jettison.bench.compose.bench_compose` for a compose graph)
+iterates these objects; a new scenario is one more :class:`Scenario` here (and its text in
 :data:`jettison.bench.model.SCENARIO_TEXT`).
 """
 

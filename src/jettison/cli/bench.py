@@ -1,4 +1,5 @@
-"""``jettison bench``: build the Dockerfile as it is and its optimized version, and measure."""
+"""``jettison bench``: build the Dockerfile as it is and its optimized version (or a compose
+graph before and after shared bases), and measure."""
 
 from __future__ import annotations
 
@@ -6,11 +7,18 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from jettison.atomic import write_text_atomic
 from jettison.audit.discovery import is_compose_file
-from jettison.bench import SCENARIOS, BenchEvents, BenchOptions, build_variants, run_bench
+from jettison.bench import SCENARIOS, BenchEvents, BenchOptions, bench_dockerfile
 from jettison.bench.model import Run
 from jettison.bench.report import (
     FORMATS,
@@ -26,16 +34,14 @@ from jettison.cli._common import (
     console,
     parse_build_args,
 )
-from jettison.engine import Step, docker_client, find_build_client
+from jettison.engine import Step
 from jettison.errors import BuildFailedError, JettisonError
 
 
 class _Live(BenchEvents):
     """Progress bars per variant and scenario on a terminal; one line per build elsewhere."""
 
-    def __init__(
-        self, err: Console, variants: list[str], scenarios: tuple[str, ...], repeat: int
-    ) -> None:
+    def __init__(self, err: Console) -> None:
         self.err = err
         self.live = err.is_terminal
         self.progress = Progress(
@@ -48,18 +54,24 @@ class _Live(BenchEvents):
             transient=False,
             disable=not self.live,
         )
+        self.tasks: dict[tuple[str, str], TaskID] = {}
+        self.started = False
+
+    def __enter__(self) -> _Live:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.started:  # a bench that stopped on bad input never showed its bars
+            self.progress.stop()
+
+    def starting(self, variants: list[str], scenarios: tuple[str, ...], repeat: int) -> None:
         self.tasks = {
             (v, s): self.progress.add_task("", total=repeat, label=f"{v} {s}", start=False)
             for s in scenarios
             for v in variants
         }
-
-    def __enter__(self) -> _Live:
-        self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.__exit__(None, None, None)
+        self.progress.start()
+        self.started = True
 
     def build_started(self, variant: str, scenario: str, repetition: int) -> None:
         task = self.tasks[(variant, scenario)]
@@ -101,30 +113,6 @@ def _locate(path: str, dockerfile: str | None, context: str | None) -> tuple[Pat
     if not df.is_file():
         raise JettisonError("Dockerfile not found", str(df))
     return df, ctx
-
-
-def _in_context(value: str | None, ctx: Path, option: str) -> str | None:
-    """``value`` as a path relative to the build context, which it must be inside once
-    symlinks are followed: the benchmark edits that file in its copies of the context, and
-    a path outside (absolute, ``..``, or a link out) would edit the user's own file."""
-    if value is None:
-        return None
-    if not value.strip():
-        raise JettisonError(f"{option}: no file name given")
-    root = ctx.resolve()
-    given = Path(value)
-    real = (given if given.is_absolute() else root / given).resolve()
-    try:
-        rel = real.relative_to(root)
-    except ValueError:
-        raise JettisonError(
-            f"not inside the build context {ctx} ({option}): the benchmark only edits its "
-            "copies of the context's files",
-            value,
-        ) from None
-    if not real.is_file():
-        raise JettisonError(f"no such file in the build context ({option})", value)
-    return rel.as_posix()
 
 
 def _bench_compose(path: str, fmt: str, output: str | None, no_verify: bool) -> None:
@@ -279,12 +267,6 @@ def command(
     df, ctx = _locate(path, dockerfile, context)
     check_output(output, "--output", (str(df),))
     check_output(html_path, "--html", (str(df),))
-    touch = _in_context(touch, ctx, "--touch")
-    deps_file = _in_context(deps_file, ctx, "--deps-file")
-    config = build_config(config_path, (), (), None)
-    variants = build_variants(
-        df, config, against=Path(against) if against else None, unsafe=unsafe_fixes
-    )
     options = BenchOptions(
         repeat=repeat,
         scenarios=tuple(scenarios) or SCENARIOS,
@@ -295,11 +277,13 @@ def command(
         build_args=parse_build_args(build_args),
         target=target,
     )
-    docker_client()  # "no engine" before any copying
-    client = find_build_client()
+    config = build_config(config_path, (), (), None)
+    against_df = Path(against) if against else None
     err = console(stderr=True)
-    with _Live(err, [v.name for v in variants], options.scenarios, repeat) as live:
-        report = run_bench(df, ctx, variants, options, events=live, client=client)
+    with _Live(err) as live:
+        report = bench_dockerfile(
+            df, ctx, options, config, against=against_df, unsafe=unsafe_fixes, events=live
+        )
     original = report.variants["original"]
     if original.build_error:
         # nothing to compare: the failing step's output, then the one-line error

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 
 import click
-from rich.table import Table
 
 from jettison.cli._common import console
 from jettison.engine import cache_stats, prune_cache
 from jettison.errors import JettisonError
-from jettison.units import human_bytes
+from jettison.report.cache import prune_question, prune_summary, pruned, render_cache_stats
 
 _UNITS = {
     "": 1,
@@ -71,46 +69,7 @@ def command() -> None:
 )
 def stats(fmt: str, top: int) -> None:
     """Builder cache size (total, reclaimable, by type, largest records) and image space."""
-    s = cache_stats(largest=top)
-    if fmt == "json":
-        click.echo(json.dumps(s.to_json(), indent=2))
-        return
-    out = console()
-    table = Table(title="Build cache and images", title_justify="left")
-    table.add_column("What")
-    table.add_column("Count", justify="right")
-    table.add_column("Size", justify="right")
-    table.add_column("Reclaimable", justify="right")
-    table.add_row(
-        "build cache",
-        str(s.build_cache_entries),
-        human_bytes(s.build_cache_bytes),
-        human_bytes(s.build_cache_reclaimable_bytes),
-    )
-    for kind, (count, size) in sorted(s.by_type.items(), key=lambda kv: -kv[1][1]):
-        table.add_row(f"  {kind}", str(count), human_bytes(size), "")
-    table.add_row(
-        "images (unique layers)",
-        str(s.images),
-        human_bytes(s.images_bytes),
-        human_bytes(s.images_dangling_bytes) + f" in {s.images_dangling} dangling",
-    )
-    table.add_row("containers", str(s.containers), "", "")
-    out.print(table)
-    if s.largest:
-        big = Table(title="Largest build cache records", title_justify="left")
-        for column in ("Type", "Size", "In use", "Uses", "Last used", "Description"):
-            big.add_column(column, justify="right" if column in ("Size", "Uses") else "left")
-        for e in s.largest:
-            big.add_row(
-                e.type,
-                human_bytes(e.size_bytes),
-                "yes" if e.in_use else "no",
-                str(e.usage_count),
-                (e.last_used or "")[:19].replace("T", " "),
-                e.description[:60],
-            )
-        out.print(big)
+    render_cache_stats(cache_stats(largest=top), fmt, console())
 
 
 @command.command("prune")
@@ -129,23 +88,11 @@ def prune(yes: bool, all_entries: bool, keep_storage: str | None, until: str | N
     """Prune the builder cache (asks first unless --yes)."""
     keep = _size(keep_storage)
     until = _duration(until)
-    s = cache_stats(largest=0)
-    what = "all build cache records" if all_entries else "unused build cache records"
-    extra = []
-    if until:
-        extra.append(f"unused for {until}")
-    if keep is not None:
-        extra.append(f"keeping {human_bytes(keep)}")
-    detail = f" ({', '.join(extra)})" if extra else ""
     out = console()
-    out.print(
-        f"Build cache: {human_bytes(s.build_cache_bytes)} in {s.build_cache_entries} "
-        f"records, {human_bytes(s.build_cache_reclaimable_bytes)} reclaimable.",
-        markup=False,
-    )
+    out.print(prune_summary(cache_stats(largest=0)), markup=False)
     if not yes:
         if not sys.stdin.isatty():
             raise JettisonError("refusing to prune without confirmation: pass --yes")
-        click.confirm(f"Remove {what}{detail}?", abort=True)
+        click.confirm(prune_question(all_entries, until, keep), abort=True)
     count, freed = prune_cache(all_entries=all_entries, keep_storage=keep, until=until)
-    out.print(f"Removed {count} build cache records, reclaimed {human_bytes(freed)}.", markup=False)
+    out.print(pruned(count, freed), markup=False)
