@@ -88,6 +88,14 @@ def test_a_long_description_is_cut_at_60_characters() -> None:
     assert "RUN " + "x" * 56 + " " in shown and "CUT" not in shown
 
 
+def test_a_description_is_shown_as_written() -> None:
+    # BuildKit names a step's stage in brackets; rich took them for markup (and "[/..." for
+    # a closing tag without an opening one: a traceback)
+    stats = _stats()
+    stats.largest[0].description = "[stage-1 3/5] RUN pip install .[dev] [/x]"
+    assert "│ [stage-1 3/5] RUN pip install .[dev] [/x] │" in _render(stats, "text")
+
+
 def test_no_largest_records_no_second_table() -> None:
     stats = _stats()
     stats.largest = []

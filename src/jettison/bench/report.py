@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from jettison.bench.model import (
     SCENARIO_TEXT,
@@ -208,7 +209,8 @@ def render_text(report: BenchReport, console: Console) -> None:
                 overflow="fold",
             )
         for row in rows:
-            table.add_row(*row)
+            # as Text: "[builder] RUN ..." or uvicorn[standard] is no rich markup
+            table.add_row(*(Text(cell) for cell in row))
         console.print(table)
     for line in _headline(report):
         console.print(line, markup=False)
@@ -434,10 +436,11 @@ def render_document(report: BenchReport, fmt: str) -> str | None:
 
 def render_text_to_string(report: BenchReport) -> str:
     """The text view for a file: 120 columns, no colour."""
-    capture = Console(record=True, width=120, force_terminal=False, no_color=True)
-    with capture.capture():
+    capture = Console(width=120, force_terminal=False, no_color=True)
+    # what the capture holds: a recording stays empty while a capture is open
+    with capture.capture() as captured:
         render_text(report, capture)
-    return capture.export_text()
+    return captured.get()
 
 
 def render_compose(report: ComposeBench, fmt: str) -> str:

@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING
 
 from rich.table import Table
+from rich.text import Text
 
 from jettison.report.output import write_plain
 from jettison.units import human_bytes
@@ -55,7 +56,8 @@ def render_cache_stats(stats: CacheStats, fmt: str, out: Console) -> None:
             "yes" if e.in_use else "no",
             str(e.usage_count),
             (e.last_used or "")[:19].replace("T", " "),
-            e.description[:60],
+            # as Text: "[stage-1 3/5] RUN ..." or pip install .[dev] is no rich markup
+            Text(e.description[:60]),
         )
     out.print(big)
 
