@@ -273,6 +273,43 @@ def test_plugin_loop_stays_after_the_copy_and_the_requirements_move_before_it(
 
 
 @pytest.mark.engine
+def test_recursive_chown_to_the_owner_the_copy_gave_is_dropped(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """CTFd's shape: `COPY --chown=1001:1001 .` then `chown -R 1001:1001` of the same tree
+    stores it twice; the fixed file stores it once, with the same owners."""
+    write(
+        tmp_path,
+        {
+            "run.sh": "#!/bin/sh\nstat -c '%u %n' /opt/app /opt/app/blob /var/log/app\n"
+            "touch /opt/app/new /var/log/app/x && echo writable\n",
+            "Dockerfile": (
+                "FROM debian:bookworm-slim\n"
+                "WORKDIR /opt/app\n"
+                "COPY --chown=1001:1001 . /opt/app\n"
+                "RUN useradd -u 1001 app && mkdir -p /var/log/app \\\n"
+                "    && chown -R 1001:1001 /var/log/app /opt/app \\\n"
+                "    && chmod +x /opt/app/run.sh\n"
+                "USER 1001\n"
+                'CMD ["/opt/app/run.sh"]\n'
+            ),
+        },
+    )
+    (tmp_path / "blob").write_bytes(secrets.token_bytes(3_000_000))
+    fixed = fix(tmp_path, "--select", "JT130")
+    assert "chown -R 1001:1001 /var/log/app && chown 1001:1001 /opt/app" in fixed, fixed
+    engine.build(tmp_path, "chown-before")
+    engine.build(tmp_path, "chown-after", tmp_path / "Dockerfile.fixed")
+    outputs = [engine.run(name) for name in ("chown-before", "chown-after")]
+    for done in outputs:
+        assert done.returncode == 0 and "writable" in done.stdout, done
+    assert outputs[0].stdout == outputs[1].stdout  # the same owners, the same writable tree
+    assert "1001 /opt/app/blob" in outputs[1].stdout
+    saved = engine.size("chown-before") - engine.size("chown-after")
+    assert saved >= 2_900_000, saved  # the copied tree, no longer stored twice
+
+
+@pytest.mark.engine
 def test_copy_then_chown_becomes_copy_chown(tmp_path: Path, engine: Engine) -> None:
     write(
         tmp_path,

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from jettison.dockerfile import Command, Instruction, Stage
+from jettison.dockerfile import Command, Flag, Instruction, Stage
 from jettison.dockerfile import commands as sh
 from jettison.findings import Edit, Finding, FixSafety, Severity
 from jettison.rules._project import resolve_path
@@ -38,6 +38,12 @@ def _context_bytes(context: Path, sources: list[str]) -> int | None:
     return total
 
 
+def _same_owner(chown_flag: Flag | None, owner: str) -> bool:
+    """``--chown=1001:1001`` and ``chown -R 1001:1001`` (or ``user.group``) name one owner."""
+    value = chown_flag.value if chown_flag is not None else None
+    return value is not None and value in (owner, owner.replace(".", ":", 1))
+
+
 def _chown_recursive(cmd: Command) -> tuple[str, list[str], int] | None:
     """(owner, paths, index of the -R word) for ``chown -R OWNER PATH...``."""
     if cmd.name != "chown":
@@ -64,21 +70,26 @@ def _chown_recursive(cmd: Command) -> tuple[str, list[str], int] | None:
     "a copied tree is stored twice: COPY, then `chown -R` of the same files",
     what="""
         Flags `RUN chown -R USER DIR` when DIR is where an earlier COPY/ADD of the same
-        stage put files without `--chown`.
+        stage put files without `--chown`, or with `--chown` of that same owner (the
+        recursive chown then changes nothing, and still stores every file again).
     """,
     why="""
         A layer stores every file whose metadata changes: `chown -R` after the COPY writes
         the whole tree a second time, so the image carries it twice. `COPY --chown` gives the
-        files their owner in the COPY layer itself.
+        files their owner in the COPY layer itself. A `chown -R` to the owner the files
+        already have is no cheaper: the layer stores every file it touched.
     """,
     example="COPY . /app\nRUN chown -R app:app /app",
     use_instead="COPY --chown=app:app . /app\nRUN chown app:app /app",
     fix="""
-        Unsafe: adds `--chown=OWNER` to every COPY/ADD into the directory before the chown,
-        and drops `-R` (the directory itself still changes owner, so the user can create
-        files in it). Only when no other RUN between the first COPY and the chown may write
-        into the tree (their files would no longer change owner) and the chown names one
-        directory. The finding gives the tree's size in the build context: the bytes saved.
+        Unsafe: adds `--chown=OWNER` to every COPY/ADD into the directory before the chown
+        (where it has none), and drops `-R` (the directory itself still changes owner, so the
+        user can create files in it); a chown of several directories keeps `-R` for the
+        others and changes the copied one with a `chown OWNER DIR` of its own. Only when no
+        other RUN between the first COPY and the chown may write into the tree (their files
+        would no longer change owner) and the copies went into one of the chown's
+        directories. The finding gives the tree's size in the build context: the bytes
+        saved.
     """,
     fix_safety=FixSafety.UNSAFE,
 )
@@ -87,11 +98,12 @@ def copy_then_chown(ctx: RuleContext) -> Iterator[Finding]:
     context = Path(df.path).parent
     for stage in ctx.stages:
         cwd = workdirs(stage)
-        copies: list[tuple[Instruction, str]] = []  # (COPY without --chown, destination)
+        # (COPY/ADD, destination): without --chown, or with one a later chown -R repeats
+        copies: list[tuple[Instruction, str]] = []
         for ins in stage.instructions:
             if ins.keyword in ("COPY", "ADD") and len(ins.args) > 1:
                 dest = resolve_path(cwd.get(ins.index), ins.args[-1])
-                if dest is not None and ins.flag("chown") is None:
+                if dest is not None:
                     copies.append((ins, dest))
                 continue
             if ins.keyword != "RUN":
@@ -107,6 +119,7 @@ def copy_then_chown(ctx: RuleContext) -> Iterator[Finding]:
                     for c, d in copies
                     if any(t is not None and (d == t or d.startswith(t.rstrip("/") + "/"))
                            for t in targets)
+                    and (c.flag("chown") is None or _same_owner(c.flag("chown"), owner))
                 ]  # fmt: skip
                 if not into:
                     continue
@@ -115,10 +128,16 @@ def copy_then_chown(ctx: RuleContext) -> Iterator[Finding]:
                 size = sum(s for s in sizes if s is not None)
                 how = f" ({kilo_or_megabytes(size)} in the build context)" if local and size else ""
                 edits = _fix(ctx, stage, ins, cmd, into, owner, paths, flag_at)
+                advice = (
+                    f"the COPY already gives it that owner (line {into[0][0].line}): chown "
+                    "the directory alone"
+                    if all(c.flag("chown") is not None for c, _ in into)
+                    else f"give it its owner in the COPY (`COPY --chown={owner}`, "
+                    f"line {into[0][0].line})"
+                )
                 yield ctx.report(
                     f"`chown -R {owner} {' '.join(paths)}` stores the copied tree a second "
-                    f"time{how}; give it its owner in the COPY (`COPY --chown={owner}`, "
-                    f"line {into[0][0].line})",
+                    f"time{how}; {advice}",
                     ins,
                     start=cmd.start,
                     end=cmd.end,
@@ -137,10 +156,20 @@ def _fix(
     paths: list[str],
     flag_at: int,
 ) -> list[Edit]:
-    if len(paths) != 1 or cmd.args[flag_at].value != "-R":
+    if cmd.args[flag_at].value != "-R":
         return []
     first = into[0][0]
-    target = resolve_path(workdirs(stage).get(run.index), paths[0])
+    cwd = workdirs(stage).get(run.index)
+    # the one path the copies went into; the chown's other paths keep their -R
+    covered = [
+        i
+        for i, p in enumerate(paths)
+        if (t := resolve_path(cwd, p)) is not None
+        and any(d == t or d.startswith(t.rstrip("/") + "/") for _, d in into)
+    ]
+    if len(covered) != 1 or any(w.dynamic for w in cmd.args):
+        return []
+    target = resolve_path(cwd, paths[covered[0]])
     if target is None or target.startswith(("/home/", "/root")):
         return []  # a home directory holds files useradd and others made
     if any(d.rstrip("/") != target.rstrip("/") for _, d in into):
@@ -162,13 +191,29 @@ def _fix(
         if c.start < cmd.start and c.name not in ("groupadd", "useradd", "addgroup", "adduser",
                                                   "mkdir", "set", "true"):  # fmt: skip
             return []
+    chown_owner = owner
     if ":" not in owner and "." in owner:
         owner = owner.replace(".", ":", 1)  # chown's old user.group form; --chown wants ':'
-    edits = [Edit(c.keyword_end, c.keyword_end, f" --chown={owner}") for c, _ in into]
-    word = cmd.args[flag_at]
-    end = word.end
+    edits = [
+        Edit(c.keyword_end, c.keyword_end, f" --chown={owner}")
+        for c, _ in into
+        if c.flag("chown") is None
+    ]
     source = ctx.dockerfile.source
-    while end < len(source) and source[end] in " \t":
-        end += 1
-    edits.append(Edit(word.start, end, ""))
+    if len(paths) == 1:
+        word = cmd.args[flag_at]
+        end = word.end
+        while end < len(source) and source[end] in " \t":
+            end += 1
+        edits.append(Edit(word.start, end, ""))
+        return edits
+    # `chown -R u /var/log/app /srv/app`: -R stays for the others, the copied tree's
+    # directory gets a chown of its own (the words are the chown's, after its owner)
+    words = [w for w in cmd.args if not w.value.startswith("-")][1:]
+    word = words[covered[0]]
+    start = word.start
+    while start > 0 and source[start - 1] in " \t":
+        start -= 1
+    edits.append(Edit(start, word.end, ""))
+    edits.append(Edit(cmd.end, cmd.end, f" && chown {chown_owner} {word.raw}"))
     return edits
