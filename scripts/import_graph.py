@@ -37,8 +37,10 @@ LAYERS: list[list[str]] = [
     ["jettison.rules"],
     # findings renderers (SARIF and GitLab read the rules' docs); deps and inspect use them
     ["jettison.report"],
-    ["jettison.deps", "jettison.engine"],
-    ["jettison.image", "jettison.audit"],  # audit hands the deps analysis to JT605
+    ["jettison.engine"],
+    ["jettison.image"],  # images from every source, and their analysis (inspect)
+    ["jettison.deps"],  # reads installed distributions from images through image.sources
+    ["jettison.audit"],  # audit hands the deps analysis to JT605
     ["jettison.fixes"],  # fixes re-run the audit to a fixpoint; --verify builds on the engine
     ["jettison.bench", "jettison.services"],
     ["jettison.cli", "jettison.__main__"],
