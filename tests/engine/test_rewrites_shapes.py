@@ -273,6 +273,47 @@ def test_plugin_loop_stays_after_the_copy_and_the_requirements_move_before_it(
 
 
 @pytest.mark.engine
+def test_dev_group_left_out_of_the_copied_virtualenv(tmp_path: Path, engine: Engine) -> None:
+    """bookwyrm's shape: `pip install --group main --group dev` into a builder's virtualenv
+    that the final image copies; the fixed image runs without the dev group, smaller."""
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": (
+                "[dependency-groups]\n"
+                'main = ["six==1.16.0"]\n'
+                'dev = ["idna==3.7", "pyparsing==3.1.2"]\n'
+            ),
+            "app.py": f"# {secrets.token_hex(8)}\nimport six\nprint('app ok', six.__version__)\n",
+            "Dockerfile": (
+                "FROM python:3.11 AS build\n"
+                "RUN python -mvenv /venv\n"
+                "ENV PATH=/venv/bin:$PATH\n"
+                "COPY pyproject.toml /app/\n"
+                "WORKDIR /app\n"
+                'RUN pip install --no-cache-dir "pip>=25.1" '
+                "&& pip install --no-cache-dir --group main --group dev\n"
+                "FROM python:3.11-slim\n"
+                "ENV PATH=/venv/bin:$PATH\n"
+                "COPY --from=build /venv /venv\n"
+                "COPY app.py /app/\n"
+                'CMD ["python", "/app/app.py"]\n'
+            ),
+        },
+    )
+    fixed = fix(tmp_path, "--select", "JT137")
+    assert "pip install --no-cache-dir --group main\n" in fixed, fixed
+    engine.build(tmp_path, "devgroup-before")
+    engine.build(tmp_path, "devgroup-after", tmp_path / "Dockerfile.fixed")
+    for name in ("devgroup-before", "devgroup-after"):
+        done = engine.run(name)
+        assert done.returncode == 0 and "app ok 1.16.0" in done.stdout, done
+    assert engine.run("devgroup-before", "python", "-c", "import idna").returncode == 0
+    assert engine.run("devgroup-after", "python", "-c", "import idna").returncode != 0
+    assert engine.size("devgroup-after") < engine.size("devgroup-before")
+
+
+@pytest.mark.engine
 def test_recursive_chown_to_the_owner_the_copy_gave_is_dropped(
     tmp_path: Path, engine: Engine
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from jettison.dockerfile import Command, Instruction, Stage, Word
+from jettison.dockerfile import Command, Dockerfile, Instruction, Stage, Word
 from jettison.dockerfile import commands as sh
 from jettison.rules._project import resolve_path
 from jettison.rules.registry import RuleContext
@@ -43,3 +43,18 @@ def final_installs(ctx: RuleContext) -> list[tuple[Instruction, Command, Word]]:
                 if (cmd.start, word.value) not in temporary and not word.dynamic:
                     out.append((ins, cmd, word))
     return out
+
+
+def copied_from_stages(df: Dockerfile, stage: Stage) -> list[Stage]:
+    """The earlier stages ``stage`` copies files from (``COPY --from=NAME``), and theirs."""
+    found: list[Stage] = []
+    todo = [stage]
+    while todo:
+        current = todo.pop()
+        for ins in current.instructions:
+            flag = ins.flag("from") if ins.keyword in ("COPY", "ADD") else None
+            source = df.stage_named(flag.value) if flag is not None and flag.value else None
+            if source is not None and source is not stage and source not in found:
+                found.append(source)
+                todo.append(source)
+    return found
