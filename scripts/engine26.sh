@@ -19,6 +19,8 @@
 #                           (default "debian python buildpack-deps"; "" copies none)
 #   ENGINE26_SUBNET         the bridge's address (default 10.226.0.1/24)
 #   ENGINE26_TIMEOUT        seconds to wait for the daemon (default 60)
+#   ENGINE26_NEWEST_BUILDX  1: also install sid's newest buildx (rawjson progress) into
+#                           $ENGINE26_ROOT/newest-buildx/config (default 1); 0: skip
 set -euo pipefail
 
 ROOT="${ENGINE26_ROOT:-/opt/docker26}"
@@ -225,6 +227,30 @@ if [ -n "$IMAGES" ] && [ -x "$SYSTEM_DOCKER" ]; then
         done
         did+=("copied ${#refs[@]} image tags ($(( $(date +%s) - tl ))s)")
     fi
+fi
+
+# --- 6. the newest Debian buildx, beside the engine's own --------------------------------
+# trixie's buildx (0.13) cannot print --progress=rawjson; sid's can. It goes into a client
+# configuration of its own ($ROOT/newest-buildx/config), so the engine's tests keep trixie's
+# buildx and the rawjson tests point DOCKER_CONFIG there. The .deb is checked against the
+# sha256 of sid's signed index entry.
+NEWEST="$ROOT/newest-buildx"
+if [ "${ENGINE26_NEWEST_BUILDX:-1}" = 1 ] && [ ! -x "$NEWEST/config/cli-plugins/docker-buildx" ]; then
+    tb=$(date +%s)
+    mkdir -p "$CACHE/newest-buildx"
+    entry="$(curl -fsS --max-time 120 http://deb.debian.org/debian/dists/sid/main/binary-amd64/Packages.xz \
+        | xz -d | awk '/^Package: docker-buildx$/,/^$/')" || die "reading sid's package index failed"
+    file="$(sed -n 's/^Filename: //p' <<<"$entry")"; sum="$(sed -n 's/^SHA256: //p' <<<"$entry")"
+    [ -n "$file" ] && [ -n "$sum" ] || die "no docker-buildx in sid's package index"
+    deb="$CACHE/newest-buildx/$(basename "$file")"
+    [ -f "$deb" ] || curl -fsS --max-time 600 -o "$deb" "http://deb.debian.org/debian/$file" \
+        || die "downloading $file failed"
+    echo "$sum  $deb" | sha256sum -c --quiet - || { rm -f "$deb"; die "$deb: sha256 mismatch"; }
+    tmp="$(mktemp -d)"; dpkg-deb -x "$deb" "$tmp"
+    mkdir -p "$NEWEST/config/cli-plugins"
+    install -m 755 "$tmp/usr/libexec/docker/cli-plugins/docker-buildx" "$NEWEST/config/cli-plugins/docker-buildx"
+    rm -rf "$tmp"
+    did+=("installed $(basename "$deb" _amd64.deb) in $NEWEST ($(( $(date +%s) - tb ))s)")
 fi
 
 ver="$(docker26 version --format '{{.Server.Version}}' 2>/dev/null || echo '?')"

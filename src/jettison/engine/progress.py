@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -56,6 +57,7 @@ class Step:
     error: str | None = None
     canceled: bool = False
     log: list[str] = field(default_factory=list)
+    started: datetime | None = None  # rawjson: when the solver started it
 
     @property
     def finished(self) -> bool:
@@ -259,12 +261,21 @@ class RawJsonProgressParser:
         started, completed = _timestamp(vertex.get("started")), _timestamp(vertex.get("completed"))
         if started is not None and completed is not None and not step.cached:
             step.seconds = round((completed - started).total_seconds(), 3)
+        if started is not None and (step.started is None or started < step.started):
+            step.started = started
+            # the first status lists every vertex in no particular order: the steps follow
+            # the order the solver started them, as plain progress numbers them
+            self.result.steps.sort(key=_start_order)
         return step
 
     def feed_text(self, text: str) -> BuildProgress:
         for line in text.splitlines():
             self.feed(line)
         return self.result
+
+
+def _start_order(step: Step) -> tuple[float, int]:
+    return (step.started.timestamp() if step.started else math.inf), step.order
 
 
 def parse_rawjson(text: str) -> BuildProgress:

@@ -180,3 +180,20 @@ def test_rawjson_solve_status_stream() -> None:
     assert p.failed_step is step and "exit code: 2" in (step.error or "")
     assert p.trailer[-1].startswith("ERROR: failed to solve")
     assert p.steps[0].kind == "from" and p.steps[0].cached
+
+
+def test_rawjson_recorded_from_buildx_0_29() -> None:
+    """A real stream (Debian sid's buildx 0.29 on Docker 26, `--no-cache`): its first status
+    lists the vertices last-first; the steps come out in the order the solver ran them."""
+    p = parse_rawjson((DATA / "rawjson-buildx-0.29-multistage-cold.jsonl").read_text())
+    assert p.buildkit and p.image_id == (
+        "sha256:baef863af1e20ef64d06b3857a07abf4923b3b5f4c4e910ea23c27a2b800b2ac"
+    )
+    assert [(s.stage, s.index, s.instruction) for s in p.instructions] == [
+        ("base", 2, "COPY a.txt /a.txt"),
+        ("stage-1", 1, "RUN cat /a.txt > /b.txt && sleep 1"),
+        ("stage-1", 2, "RUN wc -c /b.txt > /c.txt"),
+    ]
+    assert (p.steps_total, p.steps_cached) == (3, 0)
+    sleeping = p.instructions[1]
+    assert sleeping.seconds is not None and 1.0 <= sleeping.seconds < 2.0
