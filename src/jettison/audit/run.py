@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from jettison.audit.checks import audit_dockerfile_path
-from jettison.audit.contexts import audit_compose_files, audit_contexts
 from jettison.audit.discovery import discover
 from jettison.config import Config
 from jettison.errors import JettisonError
@@ -62,14 +61,19 @@ def audit_paths(
     inputs = discover(paths)
     result = audit_dockerfiles(inputs.dockerfiles, config, jobs)
     result.errors[:0] = inputs.errors
-    compose = audit_compose_files(inputs.compose_files, config)
-    result.findings.extend(compose.findings)
-    result.errors.extend(compose.errors)
-    result.files += len(inputs.compose_files)
-    result.paths += inputs.compose_files
-    if context:
-        ctx = audit_contexts(inputs.dockerfiles, compose.contexts, config)
-        result.findings.extend(ctx.findings)
-        result.errors.extend(ctx.errors)
+    if inputs.compose_files or context:
+        # imported here: the compose reader and the context scanner are not needed to audit
+        # Dockerfiles alone (`audit --no-context FILE`, what a pre-commit hook runs)
+        from jettison.audit.contexts import audit_compose_files, audit_contexts
+
+        compose = audit_compose_files(inputs.compose_files, config)
+        result.findings.extend(compose.findings)
+        result.errors.extend(compose.errors)
+        result.files += len(inputs.compose_files)
+        result.paths += inputs.compose_files
+        if context:
+            ctx = audit_contexts(inputs.dockerfiles, compose.contexts, config)
+            result.findings.extend(ctx.findings)
+            result.errors.extend(ctx.errors)
     result.findings.sort(key=Finding.sort_key)
     return result

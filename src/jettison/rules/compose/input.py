@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from jettison.compose import ComposeService
-from jettison.dockerfile import Dockerfile
-from jettison.rules.registry import Rule
+if TYPE_CHECKING:  # types only: every audit imports the rules, few read a compose file
+    from jettison.compose import ComposeService
+    from jettison.dockerfile import Dockerfile
+    from jettison.rules.registry import Rule
 
 
 @dataclass

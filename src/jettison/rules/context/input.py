@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from jettison.build_context.scan import ContextScan
-from jettison.dockerfile import Dockerfile
 from jettison.findings import Finding, Fix, Severity
-from jettison.rules.registry import Rule
 
-if TYPE_CHECKING:  # types only: the audit pipeline runs the analysis, rules sit below deps
+if TYPE_CHECKING:
+    # types only: the audit pipeline runs the analysis (rules sit below deps), and the rules
+    # are imported by every audit, also those that scan no context
+    from jettison.build_context.scan import ContextScan
     from jettison.deps import DepsReport
+    from jettison.dockerfile import Dockerfile
+    from jettison.rules.registry import Rule
 
 
 @dataclass

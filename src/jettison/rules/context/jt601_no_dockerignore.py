@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from jettison.build_context.dockerignore import (
-    generate_dockerignore,
-    git_history_needed,
-)
 from jettison.findings import Edit, Finding, Fix, FixSafety, Severity
 from jettison.rules.context.input import ContextInput
 from jettison.rules.registry import Category, rule
@@ -38,6 +34,10 @@ from jettison.units import human_bytes
     scope="context",
 )
 def no_dockerignore(ctx: ContextInput) -> Iterator[Finding]:
+    # imported here: the generator loads the context scanner, which only the audits that scan a
+    # context need (every audit imports the rules)
+    from jettison.build_context.dockerignore import generate_dockerignore, git_history_needed
+
     if ctx.scan.dockerignore is not None:
         return
     git_reason = git_history_needed(ctx.scan.root, ctx.dockerfiles)

@@ -6,12 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from jettison.build_context.dockerignore import (
-    copied_sources,
-    git_history_needed,
-    safe_patterns,
-)
-from jettison.build_context.scan import REQUIRED_IGNORES
 from jettison.findings import Edit, Finding, Fix, FixSafety, Severity
 from jettison.rules.context.input import ContextInput
 from jettison.rules.registry import Category, rule
@@ -35,6 +29,15 @@ from jettison.units import human_bytes
     scope="context",
 )
 def dockerignore_incomplete(ctx: ContextInput) -> Iterator[Finding]:
+    # imported here: these load the context scanner, which only the audits that scan a context
+    # need (every audit imports the rules)
+    from jettison.build_context.dockerignore import (
+        copied_sources,
+        git_history_needed,
+        safe_patterns,
+    )
+    from jettison.build_context.scan import REQUIRED_IGNORES
+
     scan = ctx.scan
     if scan.dockerignore is None:
         return
