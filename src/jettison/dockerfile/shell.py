@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import tree_sitter
-import tree_sitter_bash
+
+# `tree_sitter_bash.language()`, loaded without the package's __init__ (see the module)
+from jettison.dockerfile import bash_grammar as tree_sitter_bash
 
 
 @dataclass(frozen=True)
