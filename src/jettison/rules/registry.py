@@ -17,7 +17,7 @@ import pkgutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from textwrap import dedent
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from jettison.findings import Edit, Finding, Fix, FixSafety, Severity
@@ -66,7 +66,9 @@ class Rule:
     category: Category
     severity: Severity
     summary: str
-    doc: RuleDoc
+    # the docs as declared (what, why, example, use_instead, fix, notes), dedented by
+    # :attr:`doc` on first use: an audit never reads them
+    doc_text: tuple[str, str, str, str, str, str]
     # a Dockerfile rule takes a RuleContext; context/compose rules take their own input
     check: Callable[[Any], Iterable[Finding]] | None
     fix_safety: FixSafety | None = None
@@ -78,6 +80,13 @@ class Rule:
     @property
     def fixable(self) -> bool:
         return self.fix_safety is not None
+
+    @cached_property
+    def doc(self) -> RuleDoc:
+        from textwrap import dedent  # imported here: only the rule docs and SARIF need it
+
+        what, why, example, use_instead, fix, notes = (dedent(t).strip() for t in self.doc_text)
+        return RuleDoc(what, why, example, use_instead, fix, notes)
 
 
 REGISTRY: dict[str, Rule] = {}
@@ -112,14 +121,7 @@ def rule(
             category=category,
             severity=severity,
             summary=summary,
-            doc=RuleDoc(
-                dedent(what).strip(),
-                dedent(why).strip(),
-                dedent(example).strip(),
-                dedent(use_instead).strip(),
-                dedent(fix).strip(),
-                dedent(notes).strip(),
-            ),
+            doc_text=(what, why, example, use_instead, fix, notes),
             check=func,
             fix_safety=fix_safety,
             equivalents=dict(equivalents or {}),
