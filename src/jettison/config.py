@@ -215,12 +215,12 @@ class _TomlLines:
 
 
 def _check_keys(table: dict[str, Any], where: str, lines: _TomlLines) -> None:
-    import difflib
-
     known = [*_KEYS, *_ALIASES]
     for key in table:
         if key in known:
             continue
+        import difflib  # only for the error: it is slow to import
+
         close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
         hint = f"; did you mean '{_ALIASES.get(close[0], close[0])}'?" if close else ""
         raise JettisonError(

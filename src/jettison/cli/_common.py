@@ -58,15 +58,16 @@ def build_config(
     return config
 
 
-# os/arch[/variant], as docker and buildx spell platforms (linux/amd64, linux/arm/v7)
-_PLATFORM = re.compile(r"[a-z0-9_]+/[a-z0-9_]+(/[a-z0-9_.]+)?", re.IGNORECASE)
+# os/arch[/variant], as docker and buildx spell platforms (linux/amd64, linux/arm/v7); a
+# pattern, not a compiled one: re compiles it on first use (the commands that check platforms)
+_PLATFORM = r"(?i)[a-z0-9_]+/[a-z0-9_]+(/[a-z0-9_.]+)?"
 
 
 def check_platforms(values: tuple[str, ...] | list[str], option: str = "--platform") -> None:
     """A platform that is not ``os/arch[/variant]`` is a usage error, not a build that fails."""
     for value in values:
         for part in value.split(","):
-            if not _PLATFORM.fullmatch(part.strip()):
+            if not re.fullmatch(_PLATFORM, part.strip()):
                 raise JettisonError(
                     f"{option} {value!r}: expected OS/ARCH[/VARIANT], e.g. linux/amd64"
                 )

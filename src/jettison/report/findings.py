@@ -10,16 +10,12 @@ separators. A finding about a build context that has no ``.dockerignore`` is loc
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING
 
 from jettison.errors import JettisonError
 from jettison.findings import Finding
-from jettison.report.ci import to_checkstyle, to_github, to_gitlab, to_junit
-from jettison.report.markdown import to_markdown
 from jettison.report.output import shown_path, write_plain
-from jettison.report.sarif import to_sarif
 from jettison.report.text import render_text
 
 if TYPE_CHECKING:
@@ -40,22 +36,38 @@ def render_findings(
     """Write ``findings`` in ``fmt``. ``paths`` lists the files checked (JUnit reports a
     passing case for each clean one); ``sources`` gives the text of files that are not on
     disk (standard input) for the source lines of the terminal view."""
+    if fmt == "text" or fmt not in FORMATS:
+        render_text(findings, errors, console, files, sources)
+        return
+    # the other renderers are imported here: a pre-commit hook or an editor asks for text
+    import json
+
     if fmt == "json":
         data = [{**f.to_json(), "path": shown_path(f.path)} for f in findings]
         write_plain(console, json.dumps(data, indent=2))
     elif fmt == "sarif":
+        from jettison.report.sarif import to_sarif
+
         write_plain(console, json.dumps(to_sarif(findings, errors), indent=2))
     elif fmt == "github":
+        from jettison.report.ci import to_github
+
         text = to_github(findings, errors)
         if text:
             write_plain(console, text)
     elif fmt == "markdown":
+        from jettison.report.markdown import to_markdown
+
         write_plain(console, to_markdown(findings, errors))
     elif fmt == "junit":
+        from jettison.report.ci import to_junit
+
         write_plain(console, to_junit(findings, errors, paths))
     elif fmt == "gitlab":
+        from jettison.report.ci import to_gitlab
+
         write_plain(console, json.dumps(to_gitlab(findings, errors), indent=2))
     elif fmt == "checkstyle":
+        from jettison.report.ci import to_checkstyle
+
         write_plain(console, to_checkstyle(findings, errors))
-    else:
-        render_text(findings, errors, console, files, sources)

@@ -4,7 +4,6 @@ one-file audit from a pre-commit hook or an editor does not pay for importing it
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -121,6 +120,8 @@ def render_statistics(
     safe = Counter(f.code for f in findings if is_safe_fix(f))
     unsafe = Counter(f.code for f in findings if f.fix is not None and not is_safe_fix(f))
     if fmt == "json":
+        import json  # imported here: the terminal view, what hooks print, does not need it
+
         rows = [
             {
                 "code": c,

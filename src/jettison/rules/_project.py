@@ -20,9 +20,9 @@ built from the full source, after the COPY that brings ``.git``.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from jettison.dockerfile import Command, Dockerfile, Instruction, Stage
 from jettison.dockerfile import commands as sh
@@ -174,11 +174,20 @@ def resolve_path(cwd: str | None, path: str) -> str | None:
     return "/" + "/".join(parts)
 
 
+def _read_toml(path: Path) -> dict[str, Any] | None:
+    """The parsed file, or None when it cannot be read or parsed."""
+    import tomllib  # imported here: only a project install with a pyproject.toml needs it
+
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+
+
 def _static_dependencies(pyproject: Path) -> bool:
     """The file's [project] table lists its dependencies statically (none local)."""
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    data = _read_toml(pyproject)
+    if data is None:
         return False
     project = data.get("project")
     if not isinstance(project, dict) or "dependencies" in project.get("dynamic", []):
@@ -190,9 +199,8 @@ def _static_dependencies(pyproject: Path) -> bool:
 
 
 def _readme(pyproject: Path) -> str | None:
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    data = _read_toml(pyproject)
+    if data is None:
         return None
     for table in (data.get("project"), data.get("tool", {}).get("poetry")):
         if isinstance(table, dict):
@@ -371,9 +379,8 @@ def project_rewrite(
             [], "its dependencies are not listed statically in pyproject.toml's [project]"
         )
     if tool == "uv":
-        try:
-            data = tomllib.loads(pyproject_ctx.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = _read_toml(pyproject_ctx)
+        if data is None:
             return Rewrite([], "pyproject.toml does not parse")
         if "workspace" in data.get("tool", {}).get("uv", {}):
             return Rewrite([], "uv workspaces are not handled")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 from jettison.dockerfile import Dockerfile, Instruction
@@ -93,6 +92,8 @@ def _exec_form(
     why = _argv_changes(ins, images)
     if why is not None:
         return None, why
+    import json  # imported here: only a command this rule can rewrite needs it
+
     return json.dumps(words, ensure_ascii=False), None
 
 

@@ -4,7 +4,6 @@ type checkers, docs) are installed into the image that runs it."""
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -43,6 +42,8 @@ def _dev_requirements_file(path: str) -> bool:
 
 
 def _pyproject(context: Path) -> dict[str, Any]:
+    import tomllib  # imported here: only poetry, uv and pdm installs need it
+
     try:
         with (context / "pyproject.toml").open("rb") as handle:
             return tomllib.load(handle)
@@ -147,6 +148,10 @@ def _add_flag(cmd: Command, flag: str) -> Edit:
     """Append ``flag`` after the subcommand word (``uv sync`` -> ``uv sync --no-dev``)."""
     sub = next(a for a in cmd.args if a.value == cmd.subcommand())
     return Edit(sub.end, sub.end, f" {flag}")
+
+
+# the managers whose default dev groups _manager_dev reads from the pyproject.toml
+_GROUPS_FROM_PYPROJECT = ("poetry", "uv", "pdm")
 
 
 def _manager_dev(cmd: Command, project: dict[str, Any]) -> tuple[list[str], list[Edit]] | None:
@@ -297,9 +302,9 @@ def dev_dependencies_installed(ctx: RuleContext) -> Iterator[Finding]:
                     if not others:
                         edits = []  # nothing else installed: removing it is a RUN rewrite
                 else:
-                    if project is None:
-                        project = _pyproject(Path(df.path).parent)
-                    managed = _manager_dev(cmd, project)
+                    if project is None and cmd.name in _GROUPS_FROM_PYPROJECT:
+                        project = _pyproject(Path(df.path).parent)  # read once, when needed
+                    managed = _manager_dev(cmd, project or {})
                     if managed is None:
                         continue
                     found, edits = managed
