@@ -14,8 +14,8 @@ from functools import lru_cache
 
 import tree_sitter
 
-# `tree_sitter_bash.language()`, loaded without the package's __init__ (see the module)
-from jettison.dockerfile import bash_grammar as tree_sitter_bash
+# tree-sitter-bash's grammar, loaded without the package's __init__ (see the module)
+from jettison.dockerfile.bash_grammar import language as bash_language
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ class Script:
 
 @lru_cache(maxsize=1)
 def _parser() -> tree_sitter.Parser:
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+    return tree_sitter.Parser(tree_sitter.Language(bash_language()))
 
 
 _WRAPPER_OPTIONS_WITH_VALUE = frozenset(
