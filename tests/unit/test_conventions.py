@@ -85,7 +85,7 @@ def test_a_valid_config_still_works(project: Path) -> None:
     code, out, err = run("audit", "--no-context", "--format", "json", "Dockerfile")
     assert code == 1, err  # JT103 raised to error, fail-level error
     codes = {f["code"]: f["severity"] for f in json.loads(out)}
-    assert codes == {"JT103": "error", "JT101": "warning", "JT136": "info"}
+    assert codes == {"JT103": "error", "JT101": "warning"}  # flask ships no test suite: no JT136
 
 
 # --- .hadolint.yaml ------------------------------------------------------------------------
