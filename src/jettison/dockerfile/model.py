@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 from jettison.dockerfile.shell import MappedText, Script, parse_script
 
@@ -266,6 +267,13 @@ class Dockerfile:
     comments: list[Comment]
     line_starts: list[int]
     newline: str = "\n"
+    # the build context when it is not the Dockerfile's folder (`docker build -f
+    # docker/Dockerfile .`); rules read the project's files from :attr:`context_dir`
+    context: str | None = None
+
+    @property
+    def context_dir(self) -> Path:
+        return Path(self.context) if self.context else Path(self.path).parent
 
     @property
     def final_stage(self) -> Stage | None:

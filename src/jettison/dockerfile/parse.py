@@ -92,9 +92,15 @@ def decode_dockerfile(data: bytes, path: str = "<string>") -> str:
         raise DockerfileParseError("not valid UTF-8 text", path, line) from None
 
 
-# What BuildKit's instruction layer rejects after its parser accepted the line (its own
-# messages): the parser alone takes ``USER`` or ``COPY a`` without complaint.
-def parse_dockerfile(source: str, path: str = "<string>") -> Dockerfile:
+def parse_dockerfile(source: str, path: str = "<string>", context: str | None = None) -> Dockerfile:
+    """The Dockerfile model of ``source``; ``context``: its build context directory, when it
+    is not the Dockerfile's folder."""
+    df = _parse(source, path)
+    df.context = context
+    return df
+
+
+def _parse(source: str, path: str) -> Dockerfile:
     line_starts = _line_starts(source)
     directives = _parse_directives(source, line_starts)
     try:
@@ -113,6 +119,8 @@ def parse_dockerfile(source: str, path: str = "<string>") -> Dockerfile:
         keyword = cmd.cmd.upper()
         if keyword not in KNOWN_INSTRUCTIONS:
             raise DockerfileParseError(f"unknown instruction: {cmd.cmd}", path, cmd.start_line)
+        # what BuildKit's instruction layer rejects after its parser accepted the line (its
+        # own messages): the parser alone takes ``USER`` or ``COPY a`` without complaint
         error = instruction_error(keyword, cmd)
         if error is not None:
             raise DockerfileParseError(error, path, cmd.start_line)

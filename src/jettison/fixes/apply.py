@@ -139,11 +139,13 @@ def _overlaps(edit: Edit, taken: list[tuple[int, int]]) -> bool:
     return False
 
 
-def fix_source(source: str, path: str, config: Config, unsafe: bool = False) -> FixOutcome:
+def fix_source(
+    source: str, path: str, config: Config, unsafe: bool = False, context: str | None = None
+) -> FixOutcome:
     """Fix a Dockerfile's text; raises DockerfileParseError if the input does not parse."""
     outcome = FixOutcome(path=path, original=source, text=source)
     text = source
-    df = parse_dockerfile(text, path)
+    df = parse_dockerfile(text, path, context)
     findings = check_dockerfile(df, config)
     rejected: set[tuple[str, int]] = set()
     reported: set[tuple[str, str, str]] = set()
@@ -166,7 +168,7 @@ def fix_source(source: str, path: str, config: Config, unsafe: bool = False) -> 
                     outcome.skipped.append((f.code, f.line, reason))
             if candidate == text:
                 continue  # the next round retries without the rejected fixes
-            new_df = parse_dockerfile(candidate, path)
+            new_df = parse_dockerfile(candidate, path, context)
         df = new_df
         new_extra = {k: v for k, v in extra.items() if outcome.extra_files.get(k) != v}
         if candidate == text and not new_extra:
@@ -192,7 +194,7 @@ def _check(
 ) -> tuple[Dockerfile | None, str | None]:
     """The parsed candidate, or None and why it must not be written."""
     try:
-        df = parse_dockerfile(candidate, path)
+        df = parse_dockerfile(candidate, path, before.context)
     except DockerfileParseError:
         return None, UNPARSABLE
     if not _same_structure(before, df, edits):

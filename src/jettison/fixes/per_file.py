@@ -103,7 +103,15 @@ def fix_file(
     context: str | Path | None = None,
 ) -> PipelineResult:
     """Rule fixes, the multi-stage conversion and the context fixes of one Dockerfile."""
-    result = fix_pipeline(source, path, config, unsafe, resolver, scans=scans)
+    result = fix_pipeline(
+        source,
+        path,
+        config,
+        unsafe,
+        resolver,
+        scans=scans,
+        context=str(context) if context is not None else None,
+    )
     extra, codes = context_fixes(path, config, unsafe, context)
     outcome = result.outcome
     for rel, content in extra.items():

@@ -58,6 +58,7 @@ def fix_pipeline(
     resolver: Resolver | None,
     *,
     scans: dict[str, LibraryScan] | None = None,
+    context: str | None = None,
 ) -> PipelineResult:
     """Fix ``source``; with ``unsafe`` also convert to multi-stage where that applies.
 
@@ -66,21 +67,21 @@ def fix_pipeline(
     Raises :class:`DockerfileParseError` if ``source`` does not parse.
     """
     if not unsafe or not config.enabled(CODE):
-        return PipelineResult(fix_source(source, path, config, unsafe=unsafe))
+        return PipelineResult(fix_source(source, path, config, unsafe=unsafe, context=context))
     no_slim = dataclasses.replace(config, ignore=[*config.ignore, "JT111"])
-    first = fix_source(source, path, no_slim, unsafe=True)
-    plan = plan_conversion(parse_dockerfile(first.text, path))
+    first = fix_source(source, path, no_slim, unsafe=True, context=context)
+    plan = plan_conversion(parse_dockerfile(first.text, path, context))
     if plan is None:
-        return PipelineResult(fix_source(source, path, config, unsafe=True))
+        return PipelineResult(fix_source(source, path, config, unsafe=True, context=context))
     if isinstance(plan, Refusal):
         where = f" (line {plan.line})" if plan.line else ""
         return PipelineResult(
-            fix_source(source, path, config, unsafe=True),
+            fix_source(source, path, config, unsafe=True, context=context),
             f"multi-stage conversion skipped: {plan.reason}{where}",
         )
     if resolver is None:
         return PipelineResult(
-            fix_source(source, path, config, unsafe=True),
+            fix_source(source, path, config, unsafe=True, context=context),
             "multi-stage conversion skipped: it needs a Docker engine to find the runtime "
             "libraries (none answers)",
         )
@@ -91,7 +92,7 @@ def fix_pipeline(
             scan = resolver(plan)
         except JettisonError as exc:
             return PipelineResult(
-                fix_source(source, path, config, unsafe=True),
+                fix_source(source, path, config, unsafe=True, context=context),
                 f"multi-stage conversion skipped: {exc.message}",
             )
         if scans is not None:
@@ -105,7 +106,7 @@ def fix_pipeline(
             "a conversion must save"
         )
         return PipelineResult(
-            fix_source(source, path, config, unsafe=True),
+            fix_source(source, path, config, unsafe=True, context=context),
             f"multi-stage conversion not offered: it would not make the image smaller ({estimate})",
             scan,
         )
@@ -119,10 +120,10 @@ def fix_pipeline(
         parse_dockerfile(converted, path)
     except DockerfileParseError as exc:  # never write what BuildKit would reject
         return PipelineResult(
-            fix_source(source, path, config, unsafe=True),
+            fix_source(source, path, config, unsafe=True, context=context),
             f"multi-stage conversion skipped: its result does not parse ({exc.message})",
         )
-    second = fix_source(converted, path, config, unsafe=True)
+    second = fix_source(converted, path, config, unsafe=True, context=context)
     line = plan.df.stages[0].from_instruction.line
     applied = [
         *first.applied,

@@ -310,7 +310,7 @@ def project_rewrite(
     cmd, tool = chosen
     if any(c.name in ("cd", "pushd") and c.start < cmd.start for c in cmds):
         return Rewrite([], "the RUN changes directory before the install")
-    context = Path(df.path).parent
+    context = df.context_dir
     cwd = _workdir_at(stage, run)
     copy_dest = resolve_path(_workdir_at(stage, source_copy), source_copy.args[-1])
     broad = any(s.rstrip("/") in (".", "") for s in source_copy.args[:-1])

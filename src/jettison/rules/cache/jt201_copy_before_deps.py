@@ -70,7 +70,7 @@ def _is_broad_copy(ins: Instruction) -> bool:
 )
 def copy_before_deps(ctx: RuleContext) -> Iterator[Finding]:
     df = ctx.dockerfile
-    context = Path(df.path).parent
+    context = df.context_dir
     for stage in ctx.stages:
         source: Instruction | None = None
         locked: set[str] = set()  # poetry/uv/pdm dependencies installed before the source
@@ -289,7 +289,7 @@ def _move_install_edits(
         manifests = [m.removeprefix(dest.rstrip("/") + "/") for m in manifests]
     if not manifests or any(m.startswith("/") or ".." in m or "$" in m for m in manifests):
         return []
-    if _needs_local_source(Path(df.path).parent, manifests):
+    if _needs_local_source(df.context_dir, manifests):
         return []
     srcs: list[str] = []
     for m in manifests:

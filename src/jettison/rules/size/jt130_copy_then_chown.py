@@ -95,7 +95,7 @@ def _chown_recursive(cmd: Command) -> tuple[str, list[str], int] | None:
 )
 def copy_then_chown(ctx: RuleContext) -> Iterator[Finding]:
     df = ctx.dockerfile
-    context = Path(df.path).parent
+    context = df.context_dir
     for stage in ctx.stages:
         cwd = workdirs(stage)
         # (COPY/ADD, destination): without --chown, or with one a later chown -R repeats

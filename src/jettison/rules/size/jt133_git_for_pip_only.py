@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 from jettison.dockerfile import Command, Instruction
 from jettison.dockerfile import commands as sh
@@ -45,7 +44,7 @@ _VCS_USERS = re.compile(r"^\s*(gitpython|pygit2|dulwich|pre-commit|setuptools-sc
 )
 def git_for_pip_only(ctx: RuleContext) -> Iterator[Finding]:
     df = ctx.dockerfile
-    context = Path(df.path).parent
+    context = df.context_dir
     installs = [(i, c, w) for i, c, w in final_installs(ctx) if w.value.split("=")[0] == "git"]
     if not installs:
         return

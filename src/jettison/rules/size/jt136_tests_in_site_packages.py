@@ -106,7 +106,7 @@ def _context_path(ctx: RuleContext, ins: Instruction, path: str) -> Path | None:
     stage = ins.stage
     if stage is None:
         return None
-    context = Path(ctx.dockerfile.path).parent
+    context = ctx.dockerfile.context_dir
     cwd = workdirs(stage).get(ins.index)
     target = resolve_path(cwd, path)
     if target is None:

@@ -303,7 +303,7 @@ def dev_dependencies_installed(ctx: RuleContext) -> Iterator[Finding]:
                         edits = []  # nothing else installed: removing it is a RUN rewrite
                 else:
                     if project is None and cmd.name in _GROUPS_FROM_PYPROJECT:
-                        project = _pyproject(Path(df.path).parent)  # read once, when needed
+                        project = _pyproject(df.context_dir)  # read once, when needed
                     managed = _manager_dev(cmd, project or {})
                     if managed is None:
                         continue
