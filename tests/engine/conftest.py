@@ -3,8 +3,10 @@ scripts/engine26.sh runs beside it ("docker26": Docker 26 with buildx and the co
 image store). ``--engines`` or ``JETTISON_TEST_ENGINES`` selects them (default: default).
 
 A test taking ``each_engine`` runs once per selected engine; one taking ``buildx_engine``
-once per selected engine whose client has the buildx plugin (bake, cache export). Inside,
-the environment points docker, the SDK and jettison at that engine.
+once per selected engine whose client has the buildx plugin (bake, cache export); one taking
+``newest_buildx_engine`` on the Docker 26 engine through Debian sid's newest buildx (which
+prints ``--progress=rawjson``), where docker26 is selected. Inside, the environment points
+docker, the SDK and jettison at that engine.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import pytest
 from jettison.engine.client import find_build_client
 
 ENGINE26_ROOT = Path(os.environ.get("ENGINE26_ROOT", "/opt/docker26"))
+# scripts/engine26.sh installs sid's newest buildx into this client configuration of its own
+NEWEST_BUILDX_CONFIG = ENGINE26_ROOT / "newest-buildx" / "config"
 KNOWN = ("default", "docker26")
 
 
@@ -30,7 +34,8 @@ class Engine:
 
     def docker(self, *args: str, check: bool = True, timeout: float = 600) -> str:
         """Run the engine's own client (the 20.10 one for the default engine)."""
-        client = str(ENGINE26_ROOT / "bin" / "docker") if self.name == "docker26" else DEFAULT_CLI
+        on26 = self.name.startswith("docker26")
+        client = str(ENGINE26_ROOT / "bin" / "docker") if on26 else DEFAULT_CLI
         done = subprocess.run(
             [client, *args],
             capture_output=True,
@@ -86,6 +91,10 @@ def _has_buildx(name: str) -> bool:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "each_engine" in metafunc.fixturenames:
         metafunc.parametrize("each_engine", selected(metafunc.config), indirect=True)
+    if "newest_buildx_engine" in metafunc.fixturenames:
+        # the same daemon as docker26, another client: only where docker26 is selected
+        names = ["docker26-newest-buildx"] if "docker26" in selected(metafunc.config) else []
+        metafunc.parametrize("newest_buildx_engine", names, indirect=True)
     if "buildx_engine" in metafunc.fixturenames:
         names = [n for n in selected(metafunc.config) if _has_buildx(n)]
         # none selected: pytest reports the test as skipped (empty parameter set), never passed
@@ -121,3 +130,13 @@ def each_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
 @pytest.fixture
 def buildx_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     yield from _use(_engine(request.param))
+
+
+@pytest.fixture
+def newest_buildx_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    if not (NEWEST_BUILDX_CONFIG / "cli-plugins" / "docker-buildx").is_file():
+        pytest.fail(f"no buildx in {NEWEST_BUILDX_CONFIG} (bash scripts/engine26.sh installs it)")
+    engine = _engine("docker26")
+    yield from _use(
+        Engine(request.param, {**engine.env, "DOCKER_CONFIG": str(NEWEST_BUILDX_CONFIG)})
+    )

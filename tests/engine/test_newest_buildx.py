@@ -1,17 +1,15 @@
 """The buildx path with ``--progress=rawjson``, for real: Debian sid's newest buildx (which
 prints it; trixie's 0.13 does not) as the client of the Docker 26 engine.
 
-scripts/engine26.sh installs that buildx into its own client configuration
-(``$ENGINE26_ROOT/newest-buildx/config``); these tests point DOCKER_CONFIG there, so jettison
-finds a buildx that can print rawjson and reads the build from it. They run wherever the
-Docker 26 engine is selected (``JETTISON_TEST_ENGINES`` names docker26, as CI does).
+scripts/engine26.sh installs that buildx into its own client configuration; the
+``newest_buildx_engine`` fixture points DOCKER_CONFIG there, so jettison finds a buildx that
+can print rawjson and reads the build from it. They run wherever the Docker 26 engine is
+selected (``JETTISON_TEST_ENGINES`` names docker26, as CI does).
 """
 
 from __future__ import annotations
 
-import os
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,39 +17,14 @@ import pytest
 from jettison.engine import build, find_build_client, remove_image
 from jettison.engine.buildkit import BuildStepError
 
-from .conftest import ENGINE26_ROOT, selected
+from .conftest import Engine
 
 pytestmark = pytest.mark.engine
 
-NEWEST_CONFIG = ENGINE26_ROOT / "newest-buildx" / "config"
 
-
-@pytest.fixture
-def newest_buildx(request: pytest.FixtureRequest) -> Iterator[None]:
-    if "docker26" not in selected(request.config):
-        pytest.skip("the Docker 26 engine is not selected (JETTISON_TEST_ENGINES=docker26)")
-    if not (NEWEST_CONFIG / "cli-plugins" / "docker-buildx").is_file():
-        pytest.fail(f"no buildx in {NEWEST_CONFIG} (bash scripts/engine26.sh installs it)")
-    env = {
-        "DOCKER_HOST": "unix:///run/docker26.sock",
-        "DOCKER_CONFIG": str(NEWEST_CONFIG),
-        "PATH": f"{ENGINE26_ROOT / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    find_build_client.cache_clear()
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        find_build_client.cache_clear()
-
-
-def test_rawjson_steps_in_order_with_cache_and_times(newest_buildx: None, tmp_path: Path) -> None:
+def test_rawjson_steps_in_order_with_cache_and_times(
+    newest_buildx_engine: Engine, tmp_path: Path
+) -> None:
     client = find_build_client()
     assert client.mode == "buildx" and client.rawjson, client
     # content no earlier run built: the engine's cache outlives test runs
@@ -83,7 +56,9 @@ def test_rawjson_steps_in_order_with_cache_and_times(newest_buildx: None, tmp_pa
             remove_image(ref)
 
 
-def test_rawjson_failure_names_the_step_and_its_log(newest_buildx: None, tmp_path: Path) -> None:
+def test_rawjson_failure_names_the_step_and_its_log(
+    newest_buildx_engine: Engine, tmp_path: Path
+) -> None:
     (tmp_path / "Dockerfile").write_text(
         "FROM debian:bookworm-slim\nRUN echo fine\n"
         f"RUN echo about to fail {secrets.token_hex(4)} && ls /nonexistent-jettison\n"

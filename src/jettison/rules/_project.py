@@ -39,7 +39,7 @@ EXTRACT = (
 )
 
 # pip options that take the next word as their value (so it is not a package or a path)
-_PIP_VALUE_OPTIONS = {
+PIP_VALUE_OPTIONS = {
     "-r", "--requirement", "-c", "--constraint", "-w", "--wheel-dir", "-i", "--index-url",
     "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix", "--root",
     "--platform", "--python-version", "--implementation", "--abi", "--trusted-host",
@@ -110,7 +110,7 @@ def pip_targets(cmd: Command) -> list[Target]:
                 out.append(Target((i, i + 1), path, extras))
             i += 2
             continue
-        if v in _PIP_VALUE_OPTIONS:
+        if v in PIP_VALUE_OPTIONS:
             i += 2
             continue
         if not v.startswith("-"):
@@ -174,7 +174,7 @@ def resolve_path(cwd: str | None, path: str) -> str | None:
     return "/" + "/".join(parts)
 
 
-def _read_toml(path: Path) -> dict[str, Any] | None:
+def read_toml(path: Path) -> dict[str, Any] | None:
     """The parsed file, or None when it cannot be read or parsed."""
     import tomllib  # imported here: only a project install with a pyproject.toml needs it
 
@@ -186,7 +186,7 @@ def _read_toml(path: Path) -> dict[str, Any] | None:
 
 def _static_dependencies(pyproject: Path) -> bool:
     """The file's [project] table lists its dependencies statically (none local)."""
-    data = _read_toml(pyproject)
+    data = read_toml(pyproject)
     if data is None:
         return False
     project = data.get("project")
@@ -199,7 +199,7 @@ def _static_dependencies(pyproject: Path) -> bool:
 
 
 def _readme(pyproject: Path) -> str | None:
-    data = _read_toml(pyproject)
+    data = read_toml(pyproject)
     if data is None:
         return None
     for table in (data.get("project"), data.get("tool", {}).get("poetry")):
@@ -379,7 +379,7 @@ def project_rewrite(
             [], "its dependencies are not listed statically in pyproject.toml's [project]"
         )
     if tool == "uv":
-        data = _read_toml(pyproject_ctx)
+        data = read_toml(pyproject_ctx)
         if data is None:
             return Rewrite([], "pyproject.toml does not parse")
         if "workspace" in data.get("tool", {}).get("uv", {}):

@@ -10,7 +10,7 @@ from jettison.dockerfile import Instruction
 from jettison.dockerfile import commands as sh
 from jettison.dockerfile.expand import expand
 from jettison.findings import Finding, FixSafety, Severity
-from jettison.rules._project import pip_subcommand, resolve_path
+from jettison.rules._project import PIP_VALUE_OPTIONS, pip_subcommand, read_toml, resolve_path
 from jettison.rules.registry import Category, RuleContext, rule
 from jettison.rules.size._common import workdirs
 
@@ -64,13 +64,8 @@ def _project_names(project: Path, extras: tuple[str, ...]) -> set[str] | None:
     """What installing a local project (with ``extras``) brings in, from its pyproject.toml
     or setup.cfg; None when neither says."""
     import configparser  # here: only an install of a local project reads its metadata
-    import tomllib
 
-    try:
-        with (project / "pyproject.toml").open("rb") as handle:
-            meta = tomllib.load(handle).get("project") or {}
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        meta = {}
+    meta = (read_toml(project / "pyproject.toml") or {}).get("project") or {}
     requirements = list(meta.get("dependencies") or [])
     optional = meta.get("optional-dependencies") or {}
     if not meta.get("dependencies") and not optional:
@@ -151,7 +146,7 @@ def _heavy_installs(ctx: RuleContext, ins: Instruction) -> list[str]:
                 i += 1
                 continue
             if arg.startswith("-"):
-                i += 2 if arg in _VALUE_OPTIONS else 1
+                i += 2 if arg in PIP_VALUE_OPTIONS else 1
                 continue
             path_part, _, extras = arg.partition("[")
             extra_names = tuple(e.strip() for e in extras.rstrip("]").split(",") if e.strip())
@@ -186,17 +181,10 @@ def _wheels_built(ctx: RuleContext) -> set[str]:
                     not arg.startswith("-")
                     and arg != "wheel"
                     and (m := _NAME.match(arg))
-                    and (i == 0 or args[i - 1] not in _VALUE_OPTIONS | {"-w", "--wheel-dir"})
+                    and (i == 0 or args[i - 1] not in PIP_VALUE_OPTIONS)
                 ):
                     names.add(_normal(m.group(1)))
     return names
-
-
-_VALUE_OPTIONS = {
-    "-c", "--constraint", "-i", "--index-url", "--extra-index-url", "-f", "--find-links",
-    "-t", "--target", "--prefix", "--root", "--platform", "--python-version", "--implementation",
-    "--abi", "--src", "--upgrade-strategy", "--progress-bar", "--cache-dir", "--trusted-host",
-}  # fmt: skip
 
 
 def _trims_tests(ins: Instruction) -> bool:

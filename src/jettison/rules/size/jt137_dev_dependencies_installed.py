@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 from jettison.dockerfile import Command, Dockerfile, Instruction, Stage
 from jettison.dockerfile import commands as sh
 from jettison.findings import Edit, Finding, FixSafety, Severity
-from jettison.rules._project import pip_subcommand
+from jettison.rules._project import PIP_VALUE_OPTIONS, pip_subcommand, read_toml
 from jettison.rules.registry import Category, RuleContext, rule
 from jettison.rules.size._common import copied_from_stages
 
@@ -41,14 +41,16 @@ def _dev_requirements_file(path: str) -> bool:
     return p.parent.name in _DEV_DIRS and p.stem.lower() in DEV_NAMES
 
 
-def _pyproject(context: Path) -> dict[str, Any]:
-    import tomllib  # imported here: only poetry, uv and pdm installs need it
+def _dev_group(name: str) -> bool:
+    return name.split(":")[-1].lower() in DEV_NAMES  # `--group path/pyproject.toml:dev` too
 
-    try:
-        with (context / "pyproject.toml").open("rb") as handle:
-            return tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return {}
+
+# pip options whose value names what is installed, and whether that value is development-only
+_DEV_VALUE = {
+    "--group": _dev_group,
+    "-r": _dev_requirements_file,
+    "--requirement": _dev_requirements_file,
+}
 
 
 def _project_dev_groups(project: dict[str, Any], tool: str) -> list[str]:
@@ -96,35 +98,22 @@ def _pip_dev_parts(src: str, cmd: Command) -> tuple[list[str], list[Edit], bool]
     while i < len(args):
         word = args[i]
         v = word.value
+        option, attached, value = v.partition("=")
         if word.dynamic:
             others = True
-        elif v == "--group" and i + 1 < len(args):
-            name = args[i + 1].value
-            if name.split(":")[-1].lower() in DEV_NAMES:
-                found.append(f"--group {name}")
-                edits.append(Edit(*_word_span(src, cmd, i, i + 1), ""))
+        elif option in _DEV_VALUE and (attached or i + 1 < len(args)):
+            # `--group dev` or `--group=dev`: the option and its value go together
+            last = i if attached else i + 1
+            value = value if attached else args[last].value
+            if _DEV_VALUE[option](value):
+                found.append(v if attached else f"{v} {value}")
+                edits.append(Edit(*_word_span(src, cmd, i, last), ""))
             else:
                 others = True
-            i += 2
-            continue
-        elif v.startswith("--group="):
-            name = v.split("=", 1)[1]
-            if name.split(":")[-1].lower() in DEV_NAMES:
-                found.append(v)
-                edits.append(Edit(*_word_span(src, cmd, i, i), ""))
-            else:
-                others = True
-        elif v in ("-r", "--requirement") and i + 1 < len(args):
-            if _dev_requirements_file(args[i + 1].value):
-                found.append(f"-r {args[i + 1].value}")
-                edits.append(Edit(*_word_span(src, cmd, i, i + 1), ""))
-            else:
-                others = True
-            i += 2
+            i = last + 1
             continue
         elif v.startswith("-"):
-            if v in ("-c", "--constraint", "-i", "--index-url", "--extra-index-url", "-f",
-                     "--find-links", "--target", "-t", "--prefix", "--root"):  # fmt: skip
+            if v in PIP_VALUE_OPTIONS:
                 i += 2
                 continue
         elif v.endswith("]") and "[" in v and word.raw in (v, f'"{v}"', f"'{v}'"):
@@ -303,7 +292,8 @@ def dev_dependencies_installed(ctx: RuleContext) -> Iterator[Finding]:
                         edits = []  # nothing else installed: removing it is a RUN rewrite
                 else:
                     if project is None and cmd.name in _GROUPS_FROM_PYPROJECT:
-                        project = _pyproject(df.context_dir)  # read once, when needed
+                        # read once, and only for the managers that take groups from it
+                        project = read_toml(df.context_dir / "pyproject.toml") or {}
                     managed = _manager_dev(cmd, project or {})
                     if managed is None:
                         continue
