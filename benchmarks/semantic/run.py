@@ -14,7 +14,12 @@ Inputs, in this order:
   Dockerfile and context);
 - Dockerfiles of the two corpora (the shared corpus beside the repository and
   benchmarks/precision/corpus) that need no build context and start FROM an image these
-  machines have offline (debian, python, buildpack-deps); each builds in an empty folder.
+  machines have offline (debian, python, buildpack-deps); each builds in an empty folder;
+- with --mirrors DIR (git directories DIR/<owner>+<name>/repo, as `fetch` leaves them): every
+  other Dockerfile of benchmarks/precision/corpus whose bases the engine has, built in its
+  own repository at the commit MANIFEST.tsv records (`git archive`), with the Dockerfile's
+  folder as context, or the repository's root where only that has every COPY source; then
+  the same for the Python projects of repositories.tsv (repo, commit, path).
 
 Results: one JSON line per Dockerfile in results/<date>.jsonl and a summary. Images are
 removed as it goes; the builder cache is pruned every --prune-every files (not with
@@ -47,8 +52,11 @@ class Case:
     name: str
     context: Path
     dockerfile: Path
-    kind: str  # example, project, corpus
+    kind: str  # example, project, corpus, repository
     needs_copy: bool = False  # a corpus file: built in an empty folder
+    # a repository file: (git dir, commit, path in the repository); context and dockerfile
+    # are relative to the checkout, made when the case is checked
+    checkout: tuple[Path, str, str] | None = None
 
 
 def examples() -> list[Case]:
@@ -122,6 +130,195 @@ def corpus() -> list[Case]:
     return found
 
 
+def engine_images() -> set[str]:
+    """Every repository:tag the engine has (the aliases of the offline bases included)."""
+    from jettison.engine import find_build_client
+
+    client = find_build_client()
+    done = subprocess.run(
+        [client.executable, "images", "--format", "{{.Repository}}:{{.Tag}}"],
+        env=client.environ(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return {line.strip() for line in done.stdout.splitlines() if "<none>" not in line}
+
+
+def _expand(word: str, args: dict[str, str]) -> str:
+    return re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m.group(1), m.group(0)), word)
+
+
+def bases_available(text: str, images: set[str]) -> bool:
+    """Every FROM is an image the engine has (after the ARG defaults before it) or an
+    earlier stage."""
+    args: dict[str, str] = {}
+    stages: set[str] = set()
+    froms = 0
+    for line in text.splitlines():
+        words = line.strip().split()
+        if not words:
+            continue
+        op = words[0].upper()
+        if op == "ARG" and froms == 0 and len(words) > 1 and "=" in words[1]:
+            key, _, value = words[1].partition("=")
+            args[key] = value.strip("\"'")
+        elif op == "FROM":
+            froms += 1
+            named = [w for w in words[1:] if not w.startswith("--")]
+            if not named:
+                return False
+            image = _expand(named[0], args).lower()
+            if image.startswith("docker.io/"):
+                image = image[len("docker.io/") :]
+            if image.startswith("library/"):
+                image = image[len("library/") :]
+            if ":" not in image and image not in stages:
+                image += ":latest"
+            if image not in stages and image not in images:
+                return False
+            if len(named) >= 3 and named[1].lower() == "as":
+                stages.add(named[2].lower())
+    return froms > 0
+
+
+def copy_sources(text: str) -> list[str]:
+    """The context paths COPY and ADD read (not --from, not URLs), one level of
+    continuation lines joined."""
+    joined = re.sub(r"\\\n", " ", text)
+    found: list[str] = []
+    for line in joined.splitlines():
+        words = line.strip().split()
+        if len(words) < 3 or words[0].upper() not in ("COPY", "ADD"):
+            continue
+        if any(w.startswith("--from") for w in words[1:]):
+            continue
+        rest = [w for w in words[1:] if not w.startswith("--")]
+        if rest and rest[0].startswith("["):
+            continue  # JSON form: rare, left to the build
+        found.extend(w for w in rest[:-1] if "://" not in w and not w.startswith("<<"))
+    return found
+
+
+def _has_sources(folder: Path, sources: list[str]) -> bool:
+    for source in sources:
+        if "$" in source:
+            continue
+        if any(ch in source for ch in "*?["):
+            if not list(folder.glob(source.lstrip("/"))):
+                return False
+        elif not (folder / source.lstrip("/")).exists():
+            return False
+    return True
+
+
+REPOSITORIES = HERE / "repositories.tsv"  # more Python projects: repo, commit, path
+
+
+def _repository_rows() -> list[tuple[str, str, str, Path | None]]:
+    """(repo, commit, path, stored copy or None) of the precision corpus, then of
+    repositories.tsv (gathered for this check: Python services with their contexts)."""
+    rows: list[tuple[str, str, str, Path | None]] = []
+    manifest = PRECISION_CORPUS / "MANIFEST.tsv"
+    if manifest.is_file():
+        for row in manifest.read_text().splitlines()[1:]:
+            repo, commit, path, _sha, stored = row.split("\t")
+            rows.append((repo, commit, path, PRECISION_CORPUS / stored))
+    if REPOSITORIES.is_file():
+        for row in REPOSITORIES.read_text().splitlines():
+            if row.strip() and not row.startswith(("#", "repo\t")):
+                repo, commit, path = row.split("\t")[:3]
+                rows.append((repo, commit, path, None))
+    return rows
+
+
+def repositories(mirrors: Path | None, images: set[str]) -> list[Case]:
+    if mirrors is None:
+        return []
+    found = []
+    seen: set[str] = set()
+    for repo, commit, path, stored in _repository_rows():
+        name = f"repository/{repo}/{path}"
+        gitdir = mirrors / repo.replace("/", "+") / "repo"
+        if name in seen or not gitdir.is_dir():
+            continue
+        seen.add(name)
+        if stored is not None and stored.is_file():
+            text = stored.read_text(errors="replace")
+        else:
+            shown = subprocess.run(
+                ["git", "--git-dir", str(gitdir), "show", f"{commit}:{path}"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if shown.returncode != 0:
+                continue
+            text = shown.stdout
+        if needs_no_context(text) or not bases_available(text, images):
+            continue  # the first kind is the corpus's already
+        found.append(
+            Case(name, Path("."), Path(path), "repository", checkout=(gitdir, commit, path))
+        )
+    return found
+
+
+class Checkouts:
+    """One `git archive` per repository at a time: cases of the same repository follow
+    each other in MANIFEST order, so the previous one is removed when another starts."""
+
+    def __init__(self) -> None:
+        self.key: tuple[Path, str] | None = None
+        self.tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    def get(self, gitdir: Path, commit: str) -> Path:
+        if self.key != (gitdir, commit) or self.tmp is None:
+            self.close()
+            self.tmp = tempfile.TemporaryDirectory(prefix="jettison-semantic-repo-")
+            archive = subprocess.run(
+                ["git", "--git-dir", str(gitdir), "archive", "--format=tar", commit],
+                capture_output=True,
+                check=True,
+                timeout=600,
+            )
+            subprocess.run(
+                ["tar", "-x", "-C", self.tmp.name],
+                input=archive.stdout,
+                capture_output=True,
+                check=True,
+                timeout=600,
+            )
+            self.key = (gitdir, commit)
+        return Path(self.tmp.name)
+
+    def close(self) -> None:
+        if self.tmp is not None:
+            self.tmp.cleanup()
+        self.tmp, self.key = None, None
+
+
+CHECKOUTS = Checkouts()
+
+
+def resolve_checkout(case: Case) -> tuple[Path, Path] | str:
+    """(context, dockerfile) in a checkout of the case's repository, or why not."""
+    assert case.checkout is not None
+    gitdir, commit, path = case.checkout
+    try:
+        root = CHECKOUTS.get(gitdir, commit)
+    except (subprocess.SubprocessError, OSError) as exc:
+        return f"the repository could not be checked out: {exc}"
+    dockerfile = root / path
+    if not dockerfile.is_file():
+        return "the Dockerfile is not in the checkout"
+    sources = copy_sources(dockerfile.read_text(errors="replace"))
+    for context in (dockerfile.parent, root):
+        if _has_sources(context, sources):
+            return context, dockerfile
+    return "no folder of the repository has every COPY source (a generated context)"
+
+
 def prune() -> None:
     from jettison.engine import find_build_client
 
@@ -140,6 +337,18 @@ def check(case: Case) -> dict[str, object]:
     from jettison.fixes.semantic_check import check_fixes
 
     started = time.monotonic()
+    if case.checkout is not None:
+        where = resolve_checkout(case)
+        if isinstance(where, str):
+            return {
+                "ok": False,
+                "skipped": where,
+                "applied": [],
+                "name": case.name,
+                "kind": case.kind,
+                "seconds": round(time.monotonic() - started, 1),
+            }
+        case = Case(case.name, where[0], where[1], case.kind)
     try:
         if case.needs_copy:
             with tempfile.TemporaryDirectory(prefix="jettison-semantic-case-") as tmp:
@@ -169,7 +378,7 @@ def summary(records: list[dict[str, object]]) -> str:
         "  by kind: "
         + ", ".join(
             f"{kind} {sum(1 for r in checked if r['kind'] == kind)}"
-            for kind in ("example", "project", "corpus")
+            for kind in ("example", "project", "corpus", "repository")
         ),
         f"  no undeclared difference: {len(checked) - len(undeclared) - len(broke)}",
         f"  an undeclared difference: {len(undeclared)}",
@@ -192,8 +401,13 @@ def summary(records: list[dict[str, object]]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--src", type=Path, help="checkouts of the real projects: DIR/<slug>")
+    ap.add_argument(
+        "--mirrors", type=Path, help="git directories of the corpus repositories: DIR/<o>+<n>"
+    )
     ap.add_argument("--limit", type=int, default=0, help="stop after N checked Dockerfiles")
-    ap.add_argument("--only", default="", help="comma-separated kinds: example,project,corpus")
+    ap.add_argument(
+        "--only", default="", help="comma-separated kinds: example,project,corpus,repository"
+    )
     ap.add_argument("--prune-every", type=int, default=10)
     ap.add_argument("--no-prune", action="store_true")
     ap.add_argument("--out", type=Path, help="JSON lines (default results/<date>.jsonl)")
@@ -207,6 +421,8 @@ def main() -> int:
         print(summary(records))
         return 0
     cases = examples() + projects(args.src) + corpus()
+    if args.mirrors:
+        cases += repositories(args.mirrors, engine_images())
     if args.only:
         kinds = set(args.only.split(","))
         cases = [c for c in cases if c.kind in kinds]
@@ -242,6 +458,7 @@ def main() -> int:
         print(f"[{n}/{len(cases)}] {case.name}: {verdict} ({record['seconds']} s)", flush=True)
         if not args.no_prune and n % args.prune_every == 0:
             prune()
+    CHECKOUTS.close()
     print(summary(records))
     return 0
 

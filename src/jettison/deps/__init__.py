@@ -63,7 +63,8 @@ def choose_environment(
     found = find_project_venv(facts.root)
     if found is not None:
         return environment_from_venv(found), notes
-    env = environment_from_sites(current_sites(), "the interpreter running jettison")
+    # not the project's environment: its sizes are never reported (exact=False)
+    env = environment_from_sites(current_sites(), "the interpreter running jettison", sizes=False)
     env.exact = False
     return env, notes
 

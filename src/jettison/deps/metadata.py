@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import configparser
 import email.parser
+import os
 import posixpath
 import sys
 from collections import deque
@@ -308,20 +309,32 @@ def _read_meta_dir(directory: Path) -> MetaDir:
 
 
 def _stat_sizes(site: Path, meta: MetaDir) -> dict[str, int]:
+    """Sizes of the files RECORD lists without one (byte code, RECORD itself).
+
+    Wheels record every other file's size, and statting them all cost a one-file audit
+    ~0.25 s on a development environment (7,000 files) for no better figure.
+    """
     sizes: dict[str, int] = {}
     if "RECORD" not in meta.files:
         return sizes
-    for rel, _ in parse_record(meta.files["RECORD"]):
-        absolute = posixpath.normpath(posixpath.join(site.as_posix(), rel))
+    site_path = site.as_posix()
+    for rel, recorded in parse_record(meta.files["RECORD"]):
+        if recorded is not None:
+            continue
+        absolute = posixpath.normpath(posixpath.join(site_path, rel))
         try:
-            sizes[absolute] = Path(absolute).lstat().st_size
+            sizes[absolute] = os.lstat(absolute).st_size
         except OSError:
             continue
     return sizes
 
 
-def environment_from_sites(sites: Iterable[Path], source: str) -> Environment:
-    """Read every distribution installed in the given site-packages directories."""
+def environment_from_sites(
+    sites: Iterable[Path], source: str, *, sizes: bool = True
+) -> Environment:
+    """Read every distribution installed in the given site-packages directories
+    (``sizes=False``: skip statting the files RECORD gives no size, for an environment
+    whose sizes are never reported)."""
     dists: dict[str, Dist] = {}
     for site in sites:
         if not site.is_dir():
@@ -330,7 +343,7 @@ def environment_from_sites(sites: Iterable[Path], source: str) -> Environment:
             if not entry.name.endswith((".dist-info", ".egg-info")) or not entry.is_dir():
                 continue
             meta = _read_meta_dir(entry)
-            dist = build_dist(meta, _stat_sizes(site, meta))
+            dist = build_dist(meta, _stat_sizes(site, meta) if sizes else None)
             if dist is not None and dist.name not in dists:  # first on the path wins
                 dists[dist.name] = dist
     return Environment(dists, source)
