@@ -17,7 +17,8 @@ Inputs, in this order:
   machines have offline (debian, python, buildpack-deps); each builds in an empty folder;
 - with --mirrors DIR (git directories DIR/<owner>+<name>/repo, as `fetch` leaves them): every
   other Dockerfile of benchmarks/precision/corpus whose bases the engine has, built in its
-  own repository at the commit MANIFEST.tsv records (`git archive`), with the Dockerfile's
+  own repository at the commit MANIFEST.tsv records (files of 4 MiB and more, which
+  the snapshots lack, left out), with the Dockerfile's
   folder as context, or the repository's root where only that has every COPY source; then
   the same for the Python projects of repositories.tsv (repo, commit, path).
 
@@ -264,9 +265,59 @@ def repositories(mirrors: Path | None, images: set[str]) -> list[Case]:
     return found
 
 
+def export_tree(gitdir: Path, commit: str, into: Path) -> int:
+    """Write the files of ``commit`` into ``into``; returns how many were missing.
+
+    Not `git archive`: the stored snapshots lack files of 4 MiB and more, and `git
+    archive` stops at the first missing object. A missing file is left out (a build that
+    needs it fails, and is reported as an original that does not build).
+    """
+    listed = subprocess.run(
+        ["git", "--git-dir", str(gitdir), "ls-tree", "-r", "-z", "--full-tree", commit],
+        capture_output=True,
+        check=True,
+        timeout=600,
+    ).stdout
+    entries = []
+    for item in listed.split(b"\0"):
+        if not item:
+            continue
+        meta, _, rel = item.partition(b"\t")
+        mode, kind, sha = meta.split()
+        if kind == b"blob":
+            entries.append((mode, sha, rel.decode("utf-8", "surrogateescape")))
+    batch = subprocess.Popen(
+        ["git", "--git-dir", str(gitdir), "cat-file", "--batch"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert batch.stdin is not None and batch.stdout is not None
+    missing = 0
+    for mode, sha, rel in entries:
+        batch.stdin.write(sha + b"\n")
+        batch.stdin.flush()
+        header = batch.stdout.readline().split()
+        if len(header) < 3 or header[1] == b"missing":
+            missing += 1
+            continue
+        data = batch.stdout.read(int(header[2]))
+        batch.stdout.read(1)  # the newline after each object
+        target = into / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if mode == b"120000":
+            target.symlink_to(data.decode("utf-8", "surrogateescape"))
+        else:
+            target.write_bytes(data)
+            if mode == b"100755":
+                target.chmod(0o755)
+    batch.stdin.close()
+    batch.wait(timeout=60)
+    return missing
+
+
 class Checkouts:
-    """One `git archive` per repository at a time: cases of the same repository follow
-    each other in MANIFEST order, so the previous one is removed when another starts."""
+    """One checkout per repository at a time: cases of the same repository follow each
+    other, so the previous one is removed when another starts."""
 
     def __init__(self) -> None:
         self.key: tuple[Path, str] | None = None
@@ -276,19 +327,7 @@ class Checkouts:
         if self.key != (gitdir, commit) or self.tmp is None:
             self.close()
             self.tmp = tempfile.TemporaryDirectory(prefix="jettison-semantic-repo-")
-            archive = subprocess.run(
-                ["git", "--git-dir", str(gitdir), "archive", "--format=tar", commit],
-                capture_output=True,
-                check=True,
-                timeout=600,
-            )
-            subprocess.run(
-                ["tar", "-x", "-C", self.tmp.name],
-                input=archive.stdout,
-                capture_output=True,
-                check=True,
-                timeout=600,
-            )
+            export_tree(gitdir, commit, Path(self.tmp.name))
             self.key = (gitdir, commit)
         return Path(self.tmp.name)
 
