@@ -412,3 +412,52 @@ def test_wheels_copied_into_the_final_image_become_a_bind_mount(
         done = engine.run(name)
         assert done.returncode == 0 and "wheels ok 1.16.0" in done.stdout, done
     assert engine.size("wheels-after") < engine.size("wheels-before")
+
+
+# --- the final stage copies the venv after the code (CTFd) ----------------------------------
+
+
+@pytest.mark.engine
+def test_venv_copied_before_the_code_stays_cached_on_a_code_change(
+    tmp_path: Path, engine: Engine
+) -> None:
+    write(
+        tmp_path,
+        {
+            "requirements.txt": "six==1.16.0\n",
+            # a nonce: code no earlier run built (the engine's cache outlives test runs)
+            "app.py": f"# {secrets.token_hex(8)}\nimport six\nprint('app v1', six.__version__)\n",
+            "Dockerfile": (
+                "FROM python:3.11-slim AS build\n"
+                "RUN python -m venv /opt/venv\n"
+                "COPY requirements.txt /src/\n"
+                "RUN /opt/venv/bin/pip install --no-cache-dir -r /src/requirements.txt\n"
+                "FROM python:3.11-slim\n"
+                "WORKDIR /opt/app\n"
+                "COPY --chown=1001:1001 . /opt/app\n"
+                "RUN useradd -u 1001 app && mkdir -p /var/log/app"
+                " && chown 1001:1001 /var/log/app /opt/app\n"
+                "COPY --chown=1001:1001 --from=build /opt/venv /opt/venv\n"
+                'ENV PATH="/opt/venv/bin:$PATH"\n'
+                "USER 1001\n"
+                'CMD ["python", "app.py"]\n'
+            ),
+        },
+    )
+    fixed = fix(tmp_path, "--select", "JT206")
+    assert fixed.index("--from=build /opt/venv") < fixed.index("COPY --chown=1001:1001 . ")
+    engine.build(tmp_path, "venv-before")
+    engine.build(tmp_path, "venv-after", tmp_path / "Dockerfile.fixed")
+    for name in ("venv-before", "venv-after"):
+        done = engine.run(name)
+        assert done.returncode == 0 and "app v1 1.16.0" in done.stdout, done
+    assert engine.size("venv-after") <= engine.size("venv-before")
+    # a code change: the original copies the venv again, the fixed file takes it from cache
+    code = tmp_path / "app.py"
+    code.write_text(code.read_text().replace("app v1", "app v2"))
+    log = engine.build(tmp_path, "venv-before")
+    assert not step_cached(log, "--from=build /opt/venv"), log[-3000:]
+    log = engine.build(tmp_path, "venv-after", tmp_path / "Dockerfile.fixed")
+    assert step_cached(log, "--from=build /opt/venv"), log[-3000:]
+    done = engine.run("venv-after")
+    assert done.returncode == 0 and "app v2 1.16.0" in done.stdout, done
