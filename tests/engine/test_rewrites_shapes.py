@@ -461,3 +461,60 @@ def test_venv_copied_before_the_code_stays_cached_on_a_code_change(
     assert step_cached(log, "--from=build /opt/venv"), log[-3000:]
     done = engine.run("venv-after")
     assert done.returncode == 0 and "app v2 1.16.0" in done.stdout, done
+
+
+# --- a setuptools project (setup.cfg) installed into a prefix, the COPY before its WORKDIR ----
+
+
+@pytest.mark.engine
+def test_setup_cfg_project_gets_its_dependencies_before_the_code(
+    tmp_path: Path, engine: Engine
+) -> None:
+    write(
+        tmp_path,
+        {
+            "setup.cfg": (
+                "[metadata]\nname = demo\nversion = 0.1\n"
+                "[options]\npackages = find:\ninstall_requires =\n    six==1.16.0\n"
+            ),
+            "setup.py": "from setuptools import setup\n\nsetup()\n",
+            "pyproject.toml": (
+                '[build-system]\nrequires = ["setuptools"]\n'
+                'build-backend = "setuptools.build_meta"\n'
+            ),
+            # a nonce: code no earlier run built (the engine's cache outlives test runs)
+            "demo/__init__.py": (
+                f"# {secrets.token_hex(8)}\nimport six\nMESSAGE = 'demo ok ' + six.__version__\n"
+            ),
+            "Dockerfile": (
+                "FROM python:3.11-slim AS base\n"
+                "FROM python:3.11 AS builder\n"
+                "ADD . /source\n"
+                "WORKDIR /source\n"
+                "RUN pip3 install --prefix=/install .\n"
+                "FROM base\n"
+                "COPY --from=builder /install /usr/local\n"
+                'CMD ["python", "-c", "import demo; print(demo.MESSAGE)"]\n'
+            ),
+        },
+    )
+    fixed = fix(tmp_path, "--select", "JT201,JT114")
+    assert "COPY setup.cfg /source/" in fixed, fixed
+    assert "RUN pip3 install --no-deps --prefix=/install ." in fixed, fixed
+    engine.build(tmp_path, "cfg-before")
+    engine.build(tmp_path, "cfg-after", tmp_path / "Dockerfile.fixed")
+    for name in ("cfg-before", "cfg-after"):
+        done = engine.run(name)
+        assert done.returncode == 0 and "demo ok 1.16.0" in done.stdout, done
+    # the same files; the dependency now installed by name carries pip's REQUESTED marker
+    assert engine.size("cfg-after") - engine.size("cfg-before") < 1024
+    # a code change: the original reinstalls its dependency, the fixed file does not
+    code = tmp_path / "demo/__init__.py"
+    code.write_text(code.read_text().replace("demo ok", "demo v2"))
+    log = engine.build(tmp_path, "cfg-before")
+    assert "Collecting six" in log, log[-3000:]
+    log = engine.build(tmp_path, "cfg-after", tmp_path / "Dockerfile.fixed")
+    assert step_cached(log, "-r /tmp/project-requirements.txt"), log[-3000:]
+    assert "Collecting six" not in log, log[-3000:]
+    done = engine.run("cfg-after")
+    assert done.returncode == 0 and "demo v2 1.16.0" in done.stdout, done

@@ -38,6 +38,15 @@ EXTRACT = (
     "for d in p.get('optional-dependencies', {}).get(e, [])), sep='\\n')"
 )
 
+# the same from a setup.cfg: [options] install_requires and [options.extras_require]
+# (setuptools splits these values by line; comments are left out)
+EXTRACT_CFG = (
+    "import configparser, sys; c = configparser.ConfigParser(interpolation=None); "
+    "c.read(sys.argv[1]); g = lambda s, k: [r for r in (x.split('#')[0].strip() for x in "
+    "c.get(s, k, fallback='').splitlines()) if r]; print(*g('options', 'install_requires'), "
+    "*(d for e in sys.argv[2:] for d in g('options.extras_require', e)), sep='\\n')"
+)
+
 # pip options that take the next word as their value (so it is not a package or a path)
 PIP_VALUE_OPTIONS = {
     "-r", "--requirement", "-c", "--constraint", "-w", "--wheel-dir", "-i", "--index-url",
@@ -198,6 +207,28 @@ def _static_dependencies(pyproject: Path) -> bool:
     return all(isinstance(d, str) and "file:" not in d for d in every)
 
 
+def _static_cfg_dependencies(setup_cfg: Path) -> bool:
+    """setup.cfg lists the dependencies statically and no setup.py computes them."""
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(setup_cfg.read_text(errors="replace"))
+    except (OSError, configparser.Error):
+        return False
+    values = [parser.get("options", "install_requires", fallback="")]
+    if parser.has_section("options.extras_require"):
+        values += [v for _, v in parser.items("options.extras_require")]
+    if not values[0].strip() or any(v.strip().startswith(("file:", "attr:")) for v in values):
+        return False
+    setup_py = setup_cfg.with_name("setup.py")
+    try:
+        code = setup_py.read_text(errors="replace") if setup_py.is_file() else ""
+    except OSError:
+        return False
+    return "install_requires" not in code and "extras_require" not in code
+
+
 def _readme(pyproject: Path) -> str | None:
     data = read_toml(pyproject)
     if data is None:
@@ -221,14 +252,15 @@ def _python_of(cmd: Command) -> str:
 
 
 def _pip_deps_command(
-    source: str, cmd: Command, target: Target, pyproject: str, escape: str
+    source: str, cmd: Command, target: Target, pyproject: str, escape: str, script: str = EXTRACT
 ) -> str:
-    """The same pip command with the project replaced by its dependencies' file."""
+    """The same pip command with the project replaced by its dependencies' file (read by
+    ``script`` from ``pyproject``, or a setup.cfg with :data:`EXTRACT_CFG`)."""
     drop = set(target.words)
     text = source[cmd.start : cmd.args[0].start] if cmd.args else source[cmd.start : cmd.end]
     kept = [source[w.start : w.end] for i, w in enumerate(cmd.args) if i not in drop]
     extras = "".join(" " + e for e in target.extras)
-    extract = f'{_python_of(cmd)} -c "{EXTRACT}" {pyproject}{extras} > {DEPS_FILE}'
+    extract = f'{_python_of(cmd)} -c "{script}" {pyproject}{extras} > {DEPS_FILE}'
     return (
         f"{extract} {escape}\n    && {text}{' '.join(kept)} -r {DEPS_FILE} {escape}\n"
         f"    && rm {DEPS_FILE}"
@@ -344,6 +376,16 @@ def project_rewrite(
     names = ["pyproject.toml"]
     if tool in _LOCKS:
         names.append(_LOCKS[tool])
+    elif tool == "pip" and broad and copy_dest is not None:
+        # a setuptools project whose dependencies are in setup.cfg (pyproject.toml, if
+        # any, only names the build backend): that file is the manifest
+        inside, base = PurePosixPath(manifest_dir), PurePosixPath(copy_dest)
+        if inside == base or base in inside.parents:
+            here = context / inside.relative_to(base)
+            if not _static_dependencies(here / "pyproject.toml") and _static_cfg_dependencies(
+                here / "setup.cfg"
+            ):
+                names = ["setup.cfg"]
     # where the manifest is in the context: beside the COPY of the whole tree, or where an
     # earlier COPY took it from
     found: dict[str, str] = {}
@@ -368,13 +410,14 @@ def project_rewrite(
                 return Rewrite([], f"{ctx_path} is not in the build context")
             found[name] = str(ctx_path)
             to_copy.append(str(ctx_path))
-        readme = _readme(context / found["pyproject.toml"])
+        readme = _readme(context / found[names[0]]) if names[0] == "pyproject.toml" else None
         if tool == "poetry" and readme and (context / rel / readme).is_file():
             to_copy.append(str(rel / readme))  # poetry checks the readme even with --no-root
         if tool == "uv" and (context / rel / ".python-version").is_file():
             to_copy.append(str(rel / ".python-version"))
-    pyproject_ctx = context / found["pyproject.toml"]
-    if tool == "pip" and not _static_dependencies(pyproject_ctx):
+    manifest = names[0]  # pyproject.toml, or setup.cfg (a pip install, checked above)
+    pyproject_ctx = context / found[manifest]
+    if tool == "pip" and manifest == "pyproject.toml" and not _static_dependencies(pyproject_ctx):
         return Rewrite(
             [], "its dependencies are not listed statically in pyproject.toml's [project]"
         )
@@ -388,14 +431,17 @@ def project_rewrite(
     flags = "".join(
         source[f.start : f.end] + " " for f in run.flags if f.name in ("mount", "network")
     )
-    pyproject_in_image = str(PurePosixPath(manifest_dir) / "pyproject.toml")
+    pyproject_in_image = str(PurePosixPath(manifest_dir) / manifest)
     if manifest_dir == cwd:
-        pyproject_in_image = "pyproject.toml"
+        pyproject_in_image = manifest
     edits: list[Edit] = []
     move_run = False
     if tool == "pip":
         target = pip_targets(cmd)[0]
-        deps_cmd = _pip_deps_command(source, cmd, target, pyproject_in_image, df.directives.escape)
+        script = EXTRACT if manifest == "pyproject.toml" else EXTRACT_CFG
+        deps_cmd = _pip_deps_command(
+            source, cmd, target, pyproject_in_image, df.directives.escape, script
+        )
         insert = sh.insert_after_word(cmd, pip_subcommand(cmd) or "install", "--no-deps")
         if insert is None:
             return Rewrite([], "the install command has no subcommand word")
@@ -430,7 +476,7 @@ def project_rewrite(
             source[f.start : f.end] + " " for f in source_copy.flags if f.name in ("chown",)
         )
         copy_lines = f"COPY {keep}{' '.join(to_copy)} {dest}\n"
-    what = "lock file" if tool in _LOCKS else "pyproject.toml"
+    what = "lock file" if tool in _LOCKS else manifest
     comment = f"# the project's dependencies ({what}), installed before its source is copied\n"
     setup = _setup_prefix(source, cmds, cmd)
     if setup is None:

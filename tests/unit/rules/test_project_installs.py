@@ -10,7 +10,7 @@ import pytest
 from jettison.config import Config
 from jettison.dockerfile import parse_dockerfile
 from jettison.fixes.apply import fix_source
-from jettison.rules._project import DEPS_FILE, EXTRACT
+from jettison.rules._project import DEPS_FILE, EXTRACT, EXTRACT_CFG
 
 STATIC = """\
 [project]
@@ -192,3 +192,84 @@ def test_reported_without_a_rewrite(tmp_path: Path, pyproject: str, dockerfile: 
 def test_no_dependency_install_after_the_code_is_not_reported(tmp_path: Path, run: str) -> None:
     text, left = _fix(tmp_path, f"FROM python:3.11\nCOPY . .\n{run}\n")
     assert left == [] and text.endswith(f"COPY . .\n{run}\n")
+
+
+SETUP_CFG = """\
+[metadata]
+name = demo
+[options]
+packages = find:
+# the dependencies
+install_requires =
+    six==1.16.0
+    idna>=3;python_version>='3.8'  # a marker, and a comment
+[options.extras_require]
+web = requests
+"""
+
+
+def test_setup_cfg_dependencies_first_and_the_copy_moves_below_the_workdir(
+    tmp_path: Path,
+) -> None:
+    # tsfresh's shape: a PyScaffold project (setup.py calls setup() only, pyproject.toml
+    # names the build backend) added to an absolute path before its WORKDIR
+    files = {
+        "setup.cfg": SETUP_CFG,
+        "setup.py": "from setuptools import setup\nsetup(use_pyscaffold=True)\n",
+        "pyproject.toml": '[build-system]\nrequires = ["setuptools"]\n',
+    }
+    text, left = _fix(
+        tmp_path,
+        "FROM python:3.11\nCOPY . /source\nWORKDIR /source\n"
+        "RUN pip3 install --prefix=/install .[web]\n",
+        files,
+    )
+    assert text == (
+        "FROM python:3.11\nWORKDIR /source\n"
+        "# the project's dependencies (setup.cfg), installed before its source is copied\n"
+        "COPY setup.cfg /source/\n"
+        f'RUN python3 -c "{EXTRACT_CFG}" setup.cfg web > {DEPS_FILE} \\\n'
+        f"    && pip3 install --prefix=/install -r {DEPS_FILE} \\\n"
+        f"    && rm {DEPS_FILE}\n"
+        "COPY . /source\nRUN pip3 install --no-deps --prefix=/install .[web]\n"
+    )
+    assert left == []
+
+
+@pytest.mark.parametrize(
+    ("files", "first"),
+    [
+        # setup.py computes the dependencies itself: it needs the source
+        ({"setup.cfg": SETUP_CFG, "setup.py": "setup(install_requires=reqs())"}, "COPY . /src"),
+        # the dependencies come from a file setup.cfg points to
+        ({"setup.cfg": "[options]\ninstall_requires = file: requirements.in\n"}, "COPY . /src"),
+        # a relative destination cannot move below the WORKDIR
+        ({"setup.cfg": SETUP_CFG}, "COPY . src"),
+        # COPY --chown into a folder the WORKDIR made first would leave it root's
+        ({"setup.cfg": SETUP_CFG}, "COPY --chown=app . /src"),
+    ],
+)
+def test_setup_cfg_not_rewritten(tmp_path: Path, files: dict[str, str], first: str) -> None:
+    dockerfile = f"FROM python:3.11\n{first}\nWORKDIR /src\nRUN pip install .\n"
+    text, left = _fix(tmp_path, dockerfile, files)
+    assert text == dockerfile
+    assert len(left) == 1 and "install the dependencies from the manifest first" in left[0]
+
+
+def test_setup_cfg_script_lists_the_requirements_and_extras(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "setup.cfg").write_text(SETUP_CFG)
+    done = subprocess.run(
+        [sys.executable, "-c", EXTRACT_CFG, "setup.cfg", "web"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.splitlines() == [
+        "six==1.16.0",
+        "idna>=3;python_version>='3.8'",
+        "requests",
+    ]

@@ -55,9 +55,11 @@ def _is_broad_copy(ins: Instruction) -> bool:
         a requirements file installs from the source tree (`-e ./lib`). For an install of
         the project itself: pip (`pip install .`, `-e ".[extras]"`, `pip wheel -w DIR .`, an
         sdist or wheel built in the same RUN) first installs the dependencies listed in
-        pyproject.toml's `[project]` table (and the extras asked for), read at build time
-        with the same pip command, then the project with `--no-deps` (only when the
-        dependencies are static: a setup.py computing them needs the source); poetry, uv
+        pyproject.toml's `[project]` table, or in setup.cfg's `install_requires` (and the
+        extras asked for), read at build time with the same pip command, then the project
+        with `--no-deps` (only when the dependencies are static: a setup.py computing them
+        needs the source); the source COPY may move below a WORKDIR when its destination
+        is absolute; poetry, uv
         and pdm copy the manifest and lock file and run `poetry install --no-root`, `uv
         sync --no-install-project` (with a cache mount when the file uses BuildKit syntax)
         or `pdm install --no-self` first, repeating configuration commands such as
@@ -98,9 +100,8 @@ def copy_before_deps(ctx: RuleContext) -> Iterator[Finding]:
                     _project.manager(cmd) is not None
                 )
                 if not edits and project:
-                    edits = _project.project_rewrite(
-                        df, stage, source, ins, between, all(_source_free(i) for i in between)
-                    ).edits
+                    movable = all(_source_free(i) or _moves_past(i, source) for i in between)
+                    edits = _project.project_rewrite(df, stage, source, ins, between, movable).edits
                 what = "the whole context" if _is_broad_copy(source) else "source files"
                 advice = (
                     "install the dependencies from the manifest first, then the project "
@@ -372,6 +373,17 @@ def _source_free(ins: Instruction) -> bool:
         (c.name in _PACKAGE_TOOLS or _index_only_pip(c) or _makes_venv(c))
         and not any(w.value.startswith(("./", "../")) for w in c.args)
         for c in ins.script.commands
+    )
+
+
+def _moves_past(ins: Instruction, source_copy: Instruction) -> bool:
+    """A WORKDIR the source COPY may move below: its destination is absolute and it gives no
+    owner (a COPY --chown into a folder WORKDIR already made leaves the folder root's)."""
+    return (
+        ins.keyword == "WORKDIR"
+        and source_copy.args[-1].startswith("/")
+        and "$" not in source_copy.args[-1]
+        and source_copy.flag("chown") is None
     )
 
 
