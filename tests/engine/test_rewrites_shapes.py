@@ -518,3 +518,58 @@ def test_setup_cfg_project_gets_its_dependencies_before_the_code(
     assert "Collecting six" not in log, log[-3000:]
     done = engine.run("cfg-after")
     assert done.returncode == 0 and "demo v2 1.16.0" in done.stdout, done
+
+
+# --- one pip command installing a monorepo's packages (markitdown) -------------------------
+
+
+@pytest.mark.engine
+def test_several_local_projects_get_their_dependencies_before_the_code(
+    tmp_path: Path, engine: Engine
+) -> None:
+    backend = '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
+    nonce = secrets.token_hex(8)  # code no earlier run built (the engine's cache outlives runs)
+    write(
+        tmp_path,
+        {
+            "packages/core/pyproject.toml": (
+                f'{backend}[project]\nname = "demo-core"\nversion = "0.1"\n'
+                'dependencies = ["six==1.16.0"]\n'
+                '[project.optional-dependencies]\nall = ["idna==3.7"]\n'
+            ),
+            "packages/core/demo_core/__init__.py": (
+                f"# {nonce}\nimport idna, six\nMESSAGE = 'core ok ' + six.__version__\n"
+            ),
+            "packages/plugin/pyproject.toml": (
+                f'{backend}[project]\nname = "demo-plugin"\nversion = "0.1"\n'
+                'dependencies = ["demo-core>=0.1"]\n'
+            ),
+            "packages/plugin/demo_plugin/__init__.py": "from demo_core import MESSAGE\n",
+            "Dockerfile": (
+                "FROM python:3.11-slim\n"
+                "WORKDIR /app\n"
+                "COPY . /app\n"
+                "RUN pip --no-cache-dir install /app/packages/core[all] /app/packages/plugin\n"
+                'CMD ["python", "-c", "import demo_plugin; print(demo_plugin.MESSAGE)"]\n'
+            ),
+        },
+    )
+    fixed = fix(tmp_path, "--select", "JT201")
+    assert "COPY packages/plugin/pyproject.toml /app/packages/plugin/" in fixed, fixed
+    assert "install --no-deps /app/packages/core[all]" in fixed, fixed
+    engine.build(tmp_path, "several-before")
+    engine.build(tmp_path, "several-after", tmp_path / "Dockerfile.fixed")
+    for name in ("several-before", "several-after"):
+        done = engine.run(name)
+        assert done.returncode == 0 and "core ok 1.16.0" in done.stdout, done
+    # the same files; the dependencies now installed by name carry pip's REQUESTED marker
+    assert engine.size("several-after") - engine.size("several-before") < 2048
+    code = tmp_path / "packages/core/demo_core/__init__.py"
+    code.write_text(code.read_text().replace("core ok", "core v2"))
+    log = engine.build(tmp_path, "several-before")
+    assert "Collecting six" in log, log[-3000:]
+    log = engine.build(tmp_path, "several-after", tmp_path / "Dockerfile.fixed")
+    assert step_cached(log, "-r /tmp/project-requirements.txt"), log[-3000:]
+    assert "Collecting six" not in log and "Collecting idna" not in log, log[-3000:]
+    done = engine.run("several-after")
+    assert done.returncode == 0 and "core v2 1.16.0" in done.stdout, done

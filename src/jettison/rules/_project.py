@@ -482,6 +482,21 @@ def project_rewrite(
     if setup is None:
         return Rewrite([], "commands before the install in its RUN may read the source")
     block = f"{comment}{copy_lines}RUN {flags}{setup}{deps_cmd}\n"
+    return place_dependency_step(source, source_copy, run, between, movable, block, edits, move_run)
+
+
+def place_dependency_step(
+    source: str,
+    source_copy: Instruction,
+    run: Instruction,
+    between: list[Instruction],
+    movable: bool,
+    block: str,
+    edits: list[Edit],
+    move_run: bool = False,
+) -> Rewrite:
+    """Put ``block`` (the dependency step) before the source COPY, or, with system packages
+    between the copy and the install, move the COPY down below it; ``edits`` so far."""
     if not between or all(i.keyword in _INERT_BETWEEN for i in between):
         at = _line_start(source, source_copy)
         edits.append(Edit(at, at, block))

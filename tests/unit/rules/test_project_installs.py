@@ -273,3 +273,88 @@ def test_setup_cfg_script_lists_the_requirements_and_extras(tmp_path: Path) -> N
         "idna>=3;python_version>='3.8'",
         "requests",
     ]
+
+
+CORE = """\
+[project]
+name = "demo_core"
+version = "0.1"
+dependencies = ["six==1.16.0"]
+[project.optional-dependencies]
+all = ["idna"]
+"""
+PLUGIN = """\
+[project]
+name = "demo-plugin"
+version = "0.1"
+dependencies = ["demo-core>=0.1", "requests"]
+"""
+
+
+def test_several_local_projects_get_their_dependencies_first(tmp_path: Path) -> None:
+    # markitdown's shape: a monorepo's core (with extras) and a plugin that requires it
+    from jettison.rules._project_several import EXTRACT_SEVERAL
+
+    files = {"packages/core/pyproject.toml": CORE, "packages/plugin/pyproject.toml": PLUGIN}
+    text, left = _fix(
+        tmp_path,
+        "FROM python:3.11\nWORKDIR /app\nCOPY . /app\n"
+        "RUN pip --no-cache-dir install /app/packages/core[all] /app/packages/plugin\n",
+        files,
+    )
+    assert text == (
+        "FROM python:3.11\nWORKDIR /app\n"
+        "# the projects' dependencies (their pyproject.toml), installed before the source is "
+        "copied\n"
+        "COPY packages/core/pyproject.toml /app/packages/core/\n"
+        "COPY packages/plugin/pyproject.toml /app/packages/plugin/\n"
+        f"RUN python3 -c \"{EXTRACT_SEVERAL}\" '/app/packages/core/pyproject.toml[all]' "
+        f"/app/packages/plugin/pyproject.toml > {DEPS_FILE} \\\n"
+        f"    && pip --no-cache-dir install -r {DEPS_FILE} \\\n"
+        f"    && rm {DEPS_FILE}\n"
+        "COPY . /app\n"
+        "RUN pip --no-cache-dir install --no-deps /app/packages/core[all] /app/packages/plugin\n"
+    )
+    assert left == []
+
+
+def test_several_projects_script_leaves_the_projects_themselves_out(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from jettison.rules._project_several import EXTRACT_SEVERAL
+
+    for name, body in (("core", CORE), ("plugin", PLUGIN)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "pyproject.toml").write_text(body)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            EXTRACT_SEVERAL,
+            "core/pyproject.toml[all]",
+            "plugin/pyproject.toml",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.splitlines() == ["six==1.16.0", "idna", "requests"]
+
+
+@pytest.mark.parametrize(
+    "plugin",
+    [
+        PLUGIN.replace('"demo-core>=0.1"', '"demo-core[all]>=0.1"'),  # another project's extras
+        PLUGIN.replace('version = "0.1"', 'dynamic = ["dependencies"]'),  # not static
+    ],
+)
+def test_several_projects_not_rewritten(tmp_path: Path, plugin: str) -> None:
+    files = {"packages/core/pyproject.toml": CORE, "packages/plugin/pyproject.toml": plugin}
+    dockerfile = (
+        "FROM python:3.11\nCOPY . /app\nRUN pip install /app/packages/core /app/packages/plugin\n"
+    )
+    text, left = _fix(tmp_path, dockerfile, files)
+    assert text == dockerfile
+    assert len(left) == 1 and "install the dependencies from the manifest first" in left[0]

@@ -10,6 +10,7 @@ from jettison.dockerfile import Command, Dockerfile, Instruction
 from jettison.dockerfile import commands as sh
 from jettison.findings import Edit, Finding, FixSafety, Severity
 from jettison.rules import _project
+from jettison.rules._project_several import several_projects_rewrite
 from jettison.rules.cache._common import dependency_install
 from jettison.rules.registry import Category, RuleContext, rule
 
@@ -58,8 +59,9 @@ def _is_broad_copy(ins: Instruction) -> bool:
         pyproject.toml's `[project]` table, or in setup.cfg's `install_requires` (and the
         extras asked for), read at build time with the same pip command, then the project
         with `--no-deps` (only when the dependencies are static: a setup.py computing them
-        needs the source); the source COPY may move below a WORKDIR when its destination
-        is absolute; poetry, uv
+        needs the source); several local projects in one command (a monorepo's packages)
+        get one step for all their dependencies, leaving out the projects themselves; the
+        source COPY may move below a WORKDIR when its destination is absolute; poetry, uv
         and pdm copy the manifest and lock file and run `poetry install --no-root`, `uv
         sync --no-install-project` (with a cache mount when the file uses BuildKit syntax)
         or `pdm install --no-self` first, repeating configuration commands such as
@@ -101,7 +103,14 @@ def copy_before_deps(ctx: RuleContext) -> Iterator[Finding]:
                 )
                 if not edits and project:
                     movable = all(_source_free(i) or _moves_past(i, source) for i in between)
-                    edits = _project.project_rewrite(df, stage, source, ins, between, movable).edits
+                    if len(_project.pip_targets(cmd)) > 1:  # a monorepo's packages at once
+                        edits = several_projects_rewrite(
+                            df, stage, source, ins, between, movable, cmd
+                        ).edits
+                    else:
+                        edits = _project.project_rewrite(
+                            df, stage, source, ins, between, movable
+                        ).edits
                 what = "the whole context" if _is_broad_copy(source) else "source files"
                 advice = (
                     "install the dependencies from the manifest first, then the project "

@@ -1,0 +1,131 @@
+"""One pip command installing several local projects of a monorepo (``pip install
+/app/packages/core[all] /app/packages/plugin``): the JT201 rewrite that installs their
+dependencies before the source is copied.
+
+Each project's pyproject.toml is copied first, and one step reads the dependencies (and the
+extras asked for) of all of them at build time, leaving out the projects themselves (a
+plugin that requires the core finds it installed from the source later, as before), and
+installs them with the same pip command; the install of the projects gets ``--no-deps``.
+Only when every project lists its dependencies statically in ``[project]`` and no project
+asks for the extras of another (those would be lost with the project's own name).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+from jettison.dockerfile import Command, Dockerfile, Instruction, Stage
+from jettison.dockerfile import commands as sh
+from jettison.rules import _project
+
+# reads the [project] dependencies of every pyproject.toml named (``PATH`` or
+# ``PATH[extra,...]``), with the extras asked for, leaving out the named projects themselves
+EXTRACT_SEVERAL = (
+    "import re, sys; t = __import__('tomllib' if sys.version_info >= (3, 11) else "
+    "'pip._vendor.tomli', fromlist=['load']); n = lambda r: re.sub(r'[-_.]+', '-', "
+    "re.match(r'\\s*([A-Za-z0-9._-]+)', r).group(1)).lower(); a = [x.partition('[') for x "
+    "in sys.argv[1:]]; p = [t.load(open(f, 'rb'))['project'] for f, _, _ in a]; own = "
+    "{n(q['name']) for q in p}; print(*(d for q, (_, _, e) in zip(p, a) for d in "
+    "[*q.get('dependencies', []), *(x for k in e.rstrip(']').split(',') if k for x in "
+    "q.get('optional-dependencies', {}).get(k.strip(), []))] if n(d) not in own), sep='\\n')"
+)
+_NAME = re.compile(r"\s*([A-Za-z0-9._-]+)\s*(\[)?")
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def several_projects_rewrite(
+    df: Dockerfile,
+    stage: Stage,
+    source_copy: Instruction,
+    run: Instruction,
+    between: list[Instruction],
+    movable: bool,
+    cmd: Command,
+) -> _project.Rewrite:
+    cmds = sh.commands(run)
+    if any(c.name in ("cd", "pushd") and c.start < cmd.start for c in cmds):
+        return _project.Rewrite([], "the RUN changes directory before the install")
+    if not any(s.rstrip("/") in (".", "") for s in source_copy.args[:-1]):
+        return _project.Rewrite([], "the projects are not copied with the whole context")
+    cwd = _project._workdir_at(stage, run)
+    copy_dest = _project.resolve_path(
+        _project._workdir_at(stage, source_copy), source_copy.args[-1]
+    )
+    if copy_dest is None:
+        return _project.Rewrite([], "the source's destination depends on a variable")
+    base = PurePosixPath(copy_dest)
+    context = df.context_dir
+    targets = _project.pip_targets(cmd)
+    projects: list[tuple[str, str, tuple[str, ...]]] = []  # (dir in image, in context, extras)
+    names: dict[str, dict[str, object]] = {}
+    for target in targets:
+        where = _project.resolve_path(cwd, target.path)
+        if target.archive or where is None:
+            return _project.Rewrite([], "an install of an archive or of a variable path")
+        inside = PurePosixPath(where)
+        if inside != base and base not in inside.parents:
+            return _project.Rewrite([], "a project is outside the copied tree")
+        rel = inside.relative_to(base)
+        pyproject = context / rel / "pyproject.toml"
+        if not pyproject.is_file() or not _project._static_dependencies(pyproject):
+            return _project.Rewrite(
+                [], f"{rel / 'pyproject.toml'} does not list its dependencies statically"
+            )
+        data = _project.read_toml(pyproject) or {}
+        table = data.get("project", {})
+        if not isinstance(table.get("name"), str):
+            return _project.Rewrite([], f"{rel / 'pyproject.toml'} has no project name")
+        names[_canonical(table["name"])] = table
+        projects.append((str(inside), str(rel), target.extras))
+    # a requirement on another local project with extras: those extras' dependencies would
+    # be lost with the project's name
+    for table in names.values():
+        every = [
+            *table.get("dependencies", []),  # type: ignore[misc]
+            *(d for v in table.get("optional-dependencies", {}).values() for d in v),  # type: ignore[attr-defined]
+        ]
+        for requirement in every:
+            found = _NAME.match(requirement)
+            if found and found.group(2) and _canonical(found.group(1)) in names:
+                return _project.Rewrite([], "a project asks for another local project's extras")
+    source = df.source
+    dest = source_copy.args[-1]
+    keep = "".join(source[f.start : f.end] + " " for f in source_copy.flags if f.name in ("chown",))
+    copy_lines = "".join(
+        f"COPY {keep}{rel}/pyproject.toml {PurePosixPath(dest) / rel}/\n" for _, rel, _ in projects
+    )
+    args = " ".join(
+        f"'{image}/pyproject.toml[{','.join(extras)}]'" if extras else f"{image}/pyproject.toml"
+        for image, _, extras in projects
+    )
+    drop = {i for t in targets for i in t.words}
+    head = source[cmd.start : cmd.args[0].start] if cmd.args else source[cmd.start : cmd.end]
+    kept = [source[w.start : w.end] for i, w in enumerate(cmd.args) if i not in drop]
+    escape = df.directives.escape
+    deps_file = _project.DEPS_FILE
+    deps_cmd = (
+        f'{_project._python_of(cmd)} -c "{EXTRACT_SEVERAL}" {args} > {deps_file} {escape}\n'
+        f"    && {head}{' '.join(kept)} -r {deps_file} {escape}\n"
+        f"    && rm {deps_file}"
+    )
+    insert = sh.insert_after_word(cmd, _project.pip_subcommand(cmd) or "install", "--no-deps")
+    if insert is None:
+        return _project.Rewrite([], "the install command has no subcommand word")
+    setup = _project._setup_prefix(source, cmds, cmd)
+    if setup is None:
+        return _project.Rewrite([], "commands before the install in its RUN may read the source")
+    flags = "".join(
+        source[f.start : f.end] + " " for f in run.flags if f.name in ("mount", "network")
+    )
+    comment = (
+        "# the projects' dependencies (their pyproject.toml), installed before the source is "
+        "copied\n"
+    )
+    block = f"{comment}{copy_lines}RUN {flags}{setup}{deps_cmd}\n"
+    return _project.place_dependency_step(
+        source, source_copy, run, between, movable, block, [insert]
+    )
