@@ -155,3 +155,37 @@ def test_verify_without_engine_is_exit_2_and_writes_nothing(tmp_path: Path) -> N
     assert "Traceback" not in out
     assert dockerfile.read_text() == before
     assert not (tmp_path / "api" / ".dockerignore").exists()
+
+
+EFFECT = re.compile(
+    r"^\S+:   (JT\d+|[A-Z]+): ([+-][\d.]+) (MB|kB) \(.*\); checks ([\d.]+) s -> ([\d.]+) s",
+    re.M,
+)
+
+
+@pytest.mark.engine
+def test_each_fix_is_measured_one_after_another(tmp_path: Path) -> None:
+    """--each-fix: every fix written gets a line with the size it changed and the checks'
+    time; the sizes add up to the verified change (each step is built, not estimated)."""
+    work = tmp_path / "each"
+    work.mkdir()
+    (work / "requirements.txt").write_text("six==1.16.0\n")
+    (work / "app.py").write_text("import six\nprint('each ok', six.__version__)\n")
+    (work / "Dockerfile").write_text(
+        "FROM python:3.11-slim\n"
+        "WORKDIR /app\n"
+        "COPY requirements.txt .\n"
+        "RUN pip install -r requirements.txt\n"  # JT103: pip's cache stays in the layer
+        "RUN apt-get update && apt-get install -y --no-install-recommends file\n"  # JT101
+        "COPY app.py .\n"
+        'CMD ["python", "app.py"]\n'
+    )
+    code, out = _jettison(
+        "fix", "--verify", "--each-fix", "--select", "JT101,JT103", str(work), cwd=tmp_path
+    )
+    assert code == 0, out
+    effects = {e[0]: float(e[1]) / (1 if e[2] == "MB" else 1000) for e in EFFECT.findall(out)}
+    assert list(effects) == ["JT103", "JT101"], out
+    assert effects["JT101"] < -1 and effects["JT103"] <= 0, out  # the apt lists, pip's cache
+    size_before, size_after = (float(g) for g in SIZES.search(out).groups()[1:])  # type: ignore[union-attr]
+    assert abs(sum(effects.values()) - (size_after - size_before)) < 0.3, out

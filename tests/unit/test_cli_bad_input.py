@@ -146,6 +146,13 @@ def test_audit_jobs_must_be_positive(jobs: str, tmp_path: Path) -> None:
 # --- fix ------------------------------------------------------------------------------------
 
 
+def test_fix_each_fix_needs_verify(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM debian:12\nRUN apt-get update\n")
+    code, _, err = run("fix", "--each-fix", str(tmp_path / "Dockerfile"))
+    one_error(code, err, "--each-fix needs --verify")
+    assert (tmp_path / "Dockerfile").read_text() == "FROM debian:12\nRUN apt-get update\n"
+
+
 def test_fix_reads_dockerfiles_as_audit_does(tmp_path: Path) -> None:
     nul = tmp_path / "nul.Dockerfile"
     nul.write_bytes(b"FROM debian:12\nRUN echo \x00hi\n")

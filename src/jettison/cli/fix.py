@@ -120,6 +120,12 @@ def _progress(quiet: bool) -> Progress:
     show_default=True,
     help="With --verify: at most this many builds per Dockerfile (bisection included).",
 )
+@click.option(
+    "--each-fix",
+    is_flag=True,
+    help="With --verify: also build the fixes one after another and show what each changed "
+    "(image size, and the time the checks took: start-up included). One build per fix.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 @builder_option
 def command(
@@ -140,6 +146,7 @@ def command(
     smoke_timeout: float,
     http_statuses: tuple[int, ...],
     max_builds: int,
+    each_fix: bool,
     quiet: bool,
 ) -> None:
     """Rewrite Dockerfiles (and .dockerignore) into their optimized form.
@@ -156,6 +163,8 @@ def command(
     check_rule_codes(config)
     if (smoke or smoke_cmds or http_statuses) and not verify:
         raise JettisonError("--smoke, --smoke-cmd and --http-status need --verify")
+    if each_fix and not verify:
+        raise JettisonError("--each-fix needs --verify")
     if verify and show_diff:
         raise JettisonError("--verify writes what passes; --diff writes nothing: pick one")
     if dockerfile is not None and paths:
@@ -179,6 +188,7 @@ def command(
         build_args=extra_args,
         checks=CheckPlan(tuple(smoke), tuple(smoke_cmds), smoke_timeout, frozenset(http_statuses)),
         max_builds=max_builds,
+        each_fix=each_fix,
     )
 
     def notice(line: str) -> None:

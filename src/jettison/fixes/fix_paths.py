@@ -41,6 +41,7 @@ class FixRequest:
     build_args: Mapping[str, str] = field(default_factory=dict)
     checks: CheckPlan = field(default_factory=CheckPlan)
     max_builds: int = 12
+    each_fix: bool = False  # with verify: measure each fix, built one after another
 
 
 @dataclass
@@ -179,6 +180,7 @@ def fix_paths(
                     sdk,
                     progress=progress,
                     max_builds=request.max_builds,
+                    each_fix=request.each_fix,
                 )
                 verified(checked)
                 run.failed_verify = run.failed_verify or not checked.ok

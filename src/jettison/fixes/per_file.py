@@ -122,6 +122,30 @@ def fix_file(
 
 
 @dataclass
+class FixEffect:
+    """What one fix did, measured by building the fixes one after another (--each-fix):
+    the image with the fixes before it and the image with it too."""
+
+    code: str
+    before: ImageReport
+    after: ImageReport
+
+    def line(self) -> str:
+        a, b = self.before, self.after
+        if not b.built:
+            return f"{self.code}: not measured (with the fixes before it, it does not build)"
+        change = b.size_bytes - a.size_bytes
+        sign = "-" if change < 0 else "+"
+        amount = (
+            f"{abs(change) / 1e6:.1f} MB" if abs(change) >= 1e6 else f"{abs(change) / 1e3:.1f} kB"
+        )
+        return (
+            f"{self.code}: {sign}{amount} ({size_change(a.size_bytes, b.size_bytes)}); "
+            f"checks {a.check_seconds:.1f} s -> {b.check_seconds:.1f} s"
+        )
+
+
+@dataclass
 class VerifyOutcome:
     path: str
     original: ImageReport
@@ -132,6 +156,7 @@ class VerifyOutcome:
     builds: int = 0
     written: FixOutcome | None = None  # the outcome to write (None: nothing)
     exhausted: bool = False  # the bisection stopped at the build budget
+    effects: list[FixEffect] = field(default_factory=list)  # --each-fix, in order applied
 
     @property
     def ok(self) -> bool:
@@ -172,6 +197,12 @@ class VerifyOutcome:
                 + "; the fixed image is compared with it, not required to pass"
             )
         out += [f"{self.path}: config: {n}" for n in self.notes]
+        if self.effects:
+            out.append(
+                f"{self.path}: each fix, applied one after another (image size; the checks' "
+                "time, start-up included):"
+            )
+            out += [f"{self.path}:   {e.line()}" for e in self.effects]
         return out
 
 
@@ -185,11 +216,14 @@ def verify_file(
     *,
     progress: Progress = quiet,
     max_builds: int = 12,
+    each_fix: bool = False,
 ) -> VerifyOutcome:
     """Build and check the original and the fix; bisect on failure (nothing is written here).
 
     Raises :class:`JettisonError` when the original itself does not build. ``max_builds``
     bounds the builds (original and fixed included); ``progress`` hears each phase.
+    ``each_fix``: then build the fixes written one after another (one build per fix but
+    the last, beyond ``max_builds``) and measure what each changed.
     """
     from jettison.engine import remove_image
 
@@ -271,9 +305,29 @@ def verify_file(
         notes: list[str] = []
         if chosen is not None:
             _, notes = compare_configs(original.config, chosen.report.config)
+        effects: list[FixEffect] = []
+        if each_fix and chosen is not None:
+            order = [u for u in units if u in chosen.units]
+            before = original
+            for n, code in enumerate(order, 1):
+                if n < len(order):
+                    progress(f"{path}: verify: measuring each fix, {n} of {len(order) - 1}")
+                step = chosen if n == len(order) else attempt(frozenset(order[:n]))
+                effects.append(FixEffect(code, before, step.report))
+                if step.report.built:
+                    before = step.report
         written = variants.get(chosen.units) if chosen is not None else None
         return VerifyOutcome(
-            path, original, fixed, chosen, culprits, notes, builds[0], written, exhausted
+            path,
+            original,
+            fixed,
+            chosen,
+            culprits,
+            notes,
+            builds[0],
+            written,
+            exhausted,
+            effects,
         )
     finally:
         for image in reversed(images):

@@ -41,6 +41,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,6 +144,7 @@ class ImageReport:
     error: str = ""
     error_line: int | None = None  # the Dockerfile line of the failing step
     layer_digests: tuple[str, ...] = ()  # the filesystem layers: equal, same bytes
+    check_seconds: float = 0.0  # how long the checks took (start-up included)
 
     @property
     def ok(self) -> bool:
@@ -289,7 +291,9 @@ def build_and_check(
         seconds=result.seconds,
         config=config,
     )
+    started = time.monotonic()
     report.checks = check_image(sdk, result.image_id, info.config, plan, inputs.runs)
+    report.check_seconds = time.monotonic() - started
     return report
 
 
