@@ -51,6 +51,11 @@ class Config:
             return False
         return not (hadolint and hadolint in self.hadolint_ignored)
 
+    def names(self, code: str) -> bool:
+        """``select`` names this code itself (not only a prefix of it): how a rule that is
+        off by default is turned on."""
+        return code.upper() in (c.upper() for c in self.select)
+
     def ignored_for_path(self, code: str, path: str) -> bool:
         candidates = [path]
         if self.source and self.source != "<defaults>":

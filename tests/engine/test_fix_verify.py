@@ -189,3 +189,32 @@ def test_each_fix_is_measured_one_after_another(tmp_path: Path) -> None:
     assert effects["JT101"] < -1 and effects["JT103"] <= 0, out  # the apt lists, pip's cache
     size_before, size_after = (float(g) for g in SIZES.search(out).groups()[1:])  # type: ignore[union-attr]
     assert abs(sum(effects.values()) - (size_after - size_before)) < 0.3, out
+
+
+@pytest.mark.engine
+def test_byte_code_left_out_is_measured_in_bytes_and_start_up(tmp_path: Path) -> None:
+    """JT138 (selected by its code): `--no-compile` leaves pip's byte code out; --each-fix
+    reports the bytes it saved and the checks' time before and after it."""
+    work = tmp_path / "bytecode"
+    work.mkdir()
+    (work / "app.py").write_text("import requests\nprint('bytecode ok', requests.__version__)\n")
+    (work / "Dockerfile").write_text(
+        "FROM python:3.11-slim\n"
+        "RUN pip install --no-cache-dir requests==2.32.3\n"
+        "COPY app.py /app.py\n"
+        'CMD ["python", "/app.py"]\n'
+    )
+    code, out = _jettison(
+        "fix",
+        "--unsafe-fixes",
+        "--verify",
+        "--each-fix",
+        "--select",
+        "JT138",
+        str(work),
+        cwd=tmp_path,
+    )
+    assert code == 0, out
+    assert "pip install --no-compile --no-cache-dir" in (work / "Dockerfile").read_text()
+    effects = {e[0]: float(e[1]) / (1 if e[2] == "MB" else 1000) for e in EFFECT.findall(out)}
+    assert list(effects) == ["JT138"] and effects["JT138"] < -0.3, out  # requests' byte code

@@ -338,3 +338,15 @@ def test_usage_and_input_errors_exit_2_in_every_command(project: Path) -> None:
         code, out, err = run(*args)
         assert code == 2, (args, out, err)
         assert "Traceback" not in out + err
+
+
+def test_a_rule_off_by_default_needs_its_own_code(tmp_path: Path) -> None:
+    """JT138 (byte code left out: a trade of bytes against start-up) is off unless selected
+    by its code; a prefix such as JT or JT1 does not turn it on."""
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\nRUN pip install flask\n")
+    for select, expected in ((None, False), ("JT", False), ("JT1", False), ("JT,JT138", True)):
+        args = ["audit", "--no-context", "--format", "json"]
+        if select:
+            args += ["--select", select]
+        _, out, _ = run(*args, str(tmp_path / "Dockerfile"))
+        assert ("JT138" in out) is expected, (select, out)

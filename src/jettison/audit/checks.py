@@ -20,7 +20,9 @@ def select_rules(config: Config, scope: str | None = None) -> list[Rule]:
     return [
         r
         for r in all_rules()
-        if config.enabled(r.code, r.equivalents) and (scope is None or r.scope == scope)
+        if config.enabled(r.code, r.equivalents)
+        and (not r.opt_in or config.names(r.code))
+        and (scope is None or r.scope == scope)
     ]
 
 

@@ -46,7 +46,7 @@ def command(code: str | None, write_docs: str | None) -> None:
             r.code,
             r.name,
             r.category.value,
-            r.severity.value,
+            r.severity.value + (" (off: select by code)" if r.opt_in else ""),
             r.fix_safety.value if r.fix_safety else "",
             ", ".join(f"{k} {v}" for k, v in r.equivalents.items()),
         )

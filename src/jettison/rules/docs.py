@@ -15,7 +15,8 @@ def render_rule(rule: Rule) -> str:
         "",
         f"Category: **{rule.category.value}** · default severity: **{rule.severity.value}** "
         f"· fix: **{rule.fix_safety.value if rule.fix_safety else 'none'}** · "
-        f"corresponds to: {eq}",
+        f"corresponds to: {eq}"
+        + (" · **off by default**: select it by its code to turn it on" if rule.opt_in else ""),
         "",
         "## What it does",
         "",

@@ -76,6 +76,8 @@ class Rule:
     # which input the rule reads: a Dockerfile, a build context or a compose file
     scope: str = "dockerfile"
     image_changes: ImageChanges = ImageChanges()  # a safe fix's declared effect
+    # off unless selected by its own code: a trade the user chooses (byte code vs start-up)
+    opt_in: bool = False
 
     @property
     def fixable(self) -> bool:
@@ -109,6 +111,7 @@ def rule(
     equivalents: dict[str, str] | None = None,
     scope: str = "dockerfile",
     image_changes: ImageChanges | None = None,
+    opt_in: bool = False,
 ) -> Callable[[Callable[[Any], Iterable[Finding]]], Callable[[Any], Iterable[Finding]]]:
     """Declare a rule; the decorated function yields findings via ``ctx.report``."""
 
@@ -127,6 +130,7 @@ def rule(
             equivalents=dict(equivalents or {}),
             scope=scope,
             image_changes=image_changes or ImageChanges(),
+            opt_in=opt_in,
         )
         return func
 
