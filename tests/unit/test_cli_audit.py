@@ -276,3 +276,20 @@ def test_refused_dockerignore_is_an_error_with_its_line(tmp_path: Path) -> None:
     code, out, err = run("audit", str(tmp_path))
     assert code == 2
     assert f"{tmp_path / '.dockerignore'}:3: syntax error in pattern '!keep['" in out + err
+
+
+def test_context_option_names_the_build_context(tmp_path: Path) -> None:
+    """`audit --context DIR docker/Dockerfile` reads the context `docker build -f
+    docker/Dockerfile DIR` sends: its .dockerignore (none here), its files."""
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "Dockerfile").write_text("FROM debian:12\nCOPY . /app\n")
+    (tmp_path / "docker" / ".dockerignore").write_text("*\n")  # only the folder has one
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    dockerfile = str(tmp_path / "docker" / "Dockerfile")
+    _, own, _ = run("audit", "--select", "JT601", "--format", "json", dockerfile)
+    _, given, _ = run(
+        "audit", "--select", "JT601", "--format", "json", "--context", str(tmp_path), dockerfile
+    )
+    assert "JT601" not in own and "JT601" in given, (own, given)
+    code, _, err = run("audit", "--context", str(tmp_path / "missing"), dockerfile)
+    assert code == 2 and "build context does not exist" in err

@@ -52,23 +52,28 @@ def finalize(df: Dockerfile | None, findings: Iterable[Finding], config: Config)
     return out
 
 
-def audit_dockerfile_path(path: str, config: Config) -> tuple[list[Finding], list[JettisonError]]:
-    """Audit one Dockerfile; a parse error becomes an error entry, never an exception."""
+def audit_dockerfile_path(
+    path: str, config: Config, context: Path | None = None
+) -> tuple[list[Finding], list[JettisonError]]:
+    """Audit one Dockerfile (``context``: its build context, default its folder); a parse
+    error becomes an error entry, never an exception."""
     try:
         data = Path(path).read_bytes()
     except IsADirectoryError:
         return [], [JettisonError("is a directory, not a Dockerfile", path)]
     except OSError as exc:
         return [], [JettisonError(f"cannot read: {exc.strerror}", path)]
-    return audit_dockerfile_bytes(data, path, config)
+    return audit_dockerfile_bytes(data, path, config, context)
 
 
 def audit_dockerfile_bytes(
-    data: bytes, path: str, config: Config
+    data: bytes, path: str, config: Config, context: Path | None = None
 ) -> tuple[list[Finding], list[JettisonError]]:
     """Audit a Dockerfile's content (from a file, or standard input named ``path``)."""
     try:
-        df = parse_dockerfile(decode_dockerfile(data, path), path)
+        df = parse_dockerfile(
+            decode_dockerfile(data, path), path, str(context) if context is not None else None
+        )
     except JettisonError as exc:
         return [], [exc]
     except RecursionError:

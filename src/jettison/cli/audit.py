@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -35,6 +37,14 @@ from jettison.report.output import shown_path
 @click.option("--statistics", is_flag=True, help="Show counts per rule instead of findings.")
 @click.option("--no-context", is_flag=True, help="Do not scan build contexts.")
 @click.option(
+    "--context",
+    "context_dir",
+    metavar="DIR",
+    default=None,
+    help="The build context of the Dockerfiles given (default: each one's folder, or what "
+    "a compose file says), as `docker build -f docker/Dockerfile DIR`.",
+)
+@click.option(
     "--stdin-filename",
     metavar="PATH",
     default=None,
@@ -57,6 +67,7 @@ def command(
     fail_level: str | None,
     statistics: bool,
     no_context: bool,
+    context_dir: str | None,
     stdin_filename: str | None,
     jobs: int | None,
 ) -> None:
@@ -70,19 +81,29 @@ def command(
         raise click.UsageError("--statistics writes text or json, not --format " + fmt)
     if stdin_filename is not None and paths and "-" not in paths:
         raise click.UsageError("--stdin-filename names standard input: give `-` as a path")
+    if context_dir is not None and not os.path.isdir(context_dir):
+        raise JettisonError("build context does not exist or is not a directory", context_dir)
     use_stdin = "-" in paths or (stdin_filename is not None and not paths)
     config = build_config(config_path, select, ignore, fail_level)
     check_rule_codes(config)
     files = [p for p in paths if p != "-"]
     if files or not use_stdin:
-        result = audit_paths(files or ["."], config, jobs=jobs, context=not no_context)
+        result = audit_paths(
+            files or ["."],
+            config,
+            jobs=jobs,
+            context=not no_context,
+            context_dir=Path(context_dir) if context_dir is not None else None,
+        )
     else:
         result = AuditResult()
     sources: dict[str, str] = {}
     if use_stdin:
         name = stdin_filename or "-"
         data = sys.stdin.buffer.read()
-        findings, errors = audit_dockerfile_bytes(data, name, config)
+        findings, errors = audit_dockerfile_bytes(
+            data, name, config, Path(context_dir) if context_dir is not None else None
+        )
         result.findings[:0] = findings
         result.errors[:0] = errors
         result.files += 1
