@@ -19,8 +19,8 @@ Inputs, in this order:
   other Dockerfile of benchmarks/precision/corpus whose bases the engine has, built in its
   own repository at the commit MANIFEST.tsv records (files of 4 MiB and more, which
   the snapshots lack, left out), with the Dockerfile's
-  folder as context, or the repository's root where only that has every COPY source; then
-  the same for the Python projects of repositories.tsv (repo, commit, path).
+  folder as context, or the repository's root where only that has every COPY source; the
+  Python projects of repositories.tsv (repo, commit, path) come first.
 
 Results: one JSON line per Dockerfile in results/<date>.jsonl and a summary. Images are
 removed as it goes; the builder cache is pruned every --prune-every files (not with
@@ -220,19 +220,20 @@ REPOSITORIES = HERE / "repositories.tsv"  # more Python projects: repo, commit, 
 
 
 def _repository_rows() -> list[tuple[str, str, str, Path | None]]:
-    """(repo, commit, path, stored copy or None) of the precision corpus, then of
-    repositories.tsv (gathered for this check: Python services with their contexts)."""
+    """(repo, commit, path, stored copy or None) of repositories.tsv (Python services
+    gathered for this check, with their contexts: most have a safe fix), then of the
+    precision corpus (mostly official images' own files, already clean)."""
     rows: list[tuple[str, str, str, Path | None]] = []
-    manifest = PRECISION_CORPUS / "MANIFEST.tsv"
-    if manifest.is_file():
-        for row in manifest.read_text().splitlines()[1:]:
-            repo, commit, path, _sha, stored = row.split("\t")
-            rows.append((repo, commit, path, PRECISION_CORPUS / stored))
     if REPOSITORIES.is_file():
         for row in REPOSITORIES.read_text().splitlines():
             if row.strip() and not row.startswith(("#", "repo\t")):
                 repo, commit, path = row.split("\t")[:3]
                 rows.append((repo, commit, path, None))
+    manifest = PRECISION_CORPUS / "MANIFEST.tsv"
+    if manifest.is_file():
+        for row in manifest.read_text().splitlines()[1:]:
+            repo, commit, path, _sha, stored = row.split("\t")
+            rows.append((repo, commit, path, PRECISION_CORPUS / stored))
     return rows
 
 
