@@ -60,7 +60,7 @@ def cache_mount(ctx: RuleContext) -> Iterator[Finding]:
         pip_cache_off = ins.variables.get("PIP_NO_CACHE_DIR", "").lower() not in ("", "0")
         for cmd in sh.commands(ins):
             tool = "pip" if sh.is_pip_install(cmd) else cmd.name
-            if tool == "pip" and (pip_cache_off or cmd.has_flag("--no-cache-dir")):
+            if tool == "pip" and (pip_cache_off or cmd.has_flag("--no-cache-dir", "--no-cache")):
                 continue  # the user chose no cache; a mount would change nothing
             if tool in targets and (
                 tool == "pip"
