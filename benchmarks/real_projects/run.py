@@ -549,6 +549,10 @@ def run_smoke(smoke: Smoke, image_id: str) -> dict[str, Any]:
 
 
 _APPLIED = re.compile(r": applied (\d+) fix\(es\)(?: \(([^)]*)\))?(?: and wrote (.+))?$")
+# --each-fix's lines: "PATH:   CODE: -1.2 MB (a MB -> b MB (...)); checks 1.9 s -> 1.8 s"
+_EFFECT = re.compile(
+    r":   ([A-Z]+\d*): ([+-][\d.]+) (MB|kB) \(.*\); checks ([\d.]+) s -> ([\d.]+) s$"
+)
 _FLAGS = ("--file", "--context", "--target", "--build-arg", "--smoke-cmd", "--smoke-timeout")
 
 
@@ -581,6 +585,8 @@ def fix_argv(jettison: Path, project: Project, help_text: str) -> tuple[list[str
         argv += ["--smoke-cmd", smoke.cmd]
     if re.search(r"--smoke-timeout\b", help_text):
         argv += ["--smoke-timeout", str(int(max(s.timeout for s in project.smoke)))]
+    if re.search(r"--each-fix\b", help_text):
+        argv += ["--each-fix"]  # what each fix bought: one more build per fix
     used = [f for f in _FLAGS if f in argv or (f == "--file" and "-f" in argv)]
     missing = [f for f in used if not re.search(rf"(?<![\w-]){re.escape(f)}\b", help_text)]
     return argv, missing
@@ -591,7 +597,18 @@ def parse_fix_output(output: str, exit_code: int | None) -> dict[str, Any]:
     count = 0
     wrote_extra: list[str] = []
     verdict_lines: list[str] = []
+    effects: list[dict[str, Any]] = []
     for line in output.splitlines():
+        e = _EFFECT.search(line.rstrip())
+        if e:
+            scale = 1e6 if e.group(3) == "MB" else 1e3
+            effects.append(
+                {
+                    "code": e.group(1),
+                    "bytes": round(float(e.group(2)) * scale),
+                    "checks_s": [float(e.group(4)), float(e.group(5))],
+                }
+            )
         m = _APPLIED.search(line.strip())
         if m:
             count += int(m.group(1))
@@ -626,6 +643,7 @@ def parse_fix_output(output: str, exit_code: int | None) -> dict[str, Any]:
         "extra_files_reported": wrote_extra,
         "verdict": verdict,
         "verdict_lines": verdict_lines,
+        "effects": effects,
     }
 
 
@@ -1096,6 +1114,21 @@ def render_text(results: Sequence[dict[str, Any]], summary: dict[str, Any]) -> s
             notes.append(f"- {slug}: {w}")
     if notes:
         lines += ["", "Notes:", *notes]
+    bought = [r for r in results if (r.get("jettison_fix") or {}).get("effects")]
+    if bought:
+        lines += [
+            "",
+            "What each fix bought (`fix --verify --each-fix`: the fixes built one after "
+            "another; image size, then the checks' time, start-up included):",
+            "",
+        ]
+        for result in bought:
+            parts = [
+                f"{e['code']} {e['bytes'] / 1e6:+.1f} MB "
+                f"({e['checks_s'][0]:.1f} -> {e['checks_s'][1]:.1f} s)"
+                for e in result["jettison_fix"]["effects"]
+            ]
+            lines.append(f"- {result['slug']}: " + ", ".join(parts))
     lines += ["", f"Medians over {summary['projects']} measured project(s):", ""]
     lines += ["| measure | original | jettison | expert |", "|---|---|---|---|"]
     measures = [
