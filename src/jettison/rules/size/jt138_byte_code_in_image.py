@@ -9,7 +9,9 @@ from jettison.dockerfile import commands as sh
 from jettison.findings import Finding, FixSafety, Severity
 from jettison.rules.registry import Category, RuleContext, rule
 
-_TRUTHY = {"1", "true", "yes", "on"}
+# pip reads PIP_NO_COMPILE inverted (its --no-compile is a store_false option): only a false
+# value turns compiling off; PIP_NO_COMPILE=1 sets compile to 1, and pip compiles
+_PIP_FALSE = {"0", "false", "no", "off", "n", "f"}
 
 
 def stages_in_image(df: Dockerfile) -> list[Stage]:
@@ -44,9 +46,7 @@ def _compiles_later(stages: list[Stage]) -> bool:
 
 
 def _compile_off(ins: Instruction) -> bool:
-    return "PIP_NO_COMPILE" in ins.variables and ins.variables.get(
-        "PIP_NO_COMPILE", ""
-    ).lower() in _TRUTHY | {"off", "false", "0"}
+    return ins.variables.get("PIP_NO_COMPILE", "").lower() in _PIP_FALSE
 
 
 @rule(
@@ -58,9 +58,11 @@ def _compile_off(ins: Instruction) -> bool:
     what="""
         Flags `pip install` in a stage whose files reach the final image (the final stage,
         the stages it is built from, and the stages it copies from) without `--no-compile`
-        or `PIP_NO_COMPILE`. Not reported when the image compiles byte code on purpose
-        (`python -m compileall`). Off unless selected by its code (`--select JT,JT138` or
-        `select = ["JT", "JT138"]`): leaving byte code out is a trade, not a plain gain.
+        or `PIP_NO_COMPILE=0` (pip reads this variable inverted: `PIP_NO_COMPILE=1`
+        compiles). Not reported when the image compiles byte code on purpose (`python -m
+        compileall`, or `pip install --compile`). Off unless selected by its code
+        (`--select JT,JT138` or `select = ["JT", "JT138"]`): leaving byte code out is a
+        trade, not a plain gain.
     """,
     why="""
         pip compiles every installed module into `__pycache__`: typically a fifth to a
@@ -89,8 +91,10 @@ def byte_code_in_image(ctx: RuleContext) -> Iterator[Finding]:
             if ins.keyword != "RUN" or _compile_off(ins):
                 continue
             for cmd in sh.pip_installs(ins):
-                if cmd.has_flag("--no-compile") or cmd.name == "uv":
-                    continue  # uv writes no byte code unless asked (--compile-bytecode)
+                if cmd.has_flag("--no-compile", "--compile") or cmd.name == "uv":
+                    # uv writes no byte code unless asked (--compile-bytecode); --compile
+                    # asks for it, and wins over a --no-compile inserted before it
+                    continue
                 words = [v for v in cmd.arg_values if not v.startswith("-")]
                 if all(w in ("install", "pip", "setuptools", "wheel", "-m") for w in words):
                     continue  # the packaging tools alone (JT134's matter)
