@@ -218,3 +218,34 @@ def test_byte_code_left_out_is_measured_in_bytes_and_start_up(tmp_path: Path) ->
     assert "pip install --no-compile --no-cache-dir" in (work / "Dockerfile").read_text()
     effects = {e[0]: float(e[1]) / (1 if e[2] == "MB" else 1000) for e in EFFECT.findall(out)}
     assert list(effects) == ["JT138"] and effects["JT138"] < -0.3, out  # requests' byte code
+
+
+@pytest.mark.engine
+def test_library_package_nothing_loads_is_dropped(tmp_path: Path) -> None:
+    """healthchecks' shape: the final stage installs the libraries its wheels were built
+    against, and one more that nothing loads (libxml2, with the libicu it pulls in). The
+    scan of the built image keeps libpq5 (psycopg2, compiled in the builder, loads it) and
+    drops libxml2; the image still imports psycopg2 and is smaller."""
+    work = tmp_path / "libs"
+    work.mkdir()
+    (work / "Dockerfile").write_text(
+        "FROM python:3.11 AS builder\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends gcc libpq-dev \\\n"
+        "    && pip wheel --no-cache-dir --no-binary psycopg2 --wheel-dir /wheels"
+        " psycopg2==2.9.9\n"
+        "FROM python:3.11-slim\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends libpq5 libxml2 \\\n"
+        "    && rm -rf /var/lib/apt/lists/*\n"
+        "COPY --from=builder /wheels /wheels\n"
+        "RUN pip install --no-cache-dir /wheels/* && rm -rf /wheels\n"
+        'CMD ["python", "-c", "import psycopg2; print(\'pg ok\', psycopg2.__version__)"]\n'
+    )
+    code, out = _jettison(
+        "fix", "--unsafe-fixes", "--verify", "--select", "UNUSEDLIBS", str(work), cwd=tmp_path
+    )
+    assert code == 0, out
+    text = (work / "Dockerfile").read_text()
+    assert "libpq5" in text and "libxml2" not in text, text
+    assert "library packages nothing in the built image loads, removed: libxml2" in out, out
+    size_before, size_after = (float(g) for g in SIZES.search(out).groups()[1:])  # type: ignore[union-attr]
+    assert size_before - size_after > 20, out  # libxml2 and libicu72: ~36 MB

@@ -21,6 +21,7 @@ from jettison.fixes.multistage import Plan
 from jettison.fixes.per_file import VerifyOutcome, engine_resolver, fix_file, verify_file
 from jettison.fixes.pipeline import Resolver, restrict
 from jettison.fixes.runtime_libs import LibraryScan
+from jettison.fixes.unused_libs import Checker, engine_checker
 from jettison.fixes.verify import BuildInputs, CheckPlan, Progress, quiet
 
 _NO_ENGINE_NOTE = "needs a Docker engine"
@@ -115,6 +116,7 @@ def fix_paths(
 
     sdk = None
     resolvers: dict[str, Resolver] = {}
+    checkers: dict[str, Checker] = {}  # the unused library packages, on the engine
     # the engine decides the conversion under --verify/--engine (required), and for a plain
     # `fix --unsafe-fixes` that writes when one answers; --diff alone never builds
     wants_engine = (
@@ -123,8 +125,13 @@ def fix_paths(
     if wants_engine:
         try:
             for path in dockerfiles:
-                resolve, sdk = engine_resolver(path, build_of(path).context)
+                spec = build_of(path)
+                resolve, sdk = engine_resolver(path, spec.context)
                 resolvers[path] = _announced(resolve, path, progress)
+                if request.verify:  # a library loaded by path at run time: only checks tell
+                    checkers[path] = engine_checker(
+                        path, spec.context or Path(path).parent, sdk, spec.args, progress
+                    )
         except EngineUnavailableError:
             if request.verify or request.use_engine:
                 raise  # exit 2 before anything is written
@@ -137,7 +144,16 @@ def fix_paths(
         try:
             # as audit reads it: NUL bytes are binary data, bad UTF-8 is named by its line
             source = decode_dockerfile(Path(path).read_bytes(), path)
-            result = fix_file(source, path, config, unsafe, resolver, scans, context=spec.context)
+            result = fix_file(
+                source,
+                path,
+                config,
+                unsafe,
+                resolver,
+                scans,
+                context=spec.context,
+                libraries=checkers.get(path),
+            )
             outcome = result.outcome
             if result.note:
                 note = result.note
@@ -166,6 +182,7 @@ def fix_paths(
                         resolvers.get(path),
                         scans,
                         context=ctx,
+                        libraries=checkers.get(path),
                     ).outcome
 
                 build_inputs = BuildInputs.of(

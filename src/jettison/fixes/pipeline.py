@@ -20,7 +20,7 @@ from jettison.config import Config
 from jettison.dockerfile import parse_dockerfile
 from jettison.errors import DockerfileParseError, JettisonError
 from jettison.findings import FixSafety
-from jettison.fixes.apply import AppliedFix, FixOutcome, fix_source
+from jettison.fixes.apply import AppliedFix, FixOutcome, apply_edits, fix_source
 from jettison.fixes.multistage import (
     CODE,
     Plan,
@@ -30,6 +30,8 @@ from jettison.fixes.multistage import (
     render_removal,
 )
 from jettison.fixes.runtime_libs import MIN_SAVING, LibraryScan
+from jettison.fixes.unused_libs import Checker, library_words, without_packages
+from jettison.rules.codes import UNUSED_LIBRARIES
 
 Resolver = Callable[[Plan], LibraryScan]
 DESCRIPTION = "multi-stage build: builder with a virtualenv, slim runtime, non-root user"
@@ -59,13 +61,81 @@ def fix_pipeline(
     *,
     scans: dict[str, LibraryScan] | None = None,
     context: str | None = None,
+    libraries: Checker | None = None,
 ) -> PipelineResult:
-    """Fix ``source``; with ``unsafe`` also convert to multi-stage where that applies.
+    """Fix ``source``; with ``unsafe`` also convert to multi-stage where that applies, and
+    drop the library packages nothing in the built image loads.
 
     ``resolver`` finds the runtime packages on the engine (None: no engine, the conversion
     is skipped with a note). ``scans`` caches resolver results by builder text.
+    ``libraries`` builds a text and names its unused library packages (None: no engine).
     Raises :class:`DockerfileParseError` if ``source`` does not parse.
     """
+    result = _rules_and_conversion(
+        source, path, config, unsafe, resolver, scans=scans, context=context
+    )
+    if not unsafe or libraries is None or not config.enabled(UNUSED_LIBRARIES):
+        return result
+    return _drop_unused_libraries(result, path, config, context, libraries)
+
+
+def _drop_unused_libraries(
+    result: PipelineResult, path: str, config: Config, context: str | None, check: Checker
+) -> PipelineResult:
+    outcome = result.outcome
+    df = parse_dockerfile(outcome.text, path, context)
+    if not library_words(df):
+        return result
+    try:
+        found = check(outcome.text)
+    except JettisonError as exc:
+        note = f"unused library packages not decided: {exc.message}"
+        return dataclasses.replace(result, note=_join(result.note, note))
+    if not found.packages:
+        return result
+    edits = without_packages(df, set(found.packages))
+    text = apply_edits(outcome.text, edits)
+    try:
+        parse_dockerfile(text, path, context)
+    except DockerfileParseError:
+        return result  # never write what BuildKit would reject
+    again = fix_source(text, path, config, unsafe=True, context=context)
+    line = min(df.line_of(w.start) for _, w, name in library_words(df) if name in found.packages)
+    applied = [
+        *outcome.applied,
+        AppliedFix(
+            UNUSED_LIBRARIES,
+            line,
+            "library packages nothing in the image loads: " + ", ".join(found.packages),
+            FixSafety.UNSAFE,
+        ),
+        *again.applied,
+    ]
+    fixed = dataclasses.replace(
+        outcome, text=again.text, applied=applied, remaining=again.remaining
+    )
+    note = (
+        f"library packages nothing in the built image loads, removed: "
+        f"{', '.join(found.packages)} (about {found.saved_bytes / 1e6:.0f} MB with what only "
+        "they pulled in)"
+    )
+    return dataclasses.replace(result, outcome=fixed, note=_join(result.note, note))
+
+
+def _join(first: str | None, second: str) -> str:
+    return second if not first else f"{first}; {second}"
+
+
+def _rules_and_conversion(
+    source: str,
+    path: str,
+    config: Config,
+    unsafe: bool,
+    resolver: Resolver | None,
+    *,
+    scans: dict[str, LibraryScan] | None = None,
+    context: str | None = None,
+) -> PipelineResult:
     if not unsafe or not config.enabled(CODE):
         return PipelineResult(fix_source(source, path, config, unsafe=unsafe, context=context))
     no_slim = dataclasses.replace(config, ignore=[*config.ignore, "JT111"])

@@ -47,3 +47,7 @@ DUPLICATE_CONTENT = _declare("JI005", "duplicate-content", "jettison inspect")
 # the multi-stage conversion of `jettison fix --unsafe-fixes` is no rule but has a code, so
 # `--ignore MULTISTAGE` turns it off
 MULTISTAGE = _declare("MULTISTAGE", "multi-stage-conversion", "jettison fix --unsafe-fixes")
+
+# library packages the final stage installs and nothing in the built image loads, decided on
+# the engine by `jettison fix --unsafe-fixes` (`--ignore UNUSEDLIBS` turns it off)
+UNUSED_LIBRARIES = _declare("UNUSEDLIBS", "unused-library-packages", "jettison fix --unsafe-fixes")
