@@ -6,8 +6,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from jettison.dockerfile import Instruction, Stage
+from jettison.dockerfile import Command, Instruction, Stage
 from jettison.dockerfile import commands as sh
+from jettison.dockerfile.expand import expand
 from jettison.findings import Edit, Finding, FixSafety, Severity
 from jettison.rules import _project
 from jettison.rules.cache.jt201_copy_before_deps import _is_source_copy
@@ -47,9 +48,11 @@ from jettison.rules.registry import Category, RuleContext, rule
         destination of the other stage's own source copy (an artifact built from the code
         changes with it anyway), the instruction has no variables, and the steps between
         only manage users, directories and system packages without naming the copied path
-        or a folder above it (a `python` or `pip` there could find the copied environment
-        on PATH once it moves up). A `--chown` by name stays below a RUN that may create the
-        user.
+        or a folder above it, by a relative path or a variable too (a `python` or `pip`
+        there could find the copied environment on PATH once it moves up); not past a
+        WORKDIR making such a folder, nor past a new user when the path is under /home
+        (`useradd -m` leaves a home it finds as it is). A `--chown` by name stays below a
+        RUN that may create the user.
     """,
     fix_safety=FixSafety.UNSAFE,
 )
@@ -154,12 +157,43 @@ def _can_move(stage: Stage, anchor: Instruction, copy: Instruction) -> bool:
         elif ins.keyword == "RUN":
             if by_name or ins.script is None or ins.script.has_error or ins.heredocs:
                 return False
-            if any(c.name not in _HARMLESS for c in sh.commands(ins)):
+            commands = sh.commands(ins)
+            if any(c.name not in _HARMLESS for c in commands):
                 return False
-            for found in _PATHS.findall(ins.text):
-                path = found.rstrip("/*") or "/"
-                if found.startswith(".") or _overlaps(path, dest):
-                    return False
+            if _may_touch(stage, ins, commands, dest):
+                return False
+        elif ins.keyword == "WORKDIR":
+            # it creates its folder: a folder above the copied path would then be made by
+            # the COPY instead (owned by its --chown, a user's home created before it)
+            where = _project.resolve_path(_project._workdir_at(stage, ins), ins.args[0])
+            if where is None or _overlaps(where, dest):
+                return False
         elif ins.keyword in ("ONBUILD", "SHELL"):
             return False
     return True
+
+
+def _may_touch(stage: Stage, run: Instruction, commands: list[Command], dest: str) -> bool:
+    """The RUN may name the copied path or a folder above it: an absolute path, a path
+    relative to its WORKDIR, a variable holding one, or a new user's home (``useradd -m``
+    would find the folder made by the COPY and leave it root's, without the skeleton)."""
+    missing: set[str] = set()
+    text = expand(run.text, run.variables, missing=missing)
+    if missing or "$" in text:
+        return True  # a variable of unknown value (or a command's output) may name it
+    for found in _PATHS.findall(text):
+        path = found.rstrip("/*") or "/"
+        if found.startswith(".") or _overlaps(path, dest):
+            return True
+    cwd = _project._workdir_at(stage, run)
+    for cmd in commands:
+        if cmd.name in ("useradd", "adduser") and _overlaps("/home", dest):
+            return True
+        for word in cmd.args:
+            value = expand(word.value, run.variables) if word.dynamic else word.value
+            if value.startswith(("-", "/")) or not value:
+                continue
+            where = _project.resolve_path(cwd, value)
+            if where is None or _overlaps(where, dest):
+                return True
+    return False
