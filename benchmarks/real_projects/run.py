@@ -571,6 +571,10 @@ def fix_help(jettison: Path) -> str:
     return done.stdout + done.stderr
 
 
+# --no-each-fix: a project whose builds take many minutes skips the per-fix builds
+EACH_FIX = True
+
+
 def fix_argv(jettison: Path, project: Project, help_text: str) -> tuple[list[str], list[str]]:
     """The command a user runs; and the documented flags it needs that ``--help`` lacks."""
     argv = [str(jettison), "fix", "--unsafe-fixes", "--verify", "-f", project.dockerfile]
@@ -585,7 +589,7 @@ def fix_argv(jettison: Path, project: Project, help_text: str) -> tuple[list[str
         argv += ["--smoke-cmd", smoke.cmd]
     if re.search(r"--smoke-timeout\b", help_text):
         argv += ["--smoke-timeout", str(int(max(s.timeout for s in project.smoke)))]
-    if re.search(r"--each-fix\b", help_text):
+    if EACH_FIX and re.search(r"--each-fix\b", help_text):
         argv += ["--each-fix"]  # what each fix bought: one more build per fix
     used = [f for f in _FLAGS if f in argv or (f == "--file" and "-f" in argv)]
     missing = [f for f in used if not re.search(rf"(?<![\w-]){re.escape(f)}\b", help_text)]
@@ -1289,6 +1293,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="kill `jettison fix` after this many seconds (default 3600)",
     )
     ap.add_argument(
+        "--no-each-fix",
+        action="store_true",
+        help="run `jettison fix` without --each-fix (no per-fix builds: long builds)",
+    )
+    ap.add_argument(
         "--report-only",
         action="store_true",
         help="print the table and medians of the stored results/*.json; build nothing",
@@ -1334,7 +1343,9 @@ def emit(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global EACH_FIX
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    EACH_FIX = not args.no_each_fix
     try:
         projects = load_projects(Path(args.projects_dir), args.only)
         if args.print_clone_commands:
