@@ -10,7 +10,16 @@ from jettison.dockerfile import Instruction
 from jettison.dockerfile import commands as sh
 from jettison.dockerfile.expand import expand
 from jettison.findings import Finding, FixSafety, Severity
-from jettison.rules._project import PIP_VALUE_OPTIONS, pip_subcommand, read_toml, resolve_path
+from jettison.rules._project import (
+    DEPS_FILE,
+    EXTRACT,
+    EXTRACT_CFG,
+    PIP_VALUE_OPTIONS,
+    pip_subcommand,
+    read_toml,
+    resolve_path,
+)
+from jettison.rules._project_several import EXTRACT_SEVERAL
 from jettison.rules.registry import Category, RuleContext, rule
 from jettison.rules.size._common import workdirs
 
@@ -127,17 +136,48 @@ def _context_path(ctx: RuleContext, ins: Instruction, path: str) -> Path | None:
     return None
 
 
+def _extracted_names(ctx: RuleContext, ins: Instruction) -> set[str]:
+    """What a dependency step of JT201's rewrite installs: the dependencies the manifests
+    its extraction command reads (pyproject.toml, setup.cfg, several projects') list."""
+    found: set[str] = set()
+    for cmd in sh.commands(ins):
+        values = cmd.arg_values
+        if not sh.is_python(cmd) or len(values) < 3 or values[0] != "-c":
+            continue
+        if values[1] == EXTRACT_SEVERAL:
+            items = [
+                (a.partition("[")[0], tuple(e for e in a.partition("[")[2][:-1].split(",") if e))
+                for a in values[2:]
+            ]
+        elif values[1] in (EXTRACT, EXTRACT_CFG):
+            items = [(values[2], tuple(values[3:]))]
+        else:
+            continue
+        for manifest, extras in items:
+            path = _context_path(ctx, ins, manifest)
+            if path is not None:
+                found |= _project_names(path.parent, extras) or set()
+    return found
+
+
 def _heavy_installs(ctx: RuleContext, ins: Instruction) -> list[str]:
     """The distributions with test suites this RUN's pip installs bring in, as far as the
     command and the build context tell (nothing known: no finding)."""
     found: set[str] = set()
     for cmd in sh.pip_installs(ins):
+        # a local project installed --no-deps brings in nothing but itself (JT201's rewrite
+        # installs its dependencies in an earlier step)
+        no_deps = cmd.has_flag("--no-deps", "--no-dependencies")
         # ARG and ENV values as the build gives them by default (`-r ${ENV}.txt`)
         args = [expand(a, ins.variables) for a in sh.pip_install_args(cmd) or []]
         i = 1
         while i < len(args):
             arg = args[i]
             if arg in ("-r", "--requirement") and i + 1 < len(args):
+                if args[i + 1] == DEPS_FILE:  # JT201's dependency step
+                    found |= _extracted_names(ctx, ins)
+                    i += 2
+                    continue
                 path = _context_path(ctx, ins, args[i + 1])
                 found |= (_requirement_names(path) or set()) if path else set()
                 i += 2
@@ -153,7 +193,7 @@ def _heavy_installs(ctx: RuleContext, ins: Instruction) -> list[str]:
             if path_part.endswith(".whl") or "*" in path_part:
                 found |= _wheels_built(ctx)  # wheels a builder stage made: what it read
             elif _LOCAL.match(path_part):
-                project = _context_path(ctx, ins, path_part)
+                project = None if no_deps else _context_path(ctx, ins, path_part)
                 if project is not None and project.is_dir():
                     found |= _project_names(project, extra_names) or set()
             else:
