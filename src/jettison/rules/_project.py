@@ -20,6 +20,7 @@ built from the full source, after the COPY that brings ``.git``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -38,13 +39,16 @@ EXTRACT = (
     "for d in p.get('optional-dependencies', {}).get(e, [])), sep='\\n')"
 )
 
-# the same from a setup.cfg: [options] install_requires and [options.extras_require]
-# (setuptools splits these values by line; comments are left out)
+# the same from a setup.cfg: [options] install_requires and [options.extras_require], read
+# as setuptools reads them: its ConfigParser (with %-interpolation), a value split by line,
+# or by ';' when on one line, lines starting with '#' left out; a ' #' comment is dropped
+# as pkg_resources did, but never a '#' inside a URL (`pkg @ https://...#subdirectory=x`)
 EXTRACT_CFG = (
-    "import configparser, sys; c = configparser.ConfigParser(interpolation=None); "
-    "c.read(sys.argv[1]); g = lambda s, k: [r for r in (x.split('#')[0].strip() for x in "
-    "c.get(s, k, fallback='').splitlines()) if r]; print(*g('options', 'install_requires'), "
-    "*(d for e in sys.argv[2:] for d in g('options.extras_require', e)), sep='\\n')"
+    "import configparser, sys; c = configparser.ConfigParser(); c.read(sys.argv[1]); "
+    "s = lambda v: v.splitlines() if '\\n' in v else v.split(';'); g = lambda k, o: [r for r "
+    "in (x.partition(' #')[0].strip() for x in s(c.get(k, o, fallback=''))) if r and r[0] "
+    "!= '#']; print(*g('options', 'install_requires'), *(d for e in sys.argv[2:] for d in "
+    "g('options.extras_require', e)), sep='\\n')"
 )
 
 # pip options that take the next word as their value (so it is not a package or a path)
@@ -207,19 +211,42 @@ def _static_dependencies(pyproject: Path) -> bool:
     return all(isinstance(d, str) and "file:" not in d for d in every)
 
 
+def _read_cfg(setup_cfg: Path) -> Any:
+    """setup.cfg parsed as setuptools parses it (``%`` interpolation included), or None."""
+    import configparser
+
+    parser = configparser.ConfigParser()
+    try:
+        parser.read_string(setup_cfg.read_text(errors="replace"))
+    except (OSError, configparser.Error):
+        return None
+    return parser
+
+
 def _static_cfg_dependencies(setup_cfg: Path) -> bool:
     """setup.cfg lists the dependencies statically and no setup.py computes them."""
     import configparser
 
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read_string(setup_cfg.read_text(errors="replace"))
-    except (OSError, configparser.Error):
+    parser = _read_cfg(setup_cfg)
+    if parser is None:
         return False
-    values = [parser.get("options", "install_requires", fallback="")]
-    if parser.has_section("options.extras_require"):
-        values += [v for _, v in parser.items("options.extras_require")]
+    try:
+        values = [parser.get("options", "install_requires", fallback="")]
+        if parser.has_section("options.extras_require"):
+            values += [v for _, v in parser.items("options.extras_require")]
+        name = parser.get("metadata", "name", fallback="")
+    except configparser.Error:
+        return False
     if not values[0].strip() or any(v.strip().startswith(("file:", "attr:")) for v in values):
+        return False
+    # a requirement on the project itself (`all = demo[web]`) would be looked for on the
+    # index by the dependency step
+    if name and any(
+        _canonical(m.group(1)) == _canonical(name)
+        for v in values
+        for line in v.replace(";", "\n").splitlines()
+        if (m := _REQUIREMENT_NAME.match(line))
+    ):
         return False
     setup_py = setup_cfg.with_name("setup.py")
     try:
@@ -227,6 +254,96 @@ def _static_cfg_dependencies(setup_cfg: Path) -> bool:
     except OSError:
         return False
     return "install_requires" not in code and "extras_require" not in code
+
+
+_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def _canonical(name: str) -> str:
+    """A project or extra name as pip compares them (PEP 503, PEP 685)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def names_itself(table: dict[str, Any]) -> bool:
+    """A pyproject [project] whose dependencies or extras require the project itself
+    (`all = ["demo[web,cli]"]`): a dependency step would look for it on the index."""
+    own = table.get("name")
+    if not isinstance(own, str):
+        return False
+    extras = table.get("optional-dependencies", {})
+    every = [*table.get("dependencies", []), *(d for v in extras.values() for d in v)]
+    return any(
+        isinstance(d, str)
+        and (m := _REQUIREMENT_NAME.match(d))
+        and _canonical(m.group(1)) == _canonical(own)
+        for d in every
+    )
+
+
+def extras_as_written(asked: tuple[str, ...], defined: list[str]) -> tuple[str, ...]:
+    """The extras asked for, spelled as the manifest defines them: pip matches extras by
+    their normalised names (`.[my_extra]` installs `my-extra`), the dependency step's
+    script by the exact key."""
+    spelled = {_canonical(k): k for k in defined}
+    return tuple(spelled.get(_canonical(e), e) for e in asked)
+
+
+def _defined_extras(manifest: Path) -> list[str]:
+    if manifest.name == "setup.cfg":
+        parser = _read_cfg(manifest)
+        if parser is None or not parser.has_section("options.extras_require"):
+            return []
+        return list(parser.options("options.extras_require"))
+    data = read_toml(manifest) or {}
+    extras = data.get("project", {}).get("optional-dependencies", {})
+    return list(extras) if isinstance(extras, dict) else []
+
+
+def _setuptools_without_project(pyproject: Path) -> bool:
+    """No pyproject.toml, or one that only names setuptools as the build backend: then
+    setuptools reads the dependencies from setup.cfg (with a [project] table, or another
+    backend such as poetry's, setup.cfg's install_requires is not what gets installed)."""
+    if not pyproject.is_file():
+        return True
+    data = read_toml(pyproject)
+    if data is None or "project" in data:
+        return False
+    backend = data.get("build-system", {}).get("build-backend", "setuptools")
+    return isinstance(backend, str) and backend.startswith("setuptools")
+
+
+# pip options whose value is a file or folder pip reads (requirements, constraints, links)
+_FILE_OPTIONS = ("-r", "--requirement", "-c", "--constraint", "-f", "--find-links", "--cert")
+
+
+def reads_copied_file(
+    stage: Stage, source_copy: Instruction, cmd: Command, drop: set[int], cwd: str | None
+) -> str | None:
+    """A file the pip command reads through an option (``-c constraints.txt``, ``-r``,
+    ``-f ./wheels``) that only the source COPY brings: the dependency step, which keeps the
+    options and runs before that COPY, would not find it."""
+    copy_dest = resolve_path(_workdir_at(stage, source_copy), source_copy.args[-1])
+    words = [w.value for i, w in enumerate(cmd.args) if i not in drop]
+    for i, v in enumerate(words):
+        value: str | None = None
+        for opt in _FILE_OPTIONS:
+            if v == opt and i + 1 < len(words):
+                value = words[i + 1]
+            elif v.startswith(opt + "=") and opt.startswith("--"):
+                value = v.split("=", 1)[1]
+            elif len(opt) == 2 and v.startswith(opt) and len(v) > 2:
+                value = v[2:]
+        if value is None or "://" in value:
+            continue
+        where = resolve_path(cwd, value)
+        if where is None or copy_dest is None:
+            return value
+        path, base = PurePosixPath(where), PurePosixPath(copy_dest)
+        if (path == base or base in path.parents) and _copied_earlier(
+            stage, source_copy, path.name, str(path.parent)
+        ) is None:
+            return value
+    return None
 
 
 def _readme(pyproject: Path) -> str | None:
@@ -252,14 +369,21 @@ def _python_of(cmd: Command) -> str:
 
 
 def _pip_deps_command(
-    source: str, cmd: Command, target: Target, pyproject: str, escape: str, script: str = EXTRACT
+    source: str,
+    cmd: Command,
+    target: Target,
+    pyproject: str,
+    escape: str,
+    script: str = EXTRACT,
+    asked: tuple[str, ...] | None = None,
 ) -> str:
     """The same pip command with the project replaced by its dependencies' file (read by
-    ``script`` from ``pyproject``, or a setup.cfg with :data:`EXTRACT_CFG`)."""
+    ``script`` from ``pyproject``, or a setup.cfg with :data:`EXTRACT_CFG`); ``asked``: the
+    extras as the manifest spells them (default: as the command does)."""
     drop = set(target.words)
     text = source[cmd.start : cmd.args[0].start] if cmd.args else source[cmd.start : cmd.end]
     kept = [source[w.start : w.end] for i, w in enumerate(cmd.args) if i not in drop]
-    extras = "".join(" " + e for e in target.extras)
+    extras = "".join(" " + e for e in (target.extras if asked is None else asked))
     extract = f'{_python_of(cmd)} -c "{script}" {pyproject}{extras} > {DEPS_FILE}'
     return (
         f"{extract} {escape}\n    && {text}{' '.join(kept)} -r {DEPS_FILE} {escape}\n"
@@ -368,6 +492,9 @@ def project_rewrite(
                 ):
                     project_path = module[1][-1]
         project = resolve_path(cwd, project_path)
+        read = reads_copied_file(stage, source_copy, cmd, set(target.words), cwd)
+        if read is not None:
+            return Rewrite([], f"the install reads {read}, which the source COPY brings")
     else:
         project = cwd
     if project is None or copy_dest is None:
@@ -382,7 +509,7 @@ def project_rewrite(
         inside, base = PurePosixPath(manifest_dir), PurePosixPath(copy_dest)
         if inside == base or base in inside.parents:
             here = context / inside.relative_to(base)
-            if not _static_dependencies(here / "pyproject.toml") and _static_cfg_dependencies(
+            if _setuptools_without_project(here / "pyproject.toml") and _static_cfg_dependencies(
                 here / "setup.cfg"
             ):
                 names = ["setup.cfg"]
@@ -421,6 +548,10 @@ def project_rewrite(
         return Rewrite(
             [], "its dependencies are not listed statically in pyproject.toml's [project]"
         )
+    if tool == "pip" and manifest == "pyproject.toml":
+        table = (read_toml(pyproject_ctx) or {}).get("project", {})
+        if names_itself(table):
+            return Rewrite([], "its extras require the project itself")
     if tool == "uv":
         data = read_toml(pyproject_ctx)
         if data is None:
@@ -439,8 +570,9 @@ def project_rewrite(
     if tool == "pip":
         target = pip_targets(cmd)[0]
         script = EXTRACT if manifest == "pyproject.toml" else EXTRACT_CFG
+        extras = extras_as_written(target.extras, _defined_extras(pyproject_ctx))
         deps_cmd = _pip_deps_command(
-            source, cmd, target, pyproject_in_image, df.directives.escape, script
+            source, cmd, target, pyproject_in_image, df.directives.escape, script, extras
         )
         insert = sh.insert_after_word(cmd, pip_subcommand(cmd) or "install", "--no-deps")
         if insert is None:

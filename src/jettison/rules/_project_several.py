@@ -52,6 +52,10 @@ def several_projects_rewrite(
     if not any(s.rstrip("/") in (".", "") for s in source_copy.args[:-1]):
         return _project.Rewrite([], "the projects are not copied with the whole context")
     cwd = _project._workdir_at(stage, run)
+    drop = {i for t in _project.pip_targets(cmd) for i in t.words}
+    read = _project.reads_copied_file(stage, source_copy, cmd, drop, cwd)
+    if read is not None:
+        return _project.Rewrite([], f"the install reads {read}, which the source COPY brings")
     copy_dest = _project.resolve_path(
         _project._workdir_at(stage, source_copy), source_copy.args[-1]
     )
@@ -80,7 +84,8 @@ def several_projects_rewrite(
         if not isinstance(table.get("name"), str):
             return _project.Rewrite([], f"{rel / 'pyproject.toml'} has no project name")
         names[_canonical(table["name"])] = table
-        projects.append((str(inside), str(rel), target.extras))
+        defined = list(table.get("optional-dependencies", {}))
+        projects.append((str(inside), str(rel), _project.extras_as_written(target.extras, defined)))
     # a requirement on another local project with extras: those extras' dependencies would
     # be lost with the project's name
     for table in names.values():
@@ -102,7 +107,6 @@ def several_projects_rewrite(
         f"'{image}/pyproject.toml[{','.join(extras)}]'" if extras else f"{image}/pyproject.toml"
         for image, _, extras in projects
     )
-    drop = {i for t in targets for i in t.words}
     head = source[cmd.start : cmd.args[0].start] if cmd.args else source[cmd.start : cmd.end]
     kept = [source[w.start : w.end] for i, w in enumerate(cmd.args) if i not in drop]
     escape = df.directives.escape

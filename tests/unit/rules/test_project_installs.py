@@ -172,10 +172,19 @@ def test_pdm_no_self(tmp_path: Path) -> None:
         # dependencies computed by setup.py: they need the source, so no rewrite
         ('[project]\nname="x"\nversion="1"\ndynamic=["dependencies"]\n', "RUN pip install ."),
         ("", "RUN pip install ."),  # no pyproject.toml in the context
+        # an extra requiring the project itself: the dependency step would look for it on
+        # the index (and install whatever has the name there)
+        (STATIC + 'all = ["demo[web]"]\n', 'RUN pip install ".[all]"'),
+        # the constraints (or requirements, or wheels) come with the source COPY: the
+        # dependency step before it would not find them
+        (STATIC, "RUN pip install -c constraints.txt ."),
+        (STATIC, "RUN pip install -r requirements.txt ."),
+        (STATIC, "RUN pip install --no-index --find-links=./wheels ."),
     ],
 )
 def test_reported_without_a_rewrite(tmp_path: Path, pyproject: str, dockerfile: str) -> None:
     files = {"pyproject.toml": pyproject} if pyproject else {"setup.py": "x"}
+    files |= {"constraints.txt": "six==1.16.0\n", "requirements.txt": "idna\n"}
     text, left = _fix(tmp_path, f"FROM python:3.11\nCOPY . .\n{dockerfile}\n", files)
     assert text == f"FROM python:3.11\nCOPY . .\n{dockerfile}\n"
     assert len(left) == 1 and "install the dependencies from the manifest first" in left[0]
@@ -247,6 +256,29 @@ def test_setup_cfg_dependencies_first_and_the_copy_moves_below_the_workdir(
         ({"setup.cfg": SETUP_CFG}, "COPY . src"),
         # COPY --chown into a folder the WORKDIR made first would leave it root's
         ({"setup.cfg": SETUP_CFG}, "COPY --chown=app . /src"),
+        ({"setup.cfg": SETUP_CFG}, "COPY --chmod=700 . /src"),
+        # a [project] table: setuptools takes the dependencies from there (here from a
+        # file), not from setup.cfg
+        (
+            {
+                "setup.cfg": SETUP_CFG,
+                "pyproject.toml": '[project]\nname = "demo"\nversion = "1"\n'
+                'dynamic = ["dependencies"]\n[tool.setuptools.dynamic]\n'
+                'dependencies = {file = ["requirements.txt"]}\n',
+            },
+            "COPY . /src",
+        ),
+        # another build backend: a leftover setup.cfg's requirements are not the project's
+        (
+            {
+                "setup.cfg": SETUP_CFG,
+                "pyproject.toml": '[build-system]\nrequires = ["poetry-core"]\n'
+                'build-backend = "poetry.core.masonry.api"\n',
+            },
+            "COPY . /src",
+        ),
+        # an extra requiring the project itself
+        ({"setup.cfg": SETUP_CFG + "all = demo[web]\n"}, "COPY . /src"),
     ],
 )
 def test_setup_cfg_not_rewritten(tmp_path: Path, files: dict[str, str], first: str) -> None:
@@ -273,6 +305,52 @@ def test_setup_cfg_script_lists_the_requirements_and_extras(tmp_path: Path) -> N
         "idna>=3;python_version>='3.8'",
         "requests",
     ]
+
+
+def test_setup_cfg_script_reads_values_as_setuptools_does(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    # one line split by ';', a '#' inside a URL kept, '%%' read as '%' (setuptools'
+    # ConfigParser interpolates), an extra's key with a dash
+    (tmp_path / "setup.cfg").write_text(
+        "[options]\ninstall_requires = six==1.16.0; idna\n"
+        "[options.extras_require]\nmy-extra =\n"
+        "    lib @ git+https://example.com/r.git@v1#subdirectory=python\n"
+        "    other @ https://example.com/other%%2B1.zip  # a comment\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", EXTRACT_CFG, "setup.cfg", "my-extra"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.splitlines() == [
+        "six==1.16.0",
+        "idna",
+        "lib @ git+https://example.com/r.git@v1#subdirectory=python",
+        "other @ https://example.com/other%2B1.zip",
+    ]
+
+
+def test_extras_are_passed_as_the_manifest_spells_them(tmp_path: Path) -> None:
+    # pip installs `.[My_Extra]` as the extra `my-extra`: the script looks the key up as
+    # written, so it gets the manifest's spelling
+    pyproject = STATIC + 'my-extra = ["requests"]\n'
+    text, _ = _fix(
+        tmp_path,
+        'FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install ".[My_Extra]"\n',
+        {"pyproject.toml": pyproject},
+    )
+    assert f"pyproject.toml my-extra > {DEPS_FILE}" in text
+    files = {"setup.cfg": SETUP_CFG.replace("web =", "my-extra =")}
+    text, _ = _fix(
+        tmp_path / "cfg",
+        "FROM python:3.11\nCOPY . /source\nWORKDIR /source\nRUN pip install .[my_extra]\n",
+        files,
+    )
+    assert f"setup.cfg my-extra > {DEPS_FILE}" in text
 
 
 CORE = """\
@@ -358,3 +436,34 @@ def test_several_projects_not_rewritten(tmp_path: Path, plugin: str) -> None:
     text, left = _fix(tmp_path, dockerfile, files)
     assert text == dockerfile
     assert len(left) == 1 and "install the dependencies from the manifest first" in left[0]
+
+
+def test_several_projects_reading_a_file_the_source_brings_not_rewritten(
+    tmp_path: Path,
+) -> None:
+    files = {
+        "packages/core/pyproject.toml": CORE,
+        "packages/plugin/pyproject.toml": PLUGIN,
+        "constraints.txt": "six==1.16.0\n",
+    }
+    dockerfile = (
+        "FROM python:3.11\nWORKDIR /app\nCOPY . .\n"
+        "RUN pip install -c constraints.txt ./packages/core ./packages/plugin\n"
+    )
+    text, left = _fix(tmp_path, dockerfile, files)
+    assert text == dockerfile
+    assert len(left) == 1 and "install the dependencies from the manifest first" in left[0]
+
+
+def test_several_projects_extras_as_the_manifest_spells_them(tmp_path: Path) -> None:
+    files = {
+        "packages/core/pyproject.toml": CORE.replace("all =", "all-deps ="),
+        "packages/plugin/pyproject.toml": PLUGIN,
+    }
+    text, _ = _fix(
+        tmp_path,
+        "FROM python:3.11\nWORKDIR /app\nCOPY . .\n"
+        "RUN pip install ./packages/core[ALL_DEPS] ./packages/plugin\n",
+        files,
+    )
+    assert "'/app/packages/core/pyproject.toml[all-deps]'" in text

@@ -56,10 +56,12 @@ def _is_broad_copy(ins: Instruction) -> bool:
         a requirements file installs from the source tree (`-e ./lib`). For an install of
         the project itself: pip (`pip install .`, `-e ".[extras]"`, `pip wheel -w DIR .`, an
         sdist or wheel built in the same RUN) first installs the dependencies listed in
-        pyproject.toml's `[project]` table, or in setup.cfg's `install_requires` (and the
-        extras asked for), read at build time with the same pip command, then the project
-        with `--no-deps` (only when the dependencies are static: a setup.py computing them
-        needs the source); several local projects in one command (a monorepo's packages)
+        pyproject.toml's `[project]` table, or in setup.cfg's `install_requires` for a
+        setuptools project without one (and the extras asked for), read at build time with
+        the same pip command, then the project with `--no-deps` (only when the dependencies
+        are static: a setup.py computing them needs the source; not when the command reads
+        a file the source COPY brings, `-c constraints.txt`, nor when an extra requires the
+        project itself); several local projects in one command (a monorepo's packages)
         get one step for all their dependencies, leaving out the projects themselves; the
         source COPY may move below a WORKDIR when its destination is absolute; poetry, uv
         and pdm copy the manifest and lock file and run `poetry install --no-root`, `uv
@@ -387,12 +389,14 @@ def _source_free(ins: Instruction) -> bool:
 
 def _moves_past(ins: Instruction, source_copy: Instruction) -> bool:
     """A WORKDIR the source COPY may move below: its destination is absolute and it gives no
-    owner (a COPY --chown into a folder WORKDIR already made leaves the folder root's)."""
+    owner or mode (a COPY --chown into a folder WORKDIR already made leaves the folder
+    root's; --chmod likewise may leave it 755)."""
     return (
         ins.keyword == "WORKDIR"
         and source_copy.args[-1].startswith("/")
         and "$" not in source_copy.args[-1]
         and source_copy.flag("chown") is None
+        and source_copy.flag("chmod") is None
     )
 
 
