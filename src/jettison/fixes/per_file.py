@@ -133,6 +133,8 @@ class FixEffect:
     code: str
     before: ImageReport
     after: ImageReport
+    # fixes just before it whose own step did not build: their change is measured in this one
+    along: tuple[str, ...] = ()
 
     def line(self) -> str:
         a, b = self.before, self.after
@@ -143,9 +145,10 @@ class FixEffect:
         amount = (
             f"{abs(change) / 1e6:.1f} MB" if abs(change) >= 1e6 else f"{abs(change) / 1e3:.1f} kB"
         )
+        along = f"; with {', '.join(self.along)} (not measured alone)" if self.along else ""
         return (
             f"{self.code}: {sign}{amount} ({size_change(a.size_bytes, b.size_bytes)}); "
-            f"checks {a.check_seconds:.1f} s -> {b.check_seconds:.1f} s"
+            f"checks {a.check_seconds:.1f} s -> {b.check_seconds:.1f} s{along}"
         )
 
 
@@ -313,13 +316,17 @@ def verify_file(
         if each_fix and chosen is not None:
             order = [u for u in units if u in chosen.units]
             before = original
+            unmeasured: list[str] = []  # fixes whose step did not build since ``before``
             for n, code in enumerate(order, 1):
                 if n < len(order):
                     progress(f"{path}: verify: measuring each fix, {n} of {len(order) - 1}")
                 step = chosen if n == len(order) else attempt(frozenset(order[:n]))
-                effects.append(FixEffect(code, before, step.report))
-                if step.report.built:
-                    before = step.report
+                if not step.report.built:
+                    effects.append(FixEffect(code, before, step.report))
+                    unmeasured.append(code)
+                    continue
+                effects.append(FixEffect(code, before, step.report, tuple(unmeasured)))
+                before, unmeasured = step.report, []
         written = variants.get(chosen.units) if chosen is not None else None
         return VerifyOutcome(
             path,

@@ -205,3 +205,47 @@ def test_same_layers_are_not_larger_whatever_the_engine_adds_for_the_config() ->
     assert judge(original, fixed) == []
     fixed.layer_digests = ("sha256:aa", "sha256:cc")
     assert judge(original, fixed) != []
+
+
+def test_each_fix_names_the_fixes_measured_with_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """--each-fix: a fix whose step does not build alone is measured with the next one,
+    and that one's line says so (its size change is not its own)."""
+    from jettison.findings import FixSafety
+    from jettison.fixes import per_file as fix_run
+    from jettison.fixes.apply import AppliedFix, FixOutcome
+    from jettison.fixes.verify import BuildInputs, CheckPlan
+
+    sizes = {"FROM b\n": 80, "FROM ab\n": 0, "FROM abc\n": 60}
+    monkeypatch.setattr(fix_run, "build_and_check", lambda *a, **k: _report(100))
+    monkeypatch.setattr(
+        fix_run,
+        "build_text",
+        lambda sdk, inputs, text, *a, **k: (
+            _report(sizes[text]) if sizes[text] else ImageReport(False, error="x")
+        ),
+    )
+    monkeypatch.setattr("jettison.engine.remove_image", lambda *a, **k: True)
+    dockerfile = tmp_path / "Dockerfile"
+    applied = [AppliedFix(c, 1, "x", FixSafety.SAFE) for c in ("JT1", "JT2", "JT3")]
+    texts = {1: "FROM b\n", 2: "FROM ab\n", 3: "FROM abc\n"}
+    outcome = FixOutcome(str(dockerfile), "FROM a\n", "FROM abc\n", applied)
+
+    def variant(units: frozenset[str]) -> FixOutcome:
+        return FixOutcome(str(dockerfile), "FROM a\n", texts[len(units)], applied)
+
+    checked = fix_run.verify_file(
+        "FROM a\n",
+        BuildInputs.of(dockerfile),
+        outcome,
+        variant,
+        CheckPlan(),
+        object(),
+        each_fix=True,
+    )
+    lines = [e.line() for e in checked.effects]
+    assert [e.after.size_bytes for e in checked.effects] == [80, 0, 60]
+    assert checked.effects[2].before.size_bytes == 80  # JT3 is measured from JT1's image
+    assert "with" not in lines[0] and "not measured" in lines[1]
+    assert lines[2].endswith("; with JT2 (not measured alone)"), lines
