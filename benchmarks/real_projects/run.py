@@ -551,7 +551,8 @@ def run_smoke(smoke: Smoke, image_id: str) -> dict[str, Any]:
 _APPLIED = re.compile(r": applied (\d+) fix\(es\)(?: \(([^)]*)\))?(?: and wrote (.+))?$")
 # --each-fix's lines: "PATH:   CODE: -1.2 MB (a MB -> b MB (...)); checks 1.9 s -> 1.8 s"
 _EFFECT = re.compile(
-    r":   ([A-Z]+\d*): ([+-][\d.]+) (MB|kB) \(.*\); checks ([\d.]+) s -> ([\d.]+) s$"
+    r":   ([A-Z]+\d*): ([+-][\d.]+) (MB|kB) \(.*\); checks ([\d.]+) s -> ([\d.]+) s"
+    r"(?:; with (.+) \(not measured alone\))?$"
 )
 _FLAGS = ("--file", "--context", "--target", "--build-arg", "--smoke-cmd", "--smoke-timeout")
 
@@ -606,13 +607,14 @@ def parse_fix_output(output: str, exit_code: int | None) -> dict[str, Any]:
         e = _EFFECT.search(line.rstrip())
         if e:
             scale = 1e6 if e.group(3) == "MB" else 1e3
-            effects.append(
-                {
-                    "code": e.group(1),
-                    "bytes": round(float(e.group(2)) * scale),
-                    "checks_s": [float(e.group(4)), float(e.group(5))],
-                }
-            )
+            effect: dict[str, Any] = {
+                "code": e.group(1),
+                "bytes": round(float(e.group(2)) * scale),
+                "checks_s": [float(e.group(4)), float(e.group(5))],
+            }
+            if e.group(6):  # fixes that did not build alone, measured with this one
+                effect["with"] = [c.strip() for c in e.group(6).split(",")]
+            effects.append(effect)
         m = _APPLIED.search(line.strip())
         if m:
             count += int(m.group(1))
@@ -1128,7 +1130,7 @@ def render_text(results: Sequence[dict[str, Any]], summary: dict[str, Any]) -> s
         ]
         for result in bought:
             parts = [
-                f"{e['code']} {e['bytes'] / 1e6:+.1f} MB "
+                f"{'+'.join([*e.get('with', []), e['code']])} {e['bytes'] / 1e6:+.1f} MB "
                 f"({e['checks_s'][0]:.1f} -> {e['checks_s'][1]:.1f} s)"
                 for e in result["jettison_fix"]["effects"]
             ]

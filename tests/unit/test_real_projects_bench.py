@@ -358,12 +358,13 @@ def test_each_fix_lines_are_recorded(rp: Any) -> None:
     out = (
         "Dockerfile: each fix, applied one after another (image size; the checks' time, "
         "start-up included):\n"
-        "Dockerfile:   JT103: -12.5 kB (168.8 MB -> 168.8 MB (0.0% smaller)); checks 1.9 s -> 4.0 s\n"
-        "Dockerfile:   MULTISTAGE: -19.9 MB (168.8 MB -> 148.9 MB (11.8% smaller)); "
-        "checks 4.0 s -> 1.7 s\n"
+        "Dockerfile:   JT103: -12.5 kB (168.8 MB -> 168.8 MB (0.0% smaller)); "
+        "checks 1.9 s -> 4.0 s\n"
         "Dockerfile:   JT206: not measured (with the fixes before it, it does not build)\n"
+        "Dockerfile:   MULTISTAGE: -19.9 MB (168.8 MB -> 148.9 MB (11.8% smaller)); "
+        "checks 4.0 s -> 1.7 s; with JT206 (not measured alone)\n"
     )
     assert rp.parse_fix_output(out, 0)["effects"] == [
         {"code": "JT103", "bytes": -12500, "checks_s": [1.9, 4.0]},
-        {"code": "MULTISTAGE", "bytes": -19900000, "checks_s": [4.0, 1.7]},
+        {"code": "MULTISTAGE", "bytes": -19900000, "checks_s": [4.0, 1.7], "with": ["JT206"]},
     ]

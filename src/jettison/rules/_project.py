@@ -20,35 +20,24 @@ built from the full source, after the COPY that brings ``.git``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import PurePosixPath
 
 from jettison.dockerfile import Command, Dockerfile, Instruction, Stage
 from jettison.dockerfile import commands as sh
 from jettison.findings import Edit
-
-DEPS_FILE = "/tmp/project-requirements.txt"
-# reads [project].dependencies plus the named extras from a pyproject.toml (argv[1]); pip's
-# vendored tomli where the interpreter predates tomllib
-EXTRACT = (
-    "import sys; t = __import__('tomllib' if sys.version_info >= (3, 11) else "
-    "'pip._vendor.tomli', fromlist=['load']); p = t.load(open(sys.argv[1], 'rb'))['project']; "
-    "print(*p.get('dependencies', []), *(d for e in sys.argv[2:] "
-    "for d in p.get('optional-dependencies', {}).get(e, [])), sep='\\n')"
-)
-
-# the same from a setup.cfg: [options] install_requires and [options.extras_require], read
-# as setuptools reads them: its ConfigParser (with %-interpolation), a value split by line,
-# or by ';' when on one line, lines starting with '#' left out; a ' #' comment is dropped
-# as pkg_resources did, but never a '#' inside a URL (`pkg @ https://...#subdirectory=x`)
-EXTRACT_CFG = (
-    "import configparser, sys; c = configparser.ConfigParser(); c.read(sys.argv[1]); "
-    "s = lambda v: v.splitlines() if '\\n' in v else v.split(';'); g = lambda k, o: [r for r "
-    "in (x.partition(' #')[0].strip() for x in s(c.get(k, o, fallback=''))) if r and r[0] "
-    "!= '#']; print(*g('options', 'install_requires'), *(d for e in sys.argv[2:] for d in "
-    "g('options.extras_require', e)), sep='\\n')"
+from jettison.rules._manifests import (
+    DEPS_FILE,
+    EXTRACT,
+    EXTRACT_CFG,
+    defined_extras,
+    extras_as_written,
+    names_itself,
+    read_toml,
+    readme_of,
+    setuptools_without_project,
+    static_cfg_dependencies,
+    static_dependencies,
 )
 
 # pip options that take the next word as their value (so it is not a package or a path)
@@ -187,131 +176,6 @@ def resolve_path(cwd: str | None, path: str) -> str | None:
     return "/" + "/".join(parts)
 
 
-def read_toml(path: Path) -> dict[str, Any] | None:
-    """The parsed file, or None when it cannot be read or parsed."""
-    import tomllib  # imported here: only a project install with a pyproject.toml needs it
-
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return None
-
-
-def _static_dependencies(pyproject: Path) -> bool:
-    """The file's [project] table lists its dependencies statically (none local)."""
-    data = read_toml(pyproject)
-    if data is None:
-        return False
-    project = data.get("project")
-    if not isinstance(project, dict) or "dependencies" in project.get("dynamic", []):
-        return False
-    deps = project.get("dependencies", [])
-    extras = project.get("optional-dependencies", {})
-    every = [*deps, *(d for v in extras.values() if isinstance(v, list) for d in v)]
-    return all(isinstance(d, str) and "file:" not in d for d in every)
-
-
-def _read_cfg(setup_cfg: Path) -> Any:
-    """setup.cfg parsed as setuptools parses it (``%`` interpolation included), or None."""
-    import configparser
-
-    parser = configparser.ConfigParser()
-    try:
-        parser.read_string(setup_cfg.read_text(errors="replace"))
-    except (OSError, configparser.Error):
-        return None
-    return parser
-
-
-def _static_cfg_dependencies(setup_cfg: Path) -> bool:
-    """setup.cfg lists the dependencies statically and no setup.py computes them."""
-    import configparser
-
-    parser = _read_cfg(setup_cfg)
-    if parser is None:
-        return False
-    try:
-        values = [parser.get("options", "install_requires", fallback="")]
-        if parser.has_section("options.extras_require"):
-            values += [v for _, v in parser.items("options.extras_require")]
-        name = parser.get("metadata", "name", fallback="")
-    except configparser.Error:
-        return False
-    if not values[0].strip() or any(v.strip().startswith(("file:", "attr:")) for v in values):
-        return False
-    # a requirement on the project itself (`all = demo[web]`) would be looked for on the
-    # index by the dependency step
-    if name and any(
-        _canonical(m.group(1)) == _canonical(name)
-        for v in values
-        for line in v.replace(";", "\n").splitlines()
-        if (m := _REQUIREMENT_NAME.match(line))
-    ):
-        return False
-    setup_py = setup_cfg.with_name("setup.py")
-    try:
-        code = setup_py.read_text(errors="replace") if setup_py.is_file() else ""
-    except OSError:
-        return False
-    return "install_requires" not in code and "extras_require" not in code
-
-
-_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
-
-
-def _canonical(name: str) -> str:
-    """A project or extra name as pip compares them (PEP 503, PEP 685)."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def names_itself(table: dict[str, Any]) -> bool:
-    """A pyproject [project] whose dependencies or extras require the project itself
-    (`all = ["demo[web,cli]"]`): a dependency step would look for it on the index."""
-    own = table.get("name")
-    if not isinstance(own, str):
-        return False
-    extras = table.get("optional-dependencies", {})
-    every = [*table.get("dependencies", []), *(d for v in extras.values() for d in v)]
-    return any(
-        isinstance(d, str)
-        and (m := _REQUIREMENT_NAME.match(d))
-        and _canonical(m.group(1)) == _canonical(own)
-        for d in every
-    )
-
-
-def extras_as_written(asked: tuple[str, ...], defined: list[str]) -> tuple[str, ...]:
-    """The extras asked for, spelled as the manifest defines them: pip matches extras by
-    their normalised names (`.[my_extra]` installs `my-extra`), the dependency step's
-    script by the exact key."""
-    spelled = {_canonical(k): k for k in defined}
-    return tuple(spelled.get(_canonical(e), e) for e in asked)
-
-
-def _defined_extras(manifest: Path) -> list[str]:
-    if manifest.name == "setup.cfg":
-        parser = _read_cfg(manifest)
-        if parser is None or not parser.has_section("options.extras_require"):
-            return []
-        return list(parser.options("options.extras_require"))
-    data = read_toml(manifest) or {}
-    extras = data.get("project", {}).get("optional-dependencies", {})
-    return list(extras) if isinstance(extras, dict) else []
-
-
-def _setuptools_without_project(pyproject: Path) -> bool:
-    """No pyproject.toml, or one that only names setuptools as the build backend: then
-    setuptools reads the dependencies from setup.cfg (with a [project] table, or another
-    backend such as poetry's, setup.cfg's install_requires is not what gets installed)."""
-    if not pyproject.is_file():
-        return True
-    data = read_toml(pyproject)
-    if data is None or "project" in data:
-        return False
-    backend = data.get("build-system", {}).get("build-backend", "setuptools")
-    return isinstance(backend, str) and backend.startswith("setuptools")
-
-
 # pip options whose value is a file or folder pip reads (requirements, constraints, links)
 _FILE_OPTIONS = ("-r", "--requirement", "-c", "--constraint", "-f", "--find-links", "--cert")
 
@@ -346,20 +210,6 @@ def reads_copied_file(
     return None
 
 
-def _readme(pyproject: Path) -> str | None:
-    data = read_toml(pyproject)
-    if data is None:
-        return None
-    for table in (data.get("project"), data.get("tool", {}).get("poetry")):
-        if isinstance(table, dict):
-            readme = table.get("readme")
-            if isinstance(readme, dict):
-                readme = readme.get("file")
-            if isinstance(readme, str) and "/" not in readme and "$" not in readme:
-                return readme
-    return None
-
-
 def _python_of(cmd: Command) -> str:
     if cmd.name in sh.PYTHON or cmd.name.startswith("python3."):
         return cmd.name_word.raw
@@ -389,15 +239,6 @@ def _pip_deps_command(
         f"{extract} {escape}\n    && {text}{' '.join(kept)} -r {DEPS_FILE} {escape}\n"
         f"    && rm {DEPS_FILE}"
     )
-
-
-def is_extraction(cmd: Command) -> bool:
-    """The command this rewrite writes to list the dependencies (it leaves nothing behind
-    but a temporary file it removes)."""
-    return (cmd.name in sh.PYTHON or cmd.name.startswith("python3.")) and cmd.arg_values[:2] == [
-        "-c",
-        EXTRACT,
-    ]
 
 
 @dataclass
@@ -509,7 +350,7 @@ def project_rewrite(
         inside, base = PurePosixPath(manifest_dir), PurePosixPath(copy_dest)
         if inside == base or base in inside.parents:
             here = context / inside.relative_to(base)
-            if _setuptools_without_project(here / "pyproject.toml") and _static_cfg_dependencies(
+            if setuptools_without_project(here / "pyproject.toml") and static_cfg_dependencies(
                 here / "setup.cfg"
             ):
                 names = ["setup.cfg"]
@@ -537,14 +378,14 @@ def project_rewrite(
                 return Rewrite([], f"{ctx_path} is not in the build context")
             found[name] = str(ctx_path)
             to_copy.append(str(ctx_path))
-        readme = _readme(context / found[names[0]]) if names[0] == "pyproject.toml" else None
+        readme = readme_of(context / found[names[0]]) if names[0] == "pyproject.toml" else None
         if tool == "poetry" and readme and (context / rel / readme).is_file():
             to_copy.append(str(rel / readme))  # poetry checks the readme even with --no-root
         if tool == "uv" and (context / rel / ".python-version").is_file():
             to_copy.append(str(rel / ".python-version"))
     manifest = names[0]  # pyproject.toml, or setup.cfg (a pip install, checked above)
     pyproject_ctx = context / found[manifest]
-    if tool == "pip" and manifest == "pyproject.toml" and not _static_dependencies(pyproject_ctx):
+    if tool == "pip" and manifest == "pyproject.toml" and not static_dependencies(pyproject_ctx):
         return Rewrite(
             [], "its dependencies are not listed statically in pyproject.toml's [project]"
         )
@@ -570,7 +411,7 @@ def project_rewrite(
     if tool == "pip":
         target = pip_targets(cmd)[0]
         script = EXTRACT if manifest == "pyproject.toml" else EXTRACT_CFG
-        extras = extras_as_written(target.extras, _defined_extras(pyproject_ctx))
+        extras = extras_as_written(target.extras, defined_extras(pyproject_ctx))
         deps_cmd = _pip_deps_command(
             source, cmd, target, pyproject_in_image, df.directives.escape, script, extras
         )

@@ -17,19 +17,9 @@ from pathlib import PurePosixPath
 
 from jettison.dockerfile import Command, Dockerfile, Instruction, Stage
 from jettison.dockerfile import commands as sh
-from jettison.rules import _project
+from jettison.rules import _manifests, _project
+from jettison.rules._manifests import EXTRACT_SEVERAL
 
-# reads the [project] dependencies of every pyproject.toml named (``PATH`` or
-# ``PATH[extra,...]``), with the extras asked for, leaving out the named projects themselves
-EXTRACT_SEVERAL = (
-    "import re, sys; t = __import__('tomllib' if sys.version_info >= (3, 11) else "
-    "'pip._vendor.tomli', fromlist=['load']); n = lambda r: re.sub(r'[-_.]+', '-', "
-    "re.match(r'\\s*([A-Za-z0-9._-]+)', r).group(1)).lower(); a = [x.partition('[') for x "
-    "in sys.argv[1:]]; p = [t.load(open(f, 'rb'))['project'] for f, _, _ in a]; own = "
-    "{n(q['name']) for q in p}; print(*(d for q, (_, _, e) in zip(p, a) for d in "
-    "[*q.get('dependencies', []), *(x for k in e.rstrip(']').split(',') if k for x in "
-    "q.get('optional-dependencies', {}).get(k.strip(), []))] if n(d) not in own), sep='\\n')"
-)
 _NAME = re.compile(r"\s*([A-Za-z0-9._-]+)\s*(\[)?")
 
 
@@ -75,17 +65,19 @@ def several_projects_rewrite(
             return _project.Rewrite([], "a project is outside the copied tree")
         rel = inside.relative_to(base)
         pyproject = context / rel / "pyproject.toml"
-        if not pyproject.is_file() or not _project._static_dependencies(pyproject):
+        if not pyproject.is_file() or not _manifests.static_dependencies(pyproject):
             return _project.Rewrite(
                 [], f"{rel / 'pyproject.toml'} does not list its dependencies statically"
             )
-        data = _project.read_toml(pyproject) or {}
+        data = _manifests.read_toml(pyproject) or {}
         table = data.get("project", {})
         if not isinstance(table.get("name"), str):
             return _project.Rewrite([], f"{rel / 'pyproject.toml'} has no project name")
         names[_canonical(table["name"])] = table
         defined = list(table.get("optional-dependencies", {}))
-        projects.append((str(inside), str(rel), _project.extras_as_written(target.extras, defined)))
+        projects.append(
+            (str(inside), str(rel), _manifests.extras_as_written(target.extras, defined))
+        )
     # a requirement on another local project with extras: those extras' dependencies would
     # be lost with the project's name
     for table in names.values():
@@ -110,7 +102,7 @@ def several_projects_rewrite(
     head = source[cmd.start : cmd.args[0].start] if cmd.args else source[cmd.start : cmd.end]
     kept = [source[w.start : w.end] for i, w in enumerate(cmd.args) if i not in drop]
     escape = df.directives.escape
-    deps_file = _project.DEPS_FILE
+    deps_file = _manifests.DEPS_FILE
     deps_cmd = (
         f'{_project._python_of(cmd)} -c "{EXTRACT_SEVERAL}" {args} > {deps_file} {escape}\n'
         f"    && {head}{' '.join(kept)} -r {deps_file} {escape}\n"

@@ -10,7 +10,7 @@ import pytest
 from jettison.config import Config
 from jettison.dockerfile import parse_dockerfile
 from jettison.fixes.apply import fix_source
-from jettison.rules._project import DEPS_FILE, EXTRACT, EXTRACT_CFG
+from jettison.rules._manifests import DEPS_FILE, EXTRACT, EXTRACT_CFG, EXTRACT_SEVERAL
 
 STATIC = """\
 [project]
@@ -371,7 +371,6 @@ dependencies = ["demo-core>=0.1", "requests"]
 
 def test_several_local_projects_get_their_dependencies_first(tmp_path: Path) -> None:
     # markitdown's shape: a monorepo's core (with extras) and a plugin that requires it
-    from jettison.rules._project_several import EXTRACT_SEVERAL
 
     files = {"packages/core/pyproject.toml": CORE, "packages/plugin/pyproject.toml": PLUGIN}
     text, left = _fix(
@@ -400,7 +399,6 @@ def test_several_projects_script_leaves_the_projects_themselves_out(tmp_path: Pa
     import subprocess
     import sys
 
-    from jettison.rules._project_several import EXTRACT_SEVERAL
 
     for name, body in (("core", CORE), ("plugin", PLUGIN)):
         (tmp_path / name).mkdir()

@@ -19,7 +19,7 @@ from jettison.dockerfile.commands import (
     python_module,
 )
 from jettison.fixes.multistage.model import PIP_TOOLING, Refusal
-from jettison.rules._project import is_extraction
+from jettison.rules._manifests import is_extraction
 from jettison.rules.size.build_tools import BUILD_TOOLS
 
 # tools whose environments this conversion does not know how to move into a runtime stage

@@ -10,16 +10,8 @@ from jettison.dockerfile import Instruction
 from jettison.dockerfile import commands as sh
 from jettison.dockerfile.expand import expand
 from jettison.findings import Finding, FixSafety, Severity
-from jettison.rules._project import (
-    DEPS_FILE,
-    EXTRACT,
-    EXTRACT_CFG,
-    PIP_VALUE_OPTIONS,
-    pip_subcommand,
-    read_toml,
-    resolve_path,
-)
-from jettison.rules._project_several import EXTRACT_SEVERAL
+from jettison.rules._manifests import DEPS_FILE, EXTRACT, EXTRACT_CFG, EXTRACT_SEVERAL, read_toml
+from jettison.rules._project import PIP_VALUE_OPTIONS, pip_subcommand, resolve_path
 from jettison.rules.registry import Category, RuleContext, rule
 from jettison.rules.size._common import workdirs
 

@@ -11,7 +11,8 @@ from typing import Any
 from jettison.dockerfile import Command, Dockerfile, Instruction, Stage
 from jettison.dockerfile import commands as sh
 from jettison.findings import Edit, Finding, FixSafety, Severity
-from jettison.rules._project import PIP_VALUE_OPTIONS, pip_subcommand, read_toml
+from jettison.rules._manifests import read_toml
+from jettison.rules._project import PIP_VALUE_OPTIONS, pip_subcommand
 from jettison.rules.registry import Category, RuleContext, rule
 from jettison.rules.size._common import copied_from_stages
 
