@@ -23,10 +23,6 @@ from jettison.rules._manifests import EXTRACT_SEVERAL
 _NAME = re.compile(r"\s*([A-Za-z0-9._-]+)\s*(\[)?")
 
 
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def several_projects_rewrite(
     df: Dockerfile,
     stage: Stage,
@@ -73,7 +69,7 @@ def several_projects_rewrite(
         table = data.get("project", {})
         if not isinstance(table.get("name"), str):
             return _project.Rewrite([], f"{rel / 'pyproject.toml'} has no project name")
-        names[_canonical(table["name"])] = table
+        names[_manifests.canonical(table["name"])] = table
         defined = list(table.get("optional-dependencies", {}))
         projects.append(
             (str(inside), str(rel), _manifests.extras_as_written(target.extras, defined))
@@ -87,7 +83,7 @@ def several_projects_rewrite(
         ]
         for requirement in every:
             found = _NAME.match(requirement)
-            if found and found.group(2) and _canonical(found.group(1)) in names:
+            if found and found.group(2) and _manifests.canonical(found.group(1)) in names:
                 return _project.Rewrite([], "a project asks for another local project's extras")
     source = df.source
     dest = source_copy.args[-1]

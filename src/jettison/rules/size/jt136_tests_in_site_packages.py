@@ -10,7 +10,14 @@ from jettison.dockerfile import Instruction
 from jettison.dockerfile import commands as sh
 from jettison.dockerfile.expand import expand
 from jettison.findings import Finding, FixSafety, Severity
-from jettison.rules._manifests import DEPS_FILE, EXTRACT, EXTRACT_CFG, EXTRACT_SEVERAL, read_toml
+from jettison.rules._manifests import (
+    DEPS_FILE,
+    EXTRACT,
+    EXTRACT_CFG,
+    EXTRACT_SEVERAL,
+    canonical,
+    read_toml,
+)
 from jettison.rules._project import PIP_VALUE_OPTIONS, pip_subcommand, resolve_path
 from jettison.rules.registry import Category, RuleContext, rule
 from jettison.rules.size._common import workdirs
@@ -37,10 +44,6 @@ _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?")
 _LOCAL = re.compile(r"^(\.|/|\.\./)")
 
 
-def _normal(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def _requirement_names(path: Path, depth: int = 0) -> set[str] | None:
     """Distribution names a requirements file installs (its -r includes too); None when it
     cannot be read."""
@@ -57,7 +60,7 @@ def _requirement_names(path: Path, depth: int = 0) -> set[str] | None:
         elif line and not line.startswith(("-", "#")):
             match = _NAME.match(line)
             if match and "://" not in line.split(";")[0]:
-                names.add(_normal(match.group(1)))
+                names.add(canonical(match.group(1)))
     return names
 
 
@@ -89,11 +92,11 @@ def _project_names(project: Path, extras: tuple[str, ...]) -> set[str] | None:
             if (
                 match
                 and match.group(2)
-                and _normal(match.group(1)) == _normal(meta.get("name", ""))
+                and canonical(match.group(1)) == canonical(meta.get("name", ""))
             ):
                 for inner in match.group(2)[1:-1].split(","):
                     requirements += optional.get(inner.strip(), [])
-    return {_normal(m.group(1)) for r in requirements if (m := _NAME.match(str(r)))}
+    return {canonical(m.group(1)) for r in requirements if (m := _NAME.match(str(r)))}
 
 
 def _context_path(ctx: RuleContext, ins: Instruction, path: str) -> Path | None:
@@ -191,7 +194,7 @@ def _heavy_installs(ctx: RuleContext, ins: Instruction) -> list[str]:
             else:
                 match = _NAME.match(arg)
                 if match:
-                    found.add(_normal(match.group(1)))
+                    found.add(canonical(match.group(1)))
             i += 1
     return sorted(found & WITH_TESTS)
 
@@ -215,7 +218,7 @@ def _wheels_built(ctx: RuleContext) -> set[str]:
                     and (m := _NAME.match(arg))
                     and (i == 0 or args[i - 1] not in PIP_VALUE_OPTIONS)
                 ):
-                    names.add(_normal(m.group(1)))
+                    names.add(canonical(m.group(1)))
     return names
 
 
