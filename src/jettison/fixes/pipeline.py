@@ -91,7 +91,11 @@ def _drop_unused_libraries(
     except JettisonError as exc:
         note = f"unused library packages not decided: {exc.message}"
         return dataclasses.replace(result, note=_join(result.note, note))
+    kept = "; ".join(f"{pkg} (loaded by {user})" for pkg, user in sorted(found.kept.items()))
     if not found.packages:
+        if kept:
+            note = f"library packages the built image loads, kept: {kept}"
+            return dataclasses.replace(result, note=_join(result.note, note))
         return result
     edits = without_packages(df, set(found.packages))
     text = apply_edits(outcome.text, edits)
@@ -119,6 +123,8 @@ def _drop_unused_libraries(
         f"{', '.join(found.packages)} (about {found.saved_bytes / 1e6:.0f} MB with what only "
         "they pulled in)"
     )
+    if kept:
+        note += f"; kept: {kept}"
     return dataclasses.replace(result, outcome=fixed, note=_join(result.note, note))
 
 

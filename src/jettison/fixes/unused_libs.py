@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,9 @@ NOT_A_LIBRARY = ("-dev", "-dbg", "-doc", "-bin", "-utils", "-tools", "-common", 
 class UnusedLibraries:
     packages: list[str]  # library packages installed by name that nothing loads
     saved_bytes: int  # their installed size, with the packages only they pulled in
+    # the candidates kept, each with a file that loads it (what the user may want to know:
+    # healthchecks' uWSGI links libxml2)
+    kept: dict[str, str] = field(default_factory=dict)
 
 
 Checker = Callable[[str], UnusedLibraries]
@@ -124,10 +127,16 @@ def find_unused(
     try:
         needed: set[str] = set()
         installed: dict[str, Any] = {}
+        kept: dict[str, str] = {}
         for root in scan_roots(df):
             found = _run_python(sdk, result.image_id, _SCAN, [root], "JETTISON-LIBS")
             installed = found["packages"]
-            needed.update(i["package"] for i in found["libs"].values() if i.get("package"))
+            for info in found["libs"].values():
+                package = info.get("package")
+                if package:
+                    needed.add(package)
+                    if package in candidates and info.get("users"):
+                        kept.setdefault(package, f"{root}/{info['users'][0]}")
         programs = _installed_by_name(df) - set(candidates)
         keep = _closure(needed | programs, installed)
         unused = [c for c in candidates if c in installed and c not in keep]
@@ -140,7 +149,7 @@ def find_unused(
                 have = set()
         freed = _closure(set(unused), installed) - keep - have
         saved = sum(int(installed[p][0]) * 1024 for p in freed if p in installed)
-        return UnusedLibraries(unused, saved)
+        return UnusedLibraries(unused, saved, kept)
     finally:
         remove_image(result.image_id, sdk)
 
