@@ -19,6 +19,7 @@ import fnmatch
 import hashlib
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -241,13 +242,18 @@ def judge(
     one of them is the fix itself, not a change it made to the image.
     """
     noise = {d.path for d in differences(first, second)}
+    # a file named at random each build (uv's /tmp/uv-setuptools-<hex>.lock, a tempfile):
+    # the two builds of the original differ by its name, the fixed one has a third name
+    noise_shapes = {_shape(p) for p in noise}
     own = {hashlib.sha256(data).hexdigest() for data in written}
     result = SemanticResult(list(applied), noise)
     declared = declared_changes()
     allowances = [declared[code] for code in applied if code in declared]
     may_drop_ignored = any(code in IGNORE_FIXES for code in applied)
     for diff in differences(second, fixed):
-        if diff.path in noise:
+        if diff.path in noise or (
+            _shape(diff.path) != diff.path and _shape(diff.path) in noise_shapes
+        ):
             continue
         now = fixed.files.get(diff.path)
         if diff.where == "file" and diff.what != "removed" and now and now.digest in own:
@@ -274,6 +280,14 @@ def judge(
                 result.undeclared.remove(diff)
                 result.allowed.append(diff)
     return result
+
+
+_RANDOM_PART = re.compile(r"[0-9a-f]{8,}|(?<=tmp)[a-z0-9_]{8}(?![a-z0-9_])")
+
+
+def _shape(path: str) -> str:
+    """``path`` with the parts a build names at random (hex runs, tempfile suffixes) as *."""
+    return _RANDOM_PART.sub("*", path)
 
 
 def _jettison(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -55,6 +55,19 @@ def test_noise_between_two_builds_of_the_original_is_not_the_fix() -> None:
     assert result.ok and result.noise == {"/var/log/dpkg.log"}
 
 
+def test_a_file_named_at_random_each_build_is_noise() -> None:
+    # uv's build lock: each build of the original names it anew, so does the fixed build
+    first = snap({**BASE, "/tmp/uv-setuptools-62cbcd6cdd252dc3.lock": "0"})
+    second = snap({**BASE, "/tmp/uv-setuptools-391bb8e1f81bdafd.lock": "0"})
+    fixed = snap({**BASE, "/tmp/uv-setuptools-e443f77c39374078.lock": "0"})
+    assert judge(first, second, fixed, ["JT101"]).ok
+    # a new file that only shares its folder with the noise is still the fix's doing
+    odd = snap({**BASE, "/tmp/uv-setuptools-e443f77c39374078.lock": "0", "/tmp/new": "1"})
+    assert [str(d) for d in judge(first, second, odd, ["JT101"]).undeclared] == [
+        "file /tmp/new: added"
+    ]
+
+
 def test_config_changes_only_where_declared() -> None:
     before = snap(BASE)
     exec_form = snap(BASE, Cmd=["python", "app.py"])
