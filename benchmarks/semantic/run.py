@@ -471,6 +471,12 @@ def main() -> int:
     ap.add_argument(
         "--only", default="", help="comma-separated kinds: example,project,corpus,repository"
     )
+    ap.add_argument(
+        "--shard",
+        default="",
+        metavar="K/N",
+        help="only every N-th Dockerfile from the K-th (0-based): N runs on N engines, one --out",
+    )
     ap.add_argument("--prune-every", type=int, default=10)
     ap.add_argument(
         "--case-minutes", type=float, default=15, help="stop a Dockerfile's builds after this"
@@ -492,6 +498,11 @@ def main() -> int:
     if args.only:
         kinds = set(args.only.split(","))
         cases = [c for c in cases if c.kind in kinds]
+    if args.shard:
+        k, _, n = args.shard.partition("/")
+        if not (k.isdigit() and n.isdigit() and int(k) < int(n)):
+            sys.exit("--shard: K/N with 0 <= K < N")
+        cases = [c for i, c in enumerate(cases) if i % int(n) == int(k)]
     out = args.out or HERE / "results" / f"{time.strftime('%Y-%m-%d')}.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
     done_names: set[str] = set()
