@@ -20,6 +20,7 @@ built from the full source, after the COPY that brings ``.git``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -78,6 +79,13 @@ class Target:
     path: str
     extras: tuple[str, ...]
     archive: bool = False  # dist/*.tar.gz or *.whl built from the project
+    # the extras come from a variable (`pip install .${INSTALL_EXTRAS}`, evidently): the
+    # install is known, what it brings is not
+    variable_extras: bool = False
+
+
+# `.${EXTRAS}`, `./${EXTRAS}`, `.[${EXTRAS}]`: the project here, extras from an ARG or ENV
+_VARIABLE_EXTRAS = re.compile(r"^(\.{1,2}/?)(\$\{?\w+\}?|\[\$\{?\w+\}?\])$")
 
 
 def _split_extras(value: str) -> tuple[str, tuple[str, ...]]:
@@ -117,10 +125,14 @@ def pip_targets(cmd: Command) -> list[Target]:
             continue
         if not v.startswith("-"):
             path, extras = _split_extras(v)
+            variable = _VARIABLE_EXTRAS.match(v)
             if path.endswith((".tar.gz", ".whl", ".zip")) and "://" not in path:
                 out.append(Target((i,), path, extras, archive=True))
             elif _is_local(path):
-                out.append(Target((i,), path, extras))
+                dynamic = any("$" in e for e in extras)  # `.[${EXTRAS}]`: "a,b" or "[a]"?
+                out.append(Target((i,), path, () if dynamic else extras, variable_extras=dynamic))
+            elif variable:
+                out.append(Target((i,), variable.group(1), (), variable_extras=True))
         i += 1
     return out
 
@@ -316,6 +328,8 @@ def project_rewrite(
         if len(targets) != 1:
             return Rewrite([], "the install names several local projects")
         target = targets[0]
+        if target.variable_extras:
+            return Rewrite([], "the extras come from a variable")
         project_path = target.path
         if target.archive:
             # an sdist or wheel built from the project in this RUN: the project is where

@@ -50,6 +50,8 @@ def several_projects_rewrite(
     base = PurePosixPath(copy_dest)
     context = df.context_dir
     targets = _project.pip_targets(cmd)
+    if any(t.variable_extras for t in targets):
+        return _project.Rewrite([], "the extras come from a variable")
     projects: list[tuple[str, str, tuple[str, ...]]] = []  # (dir in image, in context, extras)
     names: dict[str, dict[str, object]] = {}
     for target in targets:

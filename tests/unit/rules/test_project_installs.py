@@ -399,7 +399,6 @@ def test_several_projects_script_leaves_the_projects_themselves_out(tmp_path: Pa
     import subprocess
     import sys
 
-
     for name, body in (("core", CORE), ("plugin", PLUGIN)):
         (tmp_path / name).mkdir()
         (tmp_path / name / "pyproject.toml").write_text(body)
@@ -465,3 +464,13 @@ def test_several_projects_extras_as_the_manifest_spells_them(tmp_path: Path) -> 
         files,
     )
     assert "'/app/packages/core/pyproject.toml[all-deps]'" in text
+
+
+@pytest.mark.parametrize("word", [".${INSTALL_EXTRAS}", ".[${EXTRAS}]", "./$EXTRAS"])
+def test_extras_from_a_variable_are_reported_without_a_rewrite(tmp_path: Path, word: str) -> None:
+    # evidently: `ARG INSTALL_EXTRAS="[sql]"` ... `pip install .${INSTALL_EXTRAS}` after the
+    # source: every code change reinstalls the dependencies; the extras are not known here
+    dockerfile = f'FROM python:3.11\nARG INSTALL_EXTRAS="[sql]"\nCOPY . .\nRUN pip install {word}\n'
+    text, left = _fix(tmp_path, dockerfile)
+    assert text == dockerfile
+    assert len(left) == 1 and "every code change reinstalls dependencies" in left[0]
