@@ -128,7 +128,9 @@ def fix_paths(
                 spec = build_of(path)
                 resolve, sdk = engine_resolver(path, spec.context)
                 resolvers[path] = _announced(resolve, path, progress)
-                if request.verify:  # a library loaded by path at run time: only checks tell
+                # a library loaded by path at run time: only checks tell; the scan reads the
+                # final stage, so not with --target
+                if request.verify and spec.target is None:
                     checkers[path] = engine_checker(
                         path, spec.context or Path(path).parent, sdk, spec.args, progress
                     )
