@@ -455,7 +455,13 @@ def summary(records: list[dict[str, object]]) -> str:
     for r in records:
         reason = str(r.get("skipped") or "")
         if reason:
-            key = "original does not build" if reason.startswith("the original") else reason
+            key = (
+                "original does not build"
+                if reason.startswith("the original")
+                else "inconclusive: the index resolved another version for the fixed build"
+                if reason.startswith("inconclusive")
+                else reason
+            )
             skipped[key] = skipped.get(key, 0) + 1
     lines.append("  skipped: " + ", ".join(f"{k} {n}" for k, n in sorted(skipped.items())))
     return "\n".join(lines)

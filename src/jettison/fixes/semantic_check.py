@@ -279,7 +279,33 @@ def judge(
             if inside and all(p in allowed_gone or p in noise for p in inside):
                 result.undeclared.remove(diff)
                 result.allowed.append(diff)
+    # unpinned requirements: the index gave the fixed build another version than both
+    # builds of the original (idna 3.21 -> 3.20). No fix chooses versions; the check cannot
+    # tell what else changed, so it is inconclusive, not a pass and not a failure
+    swaps = _version_swaps(result.undeclared)
+    if swaps and all(_SITE.search(d.path) for d in result.undeclared):
+        result.skipped = (
+            "inconclusive: the package index resolved another version for the fixed build "
+            f"({', '.join(swaps)}; the requirements are not pinned)"
+        )
+        result.noise |= {d.path for d in result.undeclared}
+        result.undeclared = []
     return result
+
+
+_SITE = re.compile(r"/(site|dist)-packages/")
+_DIST_INFO = re.compile(r"/(site|dist)-packages/([^/]+?)-([^/-]+)\.dist-info$")
+
+
+def _version_swaps(diffs: list[Difference]) -> list[str]:
+    """``name a -> b`` for each distribution whose dist-info went for another version."""
+    gone: dict[str, str] = {}
+    came: dict[str, str] = {}
+    for diff in diffs:
+        found = _DIST_INFO.search(diff.path)
+        if found and diff.what in ("removed", "added"):
+            (gone if diff.what == "removed" else came)[found.group(2).lower()] = found.group(3)
+    return [f"{name} {gone[name]} -> {came[name]}" for name in sorted(gone) if name in came]
 
 
 _RANDOM_PART = re.compile(r"[0-9a-f]{8,}|(?<=tmp)[a-z0-9_]{8}(?![a-z0-9_])")

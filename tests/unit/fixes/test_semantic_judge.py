@@ -140,3 +140,26 @@ def test_the_files_the_fix_wrote_are_the_fix_itself_when_the_build_copies_them()
     assert judge(before, before, after, ["JT601"], [".git"], [fixed_dockerfile, ignore]).ok
     other = snap({**BASE, "/app/Dockerfile": "something else"})
     assert not judge(before, before, other, ["JT601"], [".git"], [fixed_dockerfile]).ok
+
+
+def test_another_version_from_the_index_is_inconclusive() -> None:
+    # unpinned `requests>=2.32`: both builds of the original got idna 3.21, the fixed one 3.20
+    site = "/usr/local/lib/python3.11/site-packages"
+    original = {
+        f"{site}/idna": "dir",
+        f"{site}/idna/core.py": "c21",
+        f"{site}/idna-3.21.dist-info": "dir",
+    }
+    fixed = snap(
+        {
+            **BASE,
+            f"{site}/idna": "dir",
+            f"{site}/idna/core.py": "c20",
+            f"{site}/idna-3.20.dist-info": "dir",
+        }
+    )
+    result = judge(snap({**BASE, **original}), snap({**BASE, **original}), fixed, ["JT103"])
+    assert result.undeclared == [] and "idna 3.21 -> 3.20" in result.skipped
+    # a change outside site-packages beside it is still the fix's
+    odd = snap({**BASE, "/app/app.py": "changed", f"{site}/idna-3.20.dist-info": "dir"})
+    assert judge(snap({**BASE, **original}), snap({**BASE, **original}), odd, ["JT103"]).undeclared
