@@ -1,7 +1,7 @@
 """Do jettison's safe fixes change what an image is? The semantic check on real Dockerfiles.
 
 For every Dockerfile: apply `jettison fix` (safe fixes only) to a copy, build the original
-twice without cache and the fixed file once, and compare config and every path of the
+twice and the fixed file once, all without cache, and compare config and every path of the
 filesystem (see jettison.fixes.semantic_check). A difference no applied fix declares is a
 failure; what differs between the two builds of the original is the build's own noise.
 
