@@ -156,7 +156,8 @@ def read_filesystem(stream: io.RawIOBase | io.BufferedIOBase) -> dict[str, FileE
     files: dict[str, FileEntry] = {}
     with tarfile.open(fileobj=stream, mode="r|") as tar:
         for member in tar:
-            path = "/" + member.name.lstrip("./").rstrip("/")
+            # `./x` or `x`; a dotfile keeps its dot (`.env` is not `/env`)
+            path = "/" + member.name.removeprefix("./").lstrip("/").rstrip("/")
             kind = _KINDS.get(member.type, "other")
             digest = ""
             if member.isreg():

@@ -124,6 +124,16 @@ def test_read_filesystem_hashes_content_and_keeps_owner_mode_links() -> None:
     assert files["/app/l"] == FileEntry("symlink", 0o644, 0, 0, "a.txt", "")
 
 
+def test_read_filesystem_keeps_the_dot_of_a_dotfile_at_the_root() -> None:
+    # `COPY . .` into / ships the context's .env: it is /.env, not /env
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name in (".env", "./.dockerignore", "env"):
+            tar.addfile(tarfile.TarInfo(name), io.BytesIO(b""))
+    buffer.seek(0)
+    assert sorted(read_filesystem(buffer)) == ["/.dockerignore", "/.env", "/env"]
+
+
 def test_the_files_the_fix_wrote_are_the_fix_itself_when_the_build_copies_them() -> None:
     import hashlib
 
