@@ -41,6 +41,7 @@ import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -149,59 +150,47 @@ def engine_images() -> set[str]:
     return {line.strip() for line in done.stdout.splitlines() if "<none>" not in line}
 
 
-def _expand(word: str, args: dict[str, str]) -> str:
-    return re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m.group(1), m.group(0)), word)
+def _parsed(text: str) -> Any:
+    """jettison's own reading of the file (stages, ARG defaults resolved), or None."""
+    from jettison.dockerfile import parse_dockerfile
+    from jettison.errors import JettisonError
+
+    try:
+        return parse_dockerfile(text)
+    except (JettisonError, RecursionError):
+        return None
 
 
 def bases_available(text: str, images: set[str]) -> bool:
     """Every FROM is an image the engine has (after the ARG defaults before it) or an
     earlier stage."""
-    args: dict[str, str] = {}
-    stages: set[str] = set()
-    froms = 0
-    for line in text.splitlines():
-        words = line.strip().split()
-        if not words:
+    df = _parsed(text)
+    if df is None or not df.stages:
+        return False
+    for stage in df.stages:
+        if stage.parent is not None:
             continue
-        op = words[0].upper()
-        if op == "ARG" and froms == 0 and len(words) > 1 and "=" in words[1]:
-            key, _, value = words[1].partition("=")
-            args[key] = value.strip("\"'")
-        elif op == "FROM":
-            froms += 1
-            named = [w for w in words[1:] if not w.startswith("--")]
-            if not named:
-                return False
-            image = _expand(named[0], args).lower()
-            if image.startswith("docker.io/"):
-                image = image[len("docker.io/") :]
-            if image.startswith("library/"):
-                image = image[len("library/") :]
-            if ":" not in image and image not in stages:
-                image += ":latest"
-            if image not in stages and image not in images:
-                return False
-            if len(named) >= 3 and named[1].lower() == "as":
-                stages.add(named[2].lower())
-    return froms > 0
+        image = stage.base_resolved.lower().removeprefix("docker.io/").removeprefix("library/")
+        if ":" not in image.rsplit("/", 1)[-1]:
+            image += ":latest"
+        if image not in images:
+            return False
+    return True
 
 
 def copy_sources(text: str) -> list[str]:
-    """The context paths COPY and ADD read (not --from, not URLs), one level of
-    continuation lines joined."""
-    joined = re.sub(r"\\\n", " ", text)
-    found: list[str] = []
-    for line in joined.splitlines():
-        words = line.strip().split()
-        if len(words) < 3 or words[0].upper() not in ("COPY", "ADD"):
-            continue
-        if any(w.startswith("--from") for w in words[1:]):
-            continue
-        rest = [w for w in words[1:] if not w.startswith("--")]
-        if rest and rest[0].startswith("["):
-            continue  # JSON form: rare, left to the build
-        found.extend(w for w in rest[:-1] if "://" not in w and not w.startswith("<<"))
-    return found
+    """The context paths COPY and ADD read (not --from, not URLs or heredocs)."""
+    df = _parsed(text)
+    if df is None:
+        return []
+    return [
+        src
+        for stage in df.stages
+        for ins in stage.instructions
+        if ins.keyword in ("COPY", "ADD") and not ins.flag("from") and not ins.heredocs
+        for src in ins.args[:-1]
+        if "://" not in src
+    ]
 
 
 def _has_sources(folder: Path, sources: list[str]) -> bool:
