@@ -11,8 +11,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jettison.deps.analyze import ProjectFacts, analyze, collect, declared_requirements
-from jettison.deps.metadata import Dist, Environment, current_sites, environment_from_sites
+from jettison.deps.analyze import (
+    ProjectFacts,
+    all_declared,
+    analyze,
+    collect,
+    declared_requirements,
+)
+from jettison.deps.metadata import Dist, Environment, current_sites, environment_of_declared
 from jettison.deps.report import CODES, DepItem, DepsReport, human_bytes
 from jettison.deps.resolve import (
     environment_from_python,
@@ -63,8 +69,10 @@ def choose_environment(
     found = find_project_venv(facts.root)
     if found is not None:
         return environment_from_venv(found), notes
-    # not the project's environment: its sizes are never reported (exact=False)
-    env = environment_from_sites(current_sites(), "the interpreter running jettison", sizes=False)
+    # not the project's environment: only what the project declares is read from it, and
+    # its sizes are never reported (exact=False)
+    declared = {d.name for d in all_declared(facts)}
+    env = environment_of_declared(current_sites(), declared, "the interpreter running jettison")
     env.exact = False
     return env, notes
 

@@ -108,14 +108,14 @@ def _not_in_context(base: Path, dockerfile: Path, files: list[Path]) -> set[str]
 def declared_requirements(facts: ProjectFacts, dev: bool = True) -> list[str]:
     """Requirement strings to resolve into a throwaway environment."""
     out = []
-    for d in _all_declared(facts):
+    for d in all_declared(facts):
         if d.first_party or (d.group == DEV and not dev):
             continue
         out.append(d.raw if not d.editable else d.name)
     return unique(out)
 
 
-def _all_declared(facts: ProjectFacts) -> list[Declared]:
+def all_declared(facts: ProjectFacts) -> list[Declared]:
     # a requirements file the Dockerfile installs is also found as a manifest: keep its
     # Dockerfile reading (runtime there). Within the manifests nothing is dropped: two
     # declarations of one name can share a line number (``test = ['redis']`` and
@@ -134,7 +134,7 @@ def analyze(
     env: Environment,
     import_map: dict[str, str] | None = None,
 ) -> DepsReport:
-    declared = [d for d in _all_declared(facts) if not d.first_party]
+    declared = [d for d in all_declared(facts) if not d.first_party]
     project_names = facts.manifests.project_names
     declared = [d for d in declared if d.name not in project_names]
     report = DepsReport(
@@ -149,7 +149,7 @@ def analyze(
     # modules are the project's own, not undeclared dependencies
     local = {
         module
-        for d in _all_declared(facts)
+        for d in all_declared(facts)
         if d.first_party
         for module in imports_for_dist(d.name, import_map)
         if "." not in module
