@@ -380,10 +380,10 @@ def environment_of_declared(
         if name in seen:
             continue
         seen.add(name)
-        entry = index.get(name)
-        if entry is None:
+        found = index.get(name)
+        if found is None:
             continue
-        dist = build_dist(_read_meta_dir(entry))
+        dist = build_dist(_read_meta_dir(found))
         if dist is None or dist.name in dists:
             continue
         dists[dist.name] = dist

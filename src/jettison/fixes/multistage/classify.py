@@ -110,8 +110,11 @@ def no_lasting_effect(cmd: Command) -> bool:
     args = cmd.arg_values
     if any(a in _FIND_WRITES for a in args):
         return False
-    # find -exec CMD: only rm keeps it a cleanup
-    return all(args[i + 1 : i + 2] == ["rm"] for i, a in enumerate(args) if a in _FIND_EXEC)
+    # find -exec CMD: rm is a cleanup; strip (JT139) rewrites installed libraries in place,
+    # and the builder's copy carries them stripped
+    return all(
+        args[i + 1 : i + 2] in (["rm"], ["strip"]) for i, a in enumerate(args) if a in _FIND_EXEC
+    )
 
 
 def _is_pip_uninstall(cmd: Command) -> bool:

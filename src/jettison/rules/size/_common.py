@@ -58,3 +58,23 @@ def copied_from_stages(df: Dockerfile, stage: Stage) -> list[Stage]:
                 found.append(source)
                 todo.append(source)
     return found
+
+
+def stages_in_image(df: Dockerfile) -> list[Stage]:
+    """The stages whose files end up in the final image: the final stage's lineage and the
+    stages it (or one of them) copies from, with their lineages."""
+    by_name = {s.name: s for s in df.stages if s.name}
+    by_name.update({str(s.index): s for s in df.stages})
+    todo = [s for s in df.stages if s.in_final_image]
+    seen: list[Stage] = []
+    while todo:
+        stage = todo.pop()
+        if stage in seen:
+            continue
+        seen.append(stage)
+        todo += [s for s in stage.lineage() if s not in seen]
+        for ins in stage.instructions:
+            origin = ins.flag("from") if ins.keyword == "COPY" else None
+            if origin is not None and origin.value and origin.value.lower() in by_name:
+                todo.append(by_name[origin.value.lower()])
+    return sorted(seen, key=lambda s: s.index)

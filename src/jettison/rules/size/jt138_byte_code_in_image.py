@@ -4,34 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from jettison.dockerfile import Dockerfile, Instruction, Stage
+from jettison.dockerfile import Instruction, Stage
 from jettison.dockerfile import commands as sh
 from jettison.findings import Finding, FixSafety, Severity
 from jettison.rules.registry import Category, RuleContext, rule
+from jettison.rules.size._common import stages_in_image
 
 # pip reads PIP_NO_COMPILE inverted (its --no-compile is a store_false option): only a false
 # value turns compiling off; PIP_NO_COMPILE=1 sets compile to 1, and pip compiles
 _PIP_FALSE = {"0", "false", "no", "off", "n", "f"}
-
-
-def stages_in_image(df: Dockerfile) -> list[Stage]:
-    """The stages whose files end up in the final image: the final stage's lineage and the
-    stages it (or one of them) copies from, with their lineages."""
-    by_name = {s.name: s for s in df.stages if s.name}
-    by_name.update({str(s.index): s for s in df.stages})
-    todo = [s for s in df.stages if s.in_final_image]
-    seen: list[Stage] = []
-    while todo:
-        stage = todo.pop()
-        if stage in seen:
-            continue
-        seen.append(stage)
-        todo += [s for s in stage.lineage() if s not in seen]
-        for ins in stage.instructions:
-            origin = ins.flag("from") if ins.keyword == "COPY" else None
-            if origin is not None and origin.value and origin.value.lower() in by_name:
-                todo.append(by_name[origin.value.lower()])
-    return sorted(seen, key=lambda s: s.index)
 
 
 def _compiles_later(stages: list[Stage]) -> bool:

@@ -1,0 +1,206 @@
+"""The Python distributions a RUN's pip installs bring in, read from the command line, its
+requirements files and the local projects' metadata in the build context: what the size
+rules that depend on the installed packages (JT136, JT139) look up in their lists."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+
+from jettison.dockerfile import Instruction
+from jettison.dockerfile import commands as sh
+from jettison.dockerfile.expand import expand
+from jettison.rules._manifests import (
+    DEPS_FILE,
+    EXTRACT,
+    EXTRACT_CFG,
+    EXTRACT_SEVERAL,
+    canonical,
+    read_toml,
+)
+from jettison.rules._project import PIP_VALUE_OPTIONS, pip_subcommand, resolve_path
+from jettison.rules.registry import RuleContext
+from jettison.rules.size._common import workdirs
+
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?")
+_LOCAL = re.compile(r"^(\.|/|\.\./)")
+
+
+def _requirement_names(path: Path, depth: int = 0) -> set[str] | None:
+    """Distribution names a requirements file installs (its -r includes too); None when it
+    cannot be read."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    names: set[str] = set()
+    for line in lines:
+        line = line.split(" #", 1)[0].strip()
+        if line.startswith(("-r ", "--requirement ", "-r\t")) and depth < 5:
+            included = _requirement_names(path.parent / line.split(None, 1)[1].strip(), depth + 1)
+            names |= included or set()
+        elif line and not line.startswith(("-", "#")):
+            match = _NAME.match(line)
+            if match and "://" not in line.split(";")[0]:
+                names.add(canonical(match.group(1)))
+    return names
+
+
+def _project_names(project: Path, extras: tuple[str, ...]) -> set[str] | None:
+    """What installing a local project (with ``extras``) brings in, from its pyproject.toml
+    or setup.cfg; None when neither says."""
+    import configparser  # here: only an install of a local project reads its metadata
+
+    meta = (read_toml(project / "pyproject.toml") or {}).get("project") or {}
+    requirements = list(meta.get("dependencies") or [])
+    optional = meta.get("optional-dependencies") or {}
+    if not meta.get("dependencies") and not optional:
+        setup = configparser.ConfigParser(interpolation=None)
+        try:
+            setup.read(project / "setup.cfg", encoding="utf-8")
+        except (configparser.Error, UnicodeDecodeError):
+            return None
+        if not setup.has_section("options"):
+            return None
+        requirements = setup.get("options", "install_requires", fallback="").splitlines()
+        if setup.has_section("options.extras_require"):
+            optional = {k: v.splitlines() for k, v in setup.items("options.extras_require")}
+    wanted = list(optional) if "all" in extras and "all" not in optional else list(extras)
+    for extra in wanted:
+        for requirement in optional.get(extra, []):
+            requirements.append(requirement)
+            # `all = ["pkg[pdf,xlsx]"]`: the project's own extras, named through itself
+            match = _NAME.match(str(requirement))
+            if (
+                match
+                and match.group(2)
+                and canonical(match.group(1)) == canonical(meta.get("name", ""))
+            ):
+                for inner in match.group(2)[1:-1].split(","):
+                    requirements += optional.get(inner.strip(), [])
+    return {canonical(m.group(1)) for r in requirements if (m := _NAME.match(str(r)))}
+
+
+def _context_path(ctx: RuleContext, ins: Instruction, path: str) -> Path | None:
+    """Where a path the RUN names (``requirements.txt``, ``/app/pkg``) is in the build
+    context: through the COPY of the stage that put it there."""
+    stage = ins.stage
+    if stage is None:
+        return None
+    context = ctx.dockerfile.context_dir
+    cwd = workdirs(stage).get(ins.index)
+    target = resolve_path(cwd, path)
+    if target is None:
+        return None
+    for copy in reversed([i for i in stage.instructions if i.index < ins.index]):
+        if copy.keyword not in ("COPY", "ADD") or copy.flag("from") or len(copy.args) < 2:
+            continue
+        dest = resolve_path(workdirs(stage).get(copy.index), copy.args[-1])
+        if dest is None:
+            continue
+        sources = copy.args[:-1]
+        if target == dest or target.startswith(dest.rstrip("/") + "/"):
+            rest = target[len(dest.rstrip("/")) :].lstrip("/")
+            for src in sources:
+                if "$" in src or "*" in src:
+                    continue
+                base = context / src.lstrip("/")
+                candidate = base / rest if base.is_dir() else base
+                if rest and base.is_file() and PurePosixPath(src).name == PurePosixPath(rest).name:
+                    candidate = base
+                if candidate.exists():
+                    return candidate
+    return None
+
+
+def _extracted_names(ctx: RuleContext, ins: Instruction) -> set[str]:
+    """What a dependency step of JT201's rewrite installs: the dependencies the manifests
+    its extraction command reads (pyproject.toml, setup.cfg, several projects') list."""
+    found: set[str] = set()
+    for cmd in sh.commands(ins):
+        values = cmd.arg_values
+        if not sh.is_python(cmd) or len(values) < 3 or values[0] != "-c":
+            continue
+        if values[1] == EXTRACT_SEVERAL:
+            items = [
+                (a.partition("[")[0], tuple(e for e in a.partition("[")[2][:-1].split(",") if e))
+                for a in values[2:]
+            ]
+        elif values[1] in (EXTRACT, EXTRACT_CFG):
+            items = [(values[2], tuple(values[3:]))]
+        else:
+            continue
+        for manifest, extras in items:
+            path = _context_path(ctx, ins, manifest)
+            if path is not None:
+                found |= _project_names(path.parent, extras) or set()
+    return found
+
+
+def installed_names(ctx: RuleContext, ins: Instruction) -> set[str]:
+    """The distributions (PEP 503 names) this RUN's pip installs bring in, as far as the
+    command line, its requirements files, the local projects' metadata in the build context
+    and the wheels a builder stage made tell; direct ones only (their own dependencies are
+    not known before the build)."""
+    found: set[str] = set()
+    for cmd in sh.pip_installs(ins):
+        # a local project installed --no-deps brings in nothing but itself (JT201's rewrite
+        # installs its dependencies in an earlier step)
+        no_deps = cmd.has_flag("--no-deps", "--no-dependencies")
+        # ARG and ENV values as the build gives them by default (`-r ${ENV}.txt`)
+        args = [expand(a, ins.variables) for a in sh.pip_install_args(cmd) or []]
+        i = 1
+        while i < len(args):
+            arg = args[i]
+            if arg in ("-r", "--requirement") and i + 1 < len(args):
+                if args[i + 1] == DEPS_FILE:  # JT201's dependency step
+                    found |= _extracted_names(ctx, ins)
+                    i += 2
+                    continue
+                path = _context_path(ctx, ins, args[i + 1])
+                found |= (_requirement_names(path) or set()) if path else set()
+                i += 2
+                continue
+            if arg in ("-e", "--editable"):
+                i += 1
+                continue
+            if arg.startswith("-"):
+                i += 2 if arg in PIP_VALUE_OPTIONS else 1
+                continue
+            path_part, _, extras = arg.partition("[")
+            extra_names = tuple(e.strip() for e in extras.rstrip("]").split(",") if e.strip())
+            if path_part.endswith(".whl") or "*" in path_part:
+                found |= _wheels_built(ctx)  # wheels a builder stage made: what it read
+            elif _LOCAL.match(path_part):
+                project = None if no_deps else _context_path(ctx, ins, path_part)
+                if project is not None and project.is_dir():
+                    found |= _project_names(project, extra_names) or set()
+            else:
+                match = _NAME.match(arg)
+                if match:
+                    found.add(canonical(match.group(1)))
+            i += 1
+    return found
+
+
+def _wheels_built(ctx: RuleContext) -> set[str]:
+    """What the file's `pip wheel` commands build wheels of (their requirements files and
+    names): the wheels a later `pip install /wheels/*` installs."""
+    names: set[str] = set()
+    for ins in ctx.runs():
+        for cmd in sh.commands(ins):
+            if pip_subcommand(cmd) != "wheel":
+                continue
+            args = [expand(a, ins.variables) for a in cmd.arg_values]
+            for i, arg in enumerate(args):
+                if arg in ("-r", "--requirement") and i + 1 < len(args):
+                    path = _context_path(ctx, ins, args[i + 1])
+                    names |= (_requirement_names(path) or set()) if path else set()
+                elif (
+                    not arg.startswith("-")
+                    and arg != "wheel"
+                    and (m := _NAME.match(arg))
+                    and (i == 0 or args[i - 1] not in PIP_VALUE_OPTIONS)
+                ):
+                    names.add(canonical(m.group(1)))
+    return names

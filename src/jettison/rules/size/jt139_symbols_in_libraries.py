@@ -1,0 +1,154 @@
+"""JT139 symbols-in-libraries: shared libraries of installed wheels keep their symbol tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from jettison.dockerfile import Instruction, Stage
+from jettison.dockerfile import commands as sh
+from jettison.findings import Finding, FixSafety, Severity
+from jettison.rules.registry import Category, RuleContext, rule
+from jettison.rules.size._common import stages_in_image
+from jettison.rules.size._pip_names import installed_names
+from jettison.rules.size.build_tools import _temporary_installs
+from jettison.rules.size.jt136_tests_in_site_packages import WITH_TESTS
+
+# what a RUN appends: strip every shared library under a site-packages folder this layer
+# wrote (a venv, --prefix, --user or the system one). One strip per file (`';'`): a file
+# strip cannot read (a `.so` that is no ELF object) is then only a false test for find (and
+# a line in the build log), never a failed RUN; -xdev keeps it off cache and bind mounts.
+STRIP = (
+    "find / -xdev -type f \\( -name '*.so' -o -name '*.so.*' \\) -path '*/site-packages/*' "
+    "-exec strip --strip-unneeded {} ';'"
+)
+# wheels whose shared libraries keep symbol tables or debug sections (measured: MB that
+# `strip --strip-unneeded` removes from the manylinux wheel), PEP 503 names: xgboost 38,
+# pyarrow 34, zstandard 21, llvmlite 18, uvloop 12, scipy 10, kiwisolver 5, lz4 5,
+# pillow 3.6, h5py 3.5, tokenizers 3.3, pymupdf 3.1, numpy 3, opencv 3, cryptography 2.8,
+# pyyaml 2.3, scikit-learn 2, regex 1.8, scikit-image 1.6, msgpack 1.4, greenlet 1.3,
+# tables 1.3, shapely 1.2, matplotlib 1.1 (grpcio, lxml, onnxruntime, pandas, orjson,
+# pydantic-core, rapidfuzz, lightgbm: nothing). The data-science packages of JT136's list
+# all install numpy; numba installs llvmlite, sqlalchemy greenlet, uvicorn[standard] uvloop.
+_MEASURED = frozenset(
+    {
+        "xgboost", "pyarrow", "zstandard", "llvmlite", "numba", "uvloop", "scipy",
+        "kiwisolver", "lz4", "pillow", "h5py", "tokenizers", "transformers", "pymupdf",
+        "numpy", "opencv-python", "opencv-python-headless", "cryptography", "pyyaml",
+        "scikit-learn", "regex", "scikit-image", "msgpack", "greenlet", "sqlalchemy",
+        "tables", "shapely", "matplotlib", "psycopg2-binary",
+    }
+)  # fmt: skip
+UNSTRIPPED = _MEASURED | WITH_TESTS
+# packages that install `strip` (binutils) with them, on Debian, Alpine and Fedora
+_BINUTILS = frozenset(
+    {"binutils", "build-essential", "gcc", "g++", "clang", "build-base", "alpine-sdk",
+     "gcc-c++", "gfortran", "cpp"}
+)  # fmt: skip
+
+
+def _image_has_binutils(reference: str) -> bool:
+    """Official images that carry binutils: python's and buildpack-deps' full variants."""
+    name, _, tag = reference.lower().rpartition(":") if ":" in reference else (reference, "", "")
+    name = name.removeprefix("docker.io/").removeprefix("library/")
+    if "$" in reference or "@" in reference:
+        return False
+    if name == "python":
+        return not any(v in tag for v in ("slim", "alpine", "windows", "nanoserver"))
+    if name == "buildpack-deps":
+        return not tag.endswith(("curl", "scm"))
+    return name == "gcc"
+
+
+def _strip_available(stage: Stage, run: Instruction) -> bool:
+    """`strip` exists at the end of ``run``: the stage's base image has binutils, or a
+    command of its lineage up to ``run`` installed them and kept them. Conservative: any
+    removal of a package that brings binutils counts as removing binutils."""
+    stages = list(stage.lineage())[::-1]  # the root first
+    available = _image_has_binutils(stages[0].base_resolved or stages[0].base)
+    for current in stages:
+        for ins in current.instructions:
+            if ins.keyword != "RUN" or ins.index > run.index:
+                continue
+            temporary = {(c.start, p) for c, p in _temporary_installs(ins)}
+            for cmd, pkg in sh.installed_packages(ins):
+                if pkg in _BINUTILS and (cmd.start, pkg) not in temporary:
+                    available = True
+            for cmd in sh.commands(ins):
+                if cmd.subcommand() in ("purge", "remove", "del", "erase") and any(
+                    w.value.split("=", 1)[0] in _BINUTILS for w in cmd.args
+                ):
+                    available = False
+                    if any(
+                        cmd.start < c.start for c, p in sh.installed_packages(ins) if p in _BINUTILS
+                    ):
+                        available = True  # installed again after the removal
+    return available
+
+
+def _strips(ins: Instruction) -> bool:
+    return any(cmd.name == "strip" or "strip" in cmd.arg_values for cmd in sh.commands(ins))
+
+
+@rule(
+    "JT139",
+    "symbols-in-libraries",
+    Category.SIZE,
+    Severity.INFO,
+    "shared libraries of the installed wheels keep their symbol tables",
+    what="""
+        Flags a RUN whose pip install brings in distributions whose wheels ship shared
+        libraries with symbol tables or debug sections (pyarrow, xgboost, scipy, numpy,
+        uvloop, zstandard, pillow, cryptography and the packages that install them), in a
+        stage whose files reach the final image and that has `strip` (binutils: the full
+        `python` and `buildpack-deps` images, or `build-essential`, `gcc` or `binutils`
+        installed earlier), without stripping them in the same RUN.
+    """,
+    why="""
+        Symbols are for debuggers and linkers; a program that loads a library needs only
+        its dynamic symbols, which stripping keeps. Many wheels ship the rest: `strip
+        --strip-unneeded` removes 34 MB from pyarrow's libraries, 38 MB from xgboost's, 21
+        MB from zstandard's, 12 MB from uvloop's and 10 MB from scipy's. Stripping in the
+        RUN that installed them is the only way the bytes leave the layer; in a builder
+        stage whose virtual environment the final stage copies, it costs the final image
+        nothing.
+    """,
+    example="""
+        FROM python:3.11 AS build
+        RUN python -m venv /opt/venv && /opt/venv/bin/pip install pyarrow
+    """,
+    use_instead=f"""
+        FROM python:3.11 AS build
+        RUN python -m venv /opt/venv && /opt/venv/bin/pip install pyarrow \\
+            && {STRIP}
+    """,
+    fix=f"""
+        Unsafe: appends `{STRIP}` to the RUN. A library that checks its own bytes, or one
+        strip cannot rewrite correctly, breaks when it is loaded;
+        `jettison fix --unsafe-fixes --verify` builds the image, runs its checks and rolls
+        this fix back on its own when one fails, and `--each-fix` shows the bytes it saved.
+    """,
+    notes="""
+        Only files named `*.so` or `*.so.*` under a `site-packages` folder are stripped,
+        one at a time: a file strip cannot read is left as it is. Where the stage has no
+        binutils (slim images), strip in a builder stage instead: its virtual environment,
+        copied into the final stage, brings the stripped libraries.
+    """,
+    fix_safety=FixSafety.UNSAFE,
+)
+def symbols_in_libraries(ctx: RuleContext) -> Iterator[Finding]:
+    for stage in stages_in_image(ctx.dockerfile):
+        for ins in stage.instructions:
+            if ins.keyword != "RUN" or _strips(ins) or not any(sh.pip_installs(ins)):
+                continue
+            found = sorted(installed_names(ctx, ins) & UNSTRIPPED)
+            if not found or not _strip_available(stage, ins):
+                continue
+            edit = sh.append_to_run(ins, ctx.dockerfile, STRIP)
+            shown = ", ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4 else "")
+            yield ctx.report(
+                f"the shared libraries of the packages this RUN installs ({shown}) keep "
+                "symbol tables that nothing loading them reads (10 MB in scipy's); strip "
+                "them in the same RUN",
+                ins,
+                edits=[edit] if edit else None,
+            )
