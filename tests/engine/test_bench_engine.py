@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -230,3 +231,49 @@ def test_failing_original_exits_1_with_step_and_tail(tmp_path: Path) -> None:
     assert last.startswith("jettison: error: ") and "Dockerfile:3:" in last
     assert _images() - before == set()
     assert sorted(p.name for p in project.iterdir()) == ["Dockerfile", "main.py"]
+
+
+def test_each_fix_is_benched_on_top_of_the_ones_before_it(tmp_path: Path) -> None:
+    """--each-fix: one variant per fix, each with the fixes before it; the report gives
+    each fix's change in size and in each scenario's build time. On the tiny project the
+    reordering (JT201) is the fix that makes the code-change rebuild skip the install."""
+    project = tmp_path / "tiny"
+    shutil.copytree(TINY, project)
+    before_images = _images()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jettison",
+            "bench",
+            str(project),
+            "--unsafe-fixes",
+            "--each-fix",
+            "-n",
+            "1",
+            "--scenario",
+            "code_change",
+            "--no-verify",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, NO_COLOR="1"),
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    steps = data["each_fix"]
+    fixes = [s["fix"] for s in steps]
+    assert "JT201" in fixes, fixes
+    assert len(data["variants"]) == len(steps) + 1  # the original, then one per fix
+    # each step starts where the one before it ended, and the last ends at the optimized
+    for earlier, later in itertools.pairwise(steps):
+        assert later["size_bytes_before"] == earlier["size_bytes_after"]
+    assert steps[0]["size_bytes_before"] == data["variants"]["original"]["image_size_bytes"]
+    assert steps[-1]["size_bytes_after"] == data["variants"]["optimized"]["image_size_bytes"]
+    reorder = next(s for s in steps if s["fix"] == "JT201")["scenarios"]["code_change"]
+    # the install (and the example's 2 s sleep) no longer rerun after a source edit
+    assert reorder["seconds_median_after"] < reorder["seconds_median_before"] - 2.0, reorder
+    assert _images() - before_images == set()

@@ -49,17 +49,19 @@ def bench_dockerfile(
     *,
     against: Path | None = None,
     unsafe: bool = False,
+    each_fix: bool = False,
     events: BenchEvents | None = None,
 ) -> BenchReport:
     """The Dockerfile as it is against ``against``, or against what ``jettison fix`` (safe
-    fixes, or also the unsafe ones; the rules ``config`` selects) makes of it.
+    fixes, or also the unsafe ones; the rules ``config`` selects) makes of it; ``each_fix``:
+    also each fix on top of the ones before it.
     ``options.touch`` and ``options.deps_file`` may be absolute or context-relative."""
     options = replace(
         options,
         touch=in_context(options.touch, context, "--touch"),
         deps_file=in_context(options.deps_file, context, "--deps-file"),
     )
-    variants = build_variants(dockerfile, config, against=against, unsafe=unsafe)
+    variants = build_variants(dockerfile, config, against=against, unsafe=unsafe, each_fix=each_fix)
     docker_client()  # "no engine" before any copying
     client = find_build_client()
     return run_bench(dockerfile, context, variants, options, events=events, client=client)

@@ -99,6 +99,7 @@ class VariantResult:
     label: str  # what it is: "Dockerfile as it is", "jettison fix (safe fixes)", a path
     dockerfile_text: str
     fixes: list[str] = field(default_factory=list)  # "JT101 line 7: ..." for the fixed variant
+    step_fix: str | None = None  # --each-fix: the fix this variant adds to the one before
     scenarios: dict[str, ScenarioResult] = field(default_factory=dict)
     image_id: str | None = None
     image_size_bytes: int | None = None
@@ -146,6 +147,7 @@ class VariantResult:
             "build_error_line": self.build_error_line,
             "build_log_tail": self.build_log_tail,
             "fixes_applied": self.fixes,
+            "step_fix": self.step_fix,
             "scenarios": {name: s.to_json() for name, s in self.scenarios.items()},
             "slow_steps": [
                 {
@@ -212,6 +214,34 @@ class BenchReport:
         )
         return out
 
+    def each_fix(self) -> list[dict[str, Any]]:
+        """--each-fix: what each fix changed, against the variant with the fixes before it
+        (the first against the original): image bytes and each scenario's median seconds."""
+        out: list[dict[str, Any]] = []
+        previous = self.variants.get("original")
+        for variant in self.variants.values():
+            if variant.step_fix is None or previous is None:
+                continue
+            step: dict[str, Any] = {
+                "fix": variant.step_fix,
+                "variant": variant.name,
+                "size_bytes_before": previous.image_size_bytes,
+                "size_bytes_after": variant.image_size_bytes,
+                "build_error": variant.build_error,
+                "scenarios": {},
+            }
+            for name in self.scenario_names:
+                b, a = previous.scenarios.get(name), variant.scenarios.get(name)
+                step["scenarios"][name] = {
+                    "seconds_median_before": _round(b.seconds_median if b else None),
+                    "seconds_median_after": _round(a.seconds_median if a else None),
+                    "within_noise": within_noise(b, a),
+                }
+            out.append(step)
+            if not variant.build_error:
+                previous = variant  # a step that does not build is measured with the next
+        return out
+
     def to_json(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,
@@ -226,6 +256,7 @@ class BenchReport:
             "changed_files": self.changed_files,
             "variants": {name: v.to_json() for name, v in self.variants.items()},
             "comparison": self.comparison(),
+            "each_fix": self.each_fix(),
             "notes": self.notes,
         }
 

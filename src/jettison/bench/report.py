@@ -139,7 +139,38 @@ def tables(report: BenchReport) -> list[tuple[str, list[str], list[list[str]]]]:
 
     rows = [[v.name, _verified(v), _verify_detail(v)] for v in names]
     out.append(("Verification (smoke check)", ["Variant", "Result", "Details"], rows))
+    steps = report.each_fix()
+    if steps:
+        out.append(
+            (
+                "Each fix, applied one after another (median seconds: before -> after)",
+                ["Fix", "Image size", *report.scenario_names],
+                [_step_row(step, report.scenario_names) for step in steps],
+            )
+        )
     return out
+
+
+def _step_row(step: dict[str, Any], scenarios: list[str]) -> list[str]:
+    if step["build_error"]:
+        return [step["fix"], "does not build with the fixes before it", *["-" for _ in scenarios]]
+    before, after = step["size_bytes_before"], step["size_bytes_after"]
+    size = "-"
+    if before is not None and after is not None:
+        delta = after - before
+        size = f"{'-' if delta < 0 else '+'}{human_bytes(abs(delta))}"
+    cells = []
+    for name in scenarios:
+        found = step["scenarios"][name]
+        b, a = found["seconds_median_before"], found["seconds_median_after"]
+        if b is None or a is None:
+            cells.append("-")
+            continue
+        cell = f"{seconds(b)} -> {seconds(a)}"
+        if found["within_noise"]:
+            cell += " (within noise)"
+        cells.append(cell)
+    return [step["fix"], size, *cells]
 
 
 def _verify_detail(v: VariantResult) -> str:

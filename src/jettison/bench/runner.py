@@ -66,6 +66,7 @@ class VariantSpec:
     dockerfile_text: str
     extra_files: dict[str, str] = field(default_factory=dict)  # relative to the Dockerfile
     fixes: list[str] = field(default_factory=list)
+    step_fix: str | None = None  # --each-fix: the fix this variant adds to the one before
 
 
 @dataclass
@@ -261,6 +262,7 @@ def run_bench(
                 label=spec.label,
                 dockerfile_text=spec.dockerfile_text,
                 fixes=list(spec.fixes),
+                step_fix=spec.step_fix,
             )
             unit = loop.add(DockerfileUnit(spec, result, shared))
             unit.make_workspace(context, dockerfile)  # removed on exit, also when this fails

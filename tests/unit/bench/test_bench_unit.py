@@ -196,3 +196,47 @@ def test_compose_bench_refuses_what_it_would_ignore(
     (tmp_path / "docker-compose.prod.yml").write_text("services:\n  web:\n    build: .\n")
     code, _out, err = run("bench", "docker-compose.prod.yml", "--html", "x.html", "-n", "5")
     one_error(code, err, "--repeat", "--html", "not available for a compose file")
+
+
+def test_each_fix_steps_are_measured_against_the_step_before() -> None:
+    """--each-fix: each step against the last one that built (a step that does not build
+    with the fixes before it is reported, and the next is measured against the one before)."""
+    report = _report()
+    optimized = report.variants.pop("optimized")
+    for name, size, fix, error in (
+        ("step1", 900_000_000, "JT301", None),
+        ("step2", None, "JT201", "build failed at [3/5]"),
+    ):
+        step = VariantResult(name, name, "FROM python:3.11\n", image_size_bytes=size)
+        step.step_fix, step.build_error = fix, error
+        step.scenarios["cold"] = report.variants["original"].scenarios["cold"]
+        report.variants[name] = step
+    optimized.step_fix = "JT136"
+    report.variants["optimized"] = optimized
+    steps = report.each_fix()
+    assert [s["fix"] for s in steps] == ["JT301", "JT201", "JT136"]
+    assert (steps[0]["size_bytes_before"], steps[0]["size_bytes_after"]) == (
+        942_000_000,
+        900_000_000,
+    )
+    assert steps[2]["size_bytes_before"] == 900_000_000  # past the step that did not build
+    assert steps[2]["scenarios"]["cold"] == {
+        "seconds_median_before": 22.0,
+        "seconds_median_after": 11.0,
+        "within_noise": False,
+    }
+    md = render_markdown(report)
+    assert "| JT301 | -42.0 MB | 22.0s -> 22.0s (within noise) |" in md, md
+    assert "| JT201 | does not build with the fixes before it |" in md
+    assert report.to_json()["each_fix"] == steps
+
+
+def test_each_fix_refuses_a_given_dockerfile_to_compare_against(tmp_path: Path) -> None:
+    from tests.unit.cli_helpers import one_error, run
+
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "other").write_text("FROM scratch\n")
+    code, _out, err = run(
+        "bench", str(tmp_path), "--against", str(tmp_path / "other"), "--each-fix"
+    )
+    one_error(code, err, "--each-fix", "--against")
