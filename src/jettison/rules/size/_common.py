@@ -62,7 +62,7 @@ def copied_from_stages(df: Dockerfile, stage: Stage) -> list[Stage]:
 
 def stages_in_image(df: Dockerfile) -> list[Stage]:
     """The stages whose files end up in the final image: the final stage's lineage and the
-    stages it (or one of them) copies from, with their lineages."""
+    stages it (or one of them) copies from or bind-mounts, with their lineages."""
     by_name = {s.name: s for s in df.stages if s.name}
     by_name.update({str(s.index): s for s in df.stages})
     todo = [s for s in df.stages if s.in_final_image]
@@ -77,4 +77,8 @@ def stages_in_image(df: Dockerfile) -> list[Stage]:
             origin = ins.flag("from") if ins.keyword == "COPY" else None
             if origin is not None and origin.value and origin.value.lower() in by_name:
                 todo.append(by_name[origin.value.lower()])
+            for mount in ins.flags_named("mount") if ins.keyword == "RUN" else ():
+                source = mount.options().get("from", "").lower()  # a bind mount of its files
+                if source in by_name:
+                    todo.append(by_name[source])
     return sorted(seen, key=lambda s: s.index)
