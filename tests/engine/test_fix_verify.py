@@ -223,20 +223,23 @@ def test_byte_code_left_out_is_measured_in_bytes_and_start_up(tmp_path: Path) ->
 @pytest.mark.engine
 def test_symbols_stripped_in_the_builder_leave_the_final_image(tmp_path: Path) -> None:
     """JT139: a builder on the full python image (binutils) installs wheels whose shared
-    libraries keep their symbol tables (pyyaml's and msgpack's, about 3.7 MB) into a
+    libraries keep their symbol tables (pyyaml's, msgpack's and numpy's, about 5 MB) into a
     virtual environment the slim final stage copies; the fix strips them in the builder, the
-    image still loads both C extensions and is smaller by what --each-fix reports."""
+    image still loads every C extension (numpy's vendored OpenBLAS, which strip would make
+    unloadable, is left alone) and is smaller by what --each-fix reports."""
     work = tmp_path / "symbols"
     work.mkdir()
     (work / "app.py").write_text(
-        "import msgpack._cmsgpack, yaml\n"
+        "import msgpack._cmsgpack, numpy, yaml\n"
         "assert yaml.__with_libyaml__\n"
         "print('symbols ok', msgpack.unpackb(msgpack.packb([1])), yaml.safe_dump([1]).strip())\n"
+        "print('blas', numpy.ones((64, 64)) @ numpy.ones(64))\n"
     )
     (work / "Dockerfile").write_text(
         "FROM python:3.11 AS build\n"
         "RUN python -m venv /opt/venv \\\n"
-        "    && /opt/venv/bin/pip install --no-cache-dir pyyaml==6.0.4 msgpack==1.2.4\n"
+        "    && /opt/venv/bin/pip install --no-cache-dir pyyaml==6.0.4 msgpack==1.2.4"
+        " numpy==2.4.6\n"
         "FROM python:3.11-slim\n"
         "COPY --from=build /opt/venv /opt/venv\n"
         "COPY app.py /app.py\n"
@@ -255,7 +258,7 @@ def test_symbols_stripped_in_the_builder_leave_the_final_image(tmp_path: Path) -
     assert code == 0, out
     assert "strip --strip-unneeded" in (work / "Dockerfile").read_text(), out
     effects = {e[0]: float(e[1]) / (1 if e[2] == "MB" else 1000) for e in EFFECT.findall(out)}
-    assert list(effects) == ["JT139"] and effects["JT139"] < -2.0, out
+    assert list(effects) == ["JT139"] and effects["JT139"] < -4.0, out
 
 
 @pytest.mark.engine

@@ -14,12 +14,15 @@ from jettison.rules.size.build_tools import _temporary_installs
 from jettison.rules.size.jt136_tests_in_site_packages import WITH_TESTS
 
 # what a RUN appends: strip every shared library under a site-packages folder this layer
-# wrote (a venv, --prefix, --user or the system one). One strip per file (`';'`): a file
-# strip cannot read (a `.so` that is no ELF object) is then only a false test for find (and
-# a line in the build log), never a failed RUN; -xdev keeps it off cache and bind mounts.
+# wrote (a venv, --prefix, --user or the system one), except the libraries auditwheel
+# vendors into `<dist>.libs/` (patchelf rewrote them, and strip leaves them unloadable:
+# numpy's OpenBLAS fails with "ELF load command address/offset not page-aligned"). One
+# strip per file (`';'`): a file strip cannot read (a `.so` that is no ELF object) is then
+# only a false test for find (and a line in the build log), never a failed RUN; -xdev keeps
+# it off cache and bind mounts.
 STRIP = (
     "find / -xdev -type f \\( -name '*.so' -o -name '*.so.*' \\) -path '*/site-packages/*' "
-    "-exec strip --strip-unneeded {} ';'"
+    "! -path '*.libs/*' -exec strip --strip-unneeded {} ';'"
 )
 # wheels whose shared libraries keep symbol tables or debug sections (measured: MB that
 # `strip --strip-unneeded` removes from the manylinux wheel), PEP 503 names: xgboost 38,
@@ -129,7 +132,9 @@ def _strips(ins: Instruction) -> bool:
     """,
     notes="""
         Only files named `*.so` or `*.so.*` under a `site-packages` folder are stripped,
-        one at a time: a file strip cannot read is left as it is. Where the stage has no
+        one at a time: a file strip cannot read is left as it is. The libraries auditwheel
+        vendors into `<package>.libs/` are left alone: patchelf rewrote them, and strip
+        makes them unloadable (numpy's OpenBLAS then fails to load). Where the stage has no
         binutils (slim images), strip in a builder stage instead: its virtual environment,
         copied into the final stage, brings the stripped libraries.
     """,
