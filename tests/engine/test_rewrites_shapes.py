@@ -573,3 +573,63 @@ def test_several_local_projects_get_their_dependencies_before_the_code(
     assert "Collecting six" not in log and "Collecting idna" not in log, log[-3000:]
     done = engine.run("several-after")
     assert done.returncode == 0 and "core v2 1.16.0" in done.stdout, done
+
+
+# --- the project installed into the virtualenv the final stage copies (sqlfluff's shape) ---
+
+
+@pytest.mark.engine
+def test_project_in_its_own_prefix_leaves_the_copied_venv_cached_on_a_code_change(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """JT207: the dependencies go into the venv, the project (with a console script) into a
+    prefix of its own, copied after the venv; a code change copies the project only."""
+    nonce = secrets.token_hex(8)  # code no earlier run built (the engine's cache outlives runs)
+    write(
+        tmp_path,
+        {
+            "requirements.txt": "six==1.16.0\n",
+            "pyproject.toml": (
+                '[build-system]\nrequires = ["setuptools>=61"]\n'
+                'build-backend = "setuptools.build_meta"\n'
+                '[project]\nname = "tool"\nversion = "1.0"\ndependencies = ["six"]\n'
+                '[project.scripts]\ntool = "tool.cli:main"\n'
+            ),
+            "src/tool/__init__.py": "",
+            "src/tool/cli.py": (
+                f"# {nonce}\nimport six\n\ndef main():\n    print('tool v1', six.__version__)\n"
+            ),
+            "Dockerfile": (
+                "FROM python:3.11-slim AS build\n"
+                "WORKDIR /app\n"
+                "ENV VIRTUAL_ENV=/app/.venv\n"
+                "RUN python -m venv $VIRTUAL_ENV\n"
+                "ENV PATH=$VIRTUAL_ENV/bin:$PATH\n"
+                "COPY requirements.txt .\n"
+                "RUN pip install --no-cache-dir -r requirements.txt\n"
+                "COPY pyproject.toml .\n"
+                "COPY src ./src\n"
+                "RUN pip install --no-cache-dir --no-dependencies .\n"
+                "FROM python:3.11-slim\n"
+                "COPY --from=build /app/.venv /app/.venv\n"
+                'ENTRYPOINT ["/app/.venv/bin/tool"]\n'
+            ),
+        },
+    )
+    fixed = fix(tmp_path, "--select", "JT207")
+    assert "COPY --from=build /app/.venv-project /app/.venv" in fixed, fixed
+    engine.build(tmp_path, "prefix-before")
+    engine.build(tmp_path, "prefix-after", tmp_path / "Dockerfile.fixed")
+    for name in ("prefix-before", "prefix-after"):
+        done = engine.run(name)
+        assert done.returncode == 0 and "tool v1 1.16.0" in done.stdout, done
+    assert engine.size("prefix-after") <= engine.size("prefix-before") + 50_000
+    code = tmp_path / "src" / "tool" / "cli.py"
+    code.write_text(code.read_text().replace("tool v1", "tool v2"))
+    log = engine.build(tmp_path, "prefix-before")
+    assert not step_cached(log, "--from=build /app/.venv /app/.venv"), log[-3000:]
+    log = engine.build(tmp_path, "prefix-after", tmp_path / "Dockerfile.fixed")
+    assert step_cached(log, "--from=build /app/.venv /app/.venv"), log[-3000:]
+    assert not step_cached(log, "--from=build /app/.venv-project"), log[-3000:]
+    done = engine.run("prefix-after")
+    assert done.returncode == 0 and "tool v2 1.16.0" in done.stdout, done
