@@ -20,6 +20,7 @@ built from the full source, after the COPY that brings ``.git``.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -468,8 +469,48 @@ def project_rewrite(
     setup = _setup_prefix(source, cmds, cmd)
     if setup is None:
         return Rewrite([], "commands before the install in its RUN may read the source")
+    # cleanups of the installed packages after the install (JT136's test-suite trim, JT139's
+    # strip) go with the dependencies they clean: left after the project's install, they
+    # would rescan (and rewrite) every dependency on each code change
+    for trim, start in package_trims(source, cmds, cmd):
+        deps_cmd += f" {df.directives.escape}\n    && {source[trim.start : trim.end]}"
+        edits.append(Edit(start, trim.end, ""))
+    # an empty edit where other rules append to this RUN: an append computed on the RUN as it
+    # is now (a cleanup of what it installs) waits for the next round, which sees the split
+    # and puts it on the dependency step
+    if not move_run:
+        last = max(cmds, key=lambda c: c.end)
+        edits.append(Edit(last.end, last.end, ""))
     block = f"{comment}{copy_lines}RUN {flags}{setup}{deps_cmd}\n"
     return place_dependency_step(source, source_copy, run, between, movable, block, edits, move_run)
+
+
+def package_trims(source: str, cmds: list[Command], install: Command) -> list[tuple[Command, int]]:
+    """The commands after ``install`` that clean the installed packages in place (a `find`
+    under site-packages that removes or strips), each joined to the command before it by
+    `&&`, with where its removal starts (that `&&`)."""
+    out: list[tuple[Command, int]] = []
+    ordered = sorted({(c.start, c.end): c for c in cmds}.values(), key=lambda c: c.start)
+    for before, cmd in itertools.pairwise(ordered):
+        if cmd.start <= install.start or cmd.in_condition:
+            continue
+        values = cmd.arg_values
+        cleans = (
+            cmd.name == "find"
+            and any("site-packages" in v for v in values)
+            and any(
+                values[i + 1 : i + 2] in (["rm"], ["strip"])
+                for i, v in enumerate(values)
+                if v == "-exec"
+            )
+        )
+        if not cleans or before.next_operator != "&&":
+            continue
+        gap = source[before.end : cmd.start].replace("\\\n", " ").replace("`\n", " ")
+        if gap.strip() != "&&":
+            continue
+        out.append((cmd, before.end))
+    return out
 
 
 def place_dependency_step(

@@ -474,3 +474,27 @@ def test_extras_from_a_variable_are_reported_without_a_rewrite(tmp_path: Path, w
     text, left = _fix(tmp_path, dockerfile)
     assert text == dockerfile
     assert len(left) == 1 and "every code change reinstalls dependencies" in left[0]
+
+
+def test_package_cleanups_go_with_the_dependencies(tmp_path: Path) -> None:
+    """The test-suite trim (JT136) and the strip (JT139) clean what the install brings in:
+    after the split they run on the dependency step, not on every code change, and the
+    project's own install (into a prefix of its own, JT207) is left alone."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "0.1"\ndependencies = ["numpy", "scipy"]\n'
+    )
+    text = (
+        "FROM python:3.11 AS build\nWORKDIR /src\nCOPY . /src\n"
+        "RUN pip install --prefix=/install .\n"
+        "FROM python:3.11-slim\nCOPY --from=build /install /usr/local\n"
+    )
+    path = str(tmp_path / "Dockerfile")
+    config = Config(select=["JT201", "JT136", "JT139", "JT207"])
+    fixed = fix_source(text, path, config, unsafe=True).text
+    assert fix_source(fixed, path, config, unsafe=True).text == fixed, "not idempotent"
+    deps_step, _, rest = fixed.partition("COPY . /src\n")
+    assert "-name tests" in deps_step and "strip --strip-unneeded" in deps_step, fixed
+    assert rest.startswith("RUN pip install --no-deps --prefix=/install-project .\n"), fixed
+    assert rest.endswith(
+        "COPY --from=build /install /usr/local\nCOPY --from=build /install-project /usr/local\n"
+    ), fixed
