@@ -417,6 +417,10 @@ def check(case: Case) -> dict[str, object]:
 
 
 def summary(records: list[dict[str, object]]) -> str:
+    # a Dockerfile checked again (--name) counts once, with its latest result
+    latest = {str(r["name"]): r for r in records}
+    rechecked = len(records) - len(latest)
+    records = list(latest.values())
     checked = [r for r in records if not r.get("skipped")]
     undeclared = [r for r in checked if r.get("undeclared")]
     broke = [r for r in checked if r.get("error")]
@@ -426,7 +430,7 @@ def summary(records: list[dict[str, object]]) -> str:
             codes[str(code)] = codes.get(str(code), 0) + 1
     lines = [
         f"Dockerfiles tried: {len(records)}; checked (a safe fix applies and the original "
-        f"builds): {len(checked)}",
+        f"builds): {len(checked)}" + (f"; {rechecked} checked again" if rechecked else ""),
         "  by kind: "
         + ", ".join(
             f"{kind} {sum(1 for r in checked if r['kind'] == kind)}"
@@ -447,7 +451,7 @@ def summary(records: list[dict[str, object]]) -> str:
             key = (
                 "original does not build"
                 if reason.startswith("the original")
-                else "inconclusive: the index resolved another version for the fixed build"
+                else "inconclusive: a package index or mirror gave the fixed build another version"
                 if reason.startswith("inconclusive")
                 else reason
             )
@@ -480,6 +484,9 @@ def main() -> int:
     ap.add_argument("--out", type=Path, help="JSON lines (default results/<date>.jsonl)")
     ap.add_argument("--resume", action="store_true", help="skip names already in --out")
     ap.add_argument(
+        "--name", default="", help="only the Dockerfiles whose name contains this (a re-check)"
+    )
+    ap.add_argument(
         "--report", type=Path, help="print the summary of a results file, build nothing"
     )
     args = ap.parse_args()
@@ -493,6 +500,8 @@ def main() -> int:
     if args.only:
         kinds = set(args.only.split(","))
         cases = [c for c in cases if c.kind in kinds]
+    if args.name:
+        cases = [c for c in cases if args.name in c.name]
     if args.shard:
         k, _, n = args.shard.partition("/")
         if not (k.isdigit() and n.isdigit() and int(k) < int(n)):

@@ -73,6 +73,10 @@ class FileEntry:
 class ImageSnapshot:
     config: dict[str, Any]
     files: dict[str, FileEntry]
+    # Debian's package database: package -> version, and package -> the paths it installed
+    # (to tell a mirror update between two builds from a change a fix made)
+    packages: dict[str, str] = field(default_factory=dict)
+    package_files: dict[str, set[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -149,8 +153,15 @@ class _Chunks(io.RawIOBase):
         return n
 
 
-def read_filesystem(stream: io.RawIOBase | io.BufferedIOBase) -> dict[str, FileEntry]:
-    """Every path of a flattened filesystem tar (``docker export``), hashed as it streams."""
+_DPKG_STATUS = "/var/lib/dpkg/status"
+_DPKG_LIST = re.compile(r"^/var/lib/dpkg/info/([^/:]+)(?::[^/]+)?\.list$")
+
+
+def read_filesystem(
+    stream: io.RawIOBase | io.BufferedIOBase, kept: dict[str, bytes] | None = None
+) -> dict[str, FileEntry]:
+    """Every path of a flattened filesystem tar (``docker export``), hashed as it streams;
+    ``kept`` receives the content of Debian's package database (status and file lists)."""
     import tarfile
 
     files: dict[str, FileEntry] = {}
@@ -162,15 +173,39 @@ def read_filesystem(stream: io.RawIOBase | io.BufferedIOBase) -> dict[str, FileE
             digest = ""
             if member.isreg():
                 sha = hashlib.sha256()
+                keep = kept is not None and (path == _DPKG_STATUS or _DPKG_LIST.match(path))
+                content: list[bytes] = []
                 handle = tar.extractfile(member)
                 if handle is not None:
                     for block in iter(lambda h=handle: h.read(1 << 20), b""):  # type: ignore[misc]
                         sha.update(block)
+                        if keep:
+                            content.append(block)
                 digest = sha.hexdigest()
+                if keep and kept is not None:
+                    kept[path] = b"".join(content)
             files[path] = FileEntry(
                 kind, member.mode & 0o7777, member.uid, member.gid, member.linkname, digest
             )
     return files
+
+
+def _package_database(kept: dict[str, bytes]) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """(package -> version, package -> installed paths) from dpkg's status and lists."""
+    versions: dict[str, str] = {}
+    for stanza in kept.get(_DPKG_STATUS, b"").decode("utf-8", "replace").split("\n\n"):
+        fields = dict(
+            line.split(": ", 1) for line in stanza.splitlines() if ": " in line and line[0] != " "
+        )
+        if "Package" in fields and "Version" in fields:
+            versions[fields["Package"]] = fields["Version"]
+    owned: dict[str, set[str]] = {}
+    for path, data in kept.items():
+        found = _DPKG_LIST.match(path)
+        if found:
+            text = data.decode("utf-8", "replace")
+            owned.setdefault(found.group(1), set()).update(text.split("\n"))
+    return versions, owned
 
 
 def snapshot(image: str, sdk: Any) -> ImageSnapshot:
@@ -181,9 +216,10 @@ def snapshot(image: str, sdk: Any) -> ImageSnapshot:
 
     config = image_attrs(image, sdk).get("Config") or {}
     wanted = {key: config.get(key) for key in CONFIG_KEYS}
+    kept: dict[str, bytes] = {}
     with container_filesystem(image, {"org.jettison.semantic-check": "1"}) as chunks:
-        files = read_filesystem(_Chunks(chunks))
-    return ImageSnapshot(wanted, files)
+        files = read_filesystem(_Chunks(chunks), kept)
+    return ImageSnapshot(wanted, files, *_package_database(kept))
 
 
 def differences(a: ImageSnapshot, b: ImageSnapshot) -> list[Difference]:
@@ -291,7 +327,38 @@ def judge(
         )
         result.noise |= {d.path for d in result.undeclared}
         result.undeclared = []
+    # the same for Debian's mirror: a package both original builds got in one version and
+    # the fixed build in another (a security update published between the builds)
+    moved = _package_swaps(first, second, fixed)
+    if moved and result.undeclared:
+        owned = {_DPKG_STATUS, _DPKG_STATUS + "-old"}
+        for name in moved:
+            owned |= second.package_files.get(name, set()) | fixed.package_files.get(name, set())
+        info = re.compile(
+            r"^/var/lib/dpkg/info/("
+            + "|".join(map(re.escape, moved))
+            + r")(:[^/.]+)?\.[a-z0-9_-]+$"
+        )
+        if all(
+            d.path in owned or info.match(d.path) or d.path.startswith("/var/log/apt/")
+            for d in result.undeclared
+        ):
+            changes = ", ".join(f"{n} {second.packages[n]} -> {fixed.packages[n]}" for n in moved)
+            result.skipped = (
+                f"inconclusive: the Debian mirror gave the fixed build another version ({changes})"
+            )
+            result.noise |= {d.path for d in result.undeclared}
+            result.undeclared = []
     return result
+
+
+def _package_swaps(first: ImageSnapshot, second: ImageSnapshot, fixed: ImageSnapshot) -> list[str]:
+    """Debian packages in one version in both builds of the original, another in the fixed."""
+    return sorted(
+        name
+        for name, version in second.packages.items()
+        if first.packages.get(name) == version and fixed.packages.get(name) not in (None, version)
+    )
 
 
 _SITE = re.compile(r"/(site|dist)-packages/")

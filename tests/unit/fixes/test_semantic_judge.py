@@ -173,3 +173,60 @@ def test_another_version_from_the_index_is_inconclusive() -> None:
     # a change outside site-packages beside it is still the fix's
     odd = snap({**BASE, "/app/app.py": "changed", f"{site}/idna-3.20.dist-info": "dir"})
     assert judge(snap({**BASE, **original}), snap({**BASE, **original}), odd, ["JT103"]).undeclared
+
+
+def test_another_version_from_the_debian_mirror_is_inconclusive() -> None:
+    """A security update published between the builds (libtiff6 on bookworm-security): both
+    builds of the original have one version, the fixed build another; the files that differ
+    are the package's own and dpkg's records of it."""
+    lib = "/usr/lib/x86_64-linux-gnu/libtiff.so.6.0.0"
+    files = {
+        **BASE,
+        lib: "t1",
+        "/var/lib/dpkg/status": "s1",
+        "/var/lib/dpkg/info/libtiff6:amd64.md5sums": "m1",
+        "/var/log/apt/eipp.log.xz": "e1",
+    }
+    newer = {
+        **files,
+        lib: "t2",
+        "/var/lib/dpkg/status": "s2",
+        "/var/lib/dpkg/info/libtiff6:amd64.md5sums": "m2",
+        "/var/log/apt/eipp.log.xz": "e2",
+    }
+
+    def with_packages(image: ImageSnapshot, version: str) -> ImageSnapshot:
+        image.packages = {"libtiff6": version, "libc6": "2.36-9"}
+        image.package_files = {"libtiff6": {lib}, "libc6": {"/lib/libc.so.6"}}
+        return image
+
+    first, second = with_packages(snap(files), "4.5.0-6"), with_packages(snap(files), "4.5.0-6")
+    fixed = with_packages(snap(newer), "4.5.0-6+deb12u1")
+    result = judge(first, second, fixed, ["JT101"])
+    assert result.undeclared == [], result.undeclared
+    assert "libtiff6 4.5.0-6 -> 4.5.0-6+deb12u1" in result.skipped
+    # a file of another package changed beside it: still the fix's
+    odd = with_packages(snap({**newer, "/app/app.py": "changed"}), "4.5.0-6+deb12u1")
+    assert judge(first, second, odd, ["JT101"]).undeclared
+
+
+def test_read_filesystem_keeps_dpkg_status_and_file_lists() -> None:
+    from jettison.fixes.semantic_check import _package_database
+
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as tar:
+        for name, text in (
+            ("var/lib/dpkg/status", "Package: libtiff6\nStatus: install ok\nVersion: 4.5.0-6\n\n"),
+            ("var/lib/dpkg/info/libtiff6:amd64.list", "/usr/lib/libtiff.so.6\n"),
+            ("etc/hostname", "x\n"),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = len(text)
+            tar.addfile(info, io.BytesIO(text.encode()))
+    data.seek(0)
+    kept: dict[str, bytes] = {}
+    files = read_filesystem(data, kept)
+    assert set(kept) == {"/var/lib/dpkg/status", "/var/lib/dpkg/info/libtiff6:amd64.list"}
+    assert "/etc/hostname" in files
+    versions, owned = _package_database(kept)
+    assert versions == {"libtiff6": "4.5.0-6"} and "/usr/lib/libtiff.so.6" in owned["libtiff6"]
