@@ -4,6 +4,7 @@ rules that depend on the installed packages (JT136, JT139) look up in their list
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from pathlib import Path, PurePosixPath
 
@@ -102,7 +103,18 @@ def _context_path(ctx: RuleContext, ins: Instruction, path: str) -> Path | None:
         if target == dest or target.startswith(dest.rstrip("/") + "/"):
             rest = target[len(dest.rstrip("/")) :].lstrip("/")
             for src in sources:
-                if "$" in src or "*" in src:
+                if "$" in src:
+                    continue
+                if any(c in src for c in "*?["):
+                    # `COPY requirements*.txt /app/`: a file the glob matches, copied by name
+                    # into the destination folder
+                    name = PurePosixPath(rest).name
+                    folder = PurePosixPath(src.lstrip("/")).parent
+                    if "/" in rest or not fnmatch.fnmatchcase(name, PurePosixPath(src).name):
+                        continue
+                    candidate = context / folder / name
+                    if candidate.is_file():
+                        return candidate
                     continue
                 base = context / src.lstrip("/")
                 candidate = base / rest if base.is_dir() else base
