@@ -1249,7 +1249,11 @@ def write_json(path: Path, data: Any) -> None:
 
 def load_results(results_dir: Path, only: Sequence[str]) -> list[dict[str, Any]]:
     out = []
+    # results/<slug>.json, one per project; other files there are other scripts' (byte_code.py)
+    slugs = {d.name for d in PROJECTS_DIR.iterdir() if (d / "project.toml").is_file()}
     for path in sorted(results_dir.glob("*.json")):
+        if path.stem not in slugs:
+            continue
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
