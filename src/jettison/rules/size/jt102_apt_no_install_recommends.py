@@ -57,23 +57,19 @@ def no_install_recommends(ctx: RuleContext) -> Iterator[Finding]:
             ):
                 continue
             edit = sh.insert_after_word(cmd, "install", "--no-install-recommends")
-            if builder:
-                yield ctx.report(
-                    "`apt-get install` without `--no-install-recommends` in a builder stage "
-                    "the final image copies from: recommended packages give the build "
-                    "optional libraries to link against, which the final image must then carry",
-                    ins,
-                    start=cmd.start,
-                    end=cmd.end,
-                    edits=[edit] if edit else None,
-                    severity=Severity.INFO,
-                )
-                continue
+            message = (
+                "`apt-get install` without `--no-install-recommends` in a builder stage the "
+                "final image copies from: recommended packages give the build optional "
+                "libraries to link against, which the final image must then carry"
+                if builder
+                else "`apt-get install` without `--no-install-recommends` also installs "
+                "recommended packages"
+            )
             yield ctx.report(
-                "`apt-get install` without `--no-install-recommends` also "
-                "installs recommended packages",
+                message,
                 ins,
                 start=cmd.start,
                 end=cmd.end,
                 edits=[edit] if edit else None,
+                severity=Severity.INFO if builder else None,
             )
