@@ -1247,10 +1247,12 @@ def write_json(path: Path, data: Any) -> None:
         raise
 
 
-def load_results(results_dir: Path, only: Sequence[str]) -> list[dict[str, Any]]:
+def load_results(
+    results_dir: Path, only: Sequence[str], projects_dir: Path = PROJECTS_DIR
+) -> list[dict[str, Any]]:
     out = []
     # results/<slug>.json, one per project; other files there are other scripts' (byte_code.py)
-    slugs = {d.name for d in PROJECTS_DIR.iterdir() if (d / "project.toml").is_file()}
+    slugs = {d.name for d in projects_dir.iterdir() if (d / "project.toml").is_file()}
     for path in sorted(results_dir.glob("*.json")):
         if path.stem not in slugs:
             continue
@@ -1361,7 +1363,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(project_table(projects), end="")
             return 0
         if args.report_only:
-            emit(load_results(Path(args.results_dir), args.only), args)
+            emit(load_results(Path(args.results_dir), args.only, Path(args.projects_dir)), args)
             return 0
         src = Path(args.src)
         if not src.is_dir():

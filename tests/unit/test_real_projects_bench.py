@@ -316,12 +316,21 @@ def test_report_only_reads_stored_results(rp: Any, tmp_path: Path, capsys: Any) 
     data = json.loads(capsys.readouterr().out)
     assert code == 0
     assert data["summary"]["expert"]["size_change_pct"] == -50.0
-    (res / "bad.json").write_text("{")
-    code = rp.main(
-        ["--report-only", "--projects-dir", str(tmp_path / "projects"), "--results-dir", str(res)]
-    )
+    # another script's file beside them (byte_code.py's) is not a project's result
+    (res / "byte_code.json").write_text(json.dumps({"schema": 2, "projects": []}))
+    argv = [
+        "--report-only",
+        "--projects-dir",
+        str(tmp_path / "projects"),
+        "--results-dir",
+        str(res),
+    ]
+    assert rp.main(argv) == 0
+    capsys.readouterr()
+    (res / "demo.json").write_text("{")
+    code = rp.main(argv)
     err = capsys.readouterr().err
-    assert code == 2 and "bad.json: not a results file" in err
+    assert code == 2 and "demo.json: not a results file" in err
 
 
 def test_smoke_command_gets_the_image_and_is_killed_after_its_timeout(rp: Any) -> None:
