@@ -199,7 +199,9 @@ def test_project_install_gets_its_dependencies_before_the_code(
         },
     )
     fixed = fix(tmp_path)
-    assert "RUN pip install --no-deps --no-cache-dir ." in fixed, fixed
+    # the project alone, into a prefix of its own (JT207) copied after the converted venv
+    assert "RUN pip install --prefix=/opt/venv-project --no-deps --no-cache-dir ." in fixed, fixed
+    assert "COPY --from=builder /opt/venv-project /opt/venv" in fixed, fixed
     assert fixed.index("COPY pyproject.toml ./") < fixed.index("COPY . .")
     engine.build(tmp_path, "deps-before")
     engine.build(tmp_path, "deps-after", tmp_path / "Dockerfile.fixed")
