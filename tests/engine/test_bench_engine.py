@@ -273,7 +273,13 @@ def test_each_fix_is_benched_on_top_of_the_ones_before_it(tmp_path: Path) -> Non
         assert later["size_bytes_before"] == earlier["size_bytes_after"]
     assert steps[0]["size_bytes_before"] == data["variants"]["original"]["image_size_bytes"]
     assert steps[-1]["size_bytes_after"] == data["variants"]["optimized"]["image_size_bytes"]
-    reorder = next(s for s in steps if s["fix"] == "JT201")["scenarios"]["code_change"]
-    # the install (and the example's 2 s sleep) no longer rerun after a source edit
-    assert reorder["seconds_median_after"] < reorder["seconds_median_before"] - 2.0, reorder
+    at = next(i for i, s in enumerate(steps) if s["fix"] == "JT201")
+    reorder = steps[at]["scenarios"]["code_change"]
+    # the install (and the example's 2 s sleep) no longer rerun after a source edit: more of
+    # the build comes from the cache, and it is faster
+    before = data["variants"][steps[at - 1]["variant"] if at else "original"]
+    after = data["variants"][steps[at]["variant"]]
+    cached = [v["scenarios"]["code_change"]["steps_cached"] for v in (before, after)]
+    assert cached[1] > cached[0], cached
+    assert reorder["seconds_median_after"] < reorder["seconds_median_before"], reorder
     assert _images() - before_images == set()
