@@ -73,18 +73,15 @@ def _strip_available(stage: Stage, run: Instruction) -> bool:
             if ins.keyword != "RUN" or ins.index > run.index:
                 continue
             temporary = {(c.start, p) for c, p in _temporary_installs(ins)}
-            for cmd, pkg in sh.installed_packages(ins):
-                if pkg in _BINUTILS and (cmd.start, pkg) not in temporary:
+            kept = {c.start for c, p in sh.installed_packages(ins) if p in _BINUTILS}
+            kept -= {start for start, p in temporary if p in _BINUTILS}
+            for cmd in sh.commands(ins):  # in order: an install after a removal counts
+                if cmd.start in kept:
                     available = True
-            for cmd in sh.commands(ins):
-                if cmd.subcommand() in ("purge", "remove", "del", "erase") and any(
+                elif cmd.subcommand() in ("purge", "remove", "del", "erase") and any(
                     w.value.split("=", 1)[0] in _BINUTILS for w in cmd.args
                 ):
                     available = False
-                    if any(
-                        cmd.start < c.start for c, p in sh.installed_packages(ins) if p in _BINUTILS
-                    ):
-                        available = True  # installed again after the removal
     return available
 
 
