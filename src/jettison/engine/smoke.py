@@ -22,7 +22,6 @@ container it starts:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import secrets
 import socket
@@ -131,9 +130,24 @@ def _tail(container: Any, lines: int = 8) -> str:
     return " | ".join(t.strip() for t in text.splitlines() if t.strip())[-600:]
 
 
-def _remove(container: Any) -> None:
-    with contextlib.suppress(docker.errors.APIError, docker.errors.NotFound):
-        container.remove(force=True)
+def _remove(container: Any, attempts: int = 6) -> None:
+    """Remove a probe container, retrying: a forced removal right after the process exits
+    can fail with a transient engine error ("removal already in progress", a busy mount),
+    and a container left behind is litter in the user's engine."""
+    for attempt in range(attempts):
+        try:
+            container.remove(force=True)
+            return
+        except docker.errors.NotFound:
+            return
+        except docker.errors.APIError:
+            time.sleep(0.25 * (attempt + 1))
+            try:
+                container.reload()
+            except docker.errors.NotFound:
+                return
+            except docker.errors.APIError:
+                continue
 
 
 def _http_probe(
