@@ -319,7 +319,17 @@ def _is_env_file(lower: str) -> bool:
         return False
     if not (lower.startswith((".env", "env.")) or lower.endswith(".env") or lower == ".envrc"):
         return False
+    if lower.rpartition(".")[2] in _CODE_SUFFIXES:
+        return False  # Alembic's migrations/env.py, a bundler's env.js: code, not values
     return not any(w in _TEMPLATE_WORDS for w in words)
+
+
+# suffixes of source code and documents: `env.py` or `env.d.ts` is a program or its types;
+# shell scripts are not among them (`env.sh` often exports the values themselves)
+_CODE_SUFFIXES = frozenset(
+    {"py", "pyi", "pyc", "js", "mjs", "cjs", "ts", "tsx", "jsx", "go", "rb", "rs", "java",
+     "kt", "php", "pl", "lua", "c", "h", "cc", "cpp", "md", "rst", "html", "css", "scss", "j2", "jinja", "jinja2", "tf"}
+)  # fmt: skip
 
 
 def _head(path: Path) -> str:

@@ -304,6 +304,10 @@ def test_jt402_arg_username() -> None:
         ("example.env", False),
         (".env.tpl", False),
         (".envoy.yaml", False),
+        ("env.py", False),  # Alembic's migrations/env.py
+        ("env.d.ts", False),
+        ("env.sh", True),  # exports the values itself
+        ("env.list", True),  # docker run --env-file env.list
     ],
 )
 def test_jt603_env_templates(name: str, secret: bool, tmp_path: Path) -> None:
