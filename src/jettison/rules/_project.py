@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from jettison.dockerfile import Command, Dockerfile, Instruction, Stage
 from jettison.dockerfile import commands as sh
@@ -32,6 +32,7 @@ from jettison.rules._manifests import (
     DEPS_FILE,
     EXTRACT,
     EXTRACT_CFG,
+    EXTRACT_SEVERAL,
     defined_extras,
     extras_as_written,
     names_itself,
@@ -231,6 +232,19 @@ def _python_of(cmd: Command) -> str:
     return "python3"
 
 
+def _variable_extras_text(source: str, cmd: Command, target: Target) -> str | None:
+    """What follows the project's path in a word with variable extras (`${EXTRAS}` of
+    `.${EXTRAS}`, `[${EXTRAS}]` of `".[${EXTRAS}]"`), to be expanded in double quotes; None
+    when the word is single-quoted (pip then gets the `$` itself) or not of that form."""
+    if not target.variable_extras or len(target.words) != 1:
+        return None
+    word = cmd.args[target.words[0]]
+    if "'" in source[word.start : word.end] or not word.value.startswith(target.path):
+        return None
+    rest = word.value[len(target.path) :]
+    return rest if rest and '"' not in rest and "`" not in rest else None
+
+
 def _pip_deps_command(
     source: str,
     cmd: Command,
@@ -329,8 +343,8 @@ def project_rewrite(
         if len(targets) != 1:
             return Rewrite([], "the install names several local projects")
         target = targets[0]
-        if target.variable_extras:
-            return Rewrite([], "the extras come from a variable")
+        if target.variable_extras and _variable_extras_text(df.source, cmd, target) is None:
+            return Rewrite([], "the extras come from a variable in a form not read here")
         project_path = target.path
         if target.archive:
             # an sdist or wheel built from the project in this RUN: the project is where
@@ -408,6 +422,8 @@ def project_rewrite(
         table = (read_toml(pyproject_ctx) or {}).get("project", {})
         if names_itself(table):
             return Rewrite([], "its extras require the project itself")
+    if tool == "pip" and manifest != "pyproject.toml" and pip_targets(cmd)[0].variable_extras:
+        return Rewrite([], "the extras come from a variable and the manifest is setup.cfg")
     if tool == "uv":
         data = read_toml(pyproject_ctx)
         if data is None:
@@ -425,11 +441,21 @@ def project_rewrite(
     move_run = False
     if tool == "pip":
         target = pip_targets(cmd)[0]
-        script = EXTRACT if manifest == "pyproject.toml" else EXTRACT_CFG
-        extras = extras_as_written(target.extras, defined_extras(pyproject_ctx))
-        deps_cmd = _pip_deps_command(
-            source, cmd, target, pyproject_in_image, df.directives.escape, script, extras
-        )
+        variable = _variable_extras_text(source, cmd, target)
+        if target.variable_extras and variable is not None:
+            # the extras are known only at build time (`.${INSTALL_EXTRAS}`, a --build-arg
+            # may change them): the dependency step reads the same words, expanded by the
+            # same shell, as `pyproject.toml[extra,...]`
+            deps_cmd = _pip_deps_command(
+                source, cmd, target, f'"{pyproject_in_image}{variable}"',
+                df.directives.escape, EXTRACT_SEVERAL, (),
+            )  # fmt: skip
+        else:
+            script = EXTRACT if manifest == "pyproject.toml" else EXTRACT_CFG
+            extras = extras_as_written(target.extras, defined_extras(pyproject_ctx))
+            deps_cmd = _pip_deps_command(
+                source, cmd, target, pyproject_in_image, df.directives.escape, script, extras
+            )
         insert = sh.insert_after_word(cmd, pip_subcommand(cmd) or "install", "--no-deps")
         if insert is None:
             return Rewrite([], "the install command has no subcommand word")
@@ -469,6 +495,28 @@ def project_rewrite(
     setup = _setup_prefix(source, cmds, cmd)
     if setup is None:
         return Rewrite([], "commands before the install in its RUN may read the source")
+    system = [c for c in _unique(cmds) if c.end <= cmd.start and _system_setup(c)]
+    if system:
+        # `apt-get install build-essential && pip install . && apt-get purge ...` (evidently):
+        # the dependency step gets the system packages and their removal; the project's own
+        # install, after the source COPY, no longer needs them where its build is pure Python
+        why = _impure_build(context / found[manifest])
+        if why is not None:
+            return Rewrite([], f"the RUN installs system packages and {why}")
+        kept_setup = [c for c in _unique(cmds) if c.end <= cmd.start and not _builds_project(c)]
+        setup = "".join(
+            source[c.start : c.end] + f" {df.directives.escape}\n    && " for c in kept_setup
+        )
+        cleanups = _system_cleanups(cmds, cmd)
+        if cleanups is None:
+            return Rewrite([], "the RUN's commands after the install are not a plain && chain")
+        for c, start in cleanups:
+            deps_cmd += f" {df.directives.escape}\n    && {source[c.start : c.end]}"
+            edits.append(Edit(start, c.end, ""))
+        ordered = _unique(cmds)
+        for c in system:
+            following = ordered[ordered.index(c) + 1]
+            edits.append(Edit(c.start, following.start, ""))
     # cleanups of the installed packages after the install (JT136's test-suite trim, JT139's
     # strip) go with the dependencies they clean: left after the project's install, they
     # would rescan (and rewrite) every dependency on each code change
@@ -562,7 +610,7 @@ def _setup_prefix(source: str, cmds: list[Command], cmd: Command) -> str | None:
         if _builds_project(c):
             continue  # the archive the install reads: not needed for the dependencies
         kept.append(c)
-        if c.name in _SETUP or (c.name, c.subcommand()) in _TOOL_CONFIG:
+        if c.name in _SETUP or (c.name, c.subcommand()) in _TOOL_CONFIG or _system_setup(c):
             continue
         if (sh.python_module(c) or ("",))[0] == "venv" or c.name == "virtualenv":
             continue
@@ -572,6 +620,98 @@ def _setup_prefix(source: str, cmds: list[Command], cmd: Command) -> str | None:
             continue  # tools from the index (`pip install poetry`)
         return None
     return "".join(source[c.start : c.end] + " && " for c in kept)
+
+
+def _unique(cmds: list[Command]) -> list[Command]:
+    return sorted({(c.start, c.end): c for c in cmds}.values(), key=lambda c: c.start)
+
+
+# system package managers' installs and index updates: they set up a build, never read the
+# source tree; and what undoes them in the same RUN
+_SYSTEM_SETUP = {
+    "apt-get": {"update", "install"}, "apt": {"update", "install"}, "apk": {"add", "update"},
+    "yum": {"install", "makecache"}, "dnf": {"install", "makecache"},
+    "microdnf": {"install"},
+}  # fmt: skip
+_SYSTEM_CLEANUP = {
+    "apt-get": {"remove", "purge", "autoremove", "clean", "autoclean", "dist-clean"},
+    "apt": {"remove", "purge", "autoremove", "clean", "autoclean", "dist-clean"},
+    "apk": {"del"}, "yum": {"remove", "erase", "autoremove", "clean"},
+    "dnf": {"remove", "erase", "autoremove", "clean"}, "microdnf": {"remove", "clean"},
+}  # fmt: skip
+_SYSTEM_CACHES = ("/var/lib/apt/lists", "/var/cache/apt", "/var/cache/apk", "/var/cache/yum",
+                  "/var/cache/dnf")  # fmt: skip
+
+
+def _system_setup(cmd: Command) -> bool:
+    return cmd.subcommand() in _SYSTEM_SETUP.get(cmd.name, ())
+
+
+def _system_cleanup(cmd: Command) -> bool:
+    if cmd.subcommand() in _SYSTEM_CLEANUP.get(cmd.name, ()):
+        return True
+    paths = [v for v in cmd.arg_values if not v.startswith("-")]
+    return (
+        cmd.name == "rm"
+        and bool(paths)
+        and all(p.startswith(_SYSTEM_CACHES) and ".." not in p for p in paths)
+    )
+
+
+def _system_cleanups(cmds: list[Command], install: Command) -> list[tuple[Command, int]] | None:
+    """The commands after ``install`` that remove system packages or their caches, each with
+    where its removal from the RUN starts (the `&&` before it); None when a command after
+    the install is not joined to the one before it by a plain `&&`."""
+    ordered = _unique(cmds)
+    out: list[tuple[Command, int]] = []
+    for before, cmd in itertools.pairwise(ordered):
+        if cmd.start <= install.start:
+            continue
+        if cmd.in_condition or before.next_operator != "&&":
+            return None
+        if _system_cleanup(cmd):
+            out.append((cmd, before.end))
+    return out
+
+
+# build backends that only pack Python files (unless a build hook or an extension module
+# says otherwise): the project's own install needs no compiler
+_PURE_BACKENDS = ("hatchling.", "flit_core.", "poetry.core.", "pdm.backend", "setuptools.")
+_COMPILING_REQUIRES = re.compile(
+    r"^\s*(cython|numpy|pybind11|scikit-build|maturin|setuptools-rust|setuptools_rust|cffi|"
+    r"meson-python|mesonpy|nanobind|cmake|ninja)\b",
+    re.I,
+)
+
+
+def _impure_build(manifest: Path) -> str | None:
+    """Why building the project at ``manifest``'s directory may compile (None: it only
+    packs Python files, so the system packages of its RUN are not needed for it)."""
+    here = manifest.parent
+    if (here / "setup.py").exists():
+        return "its setup.py may build extensions"
+    data = read_toml(here / "pyproject.toml") if (here / "pyproject.toml").is_file() else {}
+    if data is None:
+        return "its pyproject.toml does not parse"
+    build = data.get("build-system", {})
+    backend = build.get("build-backend", "setuptools.build_meta")
+    if not isinstance(backend, str) or not backend.startswith(_PURE_BACKENDS):
+        return f"its build backend ({backend}) may compile"
+    requires = build.get("requires", [])
+    if any(isinstance(r, str) and _COMPILING_REQUIRES.match(r) for r in requires):
+        return "its build requires a compiling tool"
+    tool = data.get("tool", {})
+    hatch_build = tool.get("hatch", {}).get("build", {})
+    if "hooks" in hatch_build or any(
+        "hooks" in t for t in hatch_build.get("targets", {}).values() if isinstance(t, dict)
+    ):
+        return "its build runs hatch build hooks"
+    setuptools = tool.get("setuptools", {})
+    if "ext-modules" in setuptools or "ext_modules" in setuptools:
+        return "it declares extension modules"
+    if "build" in tool.get("poetry", {}):
+        return "its poetry build script may compile"
+    return None
 
 
 def _builds_project(cmd: Command) -> bool:

@@ -3,6 +3,8 @@ poetry, uv and pdm; the rewrite installs the dependencies from the manifest firs
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -466,14 +468,113 @@ def test_several_projects_extras_as_the_manifest_spells_them(tmp_path: Path) -> 
     assert "'/app/packages/core/pyproject.toml[all-deps]'" in text
 
 
-@pytest.mark.parametrize("word", [".${INSTALL_EXTRAS}", ".[${EXTRAS}]", "./$EXTRAS"])
-def test_extras_from_a_variable_are_reported_without_a_rewrite(tmp_path: Path, word: str) -> None:
-    # evidently: `ARG INSTALL_EXTRAS="[sql]"` ... `pip install .${INSTALL_EXTRAS}` after the
-    # source: every code change reinstalls the dependencies; the extras are not known here
-    dockerfile = f'FROM python:3.11\nARG INSTALL_EXTRAS="[sql]"\nCOPY . .\nRUN pip install {word}\n'
+@pytest.mark.parametrize(
+    ("word", "value", "expected"),
+    [
+        (".${INSTALL_EXTRAS}", "[web]", ["six==1.16.0", "idna"]),
+        (".${INSTALL_EXTRAS}", "", ["six==1.16.0"]),
+        (".[${EXTRAS}]", "web", ["six==1.16.0", "idna"]),
+        ('".[${EXTRAS}]"', "web", ["six==1.16.0", "idna"]),
+    ],
+)
+def test_extras_from_a_variable_are_read_at_build_time(
+    tmp_path: Path, word: str, value: str, expected: list[str]
+) -> None:
+    """evidently: `ARG INSTALL_EXTRAS="[sql]"` ... `pip install .${INSTALL_EXTRAS}`: the
+    dependency step passes the same words to its script, so a --build-arg still decides."""
+    dockerfile = f'FROM python:3.11\nARG INSTALL_EXTRAS="[web]"\nCOPY . .\nRUN pip install {word}\n'
     text, left = _fix(tmp_path, dockerfile)
-    assert text == dockerfile
-    assert len(left) == 1 and "every code change reinstalls dependencies" in left[0]
+    assert left == []
+    assert text.endswith(f"COPY . .\nRUN pip install --no-deps {word}\n"), text
+    extract = next(line for line in text.splitlines() if "python3 -c" in line)
+    command = extract.removeprefix("RUN ").replace(f" > {DEPS_FILE} \\", "")
+    assert EXTRACT_SEVERAL in command
+    variable = "INSTALL_EXTRAS" if "INSTALL" in word else "EXTRAS"
+    out = subprocess.run(
+        ["sh", "-c", command],
+        cwd=tmp_path,
+        env={**os.environ, variable: value},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert out == expected
+
+
+@pytest.mark.parametrize("word", ["'.[${EXTRAS}]'", "./$EXTRAS"])
+def test_extras_from_a_variable_not_read_are_not_rewritten(tmp_path: Path, word: str) -> None:
+    # single quotes: pip gets `${EXTRAS}` itself; `./$EXTRAS`: a directory named by a variable
+    dockerfile = f"FROM python:3.11\nCOPY . .\nRUN pip install {word}\n"
+    text, left = _fix(tmp_path, dockerfile)
+    assert text == dockerfile and len(left) == 1
+
+
+EVIDENTLY_SHAPE = """\
+FROM python:3.11-slim
+ARG INSTALL_EXTRAS="[web]"
+WORKDIR /src
+COPY pyproject.toml .
+COPY src ./src
+RUN apt-get update && \\
+    apt-get install --no-install-recommends -y \\
+        build-essential \\
+        gcc \\
+    && pip install --no-cache-dir .${INSTALL_EXTRAS} \\
+    && apt-get remove -y --purge gcc build-essential \\
+    && apt-get autoremove -y \\
+    && rm -rf /var/lib/apt/lists/* \\
+    && rm -rf /src
+"""
+HATCH = STATIC + '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+
+
+def test_system_packages_in_the_install_run_go_with_the_dependencies(tmp_path: Path) -> None:
+    """The compilers, the dependency install and the compilers' removal before the source;
+    the project (pure Python: hatchling) installs after it without them."""
+    text, left = _fix(tmp_path, EVIDENTLY_SHAPE, {"pyproject.toml": HATCH, "src/demo.py": ""})
+    assert left == []
+    deps, _, project = text.partition("COPY src ./src\n")
+    assert deps.index("apt-get install") < deps.index(DEPS_FILE) < deps.index("apt-get remove")
+    assert "rm -rf /var/lib/apt/lists/*" in deps and "rm -rf /src" not in deps
+    assert (
+        project
+        == "RUN pip install --no-deps --no-cache-dir .${INSTALL_EXTRAS} \\\n    && rm -rf /src\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("files", "why"),
+    [
+        (
+            {"pyproject.toml": HATCH, "setup.py": "from setuptools import setup\nsetup()\n"},
+            "setup.py",
+        ),
+        (
+            {"pyproject.toml": STATIC + '[build-system]\nrequires = ["setuptools", "cython"]\n'},
+            "compiling",
+        ),
+        (
+            {
+                "pyproject.toml": STATIC
+                + '[build-system]\nrequires = ["maturin"]\nbuild-backend = "maturin"\n'
+            },
+            "backend",
+        ),
+        ({"pyproject.toml": HATCH + "[tool.hatch.build.hooks.custom]\n"}, "hooks"),
+    ],
+)
+def test_system_packages_stay_where_the_project_may_compile(
+    tmp_path: Path, files: dict[str, str], why: str
+) -> None:
+    text, left = _fix(tmp_path, EVIDENTLY_SHAPE, {**files, "src/demo.py": ""})
+    assert text == EVIDENTLY_SHAPE
+    assert len(left) == 1 and why in left[0], left
+
+
+def test_system_packages_with_a_guarded_cleanup_are_not_rewritten(tmp_path: Path) -> None:
+    dockerfile = EVIDENTLY_SHAPE.replace("apt-get autoremove -y", "apt-get autoremove -y || true")
+    text, left = _fix(tmp_path, dockerfile, {"pyproject.toml": HATCH, "src/demo.py": ""})
+    assert text == dockerfile and len(left) == 1
 
 
 def test_package_cleanups_go_with_the_dependencies(tmp_path: Path) -> None:

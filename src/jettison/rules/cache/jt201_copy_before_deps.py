@@ -103,16 +103,16 @@ def copy_before_deps(ctx: RuleContext) -> Iterator[Finding]:
                 project = _project.installs_project_dependencies(cmd) or (
                     _project.manager(cmd) is not None
                 )
+                why_not: str | None = None
                 if not edits and project:
                     movable = all(_source_free(i) or _moves_past(i, source) for i in between)
                     if len(_project.pip_targets(cmd)) > 1:  # a monorepo's packages at once
-                        edits = several_projects_rewrite(
+                        rewrite = several_projects_rewrite(
                             df, stage, source, ins, between, movable, cmd
-                        ).edits
+                        )
                     else:
-                        edits = _project.project_rewrite(
-                            df, stage, source, ins, between, movable
-                        ).edits
+                        rewrite = _project.project_rewrite(df, stage, source, ins, between, movable)
+                    edits, why_not = rewrite.edits, rewrite.why_not
                 what = "the whole context" if _is_broad_copy(source) else "source files"
                 advice = (
                     "install the dependencies from the manifest first, then the project "
@@ -122,7 +122,8 @@ def copy_before_deps(ctx: RuleContext) -> Iterator[Finding]:
                 )
                 yield ctx.report(
                     f"`{' '.join(cmd.argv[:3])}` runs after copying {what}: every code change "
-                    f"reinstalls dependencies; {advice} (line {source.line})",
+                    f"reinstalls dependencies; {advice} (line {source.line})"
+                    + (f" (not rewritten: {why_not})" if why_not and not edits else ""),
                     ins,
                     start=cmd.start,
                     end=cmd.end,
