@@ -635,3 +635,61 @@ def test_project_in_its_own_prefix_leaves_the_copied_venv_cached_on_a_code_chang
     assert not step_cached(log, "--from=build /app/.venv-project"), log[-3000:]
     done = engine.run("prefix-after")
     assert done.returncode == 0 and "tool v2 1.16.0" in done.stdout, done
+
+
+# --- evidently's shape: system packages, `pip install .${EXTRAS}` and their removal in one RUN
+
+
+@pytest.mark.engine
+def test_system_packages_around_the_project_install_go_with_the_dependencies(
+    tmp_path: Path, engine: Engine
+) -> None:
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": PYPROJECT.replace(
+                'dependencies = ["six==1.16.0", "idna==3.7; python_version >= \'3.8\'"]\n',
+                'dependencies = ["six==1.16.0"]\n'
+                '[project.optional-dependencies]\nweb = ["idna==3.7"]\n',
+            ),
+            "src/demo/__init__.py": f"# {secrets.token_hex(8)}\n{DEMO}",
+            "Dockerfile": (
+                "FROM python:3.11-slim\n"
+                'ARG INSTALL_EXTRAS="[web]"\n'
+                "WORKDIR /src\n"
+                "COPY pyproject.toml .\n"
+                "COPY src ./src\n"
+                "RUN apt-get update && \\\n"
+                "    apt-get install --no-install-recommends -y make \\\n"
+                "    && pip install --no-cache-dir .${INSTALL_EXTRAS} \\\n"
+                "    && apt-get remove -y --purge make \\\n"
+                "    && apt-get autoremove -y \\\n"
+                "    && rm -rf /var/lib/apt/lists/* \\\n"
+                "    && rm -rf /src\n"
+                "WORKDIR /app\n"
+                'CMD ["demo"]\n'
+            ),
+        },
+    )
+    fixed = fix(tmp_path, "--select", "JT201")
+    deps, _, project = fixed.partition("COPY src ./src\n")
+    assert "apt-get install" in deps and "apt-get remove" in deps and "apt-get" not in project
+    engine.build(tmp_path, "sys-before")
+    engine.build(tmp_path, "sys-after", tmp_path / "Dockerfile.fixed")
+    for name in ("sys-before", "sys-after"):
+        done = engine.run(name)
+        assert done.returncode == 0 and "demo ok 1.16.0 example.com" in done.stdout, done
+        # the toolchain is gone from both images
+        assert engine.run(name, "sh", "-c", "command -v make").returncode != 0
+    # the split adds a layer of the project alone, never the toolchain or apt's lists
+    assert engine.size("sys-after") <= engine.size("sys-before") + 64 * 1024
+    # a code change: the original reinstalls make and every dependency, the fixed file neither
+    code = tmp_path / "src/demo/__init__.py"
+    code.write_text(code.read_text().replace("demo ok", "demo v2"))
+    log = engine.build(tmp_path, "sys-before")
+    assert "Collecting six" in log
+    log = engine.build(tmp_path, "sys-after", tmp_path / "Dockerfile.fixed")
+    assert step_cached(log, "-r /tmp/project-requirements.txt"), log[-3000:]
+    assert "Collecting six" not in log and "Collecting idna" not in log, log[-3000:]
+    done = engine.run("sys-after")
+    assert done.returncode == 0 and "demo v2 1.16.0 example.com" in done.stdout, done
