@@ -199,6 +199,8 @@ _INERT = {
 
 # commands that may share the install's RUN without reading the source tree
 _CLEANUP = {"rm", "true", "echo"}
+_SYSTEM_PACKAGE_TOOLS = {"apt-get", "apt", "apk", "yum", "dnf", "microdnf", "zypper", "apt-mark"}
+_LOCAL_PACKAGES = (".deb", ".rpm", ".apk")
 
 
 def manifests_of(ins: Instruction) -> list[str] | None:
@@ -210,6 +212,13 @@ def manifests_of_commands(commands: list[Command]) -> list[str] | None:
     """Context paths these commands read, or None when one needs the whole source tree."""
     paths: list[str] = []
     for cmd in commands:
+        if cmd.name in _SYSTEM_PACKAGE_TOOLS:
+            # the compilers pip needs, installed and removed around it (a slim image's
+            # usual RUN): the index's packages, no file of the context, unless named
+            if any(v.startswith(("./", "../", "/")) or v.endswith(_LOCAL_PACKAGES)
+                   for v in cmd.arg_values):  # fmt: skip
+                return None
+            continue
         if (
             not dependency_install(cmd)
             and not sh.is_pip_install(cmd)
