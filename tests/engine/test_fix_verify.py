@@ -291,3 +291,36 @@ def test_library_package_nothing_loads_is_dropped(tmp_path: Path) -> None:
     assert "kept: libpq5 (loaded by /usr/local/" in out, out  # psycopg2's extension
     size_before, size_after = (float(g) for g in SIZES.search(out).groups()[1:])  # type: ignore[union-attr]
     assert size_before - size_after > 20, out  # libxml2 and libicu72: ~36 MB
+
+
+@pytest.mark.engine
+def test_python_package_nothing_uses_is_uninstalled(tmp_path: Path) -> None:
+    """A requirements file with a tool the service never runs (pyfiglet: its fonts are
+    ~5 MB): the built image's own metadata maps it to its module, nothing imports or runs
+    it, so it is uninstalled right after the install, in the same RUN; six, which the app
+    imports, stays, and so does the package the Dockerfile installs by name."""
+    work = tmp_path / "dists"
+    work.mkdir()
+    (work / "requirements.txt").write_text("six==1.16.0\npyfiglet==1.0.2\n")
+    (work / "app.py").write_text("import six\nprint('app ok', six.__version__)\n")
+    (work / "Dockerfile").write_text(
+        "FROM python:3.11-slim\n"
+        "WORKDIR /app\n"
+        "COPY requirements.txt .\n"
+        "RUN pip install --no-cache-dir -r requirements.txt && pip install --no-cache-dir"
+        " tabulate==0.9.0\n"
+        "COPY app.py .\n"
+        'CMD ["python", "app.py"]\n'
+    )
+    code, out = _jettison(
+        "fix", "--unsafe-fixes", "--verify", "--select", "UNUSEDDISTS", str(work), cwd=tmp_path
+    )
+    assert code == 0, out
+    text = (work / "Dockerfile").read_text()
+    assert "pip install --no-cache-dir -r requirements.txt \\\n" in text, text
+    assert "    && pip uninstall -y pyfiglet && pip install" in text, text
+    assert "uninstalled after their install: pyfiglet" in out, out
+    assert "tabulate (the Dockerfile installs it by name)" in out, out
+    assert (work / "requirements.txt").read_text() == "six==1.16.0\npyfiglet==1.0.2\n"
+    size_before, size_after = (float(g) for g in SIZES.search(out).groups()[1:])  # type: ignore[union-attr]
+    assert size_before - size_after > 2, out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jettison.config import Config
 from jettison.errors import JettisonError
-from jettison.rules.codes import MULTISTAGE, UNUSED_LIBRARIES
+from jettison.rules.codes import MULTISTAGE, UNUSED_DISTRIBUTIONS, UNUSED_LIBRARIES
 
 
 def split_codes(values: tuple[str, ...]) -> list[str]:
@@ -15,8 +15,9 @@ def split_codes(values: tuple[str, ...]) -> list[str]:
 def check_rule_codes(config: Config) -> None:
     """A mistyped code in --select/--ignore or the config must not silently check nothing.
 
-    Rule codes count, and so do ``MULTISTAGE`` and ``UNUSEDLIBS``, the codes of the
-    multi-stage conversion and of the unused library packages, both decided on the engine
+    Rule codes count, and so do ``MULTISTAGE``, ``UNUSEDLIBS`` and ``UNUSEDDISTS``, the codes
+    of the multi-stage conversion, the unused library packages and the unused Python
+    distributions, all decided on the engine
     (``jettison fix --ignore MULTISTAGE`` turns the conversion off).
     """
     from jettison.rules.registry import all_rules
@@ -27,7 +28,9 @@ def check_rule_codes(config: Config) -> None:
         if given in hadolint:
             continue  # hadolint codes select their jettison equivalents (see config)
         if not any(code.startswith(given) for code in codes):
-            if MULTISTAGE.startswith(given) or UNUSED_LIBRARIES.startswith(given):
+            if any(
+                c.startswith(given) for c in (MULTISTAGE, UNUSED_LIBRARIES, UNUSED_DISTRIBUTIONS)
+            ):
                 continue
             raise JettisonError(
                 f"unknown rule code or prefix {given!r} in --select/--ignore (see `jettison rules`)"

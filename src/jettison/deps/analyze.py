@@ -282,6 +282,7 @@ def analyze(
             if dist is not None and not dist.modules and not dist.scripts:
                 item.reason += " (it provides no modules or commands of its own)"
             if name in optional_of:
+                item.optional_of = optional_of[name]
                 item.reason += (
                     f"; but {optional_of[name]} lists it as an optional dependency and may "
                     "load it without an import: check that feature before removing it"

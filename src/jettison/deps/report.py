@@ -74,6 +74,9 @@ class DepItem:
     exclusive: list[str] = field(default_factory=list)
     guessed: bool = False
     declarations: list[Declared] = field(default_factory=list)
+    # a used distribution that lists it as an optional dependency (it may load it without
+    # an import in the project): "WTForms (extra 'email')"
+    optional_of: str | None = None
 
     @property
     def removable(self) -> bool:

@@ -16,6 +16,7 @@ from jettison.config import Config
 from jettison.dockerfile.parse import decode_dockerfile
 from jettison.engine.smoke import RunSpec
 from jettison.errors import EngineUnavailableError, JettisonError
+from jettison.fixes import unused_dists
 from jettison.fixes.apply import FixOutcome
 from jettison.fixes.multistage import Plan
 from jettison.fixes.per_file import VerifyOutcome, engine_resolver, fix_file, verify_file
@@ -117,6 +118,7 @@ def fix_paths(
     sdk = None
     resolvers: dict[str, Resolver] = {}
     checkers: dict[str, Checker] = {}  # the unused library packages, on the engine
+    dist_checkers: dict[str, unused_dists.DistChecker] = {}  # the unused Python packages
     # the engine decides the conversion under --verify/--engine (required), and for a plain
     # `fix --unsafe-fixes` that writes when one answers; --diff alone never builds
     wants_engine = (
@@ -132,6 +134,9 @@ def fix_paths(
                 # final stage, so not with --target
                 if request.verify and spec.target is None:
                     checkers[path] = engine_checker(
+                        path, spec.context or Path(path).parent, sdk, spec.args, progress
+                    )
+                    dist_checkers[path] = unused_dists.engine_checker(
                         path, spec.context or Path(path).parent, sdk, spec.args, progress
                     )
         except EngineUnavailableError:
@@ -155,6 +160,7 @@ def fix_paths(
                 scans,
                 context=spec.context,
                 libraries=checkers.get(path),
+                distributions=dist_checkers.get(path),
             )
             outcome = result.outcome
             if result.note:
@@ -185,6 +191,7 @@ def fix_paths(
                         scans,
                         context=ctx,
                         libraries=checkers.get(path),
+                        distributions=dist_checkers.get(path),
                     ).outcome
 
                 build_inputs = BuildInputs.of(

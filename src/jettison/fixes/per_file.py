@@ -18,6 +18,7 @@ from jettison.fixes.apply import AppliedFix, FixOutcome
 from jettison.fixes.multistage import Plan
 from jettison.fixes.pipeline import PipelineResult, Resolver, applied_units, fix_pipeline
 from jettison.fixes.runtime_libs import LibraryScan, scan
+from jettison.fixes.unused_dists import DistChecker
 from jettison.fixes.unused_libs import Checker
 from jettison.fixes.verify import (
     Attempt,
@@ -103,9 +104,11 @@ def fix_file(
     scans: dict[str, LibraryScan] | None = None,
     context: str | Path | None = None,
     libraries: Checker | None = None,
+    distributions: DistChecker | None = None,
 ) -> PipelineResult:
-    """Rule fixes, the multi-stage conversion, the unused library packages (with
-    ``libraries``, on the engine) and the context fixes of one Dockerfile."""
+    """Rule fixes, the multi-stage conversion, the unused library packages and Python
+    distributions (with ``libraries`` and ``distributions``, on the engine) and the context
+    fixes of one Dockerfile."""
     result = fix_pipeline(
         source,
         path,
@@ -115,6 +118,7 @@ def fix_file(
         scans=scans,
         context=str(context) if context is not None else None,
         libraries=libraries,
+        distributions=distributions,
     )
     extra, codes = context_fixes(path, config, unsafe, context)
     outcome = result.outcome

@@ -30,8 +30,9 @@ from jettison.fixes.multistage import (
     render_removal,
 )
 from jettison.fixes.runtime_libs import MIN_SAVING, LibraryScan
+from jettison.fixes.unused_dists import DistChecker, with_uninstalls
 from jettison.fixes.unused_libs import Checker, library_words, without_packages
-from jettison.rules.codes import UNUSED_LIBRARIES
+from jettison.rules.codes import UNUSED_DISTRIBUTIONS, UNUSED_LIBRARIES
 
 Resolver = Callable[[Plan], LibraryScan]
 DESCRIPTION = "multi-stage build: builder with a virtualenv, slim runtime, non-root user"
@@ -62,9 +63,11 @@ def fix_pipeline(
     scans: dict[str, LibraryScan] | None = None,
     context: str | None = None,
     libraries: Checker | None = None,
+    distributions: DistChecker | None = None,
 ) -> PipelineResult:
     """Fix ``source``; with ``unsafe`` also convert to multi-stage where that applies, and
-    drop the library packages nothing in the built image loads.
+    drop the library packages nothing in the built image loads and (``distributions``) the
+    Python distributions nothing uses.
 
     ``resolver`` finds the runtime packages on the engine (None: no engine, the conversion
     is skipped with a note). ``scans`` caches resolver results by builder text.
@@ -74,9 +77,55 @@ def fix_pipeline(
     result = _rules_and_conversion(
         source, path, config, unsafe, resolver, scans=scans, context=context
     )
-    if not unsafe or libraries is None or not config.enabled(UNUSED_LIBRARIES):
+    if unsafe and libraries is not None and config.enabled(UNUSED_LIBRARIES):
+        result = _drop_unused_libraries(result, path, config, context, libraries)
+    if unsafe and distributions is not None and config.enabled(UNUSED_DISTRIBUTIONS):
+        result = _drop_unused_distributions(result, path, context, distributions)
+    return result
+
+
+def _drop_unused_distributions(
+    result: PipelineResult, path: str, context: str | None, check: DistChecker
+) -> PipelineResult:
+    outcome = result.outcome
+    try:
+        found = check(outcome.text)
+    except JettisonError as exc:
+        note = f"unused Python packages not decided: {exc.message}"
+        return dataclasses.replace(result, note=_join(result.note, note))
+    kept = "; ".join(f"{name} ({why})" for name, why in sorted(found.kept.items()))
+    if not found.unused:
+        if kept:
+            note = f"Python packages nothing uses but kept: {kept}"
+            return dataclasses.replace(result, note=_join(result.note, note))
         return result
-    return _drop_unused_libraries(result, path, config, context, libraries)
+    df = parse_dockerfile(outcome.text, path, context)
+    edits = with_uninstalls(df, found)
+    if not edits:
+        return result
+    text = apply_edits(outcome.text, edits)
+    try:
+        parse_dockerfile(text, path, context)
+    except DockerfileParseError:
+        return result  # never write what BuildKit would reject
+    applied = [
+        *outcome.applied,
+        AppliedFix(
+            UNUSED_DISTRIBUTIONS,
+            df.line_of(edits[0].start),
+            "Python packages nothing uses, uninstalled: " + ", ".join(found.unused),
+            FixSafety.UNSAFE,
+        ),
+    ]
+    fixed = dataclasses.replace(outcome, text=text, applied=applied)
+    note = (
+        f"Python packages nothing in the code, the Dockerfile or the configuration uses, "
+        f"uninstalled after their install: {', '.join(found.unused)} (about "
+        f"{found.saved_bytes / 1e6:.0f} MB with the dependencies only they need)"
+    )
+    if kept:
+        note += f"; kept: {kept}"
+    return dataclasses.replace(result, outcome=fixed, note=_join(result.note, note))
 
 
 def _drop_unused_libraries(

@@ -51,3 +51,9 @@ MULTISTAGE = _declare("MULTISTAGE", "multi-stage-conversion", "jettison fix --un
 # library packages the final stage installs and nothing in the built image loads, decided on
 # the engine by `jettison fix --unsafe-fixes` (`--ignore UNUSEDLIBS` turns it off)
 UNUSED_LIBRARIES = _declare("UNUSEDLIBS", "unused-library-packages", "jettison fix --unsafe-fixes")
+
+# Python distributions the image installs and nothing uses, decided from the built image's
+# own metadata by `jettison fix --unsafe-fixes --verify` (`--ignore UNUSEDDISTS` turns it off)
+UNUSED_DISTRIBUTIONS = _declare(
+    "UNUSEDDISTS", "unused-python-distributions", "jettison fix --unsafe-fixes --verify"
+)

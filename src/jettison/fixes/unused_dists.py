@@ -1,0 +1,194 @@
+"""Python distributions the image installs and nothing uses, decided from the built image's
+own metadata (``UNUSEDDISTS``, an unsafe fix made only under ``--verify``).
+
+Requirements files often carry what the service never runs: a CLI used by hand (httpie), a
+development server (aiosmtpd), a tool a README mentions. ``jettison deps`` finds them, but
+from jettison's own interpreter the mapping of names to modules is a guess. Here it is not:
+
+1. Build the fixed Dockerfile on the engine and read the distributions installed in the
+   image (:func:`jettison.deps.image.environment_from_image`: their METADATA, RECORD and
+   top-level modules, nothing run).
+2. Analyse the build context with that environment (:func:`jettison.deps.analyze.analyze`:
+   imports, the commands the Dockerfile and the configuration run, plugins, database URLs).
+3. A declaration is removed when the analysis calls it unused (or a development tool in the
+   runtime image) from real metadata, it is written in a requirements file a plain
+   ``pip install -r`` of the Dockerfile installs, and no used distribution lists it as an
+   optional dependency (WTForms loads email-validator, PyMySQL cryptography, without an
+   import in the project: only the feature in use decides, which no reading can tell).
+   Packages the Dockerfile installs by name are the user's explicit choice and stay.
+
+The fix appends ``pip uninstall -y`` of those distributions, with the dependencies only they
+need, to the install command in the same RUN, so no layer keeps them and the requirements
+files stay as they are. ``--verify`` then runs the checks; a distribution loaded some other
+way fails them and the removal is rolled back.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from jettison.dockerfile import Command, Dockerfile, Instruction, parse_dockerfile
+from jettison.dockerfile import commands as sh
+from jettison.errors import JettisonError
+from jettison.findings import Edit
+
+# pip options that put the packages where `pip uninstall` does not look
+_ELSEWHERE = ("--prefix", "--target", "-t", "--root", "--user")
+
+
+@dataclass
+class UnusedDistributions:
+    # the requirements file (as the pip command names it) -> distributions to uninstall
+    # after installing it: the unused ones and the dependencies only they need
+    by_file: dict[str, list[str]] = field(default_factory=dict)
+    unused: list[str] = field(default_factory=list)  # the unused declarations, as written
+    saved_bytes: int = 0
+    kept: dict[str, str] = field(default_factory=dict)  # candidate -> why it stays
+
+
+DistChecker = Callable[[str], UnusedDistributions]
+
+
+def requirement_installs(df: Dockerfile) -> list[tuple[Instruction, Command, str]]:
+    """(RUN, pip command, requirements file as written) of every plain ``pip install -r``
+    whose packages `pip uninstall` in the same RUN would find."""
+    out: list[tuple[Instruction, Command, str]] = []
+    for ins in df.instructions:
+        if ins.keyword != "RUN" or ins.heredocs or ins.script is None or ins.script.has_error:
+            continue
+        for cmd in sh.commands(ins):
+            if not sh.is_pip_install(cmd) or cmd.in_condition:
+                continue
+            if cmd.next_operator not in (None, "&&", ";") or cmd.has_flag(*_ELSEWHERE):
+                continue
+            values = cmd.arg_values
+            for i, v in enumerate(values):
+                if v in ("-r", "--requirement") and i + 1 < len(values):
+                    out.append((ins, cmd, values[i + 1]))
+                elif v.startswith("--requirement="):
+                    out.append((ins, cmd, v.split("=", 1)[1]))
+    return [(i, c, f) for i, c, f in out if "$" not in f]
+
+
+def _same_file(declared: str, written: str) -> bool:
+    """A declaration's file (relative to the context) is the one the pip command names
+    (relative to its working directory, or absolute under the copy's destination)."""
+    d, w = PurePosixPath(declared), PurePosixPath(written.removeprefix("./"))
+    return d.name == w.name and (len(d.parts) == 1 or str(w).endswith(str(d)))
+
+
+def choose(
+    report: Any, files: list[str], dockerfile: str, context: str | Path = "."
+) -> UnusedDistributions:
+    """What to uninstall, from a :class:`jettison.deps.report.DepsReport` made with an
+    image's metadata for ``context``; ``files``: the requirements files the Dockerfile
+    installs."""
+    out = UnusedDistributions()
+    base = os.path.abspath(context)
+    for item in report.items:
+        if not item.removable:
+            continue
+        if item.guessed:
+            out.kept[item.name] = "its modules are a guess"
+            continue
+        if item.optional_of:
+            out.kept[item.name] = f"an optional dependency of {item.optional_of}"
+            continue
+        paths = {
+            Path(os.path.relpath(os.path.abspath(d.path), base)).as_posix()
+            for d in item.declarations
+        }
+        if any(Path(p).name == Path(dockerfile).name for p in paths):
+            out.kept[item.name] = "the Dockerfile installs it by name"
+            continue
+        written = [f for f in files if any(_same_file(p, f) for p in paths)]
+        if not written or any(not p.endswith((".txt", ".in")) for p in paths):
+            out.kept[item.name] = "not installed from a requirements file by a plain pip install"
+            continue
+        names = [item.name, *item.exclusive]
+        for f in written:
+            target = out.by_file.setdefault(f, [])
+            target.extend(n for n in names if n not in target)
+        out.unused.append(item.name)
+        out.saved_bytes += item.freed_bytes or item.size_bytes or 0
+    return out
+
+
+def with_uninstalls(df: Dockerfile, found: UnusedDistributions) -> list[Edit]:
+    """Edits appending ``pip uninstall -y ...`` after each install of a requirements file."""
+    edits: list[Edit] = []
+    source, escape = df.source, df.directives.escape
+    for _ins, cmd, written in requirement_installs(df):
+        names = found.by_file.get(written)
+        if not names:
+            continue
+        sub = next((w for w in cmd.args if w.value == "install"), None)
+        if sub is None:
+            continue
+        pip = source[cmd.start : sub.start]
+        text = f" {escape}\n    && {pip}uninstall -y {' '.join(names)}"
+        edits.append(Edit(cmd.end, cmd.end, text))
+    return edits
+
+
+def find_unused(
+    text: str,
+    path: str,
+    context: Path,
+    sdk: Any,
+    build_args: Mapping[str, str] | None = None,
+) -> UnusedDistributions:
+    """Build ``text`` and name the distributions it installs from requirements files that
+    nothing uses, from the image's own metadata."""
+    from jettison.deps.analyze import analyze, collect
+    from jettison.deps.image import environment_from_image
+    from jettison.engine import build, remove_image
+
+    df = parse_dockerfile(text, path, str(context))
+    files = sorted({f for _, _, f in requirement_installs(df)})
+    if not files:
+        return UnusedDistributions()
+    with tempfile.TemporaryDirectory(prefix="jettison-dists-") as tmp:
+        dockerfile = Path(tmp) / Path(path).name
+        dockerfile.write_text(text, encoding="utf-8")
+        try:
+            result = build(context, dockerfile, sdk=sdk, build_args=dict(build_args or {}))
+        except JettisonError as exc:
+            raise JettisonError(
+                f"the unused-distribution scan could not build: {exc.message}", path
+            ) from None
+        try:
+            env = environment_from_image(result.image_id)
+            report = analyze(collect(context, dockerfile), env)
+        finally:
+            remove_image(result.image_id, sdk)
+    return choose(report, files, path, context)
+
+
+def engine_checker(
+    path: str,
+    context: Path,
+    sdk: Any,
+    build_args: Mapping[str, str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> DistChecker:
+    """A :data:`DistChecker` on the engine for one Dockerfile, remembering each text's
+    answer (bisecting asks again for the same text)."""
+    answers: dict[str, UnusedDistributions] = {}
+
+    def check(text: str) -> UnusedDistributions:
+        if text not in answers:
+            if not requirement_installs(parse_dockerfile(text, path, str(context))):
+                answers[text] = UnusedDistributions()
+                return answers[text]
+            if progress is not None:
+                progress(f"{path}: building the image to find Python packages nothing uses")
+            answers[text] = find_unused(text, path, context, sdk, build_args)
+        return answers[text]
+
+    return check
