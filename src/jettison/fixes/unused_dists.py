@@ -26,6 +26,7 @@ way fails them and the removal is rolled back.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -82,12 +83,50 @@ def _same_file(declared: str, written: str) -> bool:
     return d.name == w.name and (len(d.parts) == 1 or str(w).endswith(str(d)))
 
 
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def choose(
-    report: Any, files: list[str], dockerfile: str, context: str | Path = "."
+    report: Any,
+    files: list[str],
+    dockerfile: str,
+    context: str | Path = ".",
+    env: Any = None,
 ) -> UnusedDistributions:
     """What to uninstall, from a :class:`jettison.deps.report.DepsReport` made with an
-    image's metadata for ``context``; ``files``: the requirements files the Dockerfile
-    installs."""
+    image's metadata for ``context`` (``env``, a :class:`jettison.deps.metadata.Environment`
+    of the image); ``files``: the requirements files the Dockerfile installs."""
+    out = _choose(report, files, dockerfile, context)
+    if env is None or not out.unused:
+        return out
+    # nothing another installed distribution requires goes: a kept optional dependency
+    # (email-validator) still needs its own (dnspython)
+    while True:
+        removed = {_canonical(n) for names in out.by_file.values() for n in names}
+        staying = [n for n in env.dists if n not in removed]
+        needed = env.closure((n, frozenset()) for n in staying)
+        blocked = removed & set(needed)
+        if not blocked:
+            return out
+        for item_name in list(out.unused):
+            if _canonical(item_name) in blocked:
+                out.unused.remove(item_name)
+                out.kept[item_name] = f"{needed[_canonical(item_name)]} requires it"
+        for f, names in list(out.by_file.items()):
+            out.by_file[f] = [n for n in names if _canonical(n) not in blocked]
+            if not out.by_file[f]:
+                del out.by_file[f]
+        out.saved_bytes = sum(
+            env.dists[k].size_bytes or 0
+            for k in {_canonical(n) for ns in out.by_file.values() for n in ns}
+            if k in env.dists
+        )
+
+
+def _choose(
+    report: Any, files: list[str], dockerfile: str, context: str | Path
+) -> UnusedDistributions:
     out = UnusedDistributions()
     base = os.path.abspath(context)
     for item in report.items:
@@ -167,7 +206,7 @@ def find_unused(
             report = analyze(collect(context, dockerfile), env)
         finally:
             remove_image(result.image_id, sdk)
-    return choose(report, files, path, context)
+    return choose(report, files, path, context, env)
 
 
 def engine_checker(

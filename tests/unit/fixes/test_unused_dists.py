@@ -74,3 +74,39 @@ def test_a_declaration_in_another_directory_matches_only_its_own_file() -> None:
         "Dockerfile",
     )
     assert found.by_file == {"/app/services/api/requirements.txt": ["httpie"]}
+
+
+class _Env:
+    """The two things ``choose`` asks of an image's environment."""
+
+    def __init__(self, requires: dict[str, list[str]]) -> None:
+        self.dists = {name: type("D", (), {"size_bytes": 1000})() for name in requires}
+        self.requires = requires
+
+    def closure(self, roots: object) -> dict[str, str]:
+        seen: dict[str, str] = {}
+        todo = [(n, n) for n, _ in roots]  # type: ignore[attr-defined]
+        while todo:
+            name, root = todo.pop()
+            if name not in seen:
+                seen[name] = root
+                todo += [(r, root) for r in self.requires.get(name, [])]
+        return seen
+
+
+def test_what_a_staying_distribution_requires_stays() -> None:
+    """microblog: email-validator stays (Flask-WTF's optional dependency), so dnspython,
+    which only it requires and the code never imports, must stay too."""
+    env = _Env({"flask-wtf": [], "email-validator": ["dnspython"], "dnspython": [], "httpie": []})
+    found = choose(
+        _report(
+            _item("dnspython"),
+            _item("httpie"),
+            _item("email-validator", optional_of="Flask-WTF (extra 'email')"),
+        ),
+        ["requirements.txt"],
+        "Dockerfile",
+        env=env,
+    )
+    assert found.unused == ["httpie"] and found.by_file == {"requirements.txt": ["httpie"]}
+    assert found.kept["dnspython"] == "email-validator requires it"
