@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -35,8 +34,8 @@ from typing import Any
 
 from jettison.dockerfile import Command, Dockerfile, Instruction, parse_dockerfile
 from jettison.dockerfile import commands as sh
-from jettison.errors import JettisonError
 from jettison.findings import Edit
+from jettison.fixes.built_text import built_image, remembered
 
 # pip options that put the packages where `pip uninstall` does not look
 _ELSEWHERE = ("--prefix", "--target", "-t", "--root", "--user")
@@ -186,26 +185,15 @@ def find_unused(
     nothing uses, from the image's own metadata."""
     from jettison.deps.analyze import analyze, collect
     from jettison.deps.image import environment_from_image
-    from jettison.engine import build, remove_image
 
     df = parse_dockerfile(text, path, str(context))
     files = sorted({f for _, _, f in requirement_installs(df)})
     if not files:
         return UnusedDistributions()
-    with tempfile.TemporaryDirectory(prefix="jettison-dists-") as tmp:
-        dockerfile = Path(tmp) / Path(path).name
-        dockerfile.write_text(text, encoding="utf-8")
-        try:
-            result = build(context, dockerfile, sdk=sdk, build_args=dict(build_args or {}))
-        except JettisonError as exc:
-            raise JettisonError(
-                f"the unused-distribution scan could not build: {exc.message}", path
-            ) from None
-        try:
-            env = environment_from_image(result.image_id)
-            report = analyze(collect(context, dockerfile), env)
-        finally:
-            remove_image(result.image_id, sdk)
+    scan = "the unused-distribution scan"
+    with built_image(text, path, context, sdk, build_args, scan) as (image, dockerfile):
+        env = environment_from_image(image)
+        report = analyze(collect(context, dockerfile), env)
     return choose(report, files, path, context, env)
 
 
@@ -218,16 +206,12 @@ def engine_checker(
 ) -> DistChecker:
     """A :data:`DistChecker` on the engine for one Dockerfile, remembering each text's
     answer (bisecting asks again for the same text)."""
-    answers: dict[str, UnusedDistributions] = {}
 
-    def check(text: str) -> UnusedDistributions:
-        if text not in answers:
-            if not requirement_installs(parse_dockerfile(text, path, str(context))):
-                answers[text] = UnusedDistributions()
-                return answers[text]
-            if progress is not None:
-                progress(f"{path}: building the image to find Python packages nothing uses")
-            answers[text] = find_unused(text, path, context, sdk, build_args)
-        return answers[text]
+    def answer(text: str) -> UnusedDistributions:
+        if not requirement_installs(parse_dockerfile(text, path, str(context))):
+            return UnusedDistributions()
+        if progress is not None:
+            progress(f"{path}: building the image to find Python packages nothing uses")
+        return find_unused(text, path, context, sdk, build_args)
 
-    return check
+    return remembered(answer)

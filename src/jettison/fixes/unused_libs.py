@@ -22,7 +22,6 @@ loaded some other way (a plugin loaded by path at run time) fails them and is ro
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,9 +29,9 @@ from typing import Any
 
 from jettison.dockerfile import Dockerfile, Instruction, Word, parse_dockerfile
 from jettison.dockerfile import commands as sh
-from jettison.engine import build, remove_image
 from jettison.errors import JettisonError
 from jettison.findings import Edit
+from jettison.fixes.built_text import built_image, remembered
 from jettison.fixes.runtime_libs import _BASE, _SCAN, _closure, _run_python
 from jettison.rules.size.word_removal import remove_words
 
@@ -115,21 +114,13 @@ def find_unused(
     candidates = sorted({name for _, _, name in library_words(df)})
     if not candidates:
         return UnusedLibraries([], 0)
-    with tempfile.TemporaryDirectory(prefix="jettison-libs-") as tmp:
-        dockerfile = Path(tmp) / "Dockerfile"
-        dockerfile.write_text(text, encoding="utf-8")
-        try:
-            result = build(context, dockerfile, sdk=sdk, build_args=dict(build_args or {}))
-        except JettisonError as exc:
-            raise JettisonError(
-                f"the unused-library scan could not build: {exc.message}", path
-            ) from None
-    try:
+    scan = "the unused-library scan"
+    with built_image(text, path, context, sdk, build_args, scan) as (image_id, _):
         needed: set[str] = set()
         installed: dict[str, Any] = {}
         kept: dict[str, str] = {}
         for root in scan_roots(df):
-            found = _run_python(sdk, result.image_id, _SCAN, [root], "JETTISON-LIBS")
+            found = _run_python(sdk, image_id, _SCAN, [root], "JETTISON-LIBS")
             installed = found["packages"]
             for info in found["libs"].values():
                 package = info.get("package")
@@ -150,8 +141,6 @@ def find_unused(
         freed = _closure(set(unused), installed) - keep - have
         saved = sum(int(installed[p][0]) * 1024 for p in freed if p in installed)
         return UnusedLibraries(unused, saved, kept)
-    finally:
-        remove_image(result.image_id, sdk)
 
 
 def without_packages(df: Dockerfile, unused: set[str]) -> list[Edit]:
@@ -175,13 +164,10 @@ def engine_checker(
 ) -> Checker:
     """A :data:`Checker` on the engine for one Dockerfile, remembering each text's answer
     (bisecting asks again for the same text)."""
-    answers: dict[str, UnusedLibraries] = {}
 
-    def check(text: str) -> UnusedLibraries:
-        if text not in answers:
-            if progress is not None:
-                progress(f"{path}: building the image to find library packages nothing loads")
-            answers[text] = find_unused(text, path, context, sdk, build_args)
-        return answers[text]
+    def answer(text: str) -> UnusedLibraries:
+        if progress is not None:
+            progress(f"{path}: building the image to find library packages nothing loads")
+        return find_unused(text, path, context, sdk, build_args)
 
-    return check
+    return remembered(answer)
