@@ -50,6 +50,21 @@ EXTRACT_SEVERAL = (
     "q.get('optional-dependencies', {}).get(k.strip(), []))] if n(d) not in own), sep='\\n')"
 )
 
+# the same for an install whose extras come from a variable (`pip install .${EXTRAS}`):
+# argv[1] is the pyproject.toml, the rest the install's words as the shell expanded them,
+# with the project's path replaced by argv[1] (`pyproject.toml[sql]`); a word that is not
+# the project is a requirement pip installs beside it (`pandas<3` in `[sql] pandas<3`)
+EXTRACT_WORDS = (
+    "import re, sys; t = __import__('tomllib' if sys.version_info >= (3, 11) else "
+    "'pip._vendor.tomli', fromlist=['load']); f = sys.argv[1]; p = t.load(open(f, 'rb'))"
+    "['project']; n = lambda r: re.sub(r'[-_.]+', '-', re.match(r'\\s*([A-Za-z0-9._-]+)', "
+    "r).group(1)).lower(); o = p.get('optional-dependencies', {}); k = {n(x): x for x in o}; "
+    "e = [x.strip() for w in sys.argv[2:] if w.startswith(f) for x in w[len(f):].strip('[]')"
+    ".split(',') if x.strip()]; print(*(d for d in [*p.get('dependencies', []), *(d for x "
+    "in e for d in o.get(k.get(n(x), x), []))] if n(d) != n(p.get('name', '-'))), *(w for w in "
+    "sys.argv[2:] if not w.startswith(f)), sep='\\n')"
+)
+
 
 def read_toml(path: Path) -> dict[str, Any] | None:
     """The parsed file, or None when it cannot be read or parsed."""
@@ -199,5 +214,5 @@ def is_extraction(cmd: Command) -> bool:
         (cmd.name in sh.PYTHON or cmd.name.startswith("python3."))
         and len(values) >= 2
         and values[0] == "-c"
-        and values[1] in (EXTRACT, EXTRACT_CFG, EXTRACT_SEVERAL)
+        and values[1] in (EXTRACT, EXTRACT_CFG, EXTRACT_SEVERAL, EXTRACT_WORDS)
     )

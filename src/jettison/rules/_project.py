@@ -32,7 +32,7 @@ from jettison.rules._manifests import (
     DEPS_FILE,
     EXTRACT,
     EXTRACT_CFG,
-    EXTRACT_SEVERAL,
+    EXTRACT_WORDS,
     defined_extras,
     extras_as_written,
     names_itself,
@@ -232,17 +232,24 @@ def _python_of(cmd: Command) -> str:
     return "python3"
 
 
-def _variable_extras_text(source: str, cmd: Command, target: Target) -> str | None:
-    """What follows the project's path in a word with variable extras (`${EXTRAS}` of
-    `.${EXTRAS}`, `[${EXTRAS}]` of `".[${EXTRAS}]"`), to be expanded in double quotes; None
-    when the word is single-quoted (pip then gets the `$` itself) or not of that form."""
+def _variable_extras_text(
+    source: str, cmd: Command, target: Target, pyproject: str = "pyproject.toml"
+) -> str | None:
+    """The word with variable extras as written, its project path replaced by
+    ``pyproject`` (`.${EXTRAS}` -> `pyproject.toml${EXTRAS}`, `".[${EXTRAS}]"` ->
+    `"pyproject.toml[${EXTRAS}]"`): the shell expands and splits it as it did the install's
+    word. None when the word is single-quoted (pip then gets the `$` itself) or not of that
+    form."""
     if not target.variable_extras or len(target.words) != 1:
         return None
     word = cmd.args[target.words[0]]
-    if "'" in source[word.start : word.end] or not word.value.startswith(target.path):
+    raw = source[word.start : word.end]
+    at = 1 if raw[:1] == '"' else 0
+    if "'" in raw or "`" in raw or not raw[at:].startswith(target.path):
         return None
-    rest = word.value[len(target.path) :]
-    return rest if rest and '"' not in rest and "`" not in rest else None
+    if any(c.isspace() or c in "\"'$`" for c in pyproject):
+        return None
+    return raw[:at] + pyproject + raw[at + len(target.path) :]
 
 
 def _pip_deps_command(
@@ -444,11 +451,12 @@ def project_rewrite(
         variable = _variable_extras_text(source, cmd, target)
         if target.variable_extras and variable is not None:
             # the extras are known only at build time (`.${INSTALL_EXTRAS}`, a --build-arg
-            # may change them): the dependency step reads the same words, expanded by the
-            # same shell, as `pyproject.toml[extra,...]`
+            # may change them): the dependency step reads the same words, expanded and split
+            # by the same shell, as `pyproject.toml[extra,...]` and any requirement beside it
+            words = _variable_extras_text(source, cmd, target, pyproject_in_image)
             deps_cmd = _pip_deps_command(
-                source, cmd, target, f'"{pyproject_in_image}{variable}"',
-                df.directives.escape, EXTRACT_SEVERAL, (),
+                source, cmd, target, f"{pyproject_in_image} {words}",
+                df.directives.escape, EXTRACT_WORDS, (),
             )  # fmt: skip
         else:
             script = EXTRACT if manifest == "pyproject.toml" else EXTRACT_CFG
