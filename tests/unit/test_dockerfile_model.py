@@ -208,3 +208,22 @@ def test_module_attached_to_dash_m(run: str, argv: list[str]) -> None:
     assert cmd.argv == argv
     # every word still points at its own text, so edits land in the right place
     assert all(text[w.start : w.end] == w.raw for w in cmd.args)
+
+
+@pytest.mark.parametrize(
+    ("run", "install"),
+    [
+        ("pip install six", True),
+        ("pip --cache-dir /c install six", True),
+        ("pip --no-cache-dir install six", True),
+        ("python -m pip --timeout 60 install six", True),
+        ("python3 -m pip install six", True),
+        ("pip --log /tmp/install download six", False),
+        ("python -m pip list", False),
+    ],
+)
+def test_pip_install_after_general_options(run: str, install: bool) -> None:
+    from jettison.dockerfile import commands as sh
+
+    df = parse_dockerfile(f"FROM python:3.11\nRUN {run}\n", "Dockerfile")
+    assert sh.is_pip_install(sh.commands(df.instructions[1])[0]) is install

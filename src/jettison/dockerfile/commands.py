@@ -120,15 +120,38 @@ def python_module(cmd: Command) -> tuple[str, list[str]] | None:
     return None
 
 
+# pip's general options that take the next word as their value (they may come before the
+# subcommand: `pip --cache-dir /c install`, `python -m pip --timeout 60 install`)
+_PIP_GENERAL_WITH_VALUE = frozenset(
+    {"--log", "--log-file", "--proxy", "--retries", "--timeout", "--exists-action",
+     "--trusted-host", "--cert", "--client-cert", "--cache-dir", "--python", "--use-feature",
+     "--use-deprecated", "--keyring-provider", "--progress-bar"}
+)  # fmt: skip
+
+
+def _pip_subcommand(values: Sequence[str]) -> str | None:
+    """The first word after pip's general options."""
+    skip = False
+    for v in values:
+        if skip:
+            skip = False
+        elif v in _PIP_GENERAL_WITH_VALUE:
+            skip = True
+        elif not v.startswith("-"):
+            return v
+    return None
+
+
 def is_pip_install(cmd: Command) -> bool:
-    """``pip install``, ``pip3 install``, ``python -m pip install``, ``uv pip install``."""
+    """``pip install``, ``pip3 install``, ``python -m pip install`` (general options may
+    come before ``install``)."""
     if cmd.name in PIP or (cmd.name.startswith("pip3.") or cmd.name.startswith("pip2.")):
-        return cmd.subcommand() == "install"
+        return _pip_subcommand(cmd.arg_values) == "install"
     if cmd.name in PYTHON or cmd.name.startswith("python3."):
         vals = cmd.arg_values
         for i, v in enumerate(vals[:-2]):
             if v == "-m" and vals[i + 1] in ("pip", "pip3"):
-                return vals[i + 2] == "install"
+                return _pip_subcommand(vals[i + 2 :]) == "install"
         return False
     return False
 
