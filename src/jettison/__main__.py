@@ -1,4 +1,4 @@
-from jettison.cli import main
+from jettison._entry import main
 
 if __name__ == "__main__":
     main()

@@ -328,7 +328,8 @@ def _is_env_file(lower: str) -> bool:
 # shell scripts are not among them (`env.sh` often exports the values themselves)
 _CODE_SUFFIXES = frozenset(
     {"py", "pyi", "pyc", "js", "mjs", "cjs", "ts", "tsx", "jsx", "go", "rb", "rs", "java",
-     "kt", "php", "pl", "lua", "c", "h", "cc", "cpp", "md", "rst", "html", "css", "scss", "j2", "jinja", "jinja2", "tf"}
+     "kt", "php", "pl", "lua", "c", "h", "cc", "cpp", "md", "rst", "html", "css", "scss",
+     "j2", "jinja", "jinja2", "tf"}
 )  # fmt: skip
 
 
