@@ -107,56 +107,42 @@ def _peer_is_me(conn: socket.socket) -> bool:
 
 
 def _run(argv: list[str], cwd: str, env: dict[str, str], fds: list[int]) -> int:
-    """In a forked process: become the client's command and run it; its exit code."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            for target, fd in enumerate(fds[:3]):
-                os.dup2(fd, target)
-            for fd in fds:
-                if fd > 2:
-                    os.close(fd)
-            os.chdir(cwd)
-            os.environ.clear()
-            os.environ.update(env)
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            sys.argv = ["jettison", *argv]
-            from jettison.cli import main
+    """Become the client's command (this process is a fork of the server, serving one
+    connection) and run it; its exit code, the output flushed."""
+    for target, fd in enumerate(fds[:3]):
+        os.dup2(fd, target)
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(env)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    sys.argv = ["jettison", *argv]
+    from jettison.cli import finish, run
 
-            main()  # exits through jettison.cli.leave
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-            os._exit(code)
-        except BaseException:  # never return into the server's loop from a fork
-            os._exit(2)
-        os._exit(0)
-    _, status = os.waitpid(pid, 0)
-    return (
-        os.waitstatus_to_exitcode(status)
-        if os.WIFEXITED(status)
-        else 128 + (os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0)
-    )
+    try:
+        code = run()
+    except BaseException:  # never back into the server's loop from a fork
+        code = 2
+    return finish(code if isinstance(code, int) else 0 if code is None else 1)
 
 
-def _handle(conn: socket.socket, stamp: tuple[int, int]) -> bool:
-    """Serve one connection (in a fork of the server); False: the server must stop."""
+def _handle(conn: socket.socket, stamp: tuple[int, int]) -> None:
+    """Serve one connection (in a fork of the server)."""
     data, fds = _receive(conn)
     try:
         request = _decode(data) if data else None
         if request is None or not _peer_is_me(conn):
             conn.sendall(b"refused\n")
-            return True
+            return
         _, version, cwd, argv, env = request
         if version != __version__ or _code_stamp() != stamp:
             conn.sendall(b"stale\n")
-            return False
+            return
         if not argv or argv[0] not in SERVED or len(fds) != 3:
             conn.sendall(b"refused\n")
-            return True
+            return
         code = _run(argv, cwd, env, fds)
         conn.sendall(f"exit {code}\n".encode())
-        return True
     finally:
         for fd in fds:
             with contextlib.suppress(OSError):
@@ -194,13 +180,12 @@ def serve(idle: float = 900.0, path: str | None = None) -> None:
             pid = os.fork()
             if pid == 0:  # the handler: the server goes on accepting meanwhile
                 listener.close()
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # it waits for its command
-                keep = True
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # its command may wait for some
                 try:
-                    keep = _handle(conn, stamp)
+                    _handle(conn, stamp)
                 finally:
                     conn.close()
-                    os._exit(0 if keep else 3)
+                    os._exit(0)
             conn.close()
             # a stale request: the handler said so to the client; stop here too
             stop = _code_stamp() != stamp

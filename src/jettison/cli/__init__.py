@@ -116,6 +116,11 @@ _starting = False
 
 def main() -> None:
     """The console entry point."""
+    leave(run())
+
+
+def run() -> str | int | None:
+    """The command of ``sys.argv``; its exit code (click's SystemExit caught)."""
     global _starting
     _starting = gc.isenabled()
     gc.disable()
@@ -128,7 +133,7 @@ def main() -> None:
         if _starting:
             _starting = False
             gc.enable()
-    leave(code)
+    return code
 
 
 def leave(code: str | int | None) -> None:
@@ -143,6 +148,12 @@ def leave(code: str | int | None) -> None:
         code = 0
     if not isinstance(code, int) or threading.active_count() > 1:
         sys.exit(code)
+    os._exit(finish(code))
+
+
+def finish(code: int) -> int:
+    """Run the exit handlers and flush the output, as an exit does; the exit code then (1
+    when the reader of the output left, 120 when it could not be written)."""
     atexit._run_exitfuncs()  # what a normal exit runs first (weakref finalizers included)
     for stream in (sys.stdout, sys.stderr):  # then flush, handlers' output included
         try:
@@ -152,7 +163,7 @@ def leave(code: str | int | None) -> None:
             _to_devnull(stream)
         except (OSError, ValueError):  # e.g. a full disk: fail as Python's own exit does
             code = code or 120
-    os._exit(code)
+    return code
 
 
 def _to_devnull(stream: Any) -> None:
