@@ -43,7 +43,7 @@ LAYERS: list[list[str]] = [
     ["jettison.audit"],  # audit hands the deps analysis to JT605
     ["jettison.fixes"],  # fixes re-run the audit to a fixpoint; --verify builds on the engine
     ["jettison.bench", "jettison.services"],
-    ["jettison.cli", "jettison.__main__"],
+    ["jettison.cli", "jettison.__main__", "jettison._entry", "jettison.server"],
 ]
 
 
