@@ -43,7 +43,12 @@ def _via_server(argv: list[str]) -> int | None:
     import _socket  # the C module: `socket` would import enum, selectors and more
 
     path = socket_path()
-    if not os.path.exists(path):
+    try:  # only a socket of this user, in a directory only this user can enter
+        own, folder = os.stat(path), os.stat(os.path.dirname(path))
+    except OSError:
+        return None
+    uid = os.getuid()
+    if own.st_uid != uid or folder.st_uid != uid or folder.st_mode & 0o077:
         return None
     from jettison import __version__
 
