@@ -101,3 +101,35 @@ def test_no_server_is_a_normal_run(tmp_path: Path, runtime: dict[str, str]) -> N
     assert code == 1 and "JT111" in out
     status = subprocess.run([*JETTISON, "server", "status"], env=runtime, capture_output=True)
     assert status.returncode == 1
+
+
+def test_only_a_private_socket_gets_the_command(
+    tmp_path: Path, runtime: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client sends its environment (secrets included): never to a socket in a folder
+    others can enter."""
+    from jettison._entry import _via_server
+
+    project = _project(tmp_path / "p")
+    started = subprocess.run(
+        [*JETTISON, "server", "start", "--idle-timeout", "120"], env=runtime, capture_output=True
+    )
+    assert started.returncode == 0
+    monkeypatch.setenv("XDG_RUNTIME_DIR", runtime["XDG_RUNTIME_DIR"])
+    monkeypatch.chdir(project)
+    folder = Path(runtime["XDG_RUNTIME_DIR"]) / "jettison"
+    null = os.open(os.devnull, os.O_RDWR)
+    saved = [os.dup(fd) for fd in (0, 1, 2)]
+    try:
+        for fd in (0, 1, 2):  # what the served command writes goes nowhere
+            os.dup2(null, fd)
+        served = _via_server(["audit", "--no-context", "Dockerfile"])
+        folder.chmod(0o755)
+        refused = _via_server(["audit", "--no-context", "Dockerfile"])
+    finally:
+        for fd, copy in zip((0, 1, 2), saved, strict=True):
+            os.dup2(copy, fd)
+            os.close(copy)
+        os.close(null)
+        folder.chmod(0o700)
+    assert served == 1 and refused is None
