@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 
 from jettison.dockerfile import Command, Dockerfile, Instruction, Stage
 from jettison.dockerfile import commands as sh
+from jettison.findings import Edit
 from jettison.rules import _manifests, _project
 from jettison.rules._manifests import EXTRACT_SEVERAL
 
@@ -119,7 +120,13 @@ def several_projects_rewrite(
         "# the projects' dependencies (their pyproject.toml), installed before the source is "
         "copied\n"
     )
+    edits = [insert]
+    # as for one project: the cleanups of the installed packages go with the dependencies,
+    # and other rules' appends to this RUN wait for the next round, which sees the split
+    for trim, start in _project.package_trims(source, cmds, cmd):
+        deps_cmd += f" {escape}\n    && {source[trim.start : trim.end]}"
+        edits.append(Edit(start, trim.end, ""))
+    last = max(cmds, key=lambda c: c.end)
+    edits.append(Edit(last.end, last.end, ""))
     block = f"{comment}{copy_lines}RUN {flags}{setup}{deps_cmd}\n"
-    return _project.place_dependency_step(
-        source, source_copy, run, between, movable, block, [insert]
-    )
+    return _project.place_dependency_step(source, source_copy, run, between, movable, block, edits)

@@ -608,3 +608,31 @@ def test_package_cleanups_go_with_the_dependencies(tmp_path: Path) -> None:
     assert rest.endswith(
         "COPY --from=build /install /usr/local\nCOPY --from=build /install-project /usr/local\n"
     ), fixed
+
+
+def test_several_projects_leave_the_package_cleanups_to_the_dependency_step(
+    tmp_path: Path,
+) -> None:
+    """markitdown's fixed file: JT136's trim of the test suites ran on the projects' own
+    install too, rescanning every dependency on each code change (22 % of the cold build)."""
+    for name, body in {
+        "packages/core/pyproject.toml": CORE,
+        "packages/plugin/pyproject.toml": PLUGIN,
+    }.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(body)
+    trim = "find / -xdev -type d -name tests -path '*/site-packages/*' -prune -exec rm -rf {} +"
+    text = (
+        "FROM python:3.11\nWORKDIR /app\nCOPY . /app\n"
+        "RUN pip --no-cache-dir install /app/packages/core[all] /app/packages/plugin && \\\n"
+        f"    {trim}\n"
+    )
+    path = str(tmp_path / "Dockerfile")
+    config = Config(select=["JT201"])
+    fixed = fix_source(text, path, config, unsafe=True).text
+    assert fix_source(fixed, path, config, unsafe=True).text == fixed, "not idempotent"
+    deps_step, _, rest = fixed.partition("COPY . /app\n")
+    assert deps_step.endswith(f"    && {trim}\n"), fixed
+    assert rest == (
+        "RUN pip --no-cache-dir install --no-deps /app/packages/core[all] /app/packages/plugin\n"
+    ), fixed
