@@ -26,7 +26,6 @@ way fails them and the removal is rolled back.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -36,6 +35,7 @@ from jettison.dockerfile import Command, Dockerfile, Instruction, parse_dockerfi
 from jettison.dockerfile import commands as sh
 from jettison.findings import Edit
 from jettison.fixes.built_text import built_image, remembered
+from jettison.rules._manifests import canonical
 
 # pip options that put the packages where `pip uninstall` does not look
 _ELSEWHERE = ("--prefix", "--target", "-t", "--root", "--user")
@@ -82,10 +82,6 @@ def _same_file(declared: str, written: str) -> bool:
     return d.name == w.name and (len(d.parts) == 1 or str(w).endswith(str(d)))
 
 
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def choose(
     report: Any,
     files: list[str],
@@ -102,23 +98,23 @@ def choose(
     # nothing another installed distribution requires goes: a kept optional dependency
     # (email-validator) still needs its own (dnspython)
     while True:
-        removed = {_canonical(n) for names in out.by_file.values() for n in names}
+        removed = {canonical(n) for names in out.by_file.values() for n in names}
         staying = [n for n in env.dists if n not in removed]
         needed = env.closure((n, frozenset()) for n in staying)
         blocked = removed & set(needed)
         if not blocked:
             return out
         for item_name in list(out.unused):
-            if _canonical(item_name) in blocked:
+            if canonical(item_name) in blocked:
                 out.unused.remove(item_name)
-                out.kept[item_name] = f"{needed[_canonical(item_name)]} requires it"
+                out.kept[item_name] = f"{needed[canonical(item_name)]} requires it"
         for f, names in list(out.by_file.items()):
-            out.by_file[f] = [n for n in names if _canonical(n) not in blocked]
+            out.by_file[f] = [n for n in names if canonical(n) not in blocked]
             if not out.by_file[f]:
                 del out.by_file[f]
         out.saved_bytes = sum(
             env.dists[k].size_bytes or 0
-            for k in {_canonical(n) for ns in out.by_file.values() for n in ns}
+            for k in {canonical(n) for ns in out.by_file.values() for n in ns}
             if k in env.dists
         )
 
