@@ -254,6 +254,32 @@ def append_to_run(ins: Instruction, df: Dockerfile, text: str) -> Edit | None:
     return Edit(end, end, f" && {text}")
 
 
+def insert_before_command(ins: Instruction, df: Dockerfile, cmd: Command, text: str) -> Edit | None:
+    """An edit running ``text`` right before ``cmd``, chained with ``&&`` (``a && text &&
+    cmd``), on a line of its own where the RUN puts one command per line. Only where ``cmd``
+    is a plain step of an ``&&`` list (or the RUN's first command): before a command of a
+    pipeline, a condition or after ``;``/``||`` the chain would change what runs."""
+    script = ins.script
+    if script is None or ins.json_form or ins.heredocs or script.has_error or cmd.in_condition:
+        return None
+    cmds = sorted(script.commands, key=lambda c: c.start)
+    before = [c for c in cmds if c.end <= cmd.start]
+    if before and before[-1].next_operator != "&&":
+        return None
+    source = df.source
+    line_start = source.rfind("\n", 0, cmd.start) + 1
+    lead = source[line_start : cmd.start]
+    if before and source.find("\n", before[-1].end, cmd.start) != -1:
+        # one command per line: the new one gets its own line, in the file's style
+        indent = lead[: len(lead) - len(lead.lstrip(" \t"))]
+        escape = df.directives.escape
+        if lead.strip() == "&&":
+            return Edit(cmd.start, cmd.start, f"{text} {escape}\n{indent}&& ")
+        if not lead.strip():
+            return Edit(cmd.start, cmd.start, f"{text} && {escape}\n{indent}")
+    return Edit(cmd.start, cmd.start, f"{text} && ")
+
+
 def _append_to_heredoc(content: str, content_end: int, text: str) -> Edit | None:
     if _SET_E.search(content):
         return Edit(content_end, content_end, text + "\n")

@@ -504,6 +504,7 @@ def project_rewrite(
     if setup is None:
         return Rewrite([], "commands before the install in its RUN may read the source")
     system = [c for c in _unique(cmds) if c.end <= cmd.start and _system_setup(c)]
+    moved: list[tuple[Command, int]] = []  # commands after the install that go with it
     if system:
         # `apt-get install build-essential && pip install . && apt-get purge ...` (evidently):
         # the dependency step gets the system packages and their removal; the project's own
@@ -518,9 +519,7 @@ def project_rewrite(
         cleanups = _system_cleanups(cmds, cmd)
         if cleanups is None:
             return Rewrite([], "the RUN's commands after the install are not a plain && chain")
-        for c, start in cleanups:
-            deps_cmd += f" {df.directives.escape}\n    && {source[c.start : c.end]}"
-            edits.append(Edit(start, c.end, ""))
+        moved += cleanups
         ordered = _unique(cmds)
         for c in system:
             following = ordered[ordered.index(c) + 1]
@@ -528,9 +527,11 @@ def project_rewrite(
     # cleanups of the installed packages after the install (JT136's test-suite trim, JT139's
     # strip) go with the dependencies they clean: left after the project's install, they
     # would rescan (and rewrite) every dependency on each code change
-    for trim, start in package_trims(source, cmds, cmd):
-        deps_cmd += f" {df.directives.escape}\n    && {source[trim.start : trim.end]}"
-        edits.append(Edit(start, trim.end, ""))
+    # (in the RUN's order: a strip placed before the compilers' removal stays before it)
+    moved += package_trims(source, cmds, cmd)
+    for c, start in sorted(moved, key=lambda m: m[0].start):
+        deps_cmd += f" {df.directives.escape}\n    && {source[c.start : c.end]}"
+        edits.append(Edit(start, c.end, ""))
     # an empty edit where other rules append to this RUN: an append computed on the RUN as it
     # is now (a cleanup of what it installs) waits for the next round, which sees the split
     # and puts it on the dependency step

@@ -46,3 +46,32 @@ def test_no_deps_install_of_a_local_project_brings_in_nothing(tmp_path: Path) ->
     assert _jt136_lines(text, tmp_path / "Dockerfile") == []
     text = 'FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install ".[data]"\n'
     assert _jt136_lines(text, tmp_path / "Dockerfile") == [4]
+
+
+def test_strip_before_the_compilers_removal_stays_before_it_on_the_dependency_step(
+    tmp_path: Path,
+) -> None:
+    # evidently's shape: compilers installed, the project installed, compilers purged, all in
+    # one RUN; JT139's strip runs before the purge, and JT201's split keeps that order
+    (tmp_path / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+        '[project]\nname = "demo"\nversion = "0.1"\ndependencies = ["scipy", "pandas"]\n'
+    )
+    (tmp_path / "src" / "demo").mkdir(parents=True)
+    (tmp_path / "src" / "demo" / "__init__.py").write_text("")
+    original = (
+        "FROM python:3.11-slim\nWORKDIR /src\nCOPY pyproject.toml .\nCOPY src ./src\n"
+        "RUN apt-get update \\\n    && apt-get install -y build-essential \\\n"
+        "    && pip install --no-cache-dir . \\\n"
+        "    && apt-get remove -y --purge build-essential \\\n"
+        "    && rm -rf /var/lib/apt/lists/*\n"
+    )
+    config = Config(select=["JT136", "JT139", "JT201"])
+    fixed = fix_source(original, str(tmp_path / "Dockerfile"), config, unsafe=True).text
+    lines = fixed.splitlines()
+    strip = next(n for n, line in enumerate(lines) if "strip --strip-unneeded" in line)
+    purge = next(n for n, line in enumerate(lines) if "--purge build-essential" in line)
+    trim = next(n for n, line in enumerate(lines) if "-name tests" in line)
+    source = lines.index("COPY src ./src")
+    assert strip < purge < trim < source, fixed
+    assert "--no-deps" in lines[source + 1], fixed

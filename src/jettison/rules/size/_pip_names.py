@@ -125,6 +125,19 @@ def _context_path(ctx: RuleContext, ins: Instruction, path: str) -> Path | None:
     return None
 
 
+def _project_dir(ctx: RuleContext, ins: Instruction, path: str) -> Path | None:
+    """The folder in the build context a local project the RUN installs (``.``, ``/src``)
+    comes from, found through its manifest: the project's folder in the image may be made
+    of several COPYs (`COPY pyproject.toml .`, `COPY README.md .`, `COPY src ./src`), and
+    the manifest's is the one that says what it installs."""
+    for manifest in ("pyproject.toml", "setup.cfg"):
+        found = _context_path(ctx, ins, path.rstrip("/") + "/" + manifest)
+        if found is not None and found.is_file():
+            return found.parent
+    found = _context_path(ctx, ins, path)
+    return found if found is not None and found.is_dir() else None
+
+
 def _extracted_names(ctx: RuleContext, ins: Instruction) -> set[str]:
     """What a dependency step of JT201's rewrite installs: the dependencies the manifests
     its extraction command reads (pyproject.toml, setup.cfg, several projects') list."""
@@ -184,8 +197,8 @@ def installed_names(ctx: RuleContext, ins: Instruction) -> set[str]:
             if path_part.endswith(".whl") or "*" in path_part:
                 found |= _wheels_built(ctx)  # wheels a builder stage made: what it read
             elif _LOCAL.match(path_part):
-                project = None if no_deps else _context_path(ctx, ins, path_part)
-                if project is not None and project.is_dir():
+                project = None if no_deps else _project_dir(ctx, ins, path_part)
+                if project is not None:
                     found |= _project_names(project, extra_names) or set()
             else:
                 match = _NAME.match(arg)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from jettison.dockerfile import Instruction, Stage
+from jettison.dockerfile import Command, Instruction, Stage
 from jettison.dockerfile import commands as sh
 from jettison.findings import Finding, FixSafety, Severity
 from jettison.rules.registry import Category, RuleContext, rule
@@ -85,6 +85,27 @@ def _strip_available(stage: Stage, run: Instruction) -> bool:
     return available
 
 
+def _binutils_removal(ins: Instruction) -> Command | None:
+    """The removal command a RUN that installs binutils (`build-essential`, `gcc`) only for
+    its pip installs and removes them again runs first after its last pip install: where
+    the strip goes, while `strip` is still there (evidently's shape: install the compilers,
+    `pip install`, purge them)."""
+    pips = list(sh.pip_installs(ins))
+    if not pips:
+        return None
+    last = max(c.end for c in pips)
+    first = min(c.start for c in pips)
+    if not any(c.start < first and p in _BINUTILS for c, p in _temporary_installs(ins)):
+        return None
+    for cmd in sorted(sh.commands(ins), key=lambda c: c.start):
+        if cmd.start > last and (
+            cmd.subcommand() in ("purge", "remove", "del", "erase", "autoremove")
+            or cmd.has_flag("--auto-remove")
+        ):
+            return cmd
+    return None
+
+
 def _strips(ins: Instruction) -> bool:
     return any(cmd.name == "strip" or "strip" in cmd.arg_values for cmd in sh.commands(ins))
 
@@ -101,7 +122,8 @@ def _strips(ins: Instruction) -> bool:
         uvloop, zstandard, pillow, cryptography and the packages that install them), in a
         stage whose files reach the final image and that has `strip` (binutils: the full
         `python` and `buildpack-deps` images, or `build-essential`, `gcc` or `binutils`
-        installed earlier), without stripping them in the same RUN.
+        installed earlier, or installed by the same RUN before its pip install and removed
+        after it), without stripping them in the same RUN.
     """,
     why="""
         Symbols are for debuggers and linkers; a program that loads a library needs only
@@ -122,8 +144,9 @@ def _strips(ins: Instruction) -> bool:
             && {STRIP}
     """,
     fix=f"""
-        Unsafe: appends `{STRIP}` to the RUN. A library that checks its own bytes, or one
-        strip cannot rewrite correctly, breaks when it is loaded;
+        Unsafe: appends `{STRIP}` to the RUN (or, where the RUN removes the compilers
+        again after its pip install, runs it right before that removal). A library that
+        checks its own bytes, or one strip cannot rewrite correctly, breaks when it is loaded;
         `jettison fix --unsafe-fixes --verify` builds the image, runs its checks and rolls
         this fix back on its own when one fails, and `--each-fix` shows the bytes it saved.
     """,
@@ -143,9 +166,17 @@ def symbols_in_libraries(ctx: RuleContext) -> Iterator[Finding]:
             if ins.keyword != "RUN" or _strips(ins) or not any(sh.pip_installs(ins)):
                 continue
             found = sorted(installed_names(ctx, ins) & UNSTRIPPED)
-            if not found or not _strip_available(stage, ins):
+            if not found:
                 continue
-            edit = sh.append_to_run(ins, ctx.dockerfile, STRIP)
+            if _strip_available(stage, ins):
+                edit = sh.append_to_run(ins, ctx.dockerfile, STRIP)
+            else:
+                removal = _binutils_removal(ins)
+                if removal is None:
+                    continue
+                edit = sh.insert_before_command(ins, ctx.dockerfile, removal, STRIP)
+                if edit is None:
+                    continue  # no place for the strip while `strip` is there
             shown = ", ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4 else "")
             yield ctx.report(
                 f"the shared libraries of the packages this RUN installs ({shown}) keep "
