@@ -1268,6 +1268,36 @@ def load_results(
     return out
 
 
+def reuse_stored(result: dict[str, Any], stored_path: Path) -> dict[str, Any]:
+    """``result`` with the variants this run did not measure taken from the stored result of
+    the same project commit on the same engine, each named in a warning and a
+    ``<variant>_from`` record; ``result`` unchanged where there is none."""
+    try:
+        stored = json.loads(stored_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return result
+    meta, old_meta = result.get("meta") or {}, stored.get("meta") or {}
+    if (
+        result.get("status") != "done"
+        or stored.get("status") != "done"
+        or stored.get("commit") != result.get("commit")
+        or old_meta.get("engine_version") != meta.get("engine_version")
+    ):
+        return result
+    for name, record in (stored.get("variants") or {}).items():
+        if name in (result.get("variants") or {}):
+            continue
+        result.setdefault("variants", {})[name] = record
+        when = stored.get(f"{name}_from") or old_meta
+        result[f"{name}_from"] = when
+        result.setdefault("warnings", []).append(
+            f"{name}: not rebuilt in this run; its record is an earlier run's "
+            f"({when.get('date')}, jettison {when.get('jettison_commit')}, same commit of the "
+            "project, same engine)"
+        )
+    return result
+
+
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(
         prog="run.py",
@@ -1283,6 +1313,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     ap.add_argument("--runs", type=int, default=1, help="repeat every measurement N times")
     ap.add_argument("--json", dest="json_file", help="write every result and the medians here")
     ap.add_argument("--format", choices=("text", "json"), default="text")
+    ap.add_argument(
+        "--reuse-stored",
+        action="store_true",
+        help="with --variants, take the variants not run from the project's stored result "
+        "(same project commit and engine only; the result says so)",
+    )
     ap.add_argument(
         "--no-prune",
         action="store_true",
@@ -1428,6 +1464,8 @@ def run_all(
             finally:
                 engine.cleanup()
                 shutil.rmtree(work, ignore_errors=True)
+            if args.reuse_stored:
+                result = reuse_stored(result, Path(args.results_dir) / f"{project.slug}.json")
             results.append(result)
             write_json(Path(args.results_dir) / f"{project.slug}.json", result)
             progress(f"{project.slug}: results written; images removed")
