@@ -529,7 +529,7 @@ def project_rewrite(
     # would rescan (and rewrite) every dependency on each code change
     # (in the RUN's order: a strip placed before the compilers' removal stays before it)
     moved += package_trims(source, cmds, cmd)
-    for c, start in sorted(moved, key=lambda m: m[0].start):
+    for c, start in sorted(dict((m[0].start, m) for m in moved).values(), key=lambda m: m[0].start):
         deps_cmd += f" {df.directives.escape}\n    && {source[c.start : c.end]}"
         edits.append(Edit(start, c.end, ""))
     # an empty edit where other rules append to this RUN: an append computed on the RUN as it
@@ -561,13 +561,52 @@ def package_trims(source: str, cmds: list[Command], install: Command) -> list[tu
                 if v == "-exec"
             )
         )
-        if not cleans or before.next_operator != "&&":
+        if not cleans or not _joined(source, before, cmd):
             continue
-        gap = source[before.end : cmd.start].replace("\\\n", " ").replace("`\n", " ")
-        if gap.strip() != "&&":
+        at = ordered.index(cmd)
+        head, tail = ordered[max(0, at - 2) : at], ordered[at + 1 : at + 3]
+        if "strip" in values and _fetches_binutils(head) and _drops_binutils(tail):
+            # JT139's strip on a slim image brings binutils and removes them around it: the
+            # whole sandwich moves, or the strip would run where no strip is installed
+            chain = ordered[at - 3 : at + 3] if at >= 3 else []
+            if len(chain) != 6 or not all(
+                _joined(source, a, b) for a, b in itertools.pairwise(chain)
+            ):
+                continue
+            out += [(member, previous.end) for previous, member in itertools.pairwise(chain)]
             continue
         out.append((cmd, before.end))
     return out
+
+
+def _joined(source: str, before: Command, cmd: Command) -> bool:
+    """``cmd`` follows ``before`` through a plain `&&` (continuation lines allowed)."""
+    gap = source[before.end : cmd.start].replace("\\\n", " ").replace("`\n", " ")
+    return before.next_operator == "&&" and gap.strip() == "&&"
+
+
+def _fetches_binutils(cmds: list[Command]) -> bool:
+    if len(cmds) != 2:
+        return False
+    update, install = cmds
+    return (
+        update.name in sh.APT
+        and update.subcommand() == "update"
+        and install.name in sh.APT
+        and install.subcommand() == "install"
+        and "binutils" in install.arg_values
+    )
+
+
+def _drops_binutils(cmds: list[Command]) -> bool:
+    return (
+        len(cmds) == 2
+        and cmds[0].name in sh.APT
+        and cmds[0].subcommand() in ("purge", "remove")
+        and "binutils" in cmds[0].arg_values
+        and cmds[1].name == "rm"
+        and any(v.startswith("/var/lib/apt/lists") for v in cmds[1].arg_values)
+    )
 
 
 def place_dependency_step(

@@ -75,3 +75,34 @@ def test_strip_before_the_compilers_removal_stays_before_it_on_the_dependency_st
     source = lines.index("COPY src ./src")
     assert strip < purge < trim < source, fixed
     assert "--no-deps" in lines[source + 1], fixed
+
+
+def test_strip_with_binutils_for_it_moves_whole_to_the_dependency_step(tmp_path: Path) -> None:
+    # a slim image: binutils come for the strip and leave; the split moves all of it, or
+    # the strip would run where no strip is installed
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "0.1"\ndependencies = ["scipy"]\n'
+    )
+    (tmp_path / "src").mkdir()
+    sandwich = (
+        "apt-get update && apt-get install -y --no-install-recommends binutils && "
+        "find / -xdev -type f -name '*.so' -path '*/site-packages/*' "
+        "-exec strip --strip-unneeded {} ';' && apt-get purge -y --auto-remove binutils && "
+        "rm -rf /var/lib/apt/lists/*"
+    )
+    original = (
+        "FROM python:3.11-slim\nWORKDIR /src\nCOPY pyproject.toml .\nCOPY src ./src\n"
+        f"RUN pip install --no-cache-dir . && {sandwich}\n"
+    )
+    config = Config(select=["JT201"])
+    fixed = fix_source(original, str(tmp_path / "Dockerfile"), config, unsafe=True).text
+    deps, project = fixed.split("COPY src ./src\n")
+    for command in (
+        "apt-get update",
+        "apt-get install -y --no-install-recommends binutils",
+        "-exec strip --strip-unneeded",
+        "apt-get purge -y --auto-remove binutils",
+        "rm -rf /var/lib/apt/lists/*",
+    ):
+        assert command in deps, fixed
+    assert project.strip() == "RUN pip install --no-deps --no-cache-dir .", fixed
