@@ -262,6 +262,43 @@ def test_symbols_stripped_in_the_builder_leave_the_final_image(tmp_path: Path) -
 
 
 @pytest.mark.engine
+def test_symbols_stripped_on_a_slim_image_with_binutils_for_the_strip(tmp_path: Path) -> None:
+    """JT139 on a slim single-stage image (no binutils, explainingtitanic's shape): the RUN
+    installs binutils for the strip and purges them with what they pulled in, in the same
+    layer. The image still loads every C extension, keeps no strip, and is smaller by what
+    --each-fix reports (the apt packages and lists leave nothing behind)."""
+    work = tmp_path / "slim-symbols"
+    work.mkdir()
+    (work / "app.py").write_text(
+        "import shutil, msgpack._cmsgpack, yaml\n"
+        "assert yaml.__with_libyaml__ and shutil.which('strip') is None\n"
+        "print('symbols ok', msgpack.unpackb(msgpack.packb([1])), yaml.safe_dump([1]).strip())\n"
+    )
+    (work / "Dockerfile").write_text(
+        "FROM python:3.11-slim\n"
+        "RUN pip install --no-cache-dir pyyaml==6.0.2 msgpack==1.1.0\n"
+        "COPY app.py /app.py\n"
+        'CMD ["python", "/app.py"]\n'
+    )
+    code, out = _jettison(
+        "fix",
+        "--unsafe-fixes",
+        "--verify",
+        "--each-fix",
+        "--select",
+        "JT139",
+        str(work),
+        cwd=tmp_path,
+    )
+    assert code == 0, out
+    text = (work / "Dockerfile").read_text()
+    assert "install -y --no-install-recommends binutils" in text, out
+    assert "purge -y --auto-remove binutils" in text, out
+    effects = {e[0]: float(e[1]) / (1 if e[2] == "MB" else 1000) for e in EFFECT.findall(out)}
+    assert list(effects) == ["JT139"] and effects["JT139"] < -0.5, out
+
+
+@pytest.mark.engine
 def test_library_package_nothing_loads_is_dropped(tmp_path: Path) -> None:
     """healthchecks' shape: the final stage installs the libraries its wheels were built
     against, and one more that nothing loads (libxml2, with the libicu it pulls in). The
