@@ -331,6 +331,44 @@ def test_library_package_nothing_loads_is_dropped(tmp_path: Path) -> None:
 
 
 @pytest.mark.engine
+def test_a_package_imported_without_being_declared_is_not_uninstalled(tmp_path: Path) -> None:
+    """fastapi-celery's shape: pytest is unused and, by metadata, packaging is a dependency
+    only pytest needs; but an installed package the app uses imports packaging without
+    declaring it (kombu's redis transport does). Its own files in the image say so:
+    pytest and pluggy go, packaging stays, and the app still starts."""
+    work = tmp_path / "undeclared"
+    (work / "helper" / "helper").mkdir(parents=True)
+    (work / "requirements.txt").write_text("pytest==8.3.3\n")
+    (work / "helper" / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=61"]\n'
+        'build-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "helper"\nversion = "1.0"\n'
+    )
+    (work / "helper" / "helper" / "__init__.py").write_text(
+        "from packaging.version import Version\n\nVERSION = Version('1.0')\n"
+    )
+    (work / "app.py").write_text("import helper\nprint('app ok', helper.VERSION)\n")
+    (work / "Dockerfile").write_text(
+        "FROM python:3.11-slim\n"
+        "WORKDIR /app\n"
+        "COPY requirements.txt .\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\n"
+        "COPY helper /helper\n"
+        "RUN pip install --no-cache-dir /helper\n"
+        "COPY app.py .\n"
+        'CMD ["python", "app.py"]\n'
+    )
+    code, out = _jettison(
+        "fix", "--unsafe-fixes", "--verify", "--select", "UNUSEDDISTS", str(work), cwd=tmp_path
+    )
+    assert code == 0, out
+    text = (work / "Dockerfile").read_text()
+    uninstall = next(line for line in text.splitlines() if "pip uninstall -y" in line)
+    assert "pytest" in uninstall and "pluggy" in uninstall, text
+    assert "packaging" not in uninstall, text
+
+
+@pytest.mark.engine
 def test_python_package_nothing_uses_is_uninstalled(tmp_path: Path) -> None:
     """A requirements file with a tool the service never runs (pyfiglet: its fonts are
     ~5 MB): the built image's own metadata maps it to its module, nothing imports or runs

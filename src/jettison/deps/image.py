@@ -90,3 +90,65 @@ def environment_from_image(reference: str) -> Environment:
         if exc.path is None and local is not None:
             exc.path = local  # "truncated tar" says which file, as in inspect
         raise
+
+
+# `import a.b as c, d` and `from a.b import c, d` (also indented: imports inside functions
+# load modules at run time too); relative imports name no distribution
+_IMPORT_LINE = re.compile(
+    rb"^[ \t]*(?:from[ \t]+([A-Za-z_][\w.]*)[ \t]+import[ \t]+\(?([^\n#)]*)"
+    rb"|import[ \t]+([A-Za-z_][^\n#;]*))",
+    re.M,
+)
+_SITE_FILE = re.compile(r"^/?(?:.*/)?(?:site|dist)-packages/(?P<rel>.+\.py)$")
+_MAX_SOURCE = 4_000_000  # larger .py files are generated data, not imports
+
+
+def _imported_names(text: bytes) -> set[str]:
+    names: set[str] = set()
+    for found in _IMPORT_LINE.finditer(text):
+        module, items, plain = found.groups()
+        if module is not None:
+            base = module.decode("ascii", "replace")
+            names.add(base)
+            for item in items.decode("ascii", "replace").split(","):
+                word = item.strip().split(" ", 1)[0]
+                if word.isidentifier():
+                    names.add(f"{base}.{word}")  # `from google.cloud import storage`
+        else:
+            for item in plain.decode("ascii", "replace").split(","):
+                word = item.strip().split(" ", 1)[0].rstrip("\\")
+                if word and all(p.isidentifier() for p in word.split(".")):
+                    names.add(word)
+    return names
+
+
+def imports_in_image(reference: str, env: Environment) -> dict[str, frozenset[str]]:
+    """What each installed distribution's own Python files import (dotted names, read from
+    the files' import statements): a package that imports one it does not declare
+    (kombu's redis transport imports ``packaging``) still needs it. Read from the image
+    ``reference`` names, as :func:`environment_from_image` reads its metadata."""
+    owner: dict[str, str] = {}  # dotted module -> the distribution whose files it is
+    for installed in env.dists.values():
+        for module in installed.modules:
+            owner.setdefault(module, installed.name)
+    found: dict[str, set[str]] = {}
+    with collector_paused(), open_image(reference) as data:
+        merged = replay((layer.entries for layer in data.layers), _never_same)
+        for path, node in merged.nodes.items():
+            inode = node.inode
+            match = _SITE_FILE.match(path) if inode is not None else None
+            if match is None or inode is None or inode.size > _MAX_SOURCE:
+                continue
+            parts = match.group("rel")[: -len(".py")].split("/")
+            if parts[-1] == "__init__":
+                parts.pop()
+            # the file's module, or the nearest package holding it, names its distribution
+            holder = next(
+                (owner[m] for i in range(len(parts), 0, -1) if (m := ".".join(parts[:i])) in owner),
+                None,
+            )
+            if holder is None:
+                continue
+            text = b"".join(iter_content(data.layers[inode.layer], inode.entry))
+            found.setdefault(holder, set()).update(_imported_names(text))
+    return {name: frozenset(names) for name, names in found.items()}

@@ -88,26 +88,33 @@ def choose(
     dockerfile: str,
     context: str | Path = ".",
     env: Any = None,
+    imports: Mapping[str, frozenset[str]] | None = None,
 ) -> UnusedDistributions:
     """What to uninstall, from a :class:`jettison.deps.report.DepsReport` made with an
     image's metadata for ``context`` (``env``, a :class:`jettison.deps.metadata.Environment`
-    of the image); ``files``: the requirements files the Dockerfile installs."""
+    of the image); ``files``: the requirements files the Dockerfile installs; ``imports``:
+    what each installed distribution's own files import
+    (:func:`jettison.deps.image.imports_in_image`)."""
     out = _choose(report, files, dockerfile, context)
     if env is None or not out.unused:
         return out
     # nothing another installed distribution requires goes: a kept optional dependency
-    # (email-validator) still needs its own (dnspython)
+    # (email-validator) still needs its own (dnspython); nor anything one imports without
+    # declaring it (kombu's redis transport imports packaging, which pytest brought)
     while True:
         removed = {canonical(n) for names in out.by_file.values() for n in names}
         staying = [n for n in env.dists if n not in removed]
         needed = env.closure((n, frozenset()) for n in staying)
-        blocked = removed & set(needed)
-        if not blocked:
+        why = {n: f"{needed[n]} requires it" for n in removed & set(needed)}
+        for name, reason in _imported_by(env, staying, removed, imports or {}).items():
+            why.setdefault(name, reason)
+        if not why:
             return out
+        blocked = set(why)
         for item_name in list(out.unused):
             if canonical(item_name) in blocked:
                 out.unused.remove(item_name)
-                out.kept[item_name] = f"{needed[canonical(item_name)]} requires it"
+                out.kept[item_name] = why[canonical(item_name)]
         for f, names in list(out.by_file.items()):
             out.by_file[f] = [n for n in names if canonical(n) not in blocked]
             if not out.by_file[f]:
@@ -117,6 +124,26 @@ def choose(
             for k in {canonical(n) for ns in out.by_file.values() for n in ns}
             if k in env.dists
         )
+
+
+def _imported_by(
+    env: Any, staying: list[str], removed: set[str], imports: Mapping[str, frozenset[str]]
+) -> dict[str, str]:
+    """The removed distributions a staying one imports (name -> why it stays)."""
+    provider = {
+        module: name for name in removed if name in env.dists for module in env.dists[name].modules
+    }
+    out: dict[str, str] = {}
+    for name in staying:
+        for imported in sorted(imports.get(name, ())):
+            parts = imported.split(".")
+            for i in range(len(parts), 0, -1):
+                hit = provider.get(".".join(parts[:i]))
+                if hit is not None and hit not in out:
+                    who = env.dists[name].display_name
+                    out[hit] = f"{who} imports it (`{imported}`) without requiring it"
+                    break
+    return out
 
 
 def _choose(
@@ -180,7 +207,7 @@ def find_unused(
     """Build ``text`` and name the distributions it installs from requirements files that
     nothing uses, from the image's own metadata."""
     from jettison.deps.analyze import analyze, collect
-    from jettison.deps.image import environment_from_image
+    from jettison.deps.image import environment_from_image, imports_in_image
 
     df = parse_dockerfile(text, path, str(context))
     files = sorted({f for _, _, f in requirement_installs(df)})
@@ -190,7 +217,11 @@ def find_unused(
     with built_image(text, path, context, sdk, build_args, scan) as (image, dockerfile):
         env = environment_from_image(image)
         report = analyze(collect(context, dockerfile), env)
-    return choose(report, files, path, context, env)
+        found = choose(report, files, path, context, env)
+        if found.unused:
+            # metadata alone misses what a package imports without declaring it
+            found = choose(report, files, path, context, env, imports_in_image(image, env))
+    return found
 
 
 def engine_checker(

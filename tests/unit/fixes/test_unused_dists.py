@@ -79,8 +79,21 @@ def test_a_declaration_in_another_directory_matches_only_its_own_file() -> None:
 class _Env:
     """The two things ``choose`` asks of an image's environment."""
 
-    def __init__(self, requires: dict[str, list[str]]) -> None:
-        self.dists = {name: type("D", (), {"size_bytes": 1000})() for name in requires}
+    def __init__(
+        self, requires: dict[str, list[str]], modules: dict[str, list[str]] | None = None
+    ) -> None:
+        self.dists = {
+            name: type(
+                "D",
+                (),
+                {
+                    "size_bytes": 1000,
+                    "display_name": name,
+                    "modules": frozenset((modules or {}).get(name, [name.replace("-", "_")])),
+                },
+            )()
+            for name in requires
+        }
         self.requires = requires
 
     def closure(self, roots: object) -> dict[str, str]:
@@ -110,3 +123,51 @@ def test_what_a_staying_distribution_requires_stays() -> None:
     )
     assert found.unused == ["httpie"] and found.by_file == {"requirements.txt": ["httpie"]}
     assert found.kept["dnspython"] == "email-validator requires it"
+
+
+def test_what_a_staying_distribution_imports_without_requiring_it_stays() -> None:
+    """fastapi-celery: pytest is unused and goes with what only it requires (pluggy,
+    packaging by metadata), but kombu's redis transport imports packaging without declaring
+    it: the import found in kombu's own files keeps packaging."""
+    env = _Env(
+        {"kombu": [], "pytest": ["pluggy", "packaging"], "pluggy": [], "packaging": []},
+        {"kombu": ["kombu", "kombu.transport", "kombu.transport.redis"]},
+    )
+    report = _report(_item("pytest", exclusive=["pluggy", "packaging"]))
+    imports = {"kombu": frozenset({"kombu.utils", "packaging.version", "redis"})}
+    found = choose(report, ["requirements.txt"], "Dockerfile", env=env, imports=imports)
+    assert found.by_file == {"requirements.txt": ["pytest", "pluggy"]}, found
+    assert found.unused == ["pytest"]
+    # without the imports, metadata alone removes packaging too
+    alone = choose(report, ["requirements.txt"], "Dockerfile", env=env)
+    assert alone.by_file == {"requirements.txt": ["pytest", "pluggy", "packaging"]}
+
+
+def test_an_unused_distribution_a_staying_one_imports_is_kept_and_says_why() -> None:
+    env = _Env({"celery": [], "aiofiles": []}, {"celery": ["celery"], "aiofiles": ["aiofiles"]})
+    imports = {"celery": frozenset({"aiofiles.os"})}
+    found = choose(
+        _report(_item("aiofiles")), ["requirements.txt"], "Dockerfile", env=env, imports=imports
+    )
+    assert found.unused == [] and found.by_file == {}
+    assert found.kept["aiofiles"] == "celery imports it (`aiofiles.os`) without requiring it"
+
+
+def test_import_statements_are_read_as_python_writes_them() -> None:
+    from jettison.deps.image import _imported_names
+
+    text = (
+        b"import os, json as j\n"
+        b"from packaging.version import Version  # comment\n"
+        b"def f():\n"
+        b"    from google.cloud import storage, bigquery as bq\n"
+        b"    import yaml.cyaml\n"
+        b"from . import sibling\n"
+        b"from .. import parent\n"
+        b"x = 'import nothing'\n"
+    )
+    names = _imported_names(text)
+    assert {"os", "json", "packaging.version", "packaging.version.Version"} <= names
+    assert {"google.cloud", "google.cloud.storage", "google.cloud.bigquery"} <= names
+    assert "yaml.cyaml" in names and "nothing" not in names
+    assert not any(n.startswith(".") or n == "sibling" for n in names)
