@@ -311,3 +311,77 @@ def test_toolchain_that_no_install_needs_is_removed(tmp_path: Path, engine: Engi
     assert "AS builder" not in fixed and "gcc" not in fixed, fixed
     saved = compare(engine, tmp_path, [])
     assert saved > 20_000_000  # gcc and the C library headers
+
+
+# --- uv: `uv pip install --system` and `uv sync` into the project's environment -------------
+
+
+@pytest.mark.engine
+def test_uv_pip_install_system_goes_into_the_builders_virtualenv(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """`pip install uv && uv pip install --system -r requirements.txt` on the full image:
+    the builder's uv installs into its virtualenv (no --system), a C extension compiles
+    there, and the runtime's virtualenv does not keep uv."""
+    write(
+        tmp_path,
+        {
+            **COMPILED,
+            "Dockerfile": (
+                "FROM python:3.11\n"
+                "WORKDIR /app\n"
+                "COPY requirements.txt .\n"
+                "RUN pip install --no-cache-dir uv \\\n"
+                "    && uv pip install --system --no-cache --no-binary markupsafe"
+                " -r requirements.txt\n"
+                "COPY app.py .\n"
+                'CMD ["python", "app.py"]\n'
+            ),
+        },
+    )
+    fixed, _ = fix(tmp_path)
+    builder, runtime = fixed.split("FROM python:3.11-slim")
+    assert "uv pip install --no-cache --no-binary markupsafe -r" in builder, fixed
+    assert "--system" not in builder and "pip install" not in runtime, fixed
+    compare(engine, tmp_path, [])
+    tools = engine.run(
+        "fixed", "python", "-c", "import shutil, sys; print(sys.prefix, shutil.which('uv'))"
+    )
+    assert tools.split() == ["/opt/venv", "None"], tools
+
+
+@pytest.mark.engine
+def test_uv_sync_environment_is_copied_where_uv_made_it(tmp_path: Path, engine: Engine) -> None:
+    """uv's guide on one stage: dependencies with `uv sync --no-install-project`, the code,
+    then `uv sync`; the project's environment (/app/.venv) goes to the slim runtime at its
+    own path, uv itself stays in the builder."""
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": (
+                '[project]\nname = "svc"\nversion = "0.1"\nrequires-python = ">=3.11"\n'
+                'dependencies = ["markupsafe==2.1.5", "six==1.16.0"]\n'
+            ),
+            "app.py": COMPILED["app.py"] + "import six\nprint('six', six.__version__)\n",
+            ".dockerignore": ".venv\n",
+            "Dockerfile": (
+                "FROM python:3.11\n"
+                "RUN pip install --no-cache-dir uv\n"
+                "WORKDIR /app\n"
+                "COPY pyproject.toml .\n"
+                "RUN uv sync --no-install-project --no-dev --no-cache\n"
+                "COPY . .\n"
+                "RUN uv sync --no-dev --no-cache\n"
+                'ENV PATH="/app/.venv/bin:$PATH"\n'
+                'CMD ["python", "app.py"]\n'
+            ),
+        },
+    )
+    fixed, _ = fix(tmp_path)
+    builder, runtime = fixed.split("FROM python:3.11-slim")
+    assert builder.count("uv sync --") == 2, fixed
+    assert "COPY --from=builder /app/.venv /app/.venv" in runtime, fixed
+    assert "uv" not in runtime.replace("/app/.venv", ""), fixed
+    compare(engine, tmp_path, [])
+    found = engine.run("fixed", "python", "-c", "import sys, six; print(sys.prefix)")
+    assert found.strip() == "/app/.venv"

@@ -43,7 +43,7 @@ _SCAN = r"""
 import json, os, re, subprocess, sys
 root = sys.argv[1]
 libs = {}
-tooling = {"pip", "setuptools", "wheel", "pkg_resources", "_distutils_hack"}
+tooling = {"pip", "setuptools", "wheel", "pkg_resources", "_distutils_hack", "uv"}
 def walk(top):
     for d, dirs, files in os.walk(top):
         dirs[:] = [x for x in dirs if x != "__pycache__"]
@@ -123,7 +123,7 @@ for top in site:
             vcs = False
         dists.append({"name": name, "tags": tags, "vcs": vcs,
                       "requires": [re.split(r"[\s<>=!~;\[(]", r, 1)[0].lower() for r in requires]})
-        if name in ("pip", "setuptools", "wheel"):
+        if name in ("pip", "setuptools", "wheel", "uv"):
             size = 0
             for line in read("RECORD").splitlines():
                 parts = line.rsplit(",", 2)
@@ -315,7 +315,8 @@ def scan(plan: Plan, context: Path, sdk: Any | None = None) -> LibraryScan:
     for d in dists:
         needed.update(r for r in d["requires"] if r in PIP_TOOLING)
     strip: list[str] = []
-    if not plan.runtime_uses_pip:
+    if not plan.runtime_uses_pip and "pip" in found["tool_bytes"]:
+        # (`python -m pip uninstall` needs pip: uv's environments have none, and no tools)
         strip = [t for t in PIP_TOOLING if t in found["tool_bytes"] and t not in needed]
     # bytes saved: the base images' difference and the builder-only apt packages, minus the
     # packages the runtime installs that its base lacks and the packaging tools kept

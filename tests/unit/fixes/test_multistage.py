@@ -600,3 +600,116 @@ def test_git_for_a_git_requirement_only_is_purged_in_its_run(tmp_path: object) -
     assert _runtime_rule(separate, "JT133", tmp_path)[0] == []
     (tmp_path / "requirements.txt").write_text("git+https://example.com/lib.git\n")
     assert _runtime_rule(separate.replace('["app"]', '["git", "log"]'), "JT133", tmp_path)[0] == []
+
+
+def _plan_without_venv(text: str) -> Plan | Refusal | None:
+    """A plan with a build context of its own (this repository's has a .venv)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as context:
+        return plan_conversion(parse_dockerfile(text, f"{context}/Dockerfile", context))
+
+
+UV_PIP = """\
+FROM python:3.12
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir uv \\
+    && uv pip install --system --no-cache -r requirements.txt
+COPY . .
+CMD ["gunicorn", "app:app"]
+"""
+
+
+def test_uv_pip_install_goes_into_the_builders_virtualenv_without_system() -> None:
+    """`uv pip install --system`: in the builder, uv installs into the virtualenv the
+    conversion makes (VIRTUAL_ENV), so --system goes; uv itself, put there by pip, is a
+    packaging tool the runtime drops when it does not run uv."""
+    plan = _plan_without_venv(UV_PIP)
+    assert isinstance(plan, Plan), plan
+    text = render(plan, [], strip=["pip", "setuptools", "wheel", "uv"])
+    builder, runtime = text.split("# runtime stage")
+    assert "uv pip install --no-cache -r requirements.txt" in builder, text
+    assert "--system" not in builder, text
+    assert 'ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"' in builder
+    assert "pip uninstall -y pip setuptools wheel uv" in builder
+    assert "uv pip" not in runtime and "COPY --from=builder /opt/venv /opt/venv" in runtime
+
+
+UV_SYNC = """\
+FROM python:3.12
+COPY --from=ghcr.io/astral-sh/uv:0.9.5 /uv /uvx /bin/
+WORKDIR /app
+COPY pyproject.toml uv.lock ./
+RUN uv sync --locked --no-install-project --no-dev
+COPY . .
+RUN uv sync --locked --no-dev
+ENV PATH="/app/.venv/bin:$PATH"
+CMD ["gunicorn", "app:app"]
+"""
+
+
+def test_uv_sync_project_environment_is_the_virtualenv_the_runtime_copies() -> None:
+    """`uv sync` fills the project's environment (`.venv` in the WORKDIR): the builder runs
+    both syncs, the runtime copies /app/.venv at its own path, and uv's binary stays in the
+    builder when the runtime does not run uv."""
+    plan = _plan_without_venv(UV_SYNC)
+    assert isinstance(plan, Plan), plan
+    assert plan.own_venv and plan.venv == "/app/.venv"
+    text = render(plan, [])
+    builder, runtime = text.split("# runtime stage")
+    assert builder.count("uv sync --locked") == 2 and "astral-sh/uv" in builder
+    assert "astral-sh/uv" not in runtime and "uv sync" not in runtime, text
+    assert "COPY --from=builder /app/.venv /app/.venv" in runtime
+    assert "FROM python:3.12-slim" in runtime
+
+
+def test_uv_binary_stays_when_the_runtime_runs_uv() -> None:
+    plan = _plan_without_venv(
+        UV_SYNC.replace('CMD ["gunicorn", "app:app"]', 'CMD ["uv", "run", "app.py"]')
+    )
+    assert isinstance(plan, Plan), plan
+    runtime = render(plan, []).split("# runtime stage")[1]
+    assert "COPY --from=ghcr.io/astral-sh/uv:0.9.5 /uv /uvx /bin/" in runtime
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (  # the runtime runs uv, but uv came from pip into the system Python of the builder
+            "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install uv && uv sync\n"
+            'CMD ["uv", "run", "app.py"]\n',
+            "the runtime runs uv",
+        ),
+        (
+            "FROM python:3.12\nENV UV_SYSTEM_PYTHON=1\n"
+            "RUN pip install uv && uv pip install flask\n",
+            "UV_SYSTEM_PYTHON",
+        ),
+        (
+            "FROM python:3.12\nRUN pip install uv && uv tool install ruff && uv pip install x\n",
+            "`uv tool`",
+        ),
+        (
+            "FROM python:3.12\nRUN pip install uv && uv pip install --target /deps flask\n",
+            "outside the environment",
+        ),
+    ],
+)
+def test_uv_shapes_not_handled_say_why(text: str, reason: str) -> None:
+    result = _plan_without_venv(text)
+    assert isinstance(result, Refusal), result
+    assert reason in result.reason
+
+
+def test_context_venv_copied_over_the_environment_is_refused(tmp_path: object) -> None:
+    from pathlib import Path
+
+    root = Path(str(tmp_path))
+    (root / ".venv" / "bin").mkdir(parents=True)
+    df = parse_dockerfile(UV_SYNC, str(root / "Dockerfile"), str(root))
+    result = plan_conversion(df)
+    assert isinstance(result, Refusal) and ".venv would be copied" in result.reason, result
+    (root / ".dockerignore").write_text(".venv\n")
+    df = parse_dockerfile(UV_SYNC, str(root / "Dockerfile"), str(root))
+    assert isinstance(plan_conversion(df), Plan)

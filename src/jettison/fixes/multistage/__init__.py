@@ -8,10 +8,13 @@ RUN through :mod:`.classify`) decides where each goes in a :class:`Plan` (:mod:`
 * stages outside the final image are written as they are, first;
 * **builder** (the original base image): the original ARG/ENV/WORKDIR, every apt install,
   a virtualenv (the file's own, at its own path, or one in ``/opt/venv``, created first and
-  put on ``PATH``), the COPYs the installs need, the pip installs (with a pip cache mount
-  only when the file already uses BuildKit syntax, because a plain ``docker build`` would
-  reject ``RUN --mount``) and, once the engine scan has decided it, the removal of pip,
-  setuptools and wheel from the virtualenv when nothing in it imports them;
+  put on ``PATH``; for ``uv sync``, the project's environment uv makes), the COPYs the
+  installs need, the pip and uv installs (``uv pip install --system`` without
+  ``--system``, so uv fills the builder's virtualenv; a pip cache mount only when the
+  file already uses BuildKit syntax, because a plain ``docker build`` would reject ``RUN
+  --mount``) and, once the engine scan has decided it, the removal of pip, setuptools,
+  wheel and uv from the virtualenv when nothing in it imports them and the runtime does
+  not run them;
 * **runtime** (the ``-slim`` variant of the base,
   :func:`jettison.rules.size.base_images.slim_variant`, named like the final stage
   was): the original ARG/ENV; one apt install of the packages

@@ -20,6 +20,7 @@ from jettison.dockerfile.commands import (
 )
 from jettison.fixes.multistage.model import PIP_TOOLING, Refusal
 from jettison.rules._manifests import is_extraction
+from jettison.rules.size._common import workdirs
 from jettison.rules.size.build_tools import BUILD_TOOLS
 
 # tools whose environments this conversion does not know how to move into a runtime stage
@@ -30,7 +31,6 @@ _UNHANDLED = {
     "poetry": "poetry-managed installs",
     "pipenv": "pipenv-managed installs",
     "pdm": "pdm-managed installs",
-    "uv": "uv-managed installs",
     "apk": "Alpine packages (apk)",
     "yum": "RPM packages (yum)",
     "dnf": "RPM packages (dnf)",
@@ -121,9 +121,51 @@ def _is_pip_uninstall(cmd: Command) -> bool:
     return is_pip(cmd.name) and cmd.subcommand() == "uninstall"
 
 
+# uv's commands: `uv pip install|sync` install like pip into the active virtualenv (or the
+# system's with --system), `uv sync` into the project's environment (`.venv` beside
+# pyproject.toml, or UV_PROJECT_ENVIRONMENT), `uv venv` makes one; `uv lock`/`uv export`
+# only prepare an install
+_UV_PREPARE = {"lock", "export", "--version", "version", "cache"}
+
+
+def uv_subcommand(cmd: Command) -> str | None:
+    """``sync``, ``venv``, ``pip install``, ``pip sync`` ... for a uv command, else None."""
+    if cmd.name != "uv":
+        return None
+    words = [v for v in cmd.arg_values if not v.startswith("-")]
+    if not words:
+        return ""
+    if words[0] == "pip" and len(words) > 1:
+        return f"pip {words[1]}"
+    return words[0]
+
+
+def is_uv_install(cmd: Command) -> bool:
+    return uv_subcommand(cmd) in ("sync", "pip install", "pip sync")
+
+
+def is_install(cmd: Command) -> bool:
+    """A command that installs Python packages: pip's install, or uv's."""
+    return is_pip_install(cmd) or is_uv_install(cmd)
+
+
+def uv_project_environment(cmd: Command, ins: Instruction) -> str | None:
+    """Where `uv sync` installs: UV_PROJECT_ENVIRONMENT, or `.venv` in the working
+    directory (where the project's pyproject.toml is); None when it cannot be read."""
+    configured = ins.variables.get("UV_PROJECT_ENVIRONMENT")
+    if configured:
+        return _expand(configured, ins) if configured.startswith("/") or "$" in configured else None
+    if cmd.has_flag("--directory", "--project"):
+        return None
+    cwd = workdirs(ins.stage).get(ins.index) if ins.stage is not None else None
+    return str(PurePosixPath(cwd) / ".venv") if cwd else None
+
+
 def installs_application_packages(cmd: Command) -> bool:
     """A pip install of more than pip's own tooling (``pip install --upgrade pip`` alone gives
     no application packages to move into a builder)."""
+    if uv_subcommand(cmd) in ("sync", "pip sync"):
+        return True
     for word in cmd.words_after("install"):
         name = re.split(r"[<>=!~\[;@ ]", word.value, maxsplit=1)[0].lower()
         if name not in PIP_TOOLING:
@@ -151,9 +193,22 @@ def _expand(value: str, ins: Instruction) -> str | None:
 
 
 def venv_target(cmd: Command, ins: Instruction) -> str | bool | None:
-    """The directory a ``python -m venv DIR`` / ``virtualenv DIR`` creates; False when the
-    command makes no virtualenv, None when its directory cannot be read."""
+    """The directory a ``python -m venv DIR`` / ``virtualenv DIR`` / ``uv venv [DIR]``
+    creates, or `uv sync` installs into; False when the command makes no virtualenv, None
+    when its directory cannot be read."""
     vals = cmd.arg_values
+    sub = uv_subcommand(cmd)
+    if sub == "sync":
+        return uv_project_environment(cmd, ins)
+    if sub == "venv":
+        dirs = [w for w in vals[1:] if not w.startswith("-")]
+        if len(dirs) > 1 or any(v.startswith(("-p", "--python")) for v in vals[1:]):
+            return None
+        cwd = workdirs(ins.stage).get(ins.index) if ins.stage is not None else None
+        target = dirs[0] if dirs else ".venv"
+        if target.startswith("/") or "$" in target:
+            return _expand(target, ins)
+        return str(PurePosixPath(cwd) / target) if cwd else None
     if cmd.name == "virtualenv":
         rest = vals
     elif (module := python_module(cmd)) is not None:
@@ -173,6 +228,15 @@ def in_venv(cmd: Command, ins: Instruction, venv: str, activated: bool) -> bool:
     sourced its activate script, or with the virtualenv first on PATH."""
     if cmd.name_word.value.startswith(venv.rstrip("/") + "/bin/"):
         return True
+    sub = uv_subcommand(cmd)
+    if sub == "sync":
+        return uv_project_environment(cmd, ins) == venv.rstrip("/")
+    if sub is not None:
+        # uv pip: the active virtualenv (VIRTUAL_ENV), unless told otherwise
+        if cmd.has_flag("--system", "--python", "-p", "--prefix", "--target"):
+            return False
+        active = ins.variables.get("VIRTUAL_ENV", "")
+        return activated or (_expand(active, ins) if "$" in active else active) == venv.rstrip("/")
     if activated:
         return True
     path = ins.variables.get("PATH", "")
@@ -283,6 +347,25 @@ def classify(ins: Instruction) -> RunCommands | Refusal:
         if name in PYTHON and "pipenv" in cmd.arg_values[:2]:
             return Refusal(_UNHANDLED["pipenv"] + " are not handled", ins.line)
         if name in _WRAPPERS:
+            continue
+        if name == "uv":
+            sub = uv_subcommand(cmd)
+            if sub in ("sync", "venv"):
+                run.venv.append(cmd)  # `uv sync` both makes the environment and fills it
+                if sub == "sync":
+                    run.pip.append(cmd)
+            elif sub in ("pip install", "pip sync", "pip uninstall"):
+                if cmd.has_flag("--target", "--prefix", "--user", "-p", "--python"):
+                    return Refusal(
+                        "uv installs outside the environment (--target/--prefix/--python) "
+                        "are not handled",
+                        ins.line,
+                    )
+                run.pip.append(cmd)
+            elif sub in _UV_PREPARE or (sub or "").startswith("pip "):
+                run.prepare.append(cmd)
+            else:
+                return Refusal(f"`uv {sub}` is not handled", ins.line)
             continue
         if name in APT:
             run.apt.append(cmd)

@@ -26,7 +26,9 @@ BUILDER = "builder"
 PIP_CACHE = "/root/.cache/pip"
 
 
-PIP_TOOLING = ("pip", "setuptools", "wheel")
+# packaging tools a runtime environment rarely needs (uv: when `pip install uv` put it in
+# the virtualenv for the build's `uv pip install`)
+PIP_TOOLING = ("pip", "setuptools", "wheel", "uv")
 
 
 # distributions that run git at run time (GitPython, ...): git stays in the runtime stage
@@ -62,6 +64,7 @@ class Plan:
     runtime_name: str | None = None  # the final stage's AS name (a --target keeps working)
     builder_name: str = BUILDER
     runtime_text: dict[int, str] = field(default_factory=dict)  # split RUNs: what stays
+    builder_text: dict[int, str] = field(default_factory=dict)  # RUNs the builder rewrites
     build_packages: list[str] = field(default_factory=list)  # toolchain in the final image
     vcs_packages: list[str] = field(default_factory=list)  # git & co., build tools for pip
     runtime_uses_pip: bool = False  # a runtime RUN or the command runs pip

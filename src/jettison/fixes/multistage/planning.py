@@ -5,10 +5,11 @@ reason."""
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import PurePosixPath
 
 from jettison.dockerfile import Dockerfile, Instruction, Stage
-from jettison.dockerfile.commands import APT, commands, is_pip_install
+from jettison.dockerfile.commands import APT, commands
 from jettison.fixes.multistage.classify import (
     RunCommands,
     activates,
@@ -19,11 +20,14 @@ from jettison.fixes.multistage.classify import (
     installs_application_packages,
     is_apt_setup,
     is_build_package,
+    is_install,
     is_pip,
     manifest_only,
+    uv_subcommand,
     venv_target,
 )
 from jettison.fixes.multistage.model import BUILDER, VENV, Plan, Refusal
+from jettison.rules.size._common import workdirs
 from jettison.rules.size.base_images import _SUITES, slim_variant
 from jettison.rules.size.build_tools import _temporary_installs
 
@@ -103,7 +107,7 @@ def plan_conversion(df: Dockerfile) -> Plan | Refusal | None:
         if i is not s.from_instruction and i.keyword != "FROM"
     ]
     if not any(
-        is_pip_install(c) and installs_application_packages(c)
+        is_install(c) and installs_application_packages(c)
         for i in body
         if i.keyword == "RUN"
         for c in commands(i)
@@ -192,7 +196,7 @@ def plan_conversion(df: Dockerfile) -> Plan | Refusal | None:
     app_pip = [
         i
         for i in pip_runs
-        if any(installs_application_packages(c) for c in runs[i.index].pip if is_pip_install(c))
+        if any(installs_application_packages(c) for c in runs[i.index].pip if is_install(c))
     ]
     if not app_pip:
         return None
@@ -217,6 +221,13 @@ def plan_conversion(df: Dockerfile) -> Plan | Refusal | None:
                         f"a pip install outside the virtualenv {venv} is not handled",
                         ins.line,
                     )
+    uv_written = _uv_builder_text(df, body, runs, own_venv)
+    if isinstance(uv_written, Refusal):
+        return uv_written
+    if own_venv and any(uv_subcommand(c) == "sync" for r in runs.values() for c in r.pip):
+        hidden = _context_hides_environment(df, body, venv)
+        if hidden is not None:
+            return hidden
     last_pip = app_pip[-1].index
     plan = Plan(
         df=df,
@@ -238,6 +249,7 @@ def plan_conversion(df: Dockerfile) -> Plan | Refusal | None:
         platform="".join(
             f"--{f.name}={f.value} " for f in root.from_instruction.flags if f.value is not None
         ),
+        builder_text=uv_written,
     )
     pip_paths = [
         w.value.rstrip("*").rstrip("/")
@@ -324,6 +336,13 @@ def plan_conversion(df: Dockerfile) -> Plan | Refusal | None:
         return Refusal("a RUN after the installs compiles with the toolchain", None)
     plan.apt_runtime_packages = apt_keep
     plan.runtime_uses_pip = _runtime_runs_pip(plan)
+    # uv's own binary (`COPY --from=ghcr.io/astral-sh/uv ... /uv /bin/`) is a build tool
+    # unless the runtime runs uv (`uv run`)
+    runs_uv = _runtime_mentions(plan, {"uv", "uvx"})
+    if not runs_uv:
+        plan.runtime = [i for i in plan.runtime if not _copies_uv(i)]
+    elif own_venv and not any(_copies_uv(i) for i in plan.runtime):
+        return Refusal("the runtime runs uv, which the build installs with pip: not handled")
     # git & co. stay when the runtime stage runs them
     for pkg in list(vcs_packages):
         if _runtime_mentions(plan, {pkg, "git"} if pkg.startswith("git") else {pkg, "ssh"}):
@@ -333,6 +352,86 @@ def plan_conversion(df: Dockerfile) -> Plan | Refusal | None:
         return None  # what the builder could take away, the runtime still needs
     plan.removable = bool(build_packages or vcs_packages)
     return plan
+
+
+def _copies_uv(ins: Instruction) -> bool:
+    """`COPY --from=ghcr.io/astral-sh/uv:TAG /uv /uvx /bin/`: uv's binaries from its image."""
+    origin = ins.flag("from") if ins.keyword == "COPY" else None
+    sources = [PurePosixPath(a).name for a in ins.args[:-1]]
+    return (
+        origin is not None
+        and "astral-sh/uv" in (origin.value or "")
+        and bool(sources)
+        and all(name in ("uv", "uvx") for name in sources)
+    )
+
+
+def _uv_builder_text(
+    df: Dockerfile, body: list[Instruction], runs: dict[int, RunCommands], own_venv: bool
+) -> dict[int, str] | Refusal:
+    """The builder's text of RUNs whose `uv pip install --system` must go into the builder's
+    virtualenv instead (without --system, uv installs into the active VIRTUAL_ENV)."""
+    from jettison.rules.size.word_removal import remove_words
+
+    out: dict[int, str] = {}
+    for ins in body:
+        run = runs.get(ins.index)
+        uv_pips = [
+            c for c in (run.pip if run else []) if (uv_subcommand(c) or "").startswith("pip ")
+        ]
+        if not uv_pips:
+            continue
+        if ins.variables.get("UV_SYSTEM_PYTHON", "").lower() in ("1", "true", "yes", "on"):
+            return Refusal(
+                "UV_SYSTEM_PYTHON installs into the system Python: not handled", ins.line
+            )
+        system = [w for c in uv_pips for w in c.args if w.value == "--system"]
+        if not system:
+            continue
+        if own_venv:
+            return Refusal("`uv pip install --system` beside a virtualenv is not handled", ins.line)
+        edits = remove_words(df.source, ins, system, df.directives.escape)
+        text = df.source
+        for e in sorted(edits, key=lambda e: e.start, reverse=True):
+            text = text[: e.start] + e.text + text[e.end :]
+        shift = sum(len(e.text) - (e.end - e.start) for e in edits)
+        out[ins.index] = text[ins.start : ins.end + shift].replace("\r\n", "\n")
+    return out
+
+
+def _context_hides_environment(
+    df: Dockerfile, body: list[Instruction], venv: str
+) -> Refusal | None:
+    """A COPY of the context into the project's folder would put the context's own `.venv`
+    over the environment the runtime stage copies from the builder (`uv sync` repaired it in
+    the original; the runtime stage has no `uv sync`)."""
+    from pathlib import Path
+
+    from jettison.build_context.matcher import PatternMatcher
+    from jettison.build_context.scan import find_dockerignore, read_dockerignore
+
+    context = Path(df.context_dir)
+    ignore = find_dockerignore(context, Path(df.path) if df.path else None)
+    patterns = read_dockerignore(ignore) if ignore else []
+    for ins in body:
+        if ins.keyword not in ("COPY", "ADD") or ins.flag("from") or len(ins.args) < 2:
+            continue
+        cwd = workdirs(ins.stage).get(ins.index) if ins.stage is not None else None
+        dest = ins.args[-1] if ins.args[-1].startswith("/") else (cwd or "") + "/" + ins.args[-1]
+        dest = os.path.normpath(dest) if dest.startswith("/") else ""
+        if not dest or not venv.startswith(dest.rstrip("/") + "/"):
+            continue
+        inside = PurePosixPath(venv).relative_to(dest)
+        for src in ins.args[:-1]:
+            candidate = (context / src.lstrip("/") / str(inside)).resolve()
+            relative = os.path.relpath(candidate, context)
+            if candidate.exists() and not (patterns and PatternMatcher(patterns).matches(relative)):
+                return Refusal(
+                    f"the build context's {relative} would be copied over the environment "
+                    "(add it to .dockerignore)",
+                    ins.line,
+                )
+    return None
 
 
 def _runtime_words(plan: Plan) -> list[str]:
@@ -358,6 +457,6 @@ def _runtime_mentions(plan: Plan, names: set[str]) -> bool:
 
 def _runtime_runs_pip(plan: Plan) -> bool:
     words = _runtime_words(plan)
-    return any(is_pip(w) or w in ("setup.py", "easy_install") for w in words) or any(
+    return any(is_pip(w) or w in ("setup.py", "easy_install", "uv", "uvx") for w in words) or any(
         a == "-m" and b in ("pip", "pip3", "ensurepip") for a, b in itertools.pairwise(words)
     )

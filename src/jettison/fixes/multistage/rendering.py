@@ -8,7 +8,7 @@ import re
 from pathlib import PurePosixPath
 
 from jettison.dockerfile import Command, Dockerfile, Instruction, Stage
-from jettison.dockerfile.commands import APT, append_to_run, commands
+from jettison.dockerfile.commands import APT, append_to_run, commands, is_pip_install
 from jettison.findings import Edit
 from jettison.fixes.multistage.classify import cut_commands, no_lasting_effect
 from jettison.fixes.multistage.model import PIP_CACHE, USER_ID, USER_NAME, Plan
@@ -138,8 +138,9 @@ class _Ownership:
 
 
 def _pip_run_text(plan: Plan, ins: Instruction) -> str:
-    text = _text(plan.df, ins)
-    if plan.cache_mount and PIP_CACHE not in ins.cache_mount_targets():
+    text = plan.builder_text.get(ins.index) or _text(plan.df, ins)
+    uses_pip = any(is_pip_install(c) for c in commands(ins))
+    if plan.cache_mount and uses_pip and PIP_CACHE not in ins.cache_mount_targets():
         head = ins.keyword_end - ins.start
         text = (text[:head] + f" --mount=type=cache,target={PIP_CACHE}" + text[head:]).replace(
             " --no-cache-dir", ""
