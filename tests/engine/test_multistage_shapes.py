@@ -385,3 +385,45 @@ def test_uv_sync_environment_is_copied_where_uv_made_it(tmp_path: Path, engine: 
     compare(engine, tmp_path, [])
     found = engine.run("fixed", "python", "-c", "import sys, six; print(sys.prefix)")
     assert found.strip() == "/app/.venv"
+
+
+@pytest.mark.engine
+def test_poetry_install_fills_the_builders_virtualenv_without_poetry(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """`pip install poetry`, then `poetry install` into the system Python (virtualenvs.create
+    false) on the full image: in the builder poetry runs from the base image's Python and
+    installs into the active virtualenv, which the slim runtime copies without poetry."""
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": (
+                '[project]\nname = "svc"\nversion = "0.1"\nrequires-python = ">=3.11"\n'
+                'dependencies = ["markupsafe==2.1.5", "six==1.16.0"]\n'
+                "[tool.poetry]\npackage-mode = false\n"
+            ),
+            "app.py": "import markupsafe, six\nprint('ok', markupsafe.escape('<a>'), six.PY3)\n",
+            "Dockerfile": (
+                "FROM python:3.11\n"
+                "RUN pip install --no-cache-dir poetry==2.2.1\n"
+                "WORKDIR /app\n"
+                "COPY pyproject.toml ./\n"
+                "RUN poetry config virtualenvs.create false \\\n"
+                "    && poetry install --no-root --no-interaction\n"
+                "COPY app.py .\n"
+                'CMD ["python", "app.py"]\n'
+            ),
+        },
+    )
+    fixed, _ = fix(tmp_path)
+    builder, runtime = fixed.split("FROM python:3.11-slim")
+    assert "RUN /usr/local/bin/python -m pip install --no-cache-dir poetry==2.2.1" in builder
+    assert "poetry" not in runtime, fixed
+    compare(engine, tmp_path, [])
+    found = engine.run(
+        "fixed",
+        "python",
+        "-c",
+        "import importlib.util, sys; print(sys.prefix, importlib.util.find_spec('poetry'))",
+    )
+    assert found.split() == ["/opt/venv", "None"], found

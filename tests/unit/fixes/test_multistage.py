@@ -151,7 +151,7 @@ def test_pyproject_project_copies_sources_to_builder() -> None:
     ("text", "reason"),
     [
         ("FROM continuumio/miniconda3\nRUN conda install numpy\nRUN pip install x\n", "conda"),
-        ("FROM python:3.11\nRUN pip install poetry\nRUN poetry install\n", "poetry"),
+        ("FROM python:3.11\nRUN pip install pdm\nRUN pdm install\n", "pdm"),
         ("FROM python:3.11\nRUN pip install --user flask\n", "--user"),
         (  # a repository list the install reads: the runtime stage's install needs it first
             "FROM python:3.11\nRUN echo 'deb http://x/ y main' > /etc/apt/sources.list.d/y.list"
@@ -713,3 +713,38 @@ def test_context_venv_copied_over_the_environment_is_refused(tmp_path: object) -
     (root / ".dockerignore").write_text(".venv\n")
     df = parse_dockerfile(UV_SYNC, str(root / "Dockerfile"), str(root))
     assert isinstance(plan_conversion(df), Plan)
+
+
+POETRY = """\
+FROM python:3.12
+RUN pip install --no-cache-dir poetry==1.8.3
+WORKDIR /app
+COPY pyproject.toml poetry.lock ./
+RUN poetry config virtualenvs.create false \\
+    && poetry install --no-root --only main --no-interaction
+COPY . .
+CMD ["gunicorn", "app:app"]
+"""
+
+
+def test_poetry_installs_into_the_builders_virtualenv_and_poetry_stays_outside_it() -> None:
+    """poetry uses the active virtualenv (VIRTUAL_ENV, set in the builder): the dependencies
+    go there; poetry itself is installed with the base image's Python, outside it, so the
+    runtime's copy of the virtualenv carries none of poetry's own dependencies."""
+    plan = _plan_without_venv(POETRY)
+    assert isinstance(plan, Plan), plan
+    text = render(plan, [])
+    builder, runtime = text.split("# runtime stage")
+    assert "RUN /usr/local/bin/python -m pip install --no-cache-dir poetry==1.8.3" in builder
+    assert "poetry install --no-root --only main" in builder
+    assert "poetry" not in runtime.replace("poetry.lock", ""), text
+    assert "COPY --from=builder /opt/venv /opt/venv" in runtime
+
+
+def test_poetry_in_the_runtime_is_refused() -> None:
+    result = _plan_without_venv(
+        POETRY.replace('CMD ["gunicorn"', 'CMD ["poetry", "run", "gunicorn"')
+    )
+    assert isinstance(result, Refusal) and "runs poetry" in result.reason, result
+    result = _plan_without_venv(POETRY.replace("--no-interaction", "&& poetry run pytest"))
+    assert isinstance(result, Refusal) and "`poetry run`" in result.reason, result

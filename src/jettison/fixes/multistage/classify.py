@@ -28,7 +28,6 @@ _UNHANDLED = {
     "conda": "conda environments",
     "mamba": "conda environments (mamba)",
     "micromamba": "conda environments (micromamba)",
-    "poetry": "poetry-managed installs",
     "pipenv": "pipenv-managed installs",
     "pdm": "pdm-managed installs",
     "apk": "Alpine packages (apk)",
@@ -144,9 +143,32 @@ def is_uv_install(cmd: Command) -> bool:
     return uv_subcommand(cmd) in ("sync", "pip install", "pip sync")
 
 
+def is_poetry_install(cmd: Command) -> bool:
+    return cmd.name == "poetry" and cmd.subcommand() == "install"
+
+
 def is_install(cmd: Command) -> bool:
-    """A command that installs Python packages: pip's install, or uv's."""
-    return is_pip_install(cmd) or is_uv_install(cmd)
+    """A command that installs Python packages: pip's install, uv's or poetry's."""
+    return is_pip_install(cmd) or is_uv_install(cmd) or is_poetry_install(cmd)
+
+
+# poetry's commands that only prepare an install (configuration, lock and export files, a
+# wheel in dist/ a later pip install reads): builder only
+_POETRY_PREPARE = {"config", "lock", "export", "check", "build", "self", "--version", "about"}
+# tools that drive installs and are not the application's: pip installs them with the base
+# image's own interpreter in the builder, outside its virtualenv
+_FRONTEND = re.compile(r"^poetry(-[a-z0-9-]+)?$")
+
+
+def installs_only_frontends(cmd: Command) -> bool:
+    """`pip install poetry` (and its plugins): a build tool, not an application package."""
+    if not is_pip_install(cmd) or cmd.has_flag("-r", "--requirement", "-e", "--editable"):
+        return False
+    names = [
+        re.split(r"[<>=!~\[;@ ]", w.value, maxsplit=1)[0].lower()
+        for w in cmd.words_after("install")
+    ]
+    return bool(names) and all(_FRONTEND.match(n) or n in PIP_TOOLING for n in names)
 
 
 def uv_project_environment(cmd: Command, ins: Instruction) -> str | None:
@@ -164,8 +186,10 @@ def uv_project_environment(cmd: Command, ins: Instruction) -> str | None:
 def installs_application_packages(cmd: Command) -> bool:
     """A pip install of more than pip's own tooling (``pip install --upgrade pip`` alone gives
     no application packages to move into a builder)."""
-    if uv_subcommand(cmd) in ("sync", "pip sync"):
+    if uv_subcommand(cmd) in ("sync", "pip sync") or is_poetry_install(cmd):
         return True
+    if installs_only_frontends(cmd):
+        return False
     for word in cmd.words_after("install"):
         name = re.split(r"[<>=!~\[;@ ]", word.value, maxsplit=1)[0].lower()
         if name not in PIP_TOOLING:
@@ -231,7 +255,7 @@ def in_venv(cmd: Command, ins: Instruction, venv: str, activated: bool) -> bool:
     sub = uv_subcommand(cmd)
     if sub == "sync":
         return uv_project_environment(cmd, ins) == venv.rstrip("/")
-    if sub is not None:
+    if sub is not None or cmd.name == "poetry":
         # uv pip: the active virtualenv (VIRTUAL_ENV), unless told otherwise
         if cmd.has_flag("--system", "--python", "-p", "--prefix", "--target"):
             return False
@@ -366,6 +390,15 @@ def classify(ins: Instruction) -> RunCommands | Refusal:
                 run.prepare.append(cmd)
             else:
                 return Refusal(f"`uv {sub}` is not handled", ins.line)
+            continue
+        if name == "poetry":
+            sub = cmd.subcommand()
+            if sub == "install":
+                run.pip.append(cmd)
+            elif sub is None or sub in _POETRY_PREPARE:
+                run.prepare.append(cmd)
+            else:
+                return Refusal(f"`poetry {sub}` is not handled", ins.line)
             continue
         if name in APT:
             run.apt.append(cmd)

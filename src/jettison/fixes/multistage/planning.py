@@ -10,6 +10,8 @@ from pathlib import PurePosixPath
 
 from jettison.dockerfile import Dockerfile, Instruction, Stage
 from jettison.dockerfile.commands import APT, commands
+from jettison.dockerfile.commands import is_python as sh_is_python
+from jettison.findings import Edit
 from jettison.fixes.multistage.classify import (
     RunCommands,
     activates,
@@ -18,6 +20,7 @@ from jettison.fixes.multistage.classify import (
     cut_commands,
     in_venv,
     installs_application_packages,
+    installs_only_frontends,
     is_apt_setup,
     is_build_package,
     is_install,
@@ -221,7 +224,7 @@ def plan_conversion(df: Dockerfile) -> Plan | Refusal | None:
                         f"a pip install outside the virtualenv {venv} is not handled",
                         ins.line,
                     )
-    uv_written = _uv_builder_text(df, body, runs, own_venv)
+    uv_written = _builder_text(df, body, runs, own_venv)
     if isinstance(uv_written, Refusal):
         return uv_written
     if own_venv and any(uv_subcommand(c) == "sync" for r in runs.values() for c in r.pip):
@@ -338,6 +341,8 @@ def plan_conversion(df: Dockerfile) -> Plan | Refusal | None:
     plan.runtime_uses_pip = _runtime_runs_pip(plan)
     # uv's own binary (`COPY --from=ghcr.io/astral-sh/uv ... /uv /bin/`) is a build tool
     # unless the runtime runs uv (`uv run`)
+    if _runtime_mentions(plan, {"poetry"}):
+        return Refusal("the runtime runs poetry, which stays in the builder: not handled")
     runs_uv = _runtime_mentions(plan, {"uv", "uvx"})
     if not runs_uv:
         plan.runtime = [i for i in plan.runtime if not _copies_uv(i)]
@@ -366,14 +371,16 @@ def _copies_uv(ins: Instruction) -> bool:
     )
 
 
-def _uv_builder_text(
+def _builder_text(
     df: Dockerfile, body: list[Instruction], runs: dict[int, RunCommands], own_venv: bool
 ) -> dict[int, str] | Refusal:
-    """The builder's text of RUNs whose `uv pip install --system` must go into the builder's
-    virtualenv instead (without --system, uv installs into the active VIRTUAL_ENV)."""
+    """The builder's text of the RUNs it writes otherwise: `uv pip install --system` goes
+    into the builder's virtualenv (without --system, uv installs into the active
+    VIRTUAL_ENV), and `pip install poetry` installs with the base image's own Python."""
     from jettison.rules.size.word_removal import remove_words
 
     out: dict[int, str] = {}
+    written: dict[int, list[Edit]] = {}
     for ins in body:
         run = runs.get(ins.index)
         uv_pips = [
@@ -391,6 +398,20 @@ def _uv_builder_text(
         if own_venv:
             return Refusal("`uv pip install --system` beside a virtualenv is not handled", ins.line)
         edits = remove_words(df.source, ins, system, df.directives.escape)
+        written[ins.index] = edits
+    for ins in body:
+        run = runs.get(ins.index)
+        frontends = [c for c in (run.pip if run else []) if installs_only_frontends(c)]
+        if not frontends or own_venv:
+            continue
+        # `pip install poetry`: with the base image's own interpreter, outside the builder's
+        # virtualenv (first on PATH there), so the runtime's copy of it carries no poetry
+        for cmd in frontends:
+            word = cmd.name_word
+            program = "/usr/local/bin/python" + ("" if sh_is_python(cmd) else " -m pip")
+            written.setdefault(ins.index, []).append(Edit(word.start, word.end, program))
+    for index, edits in written.items():
+        ins = next(i for i in body if i.index == index)
         text = df.source
         for e in sorted(edits, key=lambda e: e.start, reverse=True):
             text = text[: e.start] + e.text + text[e.end :]
