@@ -81,8 +81,49 @@ def _via_server(argv: list[str]) -> int | None:
         return None
 
 
+# `jettison inspect` options that take a value (the image is the one other word)
+_INSPECT_VALUES = ("--source", "--platform", "--dockerfile", "--format", "--output", "-o",
+                   "--fail-on", "--config", "--dive-ci", "--top")  # fmt: skip
+# prefixes that name another source than the engine (as jettison.image.sources reads them)
+_NOT_ENGINE = ("docker-archive:", "oci-archive:", "archive:", "oci:", "registry:", "docker://",
+               "docker-daemon:", "engine:")  # fmt: skip
+
+
+def inspect_image_argument(args: list[str]) -> str | None:
+    """The engine image ``jettison inspect ARGS`` reads, when the command line says so
+    plainly (one image word, no other source, no --help); else None."""
+    words: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg in ("--help", "-h", "--"):
+            return None
+        if arg in _INSPECT_VALUES:
+            skip = True
+            if arg == "--source":
+                return None  # (--source engine would work, but is rare: keep this simple)
+            continue
+        if arg.startswith("--source="):
+            return None
+        if not arg.startswith("-"):
+            words.append(arg)
+    if len(words) != 1:
+        return None
+    image = words[0]
+    if image.startswith(_NOT_ENGINE) or os.path.exists(image) or not image.isprintable():
+        return None
+    return None if any(c.isspace() for c in image) else image
+
+
 def main() -> None:
     argv = sys.argv[1:]
+    if argv[:1] == ["inspect"] and (image := inspect_image_argument(argv[1:])) is not None:
+        # the engine prepares the export (most of an inspect) while the rest imports
+        from jettison.engine import prefetch
+
+        prefetch.send(image)
     if argv[:1] and argv[0] in SERVED and not os.environ.get("JETTISON_NO_SERVER"):
         code = _via_server(argv)
         if code is not None:

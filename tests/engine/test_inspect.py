@@ -156,6 +156,27 @@ def test_sdk_transport_reads_the_same_image(
 
 
 @pytest.mark.engine
+def test_export_asked_by_the_entry_point_reads_the_same_image(built: tuple[Path, Path]) -> None:
+    """The console entry point sends the export request before the command line is parsed
+    (jettison.engine.prefetch): the report is the one the command makes when it asks
+    itself, and a missing image is the same error."""
+    entry = [sys.executable, "-m", "jettison", "inspect", "--format", "json"]
+    plain = [sys.executable, "-c", "from jettison.cli import main; main()", "inspect"]
+    early = subprocess.run([*entry, TAG], capture_output=True, text=True, timeout=300)
+    later = subprocess.run([*plain, "--format", "json", TAG], capture_output=True, text=True)
+    assert early.returncode == later.returncode == 0, early.stderr
+    assert json.loads(early.stdout) == json.loads(later.stdout)
+    assert json.loads(early.stdout)["reclaimable_bytes"] == 7_500_000
+    missing = subprocess.run(
+        [*entry, "jettison-no-such-image:0"], capture_output=True, text=True, timeout=300
+    )
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == (
+        "jettison: error: no such image in the engine: jettison-no-such-image:0"
+    )
+
+
+@pytest.mark.engine
 def test_cli_gate_and_missing_image(built: tuple[Path, Path]) -> None:
     runner = CliRunner()
     result = runner.invoke(cli, ["inspect", TAG, "--fail-on", "reclaimable-bytes=5MB"])

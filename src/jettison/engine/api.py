@@ -147,13 +147,25 @@ class EngineAPI:
 
 
 class PendingSave:
-    def __init__(self, conn: http.client.HTTPConnection) -> None:
+    """An export asked for: on a connection of ours, or on a socket the console entry point
+    sent the request on (:mod:`jettison.engine.prefetch`)."""
+
+    def __init__(
+        self, conn: http.client.HTTPConnection | None = None, sock: socket.socket | None = None
+    ) -> None:
         self.conn = conn
+        self.sock = sock
+
+    def _response(self) -> http.client.HTTPResponse:
+        if self.conn is not None:
+            return self.conn.getresponse()
+        assert self.sock is not None
+        return _answer(self.sock)
 
     def chunks(self, chunk_size: int) -> Iterator[bytes]:
         """The tar as it arrives (EngineHTTPError if the engine refuses)."""
         try:
-            response = self.conn.getresponse()
+            response = self._response()
             if response.status >= 400:
                 raise EngineHTTPError(response.status, _error_message(response))
             while True:
@@ -162,10 +174,50 @@ class PendingSave:
                     return
                 yield chunk
         finally:
-            self.conn.close()
+            self.close()
 
     def close(self) -> None:
-        self.conn.close()
+        if self.conn is not None:
+            self.conn.close()
+        if self.sock is not None:
+            self.sock.close()
+
+
+def _answer(sock: socket.socket) -> http.client.HTTPResponse:
+    """The engine's answer to a request already sent on ``sock``."""
+    response = http.client.HTTPResponse(sock, method="GET")
+    response.begin()
+    return response
+
+
+def adopt(
+    json_sock: socket.socket, save_sock: socket.socket, timeout: float = 600.0
+) -> tuple[dict[str, Any], PendingSave]:
+    """The image's JSON and its pending export, from the two sockets the console entry point
+    sent ``/images/NAME/json`` and ``/images/NAME/get`` on (the same errors as
+    :meth:`EngineAPI.image`)."""
+    pending = PendingSave(sock=save_sock)
+    try:
+        json_sock.settimeout(timeout)
+        save_sock.settimeout(timeout)
+        response = _answer(json_sock)
+        if response.status >= 400:
+            raise EngineHTTPError(response.status, _error_message(response))
+        try:
+            data = json.loads(response.read())
+        except ValueError:
+            raise EngineHTTPError(
+                response.status, "the engine's answer to an image inspect is not JSON"
+            ) from None
+    except BaseException:
+        pending.close()
+        raise
+    finally:
+        json_sock.close()
+    if not isinstance(data, dict):
+        pending.close()
+        raise EngineHTTPError(500, "unexpected answer to an image inspect")
+    return data, pending
 
 
 def _error_message(response: http.client.HTTPResponse) -> str:

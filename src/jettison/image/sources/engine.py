@@ -28,13 +28,33 @@ class EngineRequest(NamedTuple):
 def start_export(reference: str, source: str, target: str) -> EngineRequest | None:
     """Send the export request for engine image ``target`` now (see
     :func:`jettison.image.sources.request_export`); None for a transport only the SDK speaks."""
+    from jettison.engine import prefetch
     from jettison.engine.api import EngineAPI
 
     api = EngineAPI.from_env()
     if api is None:
         return None
+    sent = prefetch.take(target)  # asked for by the console entry point already
+    if sent is not None:
+        image_id, pending = _adopted(api, target, sent)
+        return EngineRequest(reference, source, image_id, pending)
     image_id = _engine_image_id(api, target)
     return EngineRequest(reference, source, image_id, _request_save(api, image_id))
+
+
+def _adopted(api: Any, name: str, sent: tuple[Any, Any]) -> tuple[str, Any]:
+    """(image id, pending export) from the requests the entry point sent for ``name``."""
+    from jettison.engine.api import EngineHTTPError, adopt
+
+    try:
+        info, pending = adopt(*sent, timeout=api.timeout)
+    except EngineHTTPError as exc:
+        if exc.status == 404:
+            raise ImageNotFoundError(f"no such image in the engine: {name}") from None
+        raise ImageError(f"engine error for {name}: {_short(exc)}") from None
+    except OSError as exc:
+        raise _engine_unavailable(f"{api.describe()}: {exc.strerror or exc}") from None
+    return str(info.get("Id") or name), pending
 
 
 def open_engine(
