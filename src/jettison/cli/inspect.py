@@ -12,7 +12,13 @@ from jettison.atomic import write_text_atomic
 from jettison.cli._common import check_output, check_platforms, console
 from jettison.errors import JettisonError
 from jettison.image import thresholds
-from jettison.image.render import FORMATS, render_document, render_terminal, render_to_text
+from jettison.image.render import (
+    FORMATS,
+    prepare_terminal_view,
+    render_document,
+    render_terminal,
+    render_to_text,
+)
 from jettison.image.sources import LOCAL_KINDS, SOURCE_KINDS, local_target, request_export
 
 
@@ -112,6 +118,9 @@ def command(
         # analysis code while it works
         requested = request_export(image, source)
         from jettison.image.analysis import inspect_image
+
+        if requested is not None and fmt in ("text", "github"):
+            prepare_terminal_view()
 
         report = inspect_image(image, source, platform, dockerfile, requested)
     except JettisonError as exc:

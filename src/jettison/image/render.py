@@ -44,6 +44,18 @@ def render_document(
     return None
 
 
+def prepare_terminal_view() -> None:
+    """Import rich and render a small table once (its cell widths, markup and styles load on
+    first use): called while the engine prepares an export, so that none of it is paid
+    after the analysis."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("layer", "size")
+    table.add_row("[dim]RUN[/] x", human_bytes(1))
+    Console(file=io.StringIO(), width=80, force_terminal=True).print("[bold]x[/]", table)
+
+
 def render_to_text(report: ImageReport, fmt: str, top: int, dive_compatible: bool) -> str:
     from rich.console import Console
 
