@@ -369,6 +369,42 @@ def test_a_package_imported_without_being_declared_is_not_uninstalled(tmp_path: 
 
 
 @pytest.mark.engine
+def test_project_built_without_isolation_with_the_environments_backend(tmp_path: Path) -> None:
+    """sqlfluff's shape: setuptools and wheel upgraded into the virtualenv, the project
+    installed --no-deps after its source. JT208 builds it with them (no fresh build
+    environment and download on each code change); the image still runs the project's
+    console script and is verified."""
+    work = tmp_path / "isolation"
+    (work / "src" / "tool").mkdir(parents=True)
+    (work / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=40.8.0", "wheel"]\n'
+        'build-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "tool"\nversion = "1.0"\n'
+        '[project.scripts]\ntool = "tool:main"\n'
+    )
+    (work / "src" / "tool" / "__init__.py").write_text("def main():\n    print('tool ok')\n")
+    (work / "Dockerfile").write_text(
+        "FROM python:3.11-slim\n"
+        "ENV VIRTUAL_ENV=/app/.venv\n"
+        "RUN python -m venv $VIRTUAL_ENV\n"
+        "ENV PATH=$VIRTUAL_ENV/bin:$PATH\n"
+        "RUN pip install --no-cache-dir --upgrade pip setuptools wheel\n"
+        "WORKDIR /app\n"
+        "COPY pyproject.toml .\n"
+        "COPY src ./src\n"
+        "RUN pip install --no-cache-dir --no-deps .\n"
+        'CMD ["tool"]\n'
+    )
+    code, out = _jettison(
+        "fix", "--unsafe-fixes", "--verify", "--select", "JT208", str(work), cwd=tmp_path
+    )
+    assert code == 0, out
+    text = (work / "Dockerfile").read_text()
+    assert "RUN pip install --no-build-isolation --no-cache-dir --no-deps .\n" in text, text
+    assert "verified:" in out, out
+
+
+@pytest.mark.engine
 def test_python_package_nothing_uses_is_uninstalled(tmp_path: Path) -> None:
     """A requirements file with a tool the service never runs (pyfiglet: its fonts are
     ~5 MB): the built image's own metadata maps it to its module, nothing imports or runs

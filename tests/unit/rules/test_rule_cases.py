@@ -107,5 +107,9 @@ def test_every_rule_has_a_case_file_with_both_kinds() -> None:
         data = load(path)
         assert data.get("fail") and data.get("pass"), f"cases/{rule.code}.toml"
         if rule.fixable:
-            fixed = "fixed" if rule.scope == "dockerfile" else "fixed_files"
-            assert any(fixed in c for c in data["fail"]), f"cases/{rule.code}.toml: no {fixed}"
+            # a Dockerfile rule whose fix reads the build context (JT208: pyproject.toml) shows
+            # it on a project's files
+            keys = ("fixed", "fixed_files") if rule.scope == "dockerfile" else ("fixed_files",)
+            assert any(k in c for c in data["fail"] for k in keys), (
+                f"cases/{rule.code}.toml: no {' or '.join(keys)}"
+            )

@@ -125,7 +125,7 @@ def _context_path(ctx: RuleContext, ins: Instruction, path: str) -> Path | None:
     return None
 
 
-def _project_dir(ctx: RuleContext, ins: Instruction, path: str) -> Path | None:
+def project_dir(ctx: RuleContext, ins: Instruction, path: str) -> Path | None:
     """The folder in the build context a local project the RUN installs (``.``, ``/src``)
     comes from, found through its manifest: the project's folder in the image may be made
     of several COPYs (`COPY pyproject.toml .`, `COPY README.md .`, `COPY src ./src`), and
@@ -197,7 +197,7 @@ def installed_names(ctx: RuleContext, ins: Instruction) -> set[str]:
             if path_part.endswith(".whl") or "*" in path_part:
                 found |= _wheels_built(ctx)  # wheels a builder stage made: what it read
             elif _LOCAL.match(path_part):
-                project = None if no_deps else _project_dir(ctx, ins, path_part)
+                project = None if no_deps else project_dir(ctx, ins, path_part)
                 if project is not None:
                     found |= _project_names(project, extra_names) or set()
             else:
