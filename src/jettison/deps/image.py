@@ -122,16 +122,37 @@ def _imported_names(text: bytes) -> set[str]:
     return names
 
 
-def imports_in_image(reference: str, env: Environment) -> dict[str, frozenset[str]]:
+# entry-point groups whose modules only one tool loads: a plugin module's imports count
+# only while that tool stays (celery's pytest plugin imports pytest; without pytest nothing
+# loads it)
+PLUGIN_HOSTS = {
+    "pytest11": "pytest",
+    "flake8.extension": "flake8",
+    "flake8.report": "flake8",
+    "sphinx.html_themes": "sphinx",
+    "sphinx.builders": "sphinx",
+    "nose.plugins.0.10": "nose",
+}
+
+# (distribution, the tool that loads the importing module, or None: any) -> dotted imports
+Imports = dict[tuple[str, str | None], frozenset[str]]
+
+
+def imports_in_image(reference: str, env: Environment) -> Imports:
     """What each installed distribution's own Python files import (dotted names, read from
     the files' import statements): a package that imports one it does not declare
-    (kombu's redis transport imports ``packaging``) still needs it. Read from the image
+    (kombu's redis transport imports ``packaging``) still needs it. A module that is a
+    plugin of one tool (PLUGIN_HOSTS) is kept apart, with that tool. Read from the image
     ``reference`` names, as :func:`environment_from_image` reads its metadata."""
     owner: dict[str, str] = {}  # dotted module -> the distribution whose files it is
+    host_of: dict[str, str] = {}  # plugin module -> the tool that loads it
     for installed in env.dists.values():
         for module in installed.modules:
             owner.setdefault(module, installed.name)
-    found: dict[str, set[str]] = {}
+        for group, module in installed.plugin_modules:
+            if group in PLUGIN_HOSTS:
+                host_of[module] = PLUGIN_HOSTS[group]
+    found: dict[tuple[str, str | None], set[str]] = {}
     with collector_paused(), open_image(reference) as data:
         merged = replay((layer.entries for layer in data.layers), _never_same)
         for path, node in merged.nodes.items():
@@ -149,6 +170,14 @@ def imports_in_image(reference: str, env: Environment) -> dict[str, frozenset[st
             )
             if holder is None:
                 continue
+            host = next(
+                (
+                    host_of[m]
+                    for i in range(len(parts), 0, -1)
+                    if (m := ".".join(parts[:i])) in host_of
+                ),
+                None,
+            )
             text = b"".join(iter_content(data.layers[inode.layer], inode.entry))
-            found.setdefault(holder, set()).update(_imported_names(text))
-    return {name: frozenset(names) for name, names in found.items()}
+            found.setdefault((holder, host), set()).update(_imported_names(text))
+    return {key: frozenset(names) for key, names in found.items()}

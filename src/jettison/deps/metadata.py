@@ -53,6 +53,9 @@ class Dist:
     files: int = 0
     location: str = ""
     modules_from_record: bool = True  # False: top_level.txt or name only (less exact)
+    # (entry-point group, module) of each entry point: where another tool loads this one's
+    # plugins from (`pytest11 = celery.contrib.pytest`)
+    plugin_modules: frozenset[tuple[str, str]] = frozenset()
 
     def requirements_for(self, extras: Iterable[str] = ()) -> list[Requirement]:
         """Requirements that apply on a Linux CPython like the running one, with ``extras``."""
@@ -118,6 +121,22 @@ def parse_entry_points(text: str) -> dict[str, frozenset[str]]:
     except configparser.Error:
         return {}
     return {section: frozenset(parser[section]) for section in parser.sections()}
+
+
+def parse_entry_point_modules(text: str) -> frozenset[tuple[str, str]]:
+    """(group, module) of every entry point (``name = pkg.mod:attr [extra]``)."""
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None, strict=False)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return frozenset()
+    return frozenset(
+        (section, value.split(":", 1)[0].strip().split(" ", 1)[0])
+        for section in parser.sections()
+        for value in parser[section].values()
+        if value.strip()
+    )
 
 
 def parse_record(text: str) -> list[tuple[str, int | None]]:
@@ -233,6 +252,7 @@ def build_dist(meta: MetaDir, file_size: dict[str, int] | None = None) -> Dist |
         files=len(record),
         location=meta.site,
         modules_from_record=from_record,
+        plugin_modules=parse_entry_point_modules(meta.files.get("entry_points.txt", "")),
     )
 
 

@@ -88,7 +88,7 @@ def choose(
     dockerfile: str,
     context: str | Path = ".",
     env: Any = None,
-    imports: Mapping[str, frozenset[str]] | None = None,
+    imports: Mapping[tuple[str, str | None], frozenset[str]] | None = None,
 ) -> UnusedDistributions:
     """What to uninstall, from a :class:`jettison.deps.report.DepsReport` made with an
     image's metadata for ``context`` (``env``, a :class:`jettison.deps.metadata.Environment`
@@ -127,15 +127,24 @@ def choose(
 
 
 def _imported_by(
-    env: Any, staying: list[str], removed: set[str], imports: Mapping[str, frozenset[str]]
+    env: Any,
+    staying: list[str],
+    removed: set[str],
+    imports: Mapping[tuple[str, str | None], frozenset[str]],
 ) -> dict[str, str]:
-    """The removed distributions a staying one imports (name -> why it stays)."""
+    """The removed distributions a staying one imports (name -> why it stays); imports of a
+    plugin module count only while the tool that loads it stays."""
     provider = {
         module: name for name in removed if name in env.dists for module in env.dists[name].modules
     }
+    kept = set(staying)
+    by_dist: dict[str, set[str]] = {}
+    for (name, host), names in imports.items():
+        if name in kept and (host is None or canonical(host) not in removed):
+            by_dist.setdefault(name, set()).update(names)
     out: dict[str, str] = {}
     for name in staying:
-        for imported in sorted(imports.get(name, ())):
+        for imported in sorted(by_dist.get(name, ())):
             parts = imported.split(".")
             for i in range(len(parts), 0, -1):
                 hit = provider.get(".".join(parts[:i]))

@@ -134,7 +134,7 @@ def test_what_a_staying_distribution_imports_without_requiring_it_stays() -> Non
         {"kombu": ["kombu", "kombu.transport", "kombu.transport.redis"]},
     )
     report = _report(_item("pytest", exclusive=["pluggy", "packaging"]))
-    imports = {"kombu": frozenset({"kombu.utils", "packaging.version", "redis"})}
+    imports = {("kombu", None): frozenset({"kombu.utils", "packaging.version", "redis"})}
     found = choose(report, ["requirements.txt"], "Dockerfile", env=env, imports=imports)
     assert found.by_file == {"requirements.txt": ["pytest", "pluggy"]}, found
     assert found.unused == ["pytest"]
@@ -145,7 +145,7 @@ def test_what_a_staying_distribution_imports_without_requiring_it_stays() -> Non
 
 def test_an_unused_distribution_a_staying_one_imports_is_kept_and_says_why() -> None:
     env = _Env({"celery": [], "aiofiles": []}, {"celery": ["celery"], "aiofiles": ["aiofiles"]})
-    imports = {"celery": frozenset({"aiofiles.os"})}
+    imports = {("celery", None): frozenset({"aiofiles.os"})}
     found = choose(
         _report(_item("aiofiles")), ["requirements.txt"], "Dockerfile", env=env, imports=imports
     )
@@ -171,3 +171,33 @@ def test_import_statements_are_read_as_python_writes_them() -> None:
     assert {"google.cloud", "google.cloud.storage", "google.cloud.bigquery"} <= names
     assert "yaml.cyaml" in names and "nothing" not in names
     assert not any(n.startswith(".") or n == "sibling" for n in names)
+
+
+def test_a_plugin_modules_imports_count_only_while_its_tool_stays() -> None:
+    """celery ships a pytest plugin (entry point pytest11 = celery.contrib.pytest) that
+    imports pytest: only pytest loads it, so with pytest gone nothing does, and pytest
+    can go; an import in celery's own code would keep it."""
+    env = _Env(
+        {"celery": [], "pytest": ["pluggy"], "pluggy": []},
+        {"celery": ["celery", "celery.contrib.pytest"]},
+    )
+    report = _report(_item("pytest", exclusive=["pluggy"]))
+    plugin = {("celery", "pytest"): frozenset({"pytest"}), ("celery", None): frozenset({"kombu"})}
+    found = choose(report, ["requirements.txt"], "Dockerfile", env=env, imports=plugin)
+    assert found.by_file == {"requirements.txt": ["pytest", "pluggy"]}, found
+    direct = {("celery", None): frozenset({"pytest"})}
+    kept = choose(report, ["requirements.txt"], "Dockerfile", env=env, imports=direct)
+    assert kept.by_file == {} and "celery imports it" in kept.kept["pytest"]
+
+
+def test_entry_point_modules_are_read_with_their_group() -> None:
+    from jettison.deps.metadata import parse_entry_point_modules
+
+    text = (
+        "[pytest11]\ncelery = celery.contrib.pytest\n"
+        "[console_scripts]\ncelery = celery.__main__:main [extra]\n"
+    )
+    assert parse_entry_point_modules(text) == {
+        ("pytest11", "celery.contrib.pytest"),
+        ("console_scripts", "celery.__main__"),
+    }
