@@ -1116,8 +1116,18 @@ def render_text(results: Sequence[dict[str, Any]], summary: dict[str, Any]) -> s
         if fix and fix.get("exit_code") not in (0, 1) and fix.get("output_tail"):
             last = next((x for x in reversed(fix["output_tail"]) if x.strip()), "")
             notes.append(f"- {slug} jettison fix said: {last[:300]}")
+        # "original: not rebuilt ..." and "expert: not rebuilt ..." with the same record: one
+        # line naming both
+        merged: dict[str, list[str]] = {}
         for w in result.get("warnings", []):
-            notes.append(f"- {slug}: {w}")
+            variant, _, rest = w.partition(": ")
+            key = rest if variant in VARIANTS and rest.startswith("not rebuilt") else w
+            merged.setdefault(key, []).append(variant if key == rest else "")
+        for text, variants in merged.items():
+            named = " and ".join(v for v in variants if v)
+            if len([v for v in variants if v]) > 1:
+                text = text.replace("its record is", "their records are")
+            notes.append(f"- {slug}: {named}: {text}" if named else f"- {slug}: {text}")
     if notes:
         lines += ["", "Notes:", *notes]
     bought = [r for r in results if (r.get("jettison_fix") or {}).get("effects")]
