@@ -955,7 +955,11 @@ def variant_numbers(result: dict[str, Any], name: str) -> dict[str, Any]:
 
 def project_row(result: dict[str, Any]) -> dict[str, Any]:
     """Per-project derived numbers: each variant's figures and its changes vs the original."""
-    row: dict[str, Any] = {"slug": result["slug"], "status": result.get("status")}
+    row: dict[str, Any] = {
+        "slug": result["slug"],
+        "status": result.get("status"),
+        "hand_optimized": bool(result.get("hand_optimized")),
+    }
     original = variant_numbers(result, "original")
     orig_cold = original.get("cold")
     for name in VARIANTS:
@@ -1015,6 +1019,35 @@ def summarize(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "jettison_passes_not_larger": len(met),
         "missed": sorted(r["slug"] for r in eligible if r not in met),
         "why": {r["slug"]: _miss_reason(r) for r in eligible if r not in met},
+    }
+    # the size medians of the projects as they came (not hand-optimized) and of the ones
+    # their authors had already optimized, apart: the issue's target holds for both
+    for group, hand in (("not_hand_optimized", False), ("hand_optimized", True)):
+        members = [r for r in rows if r["hand_optimized"] is hand]
+        out[group] = {
+            "projects": len(members),
+            **{
+                name: median(r[name].get("size_change_pct") for r in members if name in r)
+                for name in VARIANTS
+            },
+        }
+    both = [r for r in rows if "jettison" in r and "expert" in r]
+    out["vs_expert"] = {
+        "projects": len(both),
+        "larger": sorted(
+            r["slug"]
+            for r in both
+            if (r["jettison"].get("size_bytes") or 0) > (r["expert"].get("size_bytes") or 0)
+        ),
+    }
+    timed = [r for r in rows if r.get("jettison", {}).get("code_change_pct_of_orig_cold")]
+    out["code_change_10pct"] = {
+        "projects": len(timed),
+        "over": sorted(
+            f"{r['slug']} ({r['jettison']['code_change_pct_of_orig_cold']:.1f} %)"
+            for r in timed
+            if r["jettison"]["code_change_pct_of_orig_cold"] > 10.0
+        ),
     }
     fixes = [r["jettison_fix"] for r in rows if "jettison_fix" in r]
     if fixes:
@@ -1178,9 +1211,29 @@ def render_text(results: Sequence[dict[str, Any]], summary: dict[str, Any]) -> s
         s = summary.get(name)
         cells.append(f"{s['smoke_pass']}/{s['smoke_run']}" if s else "-")
     lines.append(f"| smoke checks pass (projects) | {' | '.join(cells)} |")
+    for group, label in (
+        ("not_hand_optimized", "not hand-optimized"),
+        ("hand_optimized", "hand-optimized"),
+    ):
+        g = summary.get(group)
+        if g and g["projects"]:
+            cells = [
+                _num(g.get(name), signed=True) + "%" if g.get(name) is not None else "-"
+                for name in VARIANTS
+            ]
+            lines.append(
+                f"| size change vs original, {label} ({g['projects']}) | {' | '.join(cells)} |"
+            )
     target = summary["jettison_target"]
+    vs = summary.get("vs_expert") or {"projects": 0, "larger": []}
+    ten = summary.get("code_change_10pct") or {"projects": 0, "over": []}
     lines += [
         "",
+        f"jettison's image not larger than the expert's: {vs['projects'] - len(vs['larger'])}"
+        f"/{vs['projects']}" + (f" (larger: {', '.join(vs['larger'])})" if vs["larger"] else ""),
+        f"jettison's code-change rebuild within 10 % of the original's cold build: "
+        f"{ten['projects'] - len(ten['over'])}/{ten['projects']}"
+        + (f" (over: {', '.join(ten['over'])})" if ten["over"] else ""),
         f"Target (where the original passes its smoke checks, jettison's image passes them and "
         f"is not larger): {target['jettison_passes_not_larger']}/{target['original_passes']}"
         + (
