@@ -167,6 +167,17 @@ def test_export_asked_by_the_entry_point_reads_the_same_image(built: tuple[Path,
     assert early.returncode == later.returncode == 0, early.stderr
     assert json.loads(early.stdout) == json.loads(later.stdout)
     assert json.loads(early.stdout)["reclaimable_bytes"] == 7_500_000
+    # in the process: what the entry point sent is what the command reads
+    from jettison.engine import prefetch
+    from jettison.image.sources import request_export
+
+    prefetch.send(TAG)
+    requested = request_export(TAG)
+    assert requested is not None and prefetch.take(TAG) is None  # taken, not asked again
+    assert requested.pending.sock is not None and requested.pending.conn is None
+    assert inspect_image(TAG, "auto", requested=requested).to_json()["reclaimable_bytes"] == (
+        7_500_000
+    )
     missing = subprocess.run(
         [*entry, "jettison-no-such-image:0"], capture_output=True, text=True, timeout=300
     )

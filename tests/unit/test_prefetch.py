@@ -96,3 +96,12 @@ def test_the_requests_are_the_api_clients(tmp_path: Path, monkeypatch: pytest.Mo
         b"GET /images/repo%2Fapp%3A1/json HTTP/1.1\r\nHost: docker\r\n\r\n",
         b"GET /images/repo%2Fapp%3A1/get HTTP/1.1\r\nHost: docker\r\n\r\n",
     ]
+
+
+def test_the_entry_points_prefixes_are_the_sources_own() -> None:
+    """The entry point keeps its own copy of the prefixes (importing the image sources costs
+    what it saves): it must name every prefix of another source than the engine."""
+    from jettison._entry import _NOT_ENGINE
+    from jettison.image.sources import PREFIXES
+
+    assert set(_NOT_ENGINE) == set(PREFIXES)

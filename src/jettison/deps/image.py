@@ -138,6 +138,15 @@ PLUGIN_HOSTS = {
 Imports = dict[tuple[str, str | None], frozenset[str]]
 
 
+def _nearest(parts: list[str], table: dict[str, str]) -> str | None:
+    """``table``'s value for the module ``parts`` names, or for its nearest package."""
+    for i in range(len(parts), 0, -1):
+        found = table.get(".".join(parts[:i]))
+        if found is not None:
+            return found
+    return None
+
+
 def imports_in_image(reference: str, env: Environment) -> Imports:
     """What each installed distribution's own Python files import (dotted names, read from
     the files' import statements): a package that imports one it does not declare
@@ -164,20 +173,10 @@ def imports_in_image(reference: str, env: Environment) -> Imports:
             if parts[-1] == "__init__":
                 parts.pop()
             # the file's module, or the nearest package holding it, names its distribution
-            holder = next(
-                (owner[m] for i in range(len(parts), 0, -1) if (m := ".".join(parts[:i])) in owner),
-                None,
-            )
+            holder = _nearest(parts, owner)
             if holder is None:
                 continue
-            host = next(
-                (
-                    host_of[m]
-                    for i in range(len(parts), 0, -1)
-                    if (m := ".".join(parts[:i])) in host_of
-                ),
-                None,
-            )
+            host = _nearest(parts, host_of)
             text = b"".join(iter_content(data.layers[inode.layer], inode.entry))
             found.setdefault((holder, host), set()).update(_imported_names(text))
     return {key: frozenset(names) for key, names in found.items()}

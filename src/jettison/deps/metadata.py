@@ -113,28 +113,27 @@ def parse_requires(metadata_text: str, requires_txt: str | None = None) -> tuple
     return tuple(out)
 
 
-def parse_entry_points(text: str) -> dict[str, frozenset[str]]:
+def _entry_point_sections(text: str) -> dict[str, dict[str, str]]:
+    """entry_points.txt as group -> {name: value}."""
     parser = configparser.ConfigParser(delimiters=("=",), interpolation=None, strict=False)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     try:
         parser.read_string(text)
     except configparser.Error:
         return {}
-    return {section: frozenset(parser[section]) for section in parser.sections()}
+    return {section: dict(parser[section]) for section in parser.sections()}
+
+
+def parse_entry_points(text: str) -> dict[str, frozenset[str]]:
+    return {group: frozenset(names) for group, names in _entry_point_sections(text).items()}
 
 
 def parse_entry_point_modules(text: str) -> frozenset[tuple[str, str]]:
     """(group, module) of every entry point (``name = pkg.mod:attr [extra]``)."""
-    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None, strict=False)
-    parser.optionxform = str  # type: ignore[assignment,method-assign]
-    try:
-        parser.read_string(text)
-    except configparser.Error:
-        return frozenset()
     return frozenset(
-        (section, value.split(":", 1)[0].strip().split(" ", 1)[0])
-        for section in parser.sections()
-        for value in parser[section].values()
+        (group, value.split(":", 1)[0].strip().split(" ", 1)[0])
+        for group, names in _entry_point_sections(text).items()
+        for value in names.values()
         if value.strip()
     )
 

@@ -30,6 +30,7 @@ from jettison.fixes.multistage.classify import (
     venv_target,
 )
 from jettison.fixes.multistage.model import BUILDER, VENV, Plan, Refusal
+from jettison.rules._project import resolve_path
 from jettison.rules.size._common import workdirs
 from jettison.rules.size.base_images import _SUITES, slim_variant
 from jettison.rules.size.build_tools import _temporary_installs
@@ -224,9 +225,9 @@ def plan_conversion(df: Dockerfile) -> Plan | Refusal | None:
                         f"a pip install outside the virtualenv {venv} is not handled",
                         ins.line,
                     )
-    uv_written = _builder_text(df, body, runs, own_venv)
-    if isinstance(uv_written, Refusal):
-        return uv_written
+    builder_text = _builder_text(df, body, runs, own_venv)
+    if isinstance(builder_text, Refusal):
+        return builder_text
     if own_venv and any(uv_subcommand(c) == "sync" for r in runs.values() for c in r.pip):
         hidden = _context_hides_environment(df, body, venv)
         if hidden is not None:
@@ -252,7 +253,7 @@ def plan_conversion(df: Dockerfile) -> Plan | Refusal | None:
         platform="".join(
             f"--{f.name}={f.value} " for f in root.from_instruction.flags if f.value is not None
         ),
-        builder_text=uv_written,
+        builder_text=builder_text,
     )
     pip_paths = [
         w.value.rstrip("*").rstrip("/")
@@ -339,10 +340,10 @@ def plan_conversion(df: Dockerfile) -> Plan | Refusal | None:
         return Refusal("a RUN after the installs compiles with the toolchain", None)
     plan.apt_runtime_packages = apt_keep
     plan.runtime_uses_pip = _runtime_runs_pip(plan)
-    # uv's own binary (`COPY --from=ghcr.io/astral-sh/uv ... /uv /bin/`) is a build tool
-    # unless the runtime runs uv (`uv run`)
     if _runtime_mentions(plan, {"poetry"}):
         return Refusal("the runtime runs poetry, which stays in the builder: not handled")
+    # uv's own binary (`COPY --from=ghcr.io/astral-sh/uv ... /uv /bin/`) is a build tool
+    # unless the runtime runs uv (`uv run`)
     runs_uv = _runtime_mentions(plan, {"uv", "uvx"})
     if not runs_uv:
         plan.runtime = [i for i in plan.runtime if not _copies_uv(i)]
@@ -377,6 +378,7 @@ def _builder_text(
     """The builder's text of the RUNs it writes otherwise: `uv pip install --system` goes
     into the builder's virtualenv (without --system, uv installs into the active
     VIRTUAL_ENV), and `pip install poetry` installs with the base image's own Python."""
+    from jettison.fixes.apply import apply_edits
     from jettison.rules.size.word_removal import remove_words
 
     out: dict[int, str] = {}
@@ -410,13 +412,13 @@ def _builder_text(
             word = cmd.name_word
             program = "/usr/local/bin/python" + ("" if sh_is_python(cmd) else " -m pip")
             written.setdefault(ins.index, []).append(Edit(word.start, word.end, program))
-    for index, edits in written.items():
-        ins = next(i for i in body if i.index == index)
-        text = df.source
-        for e in sorted(edits, key=lambda e: e.start, reverse=True):
-            text = text[: e.start] + e.text + text[e.end :]
-        shift = sum(len(e.text) - (e.end - e.start) for e in edits)
-        out[ins.index] = text[ins.start : ins.end + shift].replace("\r\n", "\n")
+    for ins in body:
+        if ins.index in written:
+            relative = [
+                Edit(e.start - ins.start, e.end - ins.start, e.text) for e in written[ins.index]
+            ]
+            text = apply_edits(df.source[ins.start : ins.end], relative)
+            out[ins.index] = text.replace("\r\n", "\n")
     return out
 
 
@@ -431,22 +433,22 @@ def _context_hides_environment(
     from jettison.build_context.matcher import PatternMatcher
     from jettison.build_context.scan import find_dockerignore, read_dockerignore
 
-    context = Path(df.context_dir)
+    context = Path(df.context_dir).resolve()
     ignore = find_dockerignore(context, Path(df.path) if df.path else None)
     patterns = read_dockerignore(ignore) if ignore else []
+    ignored = PatternMatcher(patterns).matches if patterns else (lambda _path: False)
     for ins in body:
         if ins.keyword not in ("COPY", "ADD") or ins.flag("from") or len(ins.args) < 2:
             continue
         cwd = workdirs(ins.stage).get(ins.index) if ins.stage is not None else None
-        dest = ins.args[-1] if ins.args[-1].startswith("/") else (cwd or "") + "/" + ins.args[-1]
-        dest = os.path.normpath(dest) if dest.startswith("/") else ""
-        if not dest or not venv.startswith(dest.rstrip("/") + "/"):
+        dest = resolve_path(cwd, ins.args[-1])
+        if dest is None or not venv.startswith(dest.rstrip("/") + "/"):
             continue
         inside = PurePosixPath(venv).relative_to(dest)
         for src in ins.args[:-1]:
             candidate = (context / src.lstrip("/") / str(inside)).resolve()
             relative = os.path.relpath(candidate, context)
-            if candidate.exists() and not (patterns and PatternMatcher(patterns).matches(relative)):
+            if candidate.exists() and not ignored(relative):
                 return Refusal(
                     f"the build context's {relative} would be copied over the environment "
                     "(add it to .dockerignore)",

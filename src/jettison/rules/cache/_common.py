@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from jettison.dockerfile import Command, Dockerfile, Instruction
 from jettison.dockerfile import commands as sh
 from jettison.findings import Edit
@@ -98,3 +100,18 @@ def merge_runs(df: Dockerfile, first: Instruction, second: Instruction) -> list[
     ):
         return []
     return [Edit(a_end, b_start, f" {df.directives.escape}\n    && ")]
+
+
+# a local project a pip command installs: `.`, `./pkg[extra]`, `/src`
+LOCAL_PROJECT = re.compile(r"^(\.|\.\.|/)\S*$")
+
+
+def install_targets(cmd: Command) -> list[str]:
+    """The words a `pip install` installs (requirements, paths), its options and their
+    values left out."""
+    args = [w.value for w in cmd.words_after("install")]
+    return [
+        a
+        for i, a in enumerate(args)
+        if not a.startswith("-") and (i == 0 or args[i - 1] not in _project.PIP_VALUE_OPTIONS)
+    ]

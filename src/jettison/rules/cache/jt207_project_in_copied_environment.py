@@ -11,10 +11,9 @@ from jettison.dockerfile import Command, Instruction, Stage
 from jettison.dockerfile import commands as sh
 from jettison.findings import Edit, Finding, FixSafety, Severity
 from jettison.rules import _project
-from jettison.rules._project import PIP_VALUE_OPTIONS
+from jettison.rules.cache._common import LOCAL_PROJECT, install_targets
 from jettison.rules.registry import Category, RuleContext, rule
 
-_LOCAL = re.compile(r"^(\.|\.\.|/)\S*$")  # `.`, `./pkg[extra]`, `/src`
 _PLAIN_PATH = re.compile(r"^/[A-Za-z0-9._/-]+$")
 
 
@@ -63,13 +62,8 @@ def _project_installs(stage: Stage) -> Iterator[_Install]:
         for cmd in sh.pip_installs(ins):
             if not cmd.has_flag("--no-deps", "--no-dependencies"):
                 continue
-            args = [w.value for w in cmd.words_after("install")]
-            targets = [
-                a
-                for i, a in enumerate(args)
-                if not a.startswith("-") and (i == 0 or args[i - 1] not in PIP_VALUE_OPTIONS)
-            ]
-            if not targets or not all(_LOCAL.match(t) for t in targets):
+            targets = install_targets(cmd)
+            if not targets or not all(LOCAL_PROJECT.match(t) for t in targets):
                 continue
             found = _environment(cmd, ins)
             if found is not None:

@@ -10,11 +10,10 @@ from jettison.dockerfile import Command, Instruction, Stage
 from jettison.dockerfile import commands as sh
 from jettison.findings import Finding, FixSafety, Severity
 from jettison.rules._manifests import canonical, read_toml
-from jettison.rules._project import PIP_VALUE_OPTIONS
+from jettison.rules.cache._common import LOCAL_PROJECT, install_targets
 from jettison.rules.registry import Category, RuleContext, rule
 from jettison.rules.size._pip_names import project_dir
 
-_LOCAL = re.compile(r"^(\.|\.\.|/)\S*$")  # `.`, `./pkg`, `/src`
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(.*)$")
 # where an install puts packages that the interpreter does not import from
 _ELSEWHERE = ("--target", "-t", "--user", "--root")
@@ -33,15 +32,6 @@ def _interpreter(cmd: Command, ins: Instruction) -> str:
     return "system"
 
 
-def _local_targets(cmd: Command) -> list[str]:
-    args = [w.value for w in cmd.words_after("install")]
-    return [
-        a
-        for i, a in enumerate(args)
-        if not a.startswith("-") and (i == 0 or args[i - 1] not in PIP_VALUE_OPTIONS)
-    ]
-
-
 def _build_requirements(ctx: RuleContext, ins: Instruction, target: str) -> list[str] | None:
     """The project's `[build-system] requires`, when it has a pyproject.toml that names them."""
     folder = project_dir(ctx, ins, target.partition("[")[0])
@@ -55,7 +45,8 @@ def _build_requirements(ctx: RuleContext, ins: Instruction, target: str) -> list
 
 
 def _installed_before(stage: Stage, run: Instruction, environment: str) -> dict[str, str]:
-    """Distributions (PEP 503 name -> the word installing them) that pip installs by name
+    """Distributions (PEP 503 name -> the version part of the word installing them: `==1.0`,
+    or empty) that pip installs by name
     into ``environment`` before ``run``, in the stage or the stages it is built from."""
     found: dict[str, str] = {}
     for current in reversed(list(stage.lineage())):
@@ -65,10 +56,10 @@ def _installed_before(stage: Stage, run: Instruction, environment: str) -> dict[
             for cmd in sh.pip_installs(ins):
                 if cmd.has_flag("--prefix", *_ELSEWHERE) or _interpreter(cmd, ins) != environment:
                     continue
-                for word in cmd.words_after("install"):
-                    match = _NAME.match(word.value)
-                    if match and not word.value.startswith("-") and not _LOCAL.match(word.value):
-                        found[canonical(match.group(1))] = word.value
+                for target in install_targets(cmd):
+                    match = _NAME.match(target)
+                    if match and not LOCAL_PROJECT.match(target):
+                        found[canonical(match.group(1))] = match.group(2).strip()
     return found
 
 
@@ -79,14 +70,14 @@ def _satisfied(requirement: str, installed: dict[str, str]) -> bool:
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
     match = _NAME.match(requirement.split(";", 1)[0])
-    word = installed.get(canonical(match.group(1))) if match else None
-    if match is None or word is None or match.group(2).strip().startswith("["):
+    # what the install asked for: `==1.2`, a range, or nothing (the newest)
+    written = installed.get(canonical(match.group(1))) if match else None
+    if match is None or written is None or match.group(2).strip().startswith("["):
         return False
     try:
         specifier = SpecifierSet(match.group(2).strip())
     except InvalidSpecifier:
         return False
-    written = (_NAME.match(word) or match).group(2).strip()
     if written.startswith("=="):
         return specifier.contains(written[2:].strip(), prereleases=True)
     if written:
@@ -148,8 +139,8 @@ def isolated_project_build(ctx: RuleContext) -> Iterator[Finding]:
                     "--no-build-isolation", "-e", "--editable", *_ELSEWHERE
                 ):
                     continue
-                targets = _local_targets(cmd)
-                if len(targets) != 1 or not _LOCAL.match(targets[0]):
+                targets = install_targets(cmd)
+                if len(targets) != 1 or not LOCAL_PROJECT.match(targets[0]):
                     continue
                 requires = _build_requirements(ctx, ins, targets[0])
                 if requires is None:
