@@ -262,6 +262,55 @@ def test_symbols_stripped_in_the_builder_leave_the_final_image(tmp_path: Path) -
 
 
 @pytest.mark.engine
+def test_target_builder_loses_foreign_binaries_and_symbols(tmp_path: Path) -> None:
+    """JT140 and JT139 on a `pip install --target` builder whose tree the final stage copies
+    into /usr/local (the hand-optimized web-monitor shape): the target directory has no
+    site-packages folder, so the fixes name it. selenium's macOS and Windows
+    selenium-manager leave (about 11 MB), the Linux one stays and still runs, the C
+    extensions are stripped and still load, and --each-fix reports both savings."""
+    work = tmp_path / "target-builder"
+    work.mkdir()
+    (work / "requirements.txt").write_text("selenium==4.14.0\npyyaml==6.0.2\n")
+    (work / "app.py").write_text(
+        "import pathlib, subprocess, yaml\n"
+        "import selenium.webdriver.common as c\n"
+        "root = pathlib.Path(c.__file__).parent\n"
+        "assert not (root / 'macos' / 'selenium-manager').exists()\n"
+        "assert not (root / 'windows' / 'selenium-manager.exe').exists()\n"
+        "subprocess.run([str(root / 'linux' / 'selenium-manager'), '--help'], check=True,\n"
+        "               capture_output=True)\n"
+        "assert yaml.__with_libyaml__\n"
+        "print('target ok', yaml.safe_dump([1]).strip())\n"
+    )
+    (work / "Dockerfile").write_text(
+        "FROM python:3.11 AS builder\n"
+        "COPY requirements.txt /requirements.txt\n"
+        "RUN pip install --no-cache-dir --target=/dependencies -r /requirements.txt\n"
+        "FROM python:3.11-slim\n"
+        "COPY --from=builder /dependencies /usr/local\n"
+        "ENV PYTHONPATH=/usr/local\n"
+        "COPY app.py /app.py\n"
+        'CMD ["python", "/app.py"]\n'
+    )
+    code, out = _jettison(
+        "fix",
+        "--unsafe-fixes",
+        "--verify",
+        "--each-fix",
+        "--select",
+        "JT139,JT140",
+        str(work),
+        cwd=tmp_path,
+    )
+    assert code == 0, out
+    text = (work / "Dockerfile").read_text()
+    assert "-path '/dependencies/*'" in text and "od -An -N4" in text, out
+    effects = {e[0]: float(e[1]) / (1 if e[2] == "MB" else 1000) for e in EFFECT.findall(out)}
+    assert set(effects) == {"JT139", "JT140"}, out
+    assert effects["JT140"] < -10.0 and effects["JT139"] < -0.5, out
+
+
+@pytest.mark.engine
 def test_symbols_stripped_on_a_slim_image_with_binutils_for_the_strip(tmp_path: Path) -> None:
     """JT139 on a slim single-stage image (no binutils, explainingtitanic's shape): the RUN
     installs binutils for the strip and purges them with what they pulled in, in the same

@@ -382,3 +382,24 @@ def pipeline_end(commands: Sequence[Command], cmd: Command) -> Command:
             break
         cmd = min(later, key=lambda c: c.start)
     return cmd
+
+
+_FIND_EXEC = ("-exec", "-execdir", "-ok", "-okdir")
+_SHELLS = ("sh", "bash", "dash", "ash", "/bin/sh", "/bin/bash")
+
+
+def find_exec_actions(cmd: Command) -> list[str]:
+    """What each ``-exec`` of a `find` runs, by its program's name; a small `sh -c` loop
+    counts as what it does to the files (``strip`` for JT139's quiet strip, ``rm`` for
+    JT140's removal by magic number), other scripts as ``sh``."""
+    values = cmd.arg_values
+    actions: list[str] = []
+    for i, value in enumerate(values):
+        if value not in _FIND_EXEC or i + 1 >= len(values):
+            continue
+        program = values[i + 1]
+        if program in _SHELLS and values[i + 2 : i + 3] == ["-c"] and i + 3 < len(values):
+            script = values[i + 3]
+            program = "strip" if "strip " in script else "rm" if "rm -f" in script else "sh"
+        actions.append(program)
+    return actions

@@ -552,20 +552,15 @@ def package_trims(source: str, cmds: list[Command], install: Command) -> list[tu
         if cmd.start <= install.start or cmd.in_condition:
             continue
         values = cmd.arg_values
-        cleans = (
-            cmd.name == "find"
-            and any("site-packages" in v for v in values)
-            and any(
-                values[i + 1 : i + 2] in (["rm"], ["strip"])
-                for i, v in enumerate(values)
-                if v == "-exec"
-            )
+        actions = sh.find_exec_actions(cmd) if cmd.name == "find" else []
+        cleans = any("site-packages" in v for v in values) and any(
+            a in ("rm", "strip") for a in actions
         )
         if not cleans or not _joined(source, before, cmd):
             continue
         at = ordered.index(cmd)
         head, tail = ordered[max(0, at - 2) : at], ordered[at + 1 : at + 3]
-        if "strip" in values and _fetches_binutils(head) and _drops_binutils(tail):
+        if "strip" in actions and _fetches_binutils(head) and _drops_binutils(tail):
             # JT139's strip on a slim image brings binutils and removes them around it: the
             # whole sandwich moves, or the strip would run where no strip is installed
             chain = ordered[at - 3 : at + 3] if at >= 3 else []

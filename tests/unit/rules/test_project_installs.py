@@ -621,7 +621,10 @@ def test_several_projects_leave_the_package_cleanups_to_the_dependency_step(
     }.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(body)
-    trim = "find / -xdev -type d -name tests -path '*/site-packages/*' -prune -exec rm -rf {} +"
+    trim = (
+        r"find / -xdev -type d \( -name tests -o -name test \) -path '*/site-packages/*' "
+        r"! -path '*/django/test' -prune -exec rm -rf {} +"
+    )
     text = (
         "FROM python:3.11\nWORKDIR /app\nCOPY . /app\n"
         "RUN pip --no-cache-dir install /app/packages/core[all] /app/packages/plugin && \\\n"

@@ -15,6 +15,7 @@ from jettison.dockerfile.commands import (
     PIP,
     PYTHON,
     commands,
+    find_exec_actions,
     is_pip_install,
     python_module,
 )
@@ -78,9 +79,6 @@ _PIP_READ_ONLY = {"cache", "list", "check", "show", "freeze", None}  # None: --v
 _FIND_WRITES = {"-fprint", "-fprint0", "-fprintf", "-fls"}
 
 
-_FIND_EXEC = {"-exec", "-execdir", "-ok", "-okdir"}
-
-
 def is_pip(name: str) -> bool:
     return name in PIP or name.startswith(("pip3.", "pip2."))
 
@@ -111,9 +109,7 @@ def no_lasting_effect(cmd: Command) -> bool:
         return False
     # find -exec CMD: rm is a cleanup; strip (JT139) rewrites installed libraries in place,
     # and the builder's copy carries them stripped
-    return all(
-        args[i + 1 : i + 2] in (["rm"], ["strip"]) for i, a in enumerate(args) if a in _FIND_EXEC
-    )
+    return all(action in ("rm", "strip") for action in find_exec_actions(cmd))
 
 
 def _is_pip_uninstall(cmd: Command) -> bool:

@@ -82,3 +82,34 @@ def stages_in_image(df: Dockerfile) -> list[Stage]:
                 if source in by_name:
                     todo.append(by_name[source])
     return sorted(seen, key=lambda s: s.index)
+
+
+_TARGET_FLAGS = ("--target", "-t")
+
+
+def pip_target_dirs(ins: Instruction) -> list[str]:
+    """The directories the pip installs of ``ins`` write to with ``--target``/``-t`` (the
+    `pip install --target=/deps` builder shape), as written; dynamic ones are left out."""
+    found: list[str] = []
+    for cmd in sh.pip_installs(ins):
+        values = cmd.arg_values
+        for i, value in enumerate(values):
+            if value in _TARGET_FLAGS and i + 1 < len(values):
+                path = values[i + 1]
+            elif value.startswith("--target="):
+                path = value.split("=", 1)[1]
+            else:
+                continue
+            if path.startswith("/") and "$" not in path and "'" not in path:
+                found.append(path.rstrip("/") or "/")
+    return list(dict.fromkeys(found))
+
+
+def installed_tree_filter(ins: Instruction) -> str:
+    """The `find` test that matches what the pip installs of ``ins`` wrote: anything under
+    a `site-packages` folder (a venv, `--prefix`, `--user` or the system one), and the
+    `--target` directories, which have none."""
+    paths = ["'*/site-packages/*'", *(f"'{d}/*'" for d in pip_target_dirs(ins) if d != "/")]
+    if len(paths) == 1:
+        return f"-path {paths[0]}"
+    return "\\( " + " -o ".join(f"-path {p}" for p in paths) + " \\)"

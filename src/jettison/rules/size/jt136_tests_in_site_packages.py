@@ -8,14 +8,21 @@ from jettison.dockerfile import Instruction
 from jettison.dockerfile import commands as sh
 from jettison.findings import Finding, FixSafety, Severity
 from jettison.rules.registry import Category, RuleContext, rule
+from jettison.rules.size._common import installed_tree_filter
 from jettison.rules.size._pip_names import installed_names
 
-# what a RUN appends: every `tests` package directory under a site-packages folder this
-# layer wrote (a venv, --prefix, --user or the system one); -xdev keeps it off cache mounts
-TRIM = "find / -xdev -type d -name tests -path '*/site-packages/*' -prune -exec rm -rf {} +"
-# distributions that ship test suites inside the package (a `tests` package under
-# site-packages of several MB: pandas ~60 MB, scipy, numpy, scikit-learn ...), and common ones
-# that install them (seaborn needs pandas and matplotlib); names as PEP 503 normalises them
+# what a RUN appends: every `tests` or `test` package directory under a site-packages folder
+# this layer wrote (a venv, --prefix, --user or the system one) or under a `pip install
+# --target` directory, except Django's `django.test`, which applications import at run time
+# (test runners, `override_settings`); -xdev keeps it off cache mounts
+_TRIM = (
+    "find / -xdev -type d \\( -name tests -o -name test \\) {where} ! -path '*/django/test' "
+    "-prune -exec rm -rf {{}} +"
+)
+TRIM = _TRIM.format(where="-path '*/site-packages/*'")
+# distributions that ship test suites inside the package (a `tests` or `test` package under
+# site-packages of several MB: pandas ~60 MB, scipy, numpy, scikit-learn, posthog 7.6 MB ...),
+# and common ones that install them (seaborn needs pandas and matplotlib); PEP 503 names
 WITH_TESTS = frozenset(
     {
         "numpy", "pandas", "scipy", "scikit-learn", "sklearn", "matplotlib", "statsmodels",
@@ -25,16 +32,14 @@ WITH_TESTS = frozenset(
         "lightgbm", "xgboost", "catboost", "tensorflow", "keras", "opencv-python",
         "opencv-python-headless", "transformers", "pymc", "arviz", "plotnine", "sktime",
         "imbalanced-learn", "umap-learn", "pandas-profiling", "ydata-profiling", "magika",
-        "onnxruntime", "pytensor", "patsy",
+        "onnxruntime", "pytensor", "patsy", "posthog",
     }
 )  # fmt: skip
 
 
 def _trims_tests(ins: Instruction) -> bool:
     return any(
-        cmd.name == "find"
-        and "tests" in cmd.arg_values
-        and "site-packages" in " ".join(cmd.arg_values)
+        cmd.name == "find" and "tests" in cmd.arg_values and "rm" in cmd.arg_values
         for cmd in sh.commands(ins)
     )
 
@@ -70,8 +75,9 @@ def _trims_tests(ins: Instruction) -> bool:
         image, runs its checks and rolls this fix back on its own when one fails.
     """,
     notes="""
-        Only directories named `tests` under a `site-packages` folder are removed, never
-        `test` (Django's `django.test` is imported by applications at run time).
+        Only directories named `tests` or `test` under a `site-packages` folder or a `pip
+        install --target` directory are removed, never Django's `django/test` (applications
+        import `django.test` at run time).
         `find -xdev` stays on the image's filesystem, off cache and bind mounts.
     """,
     fix_safety=FixSafety.UNSAFE,
@@ -83,7 +89,8 @@ def tests_in_site_packages(ctx: RuleContext) -> Iterator[Finding]:
         heavy = sorted(installed_names(ctx, ins) & WITH_TESTS)
         if not heavy:
             continue
-        edit = sh.append_to_run(ins, ctx.dockerfile, TRIM)
+        trim = _TRIM.format(where=installed_tree_filter(ins))
+        edit = sh.append_to_run(ins, ctx.dockerfile, trim)
         shown = ", ".join(heavy[:4]) + (f" and {len(heavy) - 4} more" if len(heavy) > 4 else "")
         yield ctx.report(
             f"the `tests` directories of the packages this RUN installs ({shown}) stay in "

@@ -8,26 +8,30 @@ from jettison.dockerfile import Command, Instruction, Stage
 from jettison.dockerfile import commands as sh
 from jettison.findings import Finding, FixSafety, Severity
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.size._common import stages_in_image
+from jettison.rules.size._common import installed_tree_filter, stages_in_image
 from jettison.rules.size._pip_names import installed_names
 from jettison.rules.size.build_tools import _temporary_installs
 from jettison.rules.size.jt136_tests_in_site_packages import WITH_TESTS
 
-# what a RUN appends: strip every shared library under a site-packages folder this layer
-# wrote (a venv, --prefix, --user or the system one), except the libraries auditwheel
-# vendors into `<dist>.libs/` (patchelf rewrote them, and strip leaves them unloadable:
-# numpy's OpenBLAS fails with "ELF load command address/offset not page-aligned"). One
-# strip per file (`';'`): a file strip cannot read (a `.so` that is no ELF object) is then
-# only a false test for find (and a line in the build log), never a failed RUN; -xdev keeps
-# it off cache and bind mounts.
-STRIP = (
-    "find / -xdev -type f \\( -name '*.so' -o -name '*.so.*' \\) -path '*/site-packages/*' "
-    "! -path '*.libs/*' -exec strip --strip-unneeded {} ';'"
+# what a RUN appends: strip every shared library and program under a site-packages folder
+# this layer wrote (a venv, --prefix, --user or the system one) or under a `pip install
+# --target` directory, except the libraries auditwheel vendors into `<dist>.libs/` (patchelf
+# rewrote them, and strip leaves them unloadable: numpy's OpenBLAS fails with "ELF load
+# command address/offset not page-aligned"). Programs count (playwright's node: 11.5 MB of
+# symbols). One strip per file, quiet: a file strip cannot read (a script with its execute
+# bit, a `.so` that is no ELF object) stays as it is, never a failed RUN; -xdev keeps it
+# off cache and bind mounts.
+_STRIP = (
+    "find / -xdev -type f \\( -name '*.so' -o -name '*.so.*' -o -perm -100 \\) {where} "
+    "! -path '*.libs/*' -exec sh -c 'for f; do strip --strip-unneeded \"$f\" 2>/dev/null || :; "
+    "done' sh {{}} +"
 )
+STRIP = _STRIP.format(where="-path '*/site-packages/*'")
 # wheels whose shared libraries keep symbol tables or debug sections (measured: MB that
 # `strip --strip-unneeded` removes from the manylinux wheel), PEP 503 names: xgboost 38,
 # pyarrow 34, zstandard 21, llvmlite 18, uvloop 12, scipy 10, kiwisolver 5, lz4 5,
 # pillow 3.6, h5py 3.5, tokenizers 3.3, pymupdf 3.1, numpy 3, opencv 3, cryptography 2.8,
+# playwright 11.5 (its node program),
 # pyyaml 2.3, scikit-learn 2, regex 1.8, scikit-image 1.6, msgpack 1.4, greenlet 1.3,
 # tables 1.3, shapely 1.2, matplotlib 1.1 (grpcio, lxml, onnxruntime, pandas, orjson,
 # pydantic-core, rapidfuzz, lightgbm: nothing). The data-science packages of JT136's list
@@ -38,16 +42,17 @@ _MEASURED = frozenset(
         "kiwisolver", "lz4", "pillow", "h5py", "tokenizers", "transformers", "pymupdf",
         "numpy", "opencv-python", "opencv-python-headless", "cryptography", "pyyaml",
         "scikit-learn", "regex", "scikit-image", "msgpack", "greenlet", "sqlalchemy",
-        "tables", "shapely", "matplotlib", "psycopg2-binary",
+        "tables", "shapely", "matplotlib", "psycopg2-binary", "playwright",
     }
 )  # fmt: skip
 UNSTRIPPED = _MEASURED | WITH_TESTS
 # where the stage has no strip (the slim images): binutils installed for the strip and purged
 # with what they pulled in, in the same RUN, so none of their bytes stay in the layer
-STRIP_WITH_BINUTILS = (
+_WITH_BINUTILS = (
     "apt-get update && apt-get install -y --no-install-recommends binutils && "
-    f"{STRIP} && apt-get purge -y --auto-remove binutils && rm -rf /var/lib/apt/lists/*"
+    "{strip} && apt-get purge -y --auto-remove binutils && rm -rf /var/lib/apt/lists/*"
 )
+STRIP_WITH_BINUTILS = _WITH_BINUTILS.format(strip=STRIP)
 _ROOT_USERS = ("", "root", "0", "root:root", "0:0")
 # packages that install `strip` (binutils) with them, on Debian, Alpine and Fedora
 _BINUTILS = frozenset(
@@ -144,7 +149,10 @@ def _binutils_removal(ins: Instruction) -> Command | None:
 
 
 def _strips(ins: Instruction) -> bool:
-    return any(cmd.name == "strip" or "strip" in cmd.arg_values for cmd in sh.commands(ins))
+    return any(
+        cmd.name == "strip" or any(v == "strip" or "strip --" in v for v in cmd.arg_values)
+        for cmd in sh.commands(ins)
+    )
 
 
 @rule(
@@ -191,8 +199,10 @@ def _strips(ins: Instruction) -> bool:
         this fix back on its own when one fails, and `--each-fix` shows the bytes it saved.
     """,
     notes="""
-        Only files named `*.so` or `*.so.*` under a `site-packages` folder are stripped,
-        one at a time: a file strip cannot read is left as it is. The libraries auditwheel
+        Only shared libraries (`*.so`, `*.so.*`) and programs (files with the execute bit,
+        such as playwright's node) under a `site-packages` folder or a `pip install --target`
+        directory are stripped, one at a time and quietly: a file strip cannot read (a
+        script) is left as it is. The libraries auditwheel
         vendors into `<package>.libs/` are left alone: patchelf rewrote them, and strip
         makes them unloadable (numpy's OpenBLAS then fails to load). On a slim image other
         than Debian's (Alpine, or after a non-root USER), strip in a builder stage instead:
@@ -210,15 +220,16 @@ def symbols_in_libraries(ctx: RuleContext) -> Iterator[Finding]:
             found = sorted(installed_names(ctx, ins) & UNSTRIPPED)
             if not found:
                 continue
+            strip = _STRIP.format(where=installed_tree_filter(ins))
             if _strip_available(stage, ins):
-                edit = sh.append_to_run(ins, ctx.dockerfile, STRIP)
+                edit = sh.append_to_run(ins, ctx.dockerfile, strip)
             elif (removal := _binutils_removal(ins)) is not None:
-                edit = sh.insert_before_command(ins, ctx.dockerfile, removal, STRIP)
+                edit = sh.insert_before_command(ins, ctx.dockerfile, removal, strip)
                 if edit is None:
                     continue  # no place for the strip while `strip` is there
             elif _apt_ready(stage, ins):
                 # a slim Debian stage: binutils come for the strip and leave in the same RUN
-                edit = sh.append_to_run(ins, ctx.dockerfile, STRIP_WITH_BINUTILS)
+                edit = sh.append_to_run(ins, ctx.dockerfile, _WITH_BINUTILS.format(strip=strip))
             else:
                 continue
             shown = ", ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4 else "")
