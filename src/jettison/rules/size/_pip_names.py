@@ -117,9 +117,9 @@ def _context_path(ctx: RuleContext, ins: Instruction, path: str) -> Path | None:
                         return candidate
                     continue
                 base = context / src.lstrip("/")
+                if base.is_file() and rest and rest != PurePosixPath(src).name:
+                    continue  # a file copied into the folder lands under its own name
                 candidate = base / rest if base.is_dir() else base
-                if rest and base.is_file() and PurePosixPath(src).name == PurePosixPath(rest).name:
-                    candidate = base
                 if candidate.exists():
                     return candidate
     return None
@@ -183,7 +183,10 @@ def installed_names(ctx: RuleContext, ins: Instruction) -> set[str]:
                     i += 2
                     continue
                 path = _context_path(ctx, ins, args[i + 1])
-                found |= (_requirement_names(path) or set()) if path else set()
+                if path is not None:
+                    found |= _requirement_names(path) or set()
+                else:
+                    found |= _compiled_names(ctx, ins, args[i + 1])
                 i += 2
                 continue
             if arg in ("-e", "--editable"):
@@ -205,6 +208,59 @@ def installed_names(ctx: RuleContext, ins: Instruction) -> set[str]:
                 if match:
                     found.add(canonical(match.group(1)))
             i += 1
+    return found
+
+
+# `pip-compile` (pip-tools) and `uv pip compile`: their output when no -o names one
+_COMPILE_OUTPUT = ("-o", "--output-file")
+
+
+def _compiled_names(ctx: RuleContext, ins: Instruction, requirements: str) -> set[str]:
+    """What a requirements file an earlier RUN of the stage compiled installs: the direct
+    dependencies its input names (`pip-compile -o requirements.txt pyproject.toml`: the
+    project's; `pip-compile requirements.in`: the .in file's)."""
+    stage = ins.stage
+    if stage is None:
+        return set()
+    cwd = workdirs(stage)
+    wanted = resolve_path(cwd.get(ins.index), requirements)
+    found: set[str] = set()
+    for run in stage.instructions:
+        if run.keyword != "RUN" or run.index >= ins.index:
+            continue
+        for cmd in sh.commands(run):
+            values = cmd.arg_values
+            if cmd.name == "pip-compile":
+                words = values
+            elif cmd.name == "uv" and values[:2] == ["pip", "compile"]:
+                words = values[2:]
+            else:
+                continue
+            inputs: list[str] = []
+            output = None
+            skip = False
+            for j, word in enumerate(words):
+                if skip:
+                    skip = False
+                elif word in _COMPILE_OUTPUT and j + 1 < len(words):
+                    output, skip = words[j + 1], True
+                elif word.startswith("--output-file="):
+                    output = word.split("=", 1)[1]
+                elif not word.startswith("-") and (j == 0 or words[j - 1] not in PIP_VALUE_OPTIONS):
+                    inputs.append(word)
+            inputs = inputs or ["requirements.in"]
+            if output is None and inputs[0].endswith(".in"):
+                output = inputs[0][: -len(".in")] + ".txt"
+            if resolve_path(cwd.get(run.index), output or "requirements.txt") != wanted:
+                continue
+            for name in inputs:
+                path = _context_path(ctx, run, name)
+                if path is None or not path.is_file():
+                    continue
+                if path.name in ("pyproject.toml", "setup.cfg"):
+                    found |= _project_names(path.parent, ()) or set()
+                else:
+                    found |= _requirement_names(path) or set()
     return found
 
 
