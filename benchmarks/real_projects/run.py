@@ -1040,7 +1040,9 @@ def summarize(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
             if (r["jettison"].get("size_bytes") or 0) > (r["expert"].get("size_bytes") or 0)
         ),
     }
-    timed = [r for r in rows if r.get("jettison", {}).get("code_change_pct_of_orig_cold")]
+    timed = [
+        r for r in rows if r.get("jettison", {}).get("code_change_pct_of_orig_cold") is not None
+    ]
     out["code_change_10pct"] = {
         "projects": len(timed),
         "over": sorted(
