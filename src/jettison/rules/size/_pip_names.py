@@ -8,7 +8,7 @@ import fnmatch
 import re
 from pathlib import Path, PurePosixPath
 
-from jettison.dockerfile import Instruction
+from jettison.dockerfile import Command, Instruction
 from jettison.dockerfile import commands as sh
 from jettison.dockerfile.expand import expand
 from jettison.rules._manifests import (
@@ -215,6 +215,31 @@ def installed_names(ctx: RuleContext, ins: Instruction) -> set[str]:
 _COMPILE_OUTPUT = ("-o", "--output-file")
 
 
+def _compile_files(cmd: Command) -> tuple[list[str], str] | None:
+    """(inputs, output) of a `pip-compile` or `uv pip compile` command; None for others.
+    Without `-o` the output is the .in file's .txt, or requirements.txt."""
+    if cmd.name == "pip-compile":
+        words = cmd.arg_values
+    elif cmd.name == "uv" and cmd.arg_values[:2] == ["pip", "compile"]:
+        words = cmd.arg_values[2:]
+    else:
+        return None
+    inputs: list[str] = []
+    output = None
+    for j, word in enumerate(words):
+        previous = words[j - 1] if j else ""
+        if previous in _COMPILE_OUTPUT:
+            output = word
+        elif word.startswith("--output-file="):
+            output = word.split("=", 1)[1]
+        elif not word.startswith("-") and previous not in PIP_VALUE_OPTIONS:
+            inputs.append(word)
+    inputs = inputs or ["requirements.in"]
+    if output is None:
+        output = inputs[0][: -len(".in")] + ".txt" if inputs[0].endswith(".in") else None
+    return inputs, output or "requirements.txt"
+
+
 def _compiled_names(ctx: RuleContext, ins: Instruction, requirements: str) -> set[str]:
     """What a requirements file an earlier RUN of the stage compiled installs: the direct
     dependencies its input names (`pip-compile -o requirements.txt pyproject.toml`: the
@@ -229,29 +254,11 @@ def _compiled_names(ctx: RuleContext, ins: Instruction, requirements: str) -> se
         if run.keyword != "RUN" or run.index >= ins.index:
             continue
         for cmd in sh.commands(run):
-            values = cmd.arg_values
-            if cmd.name == "pip-compile":
-                words = values
-            elif cmd.name == "uv" and values[:2] == ["pip", "compile"]:
-                words = values[2:]
-            else:
+            compiled = _compile_files(cmd)
+            if compiled is None:
                 continue
-            inputs: list[str] = []
-            output = None
-            skip = False
-            for j, word in enumerate(words):
-                if skip:
-                    skip = False
-                elif word in _COMPILE_OUTPUT and j + 1 < len(words):
-                    output, skip = words[j + 1], True
-                elif word.startswith("--output-file="):
-                    output = word.split("=", 1)[1]
-                elif not word.startswith("-") and (j == 0 or words[j - 1] not in PIP_VALUE_OPTIONS):
-                    inputs.append(word)
-            inputs = inputs or ["requirements.in"]
-            if output is None and inputs[0].endswith(".in"):
-                output = inputs[0][: -len(".in")] + ".txt"
-            if resolve_path(cwd.get(run.index), output or "requirements.txt") != wanted:
+            inputs, output = compiled
+            if resolve_path(cwd.get(run.index), output) != wanted:
                 continue
             for name in inputs:
                 path = _context_path(ctx, run, name)

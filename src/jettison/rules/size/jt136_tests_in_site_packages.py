@@ -39,7 +39,7 @@ WITH_TESTS = frozenset(
 
 def _trims_tests(ins: Instruction) -> bool:
     return any(
-        cmd.name == "find" and "tests" in cmd.arg_values and "rm" in cmd.arg_values
+        cmd.name == "find" and "tests" in cmd.arg_values and "rm" in sh.find_exec_actions(cmd)
         for cmd in sh.commands(ins)
     )
 

@@ -150,7 +150,7 @@ def _binutils_removal(ins: Instruction) -> Command | None:
 
 def _strips(ins: Instruction) -> bool:
     return any(
-        cmd.name == "strip" or any(v == "strip" or "strip --" in v for v in cmd.arg_values)
+        cmd.name == "strip" or "strip" in cmd.arg_values or "strip" in sh.find_exec_actions(cmd)
         for cmd in sh.commands(ins)
     )
 
