@@ -35,6 +35,9 @@ _LOG = re.compile(r"^(?P<ts>\d+\.\d+) ?(?P<text>.*)$")
 _DONE = re.compile(r"^DONE (?P<secs>\d+(?:\.\d+)?)s$")
 _IMAGE = re.compile(r"(?:writing image|exporting manifest|exporting config) (sha256:[0-9a-f]{64})")
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+# a layer transfer under a vertex ("sha256:<hex> 11.70MB / 11.70MB 0.1s done"): BuildKit
+# fetching the step's result from an imported cache (a registry's), not running it
+_LAYER_PULL = re.compile(r"^sha256:[0-9a-f]{64} ")
 
 # a failing step keeps this many log lines for the error message
 LOG_TAIL = 30
@@ -117,6 +120,14 @@ def classify(step: Step) -> None:
         step.instruction = name
 
 
+def _from_imported_cache(step: Step, pulled: bool) -> None:
+    """A Dockerfile step that finished having only fetched layers (no output of its own)
+    came from an imported cache: BuildKit shows such a hit as layer downloads, without
+    CACHED, when the layers are not in its store yet."""
+    if pulled and step.kind == "step" and not step.log and step.error is None:
+        step.cached = True
+
+
 class PlainProgressParser:
     """Incremental parser of ``--progress=plain`` output."""
 
@@ -124,6 +135,7 @@ class PlainProgressParser:
         self.result = BuildProgress()
         self._by_id: dict[str, Step] = {}
         self._resuming: set[str] = set()
+        self._pulled: set[str] = set()  # vertices that fetched layers from a cache
 
     def feed(self, line: str) -> Step | None:
         line = line.rstrip("\r\n")
@@ -165,8 +177,11 @@ class PlainProgressParser:
             self._resuming.add(step.vertex)
         elif (done := _DONE.match(rest)) is not None:
             step.seconds = float(done.group("secs"))
+            _from_imported_cache(step, step.vertex in self._pulled)
         elif _DIGEST.match(rest):
             pass  # the vertex digest, printed by older clients
+        elif _LAYER_PULL.match(rest):
+            self._pulled.add(step.vertex)
         else:
             log = _LOG.match(rest)
             step.log.append(log.group("text") if log else rest)
@@ -205,6 +220,7 @@ class RawJsonProgressParser:
     def __init__(self) -> None:
         self.result = BuildProgress()
         self._by_digest: dict[str, Step] = {}
+        self._pulled: set[str] = set()  # vertices that fetched layers from a cache
 
     def feed(self, line: str) -> Step | None:
         line = line.strip()
@@ -220,6 +236,9 @@ class RawJsonProgressParser:
             return None
         self.result.buildkit = True
         touched: Step | None = None
+        for item in status.get("statuses") or []:
+            if _DIGEST.match(str(item.get("id", ""))) and item.get("vertex"):
+                self._pulled.add(str(item["vertex"]))  # a layer fetched for that vertex
         for vertex in status.get("vertexes") or []:
             touched = self._vertex(vertex) or touched
         for log in status.get("logs") or []:
@@ -261,6 +280,7 @@ class RawJsonProgressParser:
         started, completed = _timestamp(vertex.get("started")), _timestamp(vertex.get("completed"))
         if started is not None and completed is not None and not step.cached:
             step.seconds = round((completed - started).total_seconds(), 3)
+            _from_imported_cache(step, digest in self._pulled)
         if started is not None and (step.started is None or started < step.started):
             step.started = started
             # the first status lists every vertex in no particular order: the steps follow

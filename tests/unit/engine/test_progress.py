@@ -197,3 +197,36 @@ def test_rawjson_recorded_from_buildx_0_29() -> None:
     assert (p.steps_total, p.steps_cached) == (3, 0)
     sleeping = p.instructions[1]
     assert sleeping.seconds is not None and 1.0 <= sleeping.seconds < 2.0
+
+
+def test_step_fetched_from_an_imported_cache_counts_as_cached() -> None:
+    """Docker 26's buildx 0.13, a bake after a full prune with every step in the registry
+    cache (recorded 2026-12-05, steps 4 and 5 added): a hit whose layers are not in the
+    store shows the layers it fetched instead of CACHED."""
+    p = _plain("plain-registry-cache-hit.txt")
+    assert [(s.index, s.cached) for s in p.instructions] == [
+        (2, True),
+        (3, True),  # only layers fetched: the registry cache's result, not a run
+        (4, False),  # ran, printing nothing: no layers fetched
+        (5, False),  # ran: its own output
+    ]
+    assert p.instructions[1].log == []  # layer transfers are no build output
+
+
+def test_rawjson_step_fetched_from_an_imported_cache_counts_as_cached() -> None:
+    vertex = "sha256:" + "c" * 64
+    layer = "sha256:" + "d" * 64
+    ran = "sha256:" + "e" * 64
+    lines = [
+        _status(
+            vertexes=[
+                {"digest": vertex, "name": "[2/2] RUN pip install -r r.txt",
+                 "started": "2026-12-05T22:20:00.1Z", "completed": "2026-12-05T22:20:00.2Z"},
+                {"digest": ran, "name": "[3/3] RUN mkdir /data",
+                 "started": "2026-12-05T22:20:00.3Z", "completed": "2026-12-05T22:20:00.5Z"},
+            ],
+            statuses=[{"id": layer, "vertex": vertex, "current": 230, "total": 230}],
+        ),
+    ]  # fmt: skip
+    p = parse_rawjson("\n".join(lines))
+    assert [(s.index, s.cached) for s in p.instructions] == [(2, True), (3, False)]
