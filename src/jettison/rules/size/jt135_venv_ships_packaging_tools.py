@@ -39,6 +39,24 @@ def _venvs_made(stage: Stage) -> dict[str, Instruction]:
     return made
 
 
+# build-time tools a builder installs into its virtualenv by name to prepare the install
+# (pip-tools' `pip-compile`, with `build` and `pyproject_hooks`, which only it needs here):
+# uninstalled with pip, before it, while nothing in the final image runs them
+_BUILD_TOOLS = {"pip-tools": ("pip-tools", "build", "pyproject_hooks")}
+
+
+def _build_tools_installed(stage: Stage) -> list[str]:
+    """The distributions of :data:`_BUILD_TOOLS` a RUN of ``stage`` installs by name."""
+    found: list[str] = []
+    for ins in stage.instructions:
+        if ins.keyword != "RUN":
+            continue
+        for cmd in sh.pip_installs(ins):
+            for word in cmd.words_after("install"):
+                found += _BUILD_TOOLS.get(word.value.lower(), ())
+    return list(dict.fromkeys(found))
+
+
 def _uninstalls_pip(stage: Stage) -> bool:
     """Whether a RUN of ``stage`` already removes pip (``pip uninstall ... pip``)."""
     return any(
@@ -72,8 +90,9 @@ def _uninstalls_pip(stage: Stage) -> bool:
     fix="""
         Unsafe (an app that imports `pkg_resources` needs setuptools: `fix --verify` imports
         every installed package and rolls the fix back): adds, as the builder stage's last
-        step, a RUN that uninstalls pip, setuptools and wheel from the virtualenv; the
-        builder's own layers do not reach the final image.
+        step, a RUN that uninstalls pip, setuptools and wheel from the virtualenv (and
+        pip-tools, with `build` and `pyproject_hooks`, where the builder installed it to
+        compile its requirements); the builder's own layers do not reach the final image.
     """,
     fix_safety=FixSafety.UNSAFE,
 )
@@ -105,14 +124,11 @@ def venv_ships_packaging_tools(ctx: RuleContext) -> Iterator[Finding]:
             if _uninstalls_pip(builder):
                 continue
             last = builder.instructions[-1] if builder.instructions else None
+            tools = " ".join([*_build_tools_installed(builder), "pip", "setuptools", "wheel"])
             edits: list[Edit] = []
             if last is not None:
                 edits.append(
-                    Edit(
-                        last.end,
-                        last.end,
-                        f"\nRUN {venv}/bin/python -m pip uninstall -y pip setuptools wheel",
-                    )
+                    Edit(last.end, last.end, f"\nRUN {venv}/bin/python -m pip uninstall -y {tools}")
                 )
             yield ctx.report(
                 f"the virtualenv {venv} from stage {builder.label} still holds pip and "
