@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -308,6 +309,40 @@ def test_target_builder_loses_foreign_binaries_and_symbols(tmp_path: Path) -> No
     effects = {e[0]: float(e[1]) / (1 if e[2] == "MB" else 1000) for e in EFFECT.findall(out)}
     assert set(effects) == {"JT139", "JT140"}, out
     assert effects["JT140"] < -10.0 and effects["JT139"] < -0.5, out
+
+
+@pytest.mark.engine
+def test_test_suite_left_out_of_the_context(tmp_path: Path) -> None:
+    """JT606: a service copied whole (`COPY . /app`) takes its test suite, fixtures
+    included, into the image; the fix adds the suite to the .dockerignore, the verified
+    image still runs the service (its start check passes, as the original's does) and is
+    smaller by about the fixtures' size: the suite is gone."""
+    work = tmp_path / "suite"
+    (work / "service").mkdir(parents=True)
+    (work / "service" / "__init__.py").write_text("")
+    (work / "service" / "__main__.py").write_text("import service\nprint('service ok')\n")
+    suite = work / "service" / "tests"
+    suite.mkdir()
+    (suite / "test_service.py").write_text("def test_ok():\n    assert True\n")
+    (suite / "fixture.bin").write_bytes(secrets.token_bytes(300_000))
+    (work / ".dockerignore").write_text(".git\n")
+    (work / "Dockerfile").write_text(
+        'FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nCMD ["python", "-m", "service"]\n'
+    )
+    code, out = _jettison(
+        "fix",
+        "--unsafe-fixes",
+        "--verify",
+        "--each-fix",
+        "--select",
+        "JT606",
+        str(work),
+        cwd=tmp_path,
+    )
+    assert code == 0, out
+    assert "service/tests" in (work / ".dockerignore").read_text(), out
+    effects = {e[0]: float(e[1]) / (1 if e[2] == "MB" else 1000) for e in EFFECT.findall(out)}
+    assert list(effects) == ["JT606"] and effects["JT606"] < -0.25, out
 
 
 @pytest.mark.engine
