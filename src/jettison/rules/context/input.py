@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from jettison.findings import Finding, Fix, Severity
+from jettison.findings import Edit, Finding, Fix, FixSafety, Severity
 
 if TYPE_CHECKING:
     # types only: the audit pipeline runs the analysis (rules sit below deps), and the rules
@@ -53,3 +53,13 @@ class ContextInput:
         if scan.dockerignore is None:
             return self.display
         return f"{self.display.rstrip('/')}/{scan.dockerignore.name}"
+
+    def ignore_fix(self, title: str, safety: FixSafety, entries: list[str]) -> Fix | None:
+        """A fix that appends ``entries`` to the context's .dockerignore (None: it has none)."""
+        ignore = self.scan.dockerignore
+        if ignore is None:
+            return None
+        text = ignore.read_text(encoding="utf-8", errors="replace")
+        sep = "" if text.endswith("\n") or not text else "\n"
+        content = text + sep + "\n".join(entries) + "\n"
+        return Fix(title, safety, (Edit(0, 0, content, ignore.name),))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from jettison.findings import Edit, Finding, Fix, FixSafety, Severity
+from jettison.findings import Finding, FixSafety, Severity
 from jettison.rules.context.input import ContextInput
 from jettison.rules.registry import Category, rule
 from jettison.units import human_bytes
@@ -47,14 +47,7 @@ def dockerignore_incomplete(ctx: ContextInput) -> Iterator[Finding]:
     missing = safe_patterns(missing, copied_sources(ctx.dockerfiles))
     if not missing:
         return
-    text = scan.dockerignore.read_text(encoding="utf-8", errors="replace")
-    sep = "" if text.endswith("\n") or not text else "\n"
-    content = text + sep + "\n".join(missing) + "\n"
-    fix = Fix(
-        "add missing .dockerignore entries",
-        FixSafety.SAFE,
-        (Edit(0, 0, content, scan.dockerignore.name),),
-    )
+    fix = ctx.ignore_fix("add missing .dockerignore entries", FixSafety.SAFE, missing)
     size = sum(scan.present_defaults[p] for p in missing)
     yield ctx.report(
         f".dockerignore lets {', '.join(missing)} through ({human_bytes(size, largest='GB')})",

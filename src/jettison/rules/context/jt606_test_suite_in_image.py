@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from jettison.findings import Edit, Finding, Fix, FixSafety, Severity
+from jettison.findings import Finding, FixSafety, Severity
 from jettison.rules.context.input import ContextInput
 from jettison.rules.registry import Category, rule
 from jettison.units import human_bytes
@@ -107,13 +107,10 @@ def test_suite_in_image(ctx: ContextInput) -> Iterator[Finding]:
     suites = [(rel, size) for rel, size in suites if rel in allowed]
     if not suites:
         return
-    text = scan.dockerignore.read_text(encoding="utf-8", errors="replace")
-    sep = "" if text.endswith("\n") or not text else "\n"
-    content = text + sep + "\n".join(rel for rel, _ in suites) + "\n"
-    fix = Fix(
+    fix = ctx.ignore_fix(
         "exclude the test suites from the build context",
         FixSafety.UNSAFE,
-        (Edit(0, 0, content, scan.dockerignore.name),),
+        [rel for rel, _ in suites],
     )
     shown = ", ".join(f"{rel}/ ({human_bytes(size)})" for rel, size in suites)
     yield ctx.report(
