@@ -21,8 +21,12 @@ _TRIM = (
 )
 TRIM = _TRIM.format(where="-path '*/site-packages/*'")
 # distributions that ship test suites inside the package (a `tests` or `test` package under
-# site-packages of several MB: pandas ~60 MB, scipy, numpy, scikit-learn, posthog 7.6 MB ...),
-# and common ones that install them (seaborn needs pandas and matplotlib); PEP 503 names
+# site-packages: pandas ~60 MB, scipy, numpy, scikit-learn, posthog 7.6 MB ...), and common
+# ones that install them (seaborn needs pandas and matplotlib); PEP 503 names. The second
+# group was measured on the Linux wheels of 206 popular distributions (2026-12): those whose
+# wheel carries at least 0.15 MB of tests (gensim 31.6 MB, twisted 7.3, pywavelets 6.0,
+# gevent 1.1, tornado 1.0, passlib 0.8, mypy 0.8 ... regex and jsonschema 0.2), twice that
+# once installed with their byte code
 WITH_TESTS = frozenset(
     {
         "numpy", "pandas", "scipy", "scikit-learn", "sklearn", "matplotlib", "statsmodels",
@@ -33,6 +37,10 @@ WITH_TESTS = frozenset(
         "opencv-python-headless", "transformers", "pymc", "arviz", "plotnine", "sktime",
         "imbalanced-learn", "umap-learn", "pandas-profiling", "ydata-profiling", "magika",
         "onnxruntime", "pytensor", "patsy", "posthog",
+        "twisted", "pywavelets", "gevent", "tornado", "passlib", "mypy", "mpmath",
+        "zope-interface", "srsly", "joblib", "greenlet", "llvmlite", "thinc", "regex",
+        "aniso8601", "aiosmtpd", "websocket-client", "pyflakes", "jsonschema", "simplejson",
+        "django-compressor", "numcodecs",
     }
 )  # fmt: skip
 
@@ -53,13 +61,15 @@ def _trims_tests(ins: Instruction) -> bool:
     what="""
         Flags a RUN whose pip install brings in distributions known to ship their test
         suites inside the package (numpy, pandas, scipy, scikit-learn, matplotlib and the
-        packages that install them), as the command line, its requirements files and the
+        packages that install them; gevent, greenlet, twisted, tornado, passlib, jsonschema,
+        regex and other web-service dependencies), as the command line, its requirements files and the
         local project's metadata in the build context name them, without removing the
         `tests` directories they put into site-packages.
     """,
     why="""
         Many distributions ship their test suites inside the package: pandas about 60 MB,
-        scipy and numpy tens of MB each, scikit-learn, matplotlib and many more. The
+        scipy and numpy tens of MB each, scikit-learn, matplotlib and many more; in a web
+        service, gevent, greenlet, passlib and zope.interface bring several MB together. The
         application never imports them; in data and ML images they are often 10-15 % of
         the image. Removing them in the RUN that installed them is the only way they leave
         the layer.
