@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 DOCKER = "/usr/bin/docker"  # the 20.10 client: BuildKit builds
+PROJECTS = Path(__file__).parent / "projects"  # fixture files too long to write inline
 
 
 class Engine:
@@ -427,3 +428,84 @@ def test_poetry_install_fills_the_builders_virtualenv_without_poetry(
         "import importlib.util, sys; print(sys.prefix, importlib.util.find_spec('poetry'))",
     )
     assert found.split() == ["/opt/venv", "None"], found
+
+
+@pytest.mark.engine
+def test_pipenv_system_install_fills_the_builders_virtualenv_without_pipenv(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """`pip install pipenv`, then `pipenv install --system --deploy` from a Pipfile.lock on the
+    full image: in the builder pipenv runs from the base image's Python and installs into
+    the active virtualenv, which the slim runtime copies without pipenv or the manifests."""
+    for name in ("Pipfile", "Pipfile.lock"):
+        (tmp_path / name).write_bytes((PROJECTS / "pipenv-system" / name).read_bytes())
+    write(
+        tmp_path,
+        {
+            "app.py": "import markupsafe, six\nprint('ok', markupsafe.escape('<a>'), six.PY3)\n",
+            "Dockerfile": (
+                "FROM python:3.11\n"
+                "RUN pip install --no-cache-dir pipenv==2026.10.3\n"
+                "WORKDIR /app\n"
+                "COPY Pipfile Pipfile.lock ./\n"
+                "RUN pipenv install --system --deploy\n"
+                "COPY app.py .\n"
+                'CMD ["python", "app.py"]\n'
+            ),
+        },
+    )
+    fixed, _ = fix(tmp_path)
+    builder, runtime = fixed.split("FROM python:3.11-slim")
+    assert "RUN /usr/local/bin/python -m pip install --no-cache-dir pipenv==2026.10.3" in builder
+    assert "pipenv" not in runtime and "Pipfile" not in runtime, fixed
+    compare(engine, tmp_path, [])
+    found = engine.run(
+        "fixed",
+        "python",
+        "-c",
+        "import importlib.util, markupsafe, six; "
+        "print(markupsafe.__file__.split('/lib/')[0], importlib.util.find_spec('pipenv'))",
+    )
+    assert found.split() == ["/opt/venv", "None"], found
+
+
+@pytest.mark.engine
+def test_pdm_install_moves_the_projects_environment_without_pdm(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """`pip install pdm`, then `pdm install --prod` from a pdm.lock on the full image: pdm
+    makes the project's `.venv`, which the slim runtime copies from the builder, like
+    `uv sync`'s; pdm itself, its constraints and the lock stay in the builder."""
+    for name in ("pyproject.toml", "pdm.lock", "constraints.txt"):
+        (tmp_path / name).write_bytes((PROJECTS / "pdm-project" / name).read_bytes())
+    write(
+        tmp_path,
+        {
+            "app.py": "import markupsafe, six\nprint('ok', markupsafe.escape('<a>'), six.PY3)\n",
+            "Dockerfile": (
+                "FROM python:3.11\n"
+                "COPY constraints.txt /tmp/\n"
+                "RUN pip install --no-cache-dir --constraint=/tmp/constraints.txt pdm==2.29.4\n"
+                "WORKDIR /app\n"
+                "COPY pyproject.toml pdm.lock ./\n"
+                "RUN pdm install --prod --check\n"
+                "ENV PATH=/app/.venv/bin:$PATH\n"
+                "COPY app.py .\n"
+                'CMD ["python", "app.py"]\n'
+            ),
+        },
+    )
+    fixed, _ = fix(tmp_path)
+    builder, runtime = fixed.split("FROM python:3.11-slim")
+    assert "pdm install --prod --check" in builder
+    assert "pdm" not in runtime and "constraints" not in runtime, fixed
+    assert "COPY --from=builder /app/.venv /app/.venv" in runtime, fixed
+    compare(engine, tmp_path, [])
+    found = engine.run(
+        "fixed",
+        "python",
+        "-c",
+        "import importlib.util, markupsafe, six; "
+        "print(markupsafe.__file__.split('/lib/')[0], importlib.util.find_spec('pdm'))",
+    )
+    assert found.split() == ["/app/.venv", "None"], found

@@ -151,7 +151,24 @@ def test_pyproject_project_copies_sources_to_builder() -> None:
     ("text", "reason"),
     [
         ("FROM continuumio/miniconda3\nRUN conda install numpy\nRUN pip install x\n", "conda"),
-        ("FROM python:3.11\nRUN pip install pdm\nRUN pdm install\n", "pdm"),
+        (  # pipenv's own virtualenv (no --system): the image runs it by a path that goes
+            "FROM python:3.11\nRUN pip install pipenv\nRUN pipenv install --deploy\n",
+            "pipenv installs into a virtualenv of its own",
+        ),
+        (
+            "FROM python:3.11\nRUN pip install pipenv\nRUN pipenv install --system\n"
+            'CMD ["pipenv", "run", "app"]\n',
+            "the runtime runs pipenv",
+        ),
+        (  # pdm's global project: where it installs is not the project's .venv
+            "FROM python:3.11\nWORKDIR /app\nRUN pip install pdm\nRUN pdm install -g\n",
+            "cannot be read",
+        ),
+        (
+            "FROM python:3.11\nWORKDIR /app\nRUN pip install pdm\nRUN pdm install\n"
+            'CMD ["pdm", "run", "app"]\n',
+            "the runtime runs pdm",
+        ),
         ("FROM python:3.11\nRUN pip install --user flask\n", "--user"),
         (  # a repository list the install reads: the runtime stage's install needs it first
             "FROM python:3.11\nRUN echo 'deb http://x/ y main' > /etc/apt/sources.list.d/y.list"

@@ -13,7 +13,6 @@ from jettison.dockerfile import Command, Dockerfile, Instruction
 from jettison.dockerfile.commands import (
     APT,
     PIP,
-    PYTHON,
     commands,
     find_exec_actions,
     is_pip_install,
@@ -29,8 +28,6 @@ _UNHANDLED = {
     "conda": "conda environments",
     "mamba": "conda environments (mamba)",
     "micromamba": "conda environments (micromamba)",
-    "pipenv": "pipenv-managed installs",
-    "pdm": "pdm-managed installs",
     "apk": "Alpine packages (apk)",
     "yum": "RPM packages (yum)",
     "dnf": "RPM packages (dnf)",
@@ -46,7 +43,7 @@ _PIP_LOCATION_FLAGS = ("--user", "--prefix", "--target", "-t", "--root")
 
 _MANIFEST = re.compile(
     r"^(requirements[\w.-]*\.(txt|in)|constraints[\w.-]*\.txt|pyproject\.toml|setup\.py|"
-    r"setup\.cfg|MANIFEST\.in)$"
+    r"setup\.cfg|MANIFEST\.in|Pipfile(\.lock|\*)?|(poetry|uv|pdm)\.lock)$"
 )
 
 
@@ -139,25 +136,70 @@ def is_uv_install(cmd: Command) -> bool:
     return uv_subcommand(cmd) in ("sync", "pip install", "pip sync")
 
 
+# pdm's commands: `pdm install|sync` fill the project's environment (`.venv` beside
+# pyproject.toml, made on first use, as `uv sync` does); lock and export only prepare
+_PDM_PREPARE = {"lock", "export", "config", "--version", "list", "show", "info", ""}
+
+
+def pdm_subcommand(cmd: Command) -> str | None:
+    if cmd.name != "pdm":
+        return None
+    return next((w for w in cmd.arg_values if not w.startswith("-")), "")
+
+
+def is_pdm_install(cmd: Command) -> bool:
+    return pdm_subcommand(cmd) in ("install", "sync")
+
+
+def fills_project_environment(cmd: Command) -> bool:
+    """`uv sync` or `pdm install|sync`: the project's own `.venv` is made and filled."""
+    return uv_subcommand(cmd) == "sync" or is_pdm_install(cmd)
+
+
 def is_poetry_install(cmd: Command) -> bool:
     return cmd.name == "poetry" and cmd.subcommand() == "install"
 
 
+def pipenv_subcommand(cmd: Command) -> str | None:
+    """``install``, ``sync``, ``lock`` ... for `pipenv` or `python -m pipenv`, else None
+    ("" for a bare `pipenv --version`)."""
+    if cmd.name == "pipenv":
+        words = cmd.arg_values
+    elif (module := python_module(cmd)) is not None and module[0] == "pipenv":
+        words = list(module[1])
+    else:
+        return None
+    return next((w for w in words if not w.startswith("-")), "")
+
+
+def is_pipenv_install(cmd: Command) -> bool:
+    return pipenv_subcommand(cmd) in ("install", "sync")
+
+
 def is_install(cmd: Command) -> bool:
-    """A command that installs Python packages: pip's install, uv's or poetry's."""
-    return is_pip_install(cmd) or is_uv_install(cmd) or is_poetry_install(cmd)
+    """A command that installs Python packages: pip's install, uv's, poetry's or pipenv's."""
+    return (
+        is_pip_install(cmd)
+        or is_uv_install(cmd)
+        or is_poetry_install(cmd)
+        or is_pipenv_install(cmd)
+        or is_pdm_install(cmd)
+    )
 
 
 # poetry's commands that only prepare an install (configuration, lock and export files, a
 # wheel in dist/ a later pip install reads): builder only
 _POETRY_PREPARE = {"config", "lock", "export", "check", "build", "self", "--version", "about"}
+# pipenv's commands that only prepare an install (a lock file, a requirements export)
+_PIPENV_PREPARE = {"lock", "requirements", "check", "verify", "graph", "--version", ""}
 # tools that drive installs and are not the application's: pip installs them with the base
 # image's own interpreter in the builder, outside its virtualenv
-_FRONTEND = re.compile(r"^poetry(-[a-z0-9-]+)?$")
+_FRONTEND = re.compile(r"^(poetry(-[a-z0-9-]+)?|pipenv|pdm)$")
 
 
 def installs_only_frontends(cmd: Command) -> bool:
-    """`pip install poetry` (and its plugins): a build tool, not an application package."""
+    """`pip install poetry` (and its plugins) or `pip install pipenv`: a build tool, not an
+    application package."""
     if not is_pip_install(cmd) or cmd.has_flag("-r", "--requirement", "-e", "--editable"):
         return False
     names = [
@@ -167,9 +209,21 @@ def installs_only_frontends(cmd: Command) -> bool:
     return bool(names) and all(_FRONTEND.match(n) or n in PIP_TOOLING for n in names)
 
 
+# pdm's settings that move or replace the project's `.venv` (an active virtualenv too: the
+# builder's would be used instead of the project's own)
+_PDM_ELSEWHERE = ("PDM_VENV_IN_PROJECT", "PDM_USE_VENV", "PDM_PYTHON", "PDM_VENV_LOCATION")
+
+
 def uv_project_environment(cmd: Command, ins: Instruction) -> str | None:
-    """Where `uv sync` installs: UV_PROJECT_ENVIRONMENT, or `.venv` in the working
-    directory (where the project's pyproject.toml is); None when it cannot be read."""
+    """Where `uv sync` or `pdm install` installs: UV_PROJECT_ENVIRONMENT, or `.venv` in the
+    working directory (where the project's pyproject.toml is); None when it cannot be read."""
+    if is_pdm_install(cmd):
+        if cmd.has_flag("-g", "--global", "-p", "--project", "--venv") or any(
+            ins.variables.get(v) for v in (*_PDM_ELSEWHERE, "VIRTUAL_ENV")
+        ):
+            return None
+        cwd = workdirs(ins.stage).get(ins.index) if ins.stage is not None else None
+        return str(PurePosixPath(cwd) / ".venv") if cwd else None
     configured = ins.variables.get("UV_PROJECT_ENVIRONMENT")
     if configured:
         return _expand(configured, ins) if configured.startswith("/") or "$" in configured else None
@@ -183,6 +237,8 @@ def installs_application_packages(cmd: Command) -> bool:
     """A pip install of more than pip's own tooling (``pip install --upgrade pip`` alone gives
     no application packages to move into a builder)."""
     if uv_subcommand(cmd) in ("sync", "pip sync") or is_poetry_install(cmd):
+        return True
+    if is_pipenv_install(cmd) or is_pdm_install(cmd):
         return True
     if installs_only_frontends(cmd):
         return False
@@ -218,7 +274,7 @@ def venv_target(cmd: Command, ins: Instruction) -> str | bool | None:
     when its directory cannot be read."""
     vals = cmd.arg_values
     sub = uv_subcommand(cmd)
-    if sub == "sync":
+    if fills_project_environment(cmd):
         return uv_project_environment(cmd, ins)
     if sub == "venv":
         dirs = [w for w in vals[1:] if not w.startswith("-")]
@@ -249,7 +305,7 @@ def in_venv(cmd: Command, ins: Instruction, venv: str, activated: bool) -> bool:
     if cmd.name_word.value.startswith(venv.rstrip("/") + "/bin/"):
         return True
     sub = uv_subcommand(cmd)
-    if sub == "sync":
+    if fills_project_environment(cmd):
         return uv_project_environment(cmd, ins) == venv.rstrip("/")
     if sub is not None or cmd.name == "poetry":
         # uv pip: the active virtualenv (VIRTUAL_ENV), unless told otherwise
@@ -364,8 +420,6 @@ def classify(ins: Instruction) -> RunCommands | Refusal:
         name = cmd.name
         if name in _UNHANDLED:
             return Refusal(f"{_UNHANDLED[name]} are not handled", ins.line)
-        if name in PYTHON and "pipenv" in cmd.arg_values[:2]:
-            return Refusal(_UNHANDLED["pipenv"] + " are not handled", ins.line)
         if name in _WRAPPERS:
             continue
         if name == "uv":
@@ -395,6 +449,33 @@ def classify(ins: Instruction) -> RunCommands | Refusal:
                 run.prepare.append(cmd)
             else:
                 return Refusal(f"`poetry {sub}` is not handled", ins.line)
+            continue
+        pipenv = pipenv_subcommand(cmd)
+        if pipenv is not None:
+            if pipenv in ("install", "sync"):
+                # the builder runs it with its virtualenv active, which pipenv installs
+                # into; without --system the original's own virtualenv (somewhere under
+                # ~/.local or the project) is what the image runs, and its path goes
+                if not cmd.has_flag("--system"):
+                    return Refusal(
+                        "pipenv installs into a virtualenv of its own (no --system): not handled",
+                        ins.line,
+                    )
+                run.pip.append(cmd)
+            elif pipenv in _PIPENV_PREPARE:
+                run.prepare.append(cmd)
+            else:
+                return Refusal(f"`pipenv {pipenv}` is not handled", ins.line)
+            continue
+        pdm = pdm_subcommand(cmd)
+        if pdm is not None:
+            if pdm in ("install", "sync"):
+                run.venv.append(cmd)  # like `uv sync`: makes the project's .venv and fills it
+                run.pip.append(cmd)
+            elif pdm in _PDM_PREPARE:
+                run.prepare.append(cmd)
+            else:
+                return Refusal(f"`pdm {pdm}` is not handled", ins.line)
             continue
         if name in APT:
             run.apt.append(cmd)

@@ -18,6 +18,7 @@ from jettison.fixes.multistage.classify import (
     apt_packages,
     classify,
     cut_commands,
+    fills_project_environment,
     in_venv,
     installs_application_packages,
     installs_only_frontends,
@@ -228,7 +229,7 @@ def plan_conversion(df: Dockerfile) -> Plan | Refusal | None:
     builder_text = _builder_text(df, body, runs, own_venv)
     if isinstance(builder_text, Refusal):
         return builder_text
-    if own_venv and any(uv_subcommand(c) == "sync" for r in runs.values() for c in r.pip):
+    if own_venv and any(fills_project_environment(c) for r in runs.values() for c in r.pip):
         hidden = _context_hides_environment(df, body, venv)
         if hidden is not None:
             return hidden
@@ -340,8 +341,9 @@ def plan_conversion(df: Dockerfile) -> Plan | Refusal | None:
         return Refusal("a RUN after the installs compiles with the toolchain", None)
     plan.apt_runtime_packages = apt_keep
     plan.runtime_uses_pip = _runtime_runs_pip(plan)
-    if _runtime_mentions(plan, {"poetry"}):
-        return Refusal("the runtime runs poetry, which stays in the builder: not handled")
+    for frontend in ("poetry", "pipenv", "pdm"):
+        if _runtime_mentions(plan, {frontend}):
+            return Refusal(f"the runtime runs {frontend}, which stays in the builder: not handled")
     # uv's own binary (`COPY --from=ghcr.io/astral-sh/uv ... /uv /bin/`) is a build tool
     # unless the runtime runs uv (`uv run`)
     runs_uv = _runtime_mentions(plan, {"uv", "uvx"})
@@ -377,7 +379,8 @@ def _builder_text(
 ) -> dict[int, str] | Refusal:
     """The builder's text of the RUNs it writes otherwise: `uv pip install --system` goes
     into the builder's virtualenv (without --system, uv installs into the active
-    VIRTUAL_ENV), and `pip install poetry` installs with the base image's own Python."""
+    VIRTUAL_ENV), and `pip install poetry` (or pipenv) installs with the base image's own
+    Python."""
     from jettison.fixes.apply import apply_edits
     from jettison.rules.size.word_removal import remove_words
 
@@ -426,8 +429,8 @@ def _context_hides_environment(
     df: Dockerfile, body: list[Instruction], venv: str
 ) -> Refusal | None:
     """A COPY of the context into the project's folder would put the context's own `.venv`
-    over the environment the runtime stage copies from the builder (`uv sync` repaired it in
-    the original; the runtime stage has no `uv sync`)."""
+    over the environment the runtime stage copies from the builder (`uv sync` or `pdm
+    install` repaired it in the original; the runtime stage runs neither)."""
     from pathlib import Path
 
     from jettison.build_context.matcher import PatternMatcher

@@ -62,9 +62,9 @@ def _trims_tests(ins: Instruction) -> bool:
         Flags a RUN whose pip install brings in distributions known to ship their test
         suites inside the package (numpy, pandas, scipy, scikit-learn, matplotlib and the
         packages that install them; gevent, greenlet, twisted, tornado, passlib, jsonschema,
-        regex and other web-service dependencies), as the command line, its requirements files and the
-        local project's metadata in the build context name them, without removing the
-        `tests` directories they put into site-packages.
+        regex and other web-service dependencies), as the command line, its requirements
+        files and the local project's metadata in the build context name them, without
+        removing the `tests` directories they put into site-packages.
     """,
     why="""
         Many distributions ship their test suites inside the package: pandas about 60 MB,
