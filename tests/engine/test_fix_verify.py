@@ -346,6 +346,47 @@ def test_test_suite_left_out_of_the_context(tmp_path: Path) -> None:
 
 
 @pytest.mark.engine
+def test_translation_sources_removed_django_still_translates(tmp_path: Path) -> None:
+    """JT141: Django ships every language's `.po` catalog beside its compiled `.mo`. The
+    verified fix removes the `.po` files in the installing RUN; the image still translates
+    (gettext reads the `.mo` files: German "Yes" is "Ja"), keeps every `.mo`, and is
+    smaller by the MB --each-fix reports."""
+    work = tmp_path / "catalogs"
+    work.mkdir()
+    (work / "app.py").write_text(
+        "import glob, django\n"
+        "from django.conf import settings\n"
+        "settings.configure(USE_I18N=True)\n"
+        "django.setup()\n"
+        "from django.utils import translation\n"
+        "translation.activate('de')\n"
+        "mo = glob.glob(django.__path__[0] + '/conf/locale/*/LC_MESSAGES/django.mo')\n"
+        "assert translation.gettext('Yes') == 'Ja' and len(mo) > 90, mo\n"
+        "print('translated', translation.gettext('Yes'), len(mo))\n"
+    )
+    (work / "Dockerfile").write_text(
+        "FROM python:3.11-slim\n"
+        "RUN pip install --no-cache-dir django==5.2.3\n"
+        "COPY app.py /app.py\n"
+        'CMD ["python", "/app.py"]\n'
+    )
+    code, out = _jettison(
+        "fix",
+        "--unsafe-fixes",
+        "--verify",
+        "--each-fix",
+        "--select",
+        "JT141",
+        str(work),
+        cwd=tmp_path,
+    )
+    assert code == 0, out
+    assert "-name '*.po'" in (work / "Dockerfile").read_text(), out
+    effects = {e[0]: float(e[1]) / (1 if e[2] == "MB" else 1000) for e in EFFECT.findall(out)}
+    assert list(effects) == ["JT141"] and effects["JT141"] < -5.0, out
+
+
+@pytest.mark.engine
 def test_symbols_stripped_on_a_slim_image_with_binutils_for_the_strip(tmp_path: Path) -> None:
     """JT139 on a slim single-stage image (no binutils, explainingtitanic's shape): the RUN
     installs binutils for the strip and purges them with what they pulled in, in the same
