@@ -387,6 +387,43 @@ def test_translation_sources_removed_django_still_translates(tmp_path: Path) -> 
 
 
 @pytest.mark.engine
+def test_extension_sources_removed_compiled_modules_still_load(tmp_path: Path) -> None:
+    """JT142: fonttools' wheel (which matplotlib installs) carries the C sources Cython
+    generated for its compiled modules. The verified fix removes them in the installing
+    RUN; the compiled modules still load (cu2qu reports itself compiled), no `.c` is left,
+    and the image is smaller by the MB --each-fix reports."""
+    work = tmp_path / "sources"
+    work.mkdir()
+    (work / "app.py").write_text(
+        "import glob, fontTools\n"
+        "from fontTools.cu2qu import cu2qu\n"
+        "left = glob.glob(fontTools.__path__[0] + '/**/*.c', recursive=True)\n"
+        "print('compiled', cu2qu.COMPILED, 'sources left', len(left))\n"
+        "assert cu2qu.COMPILED\n"
+    )
+    (work / "Dockerfile").write_text(
+        "FROM python:3.11-slim\n"
+        "RUN pip install --no-cache-dir fonttools==4.55.0\n"
+        "COPY app.py /app.py\n"
+        'CMD ["python", "/app.py"]\n'
+    )
+    code, out = _jettison(
+        "fix",
+        "--unsafe-fixes",
+        "--verify",
+        "--each-fix",
+        "--select",
+        "JT142",
+        str(work),
+        cwd=tmp_path,
+    )
+    assert code == 0, out
+    assert "-name '*.pyx'" in (work / "Dockerfile").read_text(), out
+    effects = {e[0]: float(e[1]) / (1 if e[2] == "MB" else 1000) for e in EFFECT.findall(out)}
+    assert list(effects) == ["JT142"] and effects["JT142"] < -3.0, out
+
+
+@pytest.mark.engine
 def test_symbols_stripped_on_a_slim_image_with_binutils_for_the_strip(tmp_path: Path) -> None:
     """JT139 on a slim single-stage image (no binutils, explainingtitanic's shape): the RUN
     installs binutils for the strip and purges them with what they pulled in, in the same
