@@ -105,6 +105,13 @@ IMPORT_TO_DIST: dict[str, str] = {
     "umap": "umap-learn",
     "hydra": "hydra-core",
     "ffmpeg": "ffmpeg-python",
+    "opentelemetry": "opentelemetry-api",
+    "sass": "libsass",
+    "bidi": "python-bidi",
+    "tidylib": "pytidylib",
+    "compressor": "django-compressor",
+    "oauth2_provider": "django-oauth-toolkit",
+    "imagekit": "django-imagekit",
 }
 
 # console scripts of common servers and tools -> distribution (fallback for RECORD/entry points)
@@ -271,4 +278,8 @@ def imports_for_dist(dist: str, extra: dict[str, str] | None = None) -> set[str]
         names.add(guess[len("django_") :])
     if "." in dist:
         names.add(dist.replace("-", "_"))
+    if "-" in want:
+        # namespace packages: opentelemetry-sdk -> opentelemetry.sdk, google-cloud-storage ->
+        # google.cloud.storage, zope-interface -> zope.interface
+        names.add(want.replace("-", "."))
     return names

@@ -325,6 +325,29 @@ def _option_values(argv: list[str], *names: str) -> list[str]:
     return values
 
 
+# celery's own commands; any other (`celery flower`) comes from a plugin distribution
+_CELERY_COMMANDS = {
+    "worker", "beat", "events", "call", "inspect", "control", "status", "purge", "result",
+    "migrate", "multi", "shell", "graph", "list", "logtool", "amqp", "report", "upgrade",
+    "help",
+}  # fmt: skip
+_CELERY_VALUE_OPTIONS = {
+    "-A", "--app", "-b", "--broker", "--result-backend", "--loader", "--config", "--workdir",
+}  # fmt: skip
+
+
+def _celery_subcommand(argv: list[str]) -> str | None:
+    skip = False
+    for word in argv[1:]:
+        if skip:
+            skip = False
+        elif word.startswith("-"):
+            skip = word in _CELERY_VALUE_OPTIONS
+        else:
+            return word
+    return None
+
+
 def command_uses(
     argv: list[str],
     where: str,
@@ -354,6 +377,10 @@ def command_uses(
         workers = _option_values(argv, "-k", "--worker-class")
     elif name == "celery":
         workers = _option_values(argv, "-P", "--pool")
+        sub = _celery_subcommand(argv)
+        if sub is not None and sub not in _CELERY_COMMANDS:
+            # `celery flower`: a command another distribution plugs into celery
+            out.append(Use("script", sub, path, line, f"`celery {sub}` in {where}", dev=dev))
     elif name == "uvicorn":
         workers = _option_values(argv, "--loop", "--http", "--ws")
     for worker in workers:
@@ -528,6 +555,42 @@ def _pip_declared(
 
 
 _CONFIG_SUFFIXES = (".ini", ".cfg", ".conf", ".env", ".yaml", ".yml", ".toml", ".json")
+_COMPOSE_FILE = re.compile(r"^(docker-)?compose([.-][\w.-]*)?\.ya?ml$")
+_SUPERVISOR_COMMAND = re.compile(r"^\s*command\s*=\s*(.+)$", re.M)
+
+
+def _configured_commands(name: str, text: str) -> list[tuple[int, str]]:
+    """(line, shell text) of the commands a compose file's services (`command`,
+    `entrypoint`) or a supervisord configuration's programs (`command=`) run."""
+    if name.endswith((".conf", ".ini")) and "[program:" in text:
+        return [
+            (text.count("\n", 0, m.start()) + 1, m.group(1).strip())
+            for m in _SUPERVISOR_COMMAND.finditer(text)
+        ]
+    if not _COMPOSE_FILE.match(name):
+        return []
+    import shlex
+
+    import yaml  # only for a compose file: the audit of a context without one never loads it
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return []
+    services = data.get("services") if isinstance(data, dict) else None
+    out: list[tuple[int, str]] = []
+    for service in services.values() if isinstance(services, dict) else []:
+        if not isinstance(service, dict):
+            continue
+        for key in ("entrypoint", "command"):
+            value = service.get(key)
+            if isinstance(value, list):
+                value = shlex.join(str(v) for v in value)
+            if isinstance(value, str) and value.strip():
+                first = value.split()[0]
+                at = text.find(first, max(text.find(f"{key}:"), 0))
+                out.append((text.count("\n", 0, at) + 1 if at >= 0 else 1, value))
+    return out
 
 
 def config_file_uses(root: Path) -> list[Use]:
@@ -557,6 +620,14 @@ def config_file_uses(root: Path) -> list[Use]:
             shown = str(file)
             if is_config:
                 out.extend(url_uses(text, shown, 1, dev, name))
+                # programs a compose file or a supervisord configuration starts
+                imports_run: list[ImportUse] = []
+                for number, body in _configured_commands(name, text):
+                    shell_uses(body, name, shown, number, dev, out, imports_run)
+                out.extend(
+                    Use("module", i.module, shown, i.line, f"python -c in {name}", dev=dev)
+                    for i in imports_run
+                )
             if is_script:
                 imports: list[ImportUse] = []
                 lines: Iterable[tuple[int, str]]

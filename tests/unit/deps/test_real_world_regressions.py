@@ -467,3 +467,48 @@ def test_package_used_through_a_wrapper_module_named_after_it(tmp_path: Path) ->
     report = analyze(collect(root), _guess_env())
     assert _codes(report) == {"keras": "JT901"}
     assert "torch.utils.tensorboard" in report.used["tensorboard"][0]
+
+
+def test_programs_started_by_compose_and_supervisord_are_used(tmp_path: Path) -> None:
+    # bookwyrm: gunicorn only in docker-compose.yml's `command`, flower as `celery flower`;
+    # a supervisord program runs uwsgi; none of them is imported by the code
+    root = write(
+        tmp_path,
+        {
+            "requirements.txt": "gunicorn\nflower\nuwsgi\ncelery\nrq\n",
+            "app.py": "import celery\n",
+            "docker-compose.yml": """
+            services:
+              web:
+                build: .
+                command: gunicorn app.wsgi:application --threads=8
+              monitor:
+                build: .
+                command: ["celery", "-A", "app", "flower", "--url_prefix=flower"]
+        """,
+            "deploy/supervisord.conf": """
+            [program:web]
+            command = uwsgi --ini /etc/uwsgi.ini
+        """,
+        },
+    )
+    assert _codes(analyze(collect(root), _guess_env())) == {"rq": "JT901"}
+
+
+def test_namespace_distributions_guess_their_dotted_package(tmp_path: Path) -> None:
+    # bookwyrm imports opentelemetry.sdk.trace, opentelemetry.exporter.otlp.proto.grpc...
+    assert "opentelemetry.sdk" in imports_for_dist("opentelemetry-sdk")
+    root = write(
+        tmp_path,
+        {
+            "requirements.txt": "opentelemetry-api\nopentelemetry-sdk\n"
+            "opentelemetry-exporter-otlp-proto-grpc\nopentelemetry-instrumentation-django\n",
+            "telemetry.py": """
+            from opentelemetry import trace
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+            from opentelemetry.sdk.trace import TracerProvider
+        """,
+        },
+    )
+    codes = _codes(analyze(collect(root), _guess_env()))
+    assert codes == {"opentelemetry-instrumentation-django": "JT901"}

@@ -189,6 +189,11 @@ def installed_names(ctx: RuleContext, ins: Instruction) -> set[str]:
                     found |= _compiled_names(ctx, ins, args[i + 1])
                 i += 2
                 continue
+            if (arg == "--group" and i + 1 < len(args)) or arg.startswith("--group="):
+                value = args[i + 1] if arg == "--group" else arg.split("=", 1)[1]
+                found |= _group_names(ctx, ins, value)
+                i += 2 if arg == "--group" else 1
+                continue
             if arg in ("-e", "--editable"):
                 i += 1
                 continue
@@ -209,6 +214,33 @@ def installed_names(ctx: RuleContext, ins: Instruction) -> set[str]:
                     found.add(canonical(match.group(1)))
             i += 1
     return found
+
+
+def _group_names(ctx: RuleContext, ins: Instruction, value: str) -> set[str]:
+    """What `pip install --group [PATH:]NAME` (pip 25.1, PEP 735) installs: the dependency
+    group NAME of PATH (pyproject.toml in the working directory by default), its
+    `include-group`s followed."""
+    path, _, group = value.rpartition(":")
+    manifest = _context_path(ctx, ins, path or "pyproject.toml")
+    data = read_toml(manifest) if manifest is not None and manifest.is_file() else None
+    groups = (data or {}).get("dependency-groups")
+    if not isinstance(groups, dict):
+        return set()
+    names: set[str] = set()
+    seen: set[str] = set()
+    todo = [group]
+    while todo:
+        current = canonical(todo.pop())
+        if current in seen:
+            continue
+        seen.add(current)
+        items = next((v for k, v in groups.items() if canonical(k) == current), None)
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("include-group"), str):
+                todo.append(item["include-group"])
+            elif isinstance(item, str) and (match := _NAME.match(item)):
+                names.add(canonical(match.group(1)))
+    return names
 
 
 # `pip-compile` (pip-tools) and `uv pip compile`: their output when no -o names one
