@@ -263,6 +263,17 @@ def _bake(
     return GraphBuild(results, seconds, mode, [note])
 
 
+def _twins(graph: Graph, names: list[str]) -> list[list[str]]:
+    """Groups of two or more targets whose builds are the same graph of steps: the same
+    context, Dockerfile and images taken from other targets."""
+    groups: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
+    for name in names:
+        target = graph.targets[name]
+        key = (str(target.context.resolve()), str(target.dockerfile.resolve()), tuple(target.deps))
+        groups.setdefault(key, []).append(name)
+    return [group for group in groups.values() if len(group) > 1]
+
+
 def _bake_run(
     graph: Graph,
     argv: list[str],
@@ -306,6 +317,13 @@ def _bake_run(
     per_target: dict[str, list[Step]] = {name: [] for name in names}
     for target_name, own in mine.values():
         per_target[target_name].append(own)
+    # targets built from the same Dockerfile and context (compose's `api` and `worker` with
+    # one `build: .`) share every step: BuildKit solves each once and names it after one
+    # of them, a different one from run to run, so each twin counts the steps of all
+    for group in _twins(graph, names):
+        shared = [step for name in group for step in per_target[name]]
+        for name in group:
+            per_target[name] = shared
     first_error = ""
     if code != 0:
         what, tail = error_summary(parser.result)

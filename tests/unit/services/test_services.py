@@ -275,3 +275,44 @@ def test_cli_bad_input_one_line(tmp_path: Path) -> None:
         assert "build graph has a cycle" in result.output
     result = CliRunner().invoke(cli, ["services", str(tmp_path / "nope")])
     assert result.exit_code == 2 and "no such file or directory" in result.output
+
+
+def test_bake_counts_shared_steps_for_every_twin_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """compose's `api` and `worker` built from one Dockerfile: BuildKit solves each step once
+    and names it after one of them (here the first two after api, the last after worker);
+    both targets count both of their steps (the FROM is not one), whichever name BuildKit
+    chose."""
+    from jettison.services import graph_builder
+
+    compose = _project(
+        tmp_path / "twins",
+        "services:\n  api:\n    build: .\n  worker:\n    build: .\n    command: celery\n",
+        {"Dockerfile": "FROM python:3.11-slim\nRUN pip install flask\nCOPY . /app\n"},
+    )
+    graph = load_graph(compose)
+    progress = [
+        "#5 [api 1/3] FROM docker.io/library/python:3.11-slim",
+        "#5 CACHED",
+        "#6 [api 2/3] RUN pip install flask",
+        "#6 CACHED",
+        "#7 [worker 3/3] COPY . /app",
+        "#7 DONE 0.1s",
+    ]
+
+    def fake_run(argv: list[str], cwd: Path, env: dict[str, str], on_line: object) -> int:
+        for line in progress:
+            on_line(line)  # type: ignore[operator]
+        return 0
+
+    monkeypatch.setattr(graph_builder, "run_streamed", fake_run)
+    monkeypatch.setattr(graph_builder, "image_attrs", lambda tag, sdk: {"Id": "sha256:1"})
+    names = list(graph.order)
+    results = graph_builder._bake_run(
+        graph, ["bake", *names], names, {}, None, graph_builder.BuildEvents()
+    )
+    assert {n: (r.steps_total, r.steps_cached) for n, r in results.items()} == {
+        "api": (2, 1),
+        "worker": (2, 1),
+    }
