@@ -263,6 +263,105 @@ def _bake(
     return GraphBuild(results, seconds, mode, [note])
 
 
+def _instructions(path: Any) -> tuple[set[str], list[str]]:
+    """The instructions of a Dockerfile as BuildKit names its steps (continuation lines
+    joined, spaces collapsed), and the steps of a single-stage file in order, its FROM
+    first (empty for a file of several stages); both empty when it cannot be read."""
+    from jettison.dockerfile import parse_dockerfile
+
+    try:
+        df = parse_dockerfile(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, JettisonError):
+        return set(), []
+    texts = {_normal(df.source[i.start : i.end]) for s in df.stages for i in s.instructions}
+    chain: list[str] = []
+    if len(df.stages) == 1:
+        chain = [
+            _normal(df.source[i.start : i.end])
+            for i in df.stages[0].instructions
+            if i.keyword in ("FROM", "RUN", "COPY", "ADD", "WORKDIR")
+        ]
+    return texts, chain
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.replace("\\\n", " ").split())
+
+
+def _settled_owners(
+    graph: Graph, names: list[str], steps: list[tuple[str, Step]]
+) -> list[tuple[str, Step]]:
+    """The target each step of a bake is counted for. BuildKit solves a step the targets
+    share once and prefixes its name with whichever target asked first, a different one
+    from run to run: a base target's step shows as ``[api stage-0 2/3]`` and another
+    service's as ``[reporter 3/5]`` (api's count of steps, not reporter's 6). A step whose
+    instruction is not in the named target's Dockerfile goes to the base target whose
+    Dockerfile has it; one whose step count is not the target's goes to the target of this
+    bake with that count whose Dockerfile has it, and stays with the named target too when
+    that target shows no other step with the instruction. A step that several targets solve
+    alike (the same base and the same steps up to it, none reading the build context:
+    ``WORKDIR /app`` right after the base) counts for each of them."""
+    import collections
+
+    read = {name: _instructions(graph.targets[name].dockerfile) for name in names}
+    texts = {name: read[name][0] for name in names}
+    chains = {name: read[name][1] for name in names}
+    counts: dict[str, collections.Counter[int]] = {n: collections.Counter() for n in names}
+    for name, step in steps:
+        if step.stage is None and step.total is not None:
+            counts[name][step.total] += 1
+    usual = {n: c.most_common(1)[0][0] for n, c in counts.items() if c}
+
+    def bases(name: str) -> list[str]:
+        out: list[str] = []
+        todo = list(graph.targets[name].deps)
+        while todo:
+            dep = todo.pop(0)
+            if dep in texts and dep not in out:
+                out.append(dep)
+                todo.extend(graph.targets[dep].deps)
+        return out
+
+    own_texts: dict[str, collections.Counter[str]] = {n: collections.Counter() for n in names}
+    for name, step in steps:
+        own_texts[name][_normal(step.instruction)] += 1
+    settled: list[tuple[str, Step]] = []
+    for name, step in steps:
+        text = _normal(step.instruction)
+        if step.kind == "step" and text and text not in texts[name]:
+            settled.append((next((b for b in bases(name) if text in texts[b]), name), step))
+        elif step.stage is None and step.total is not None and step.total != usual.get(name):
+            defining = next(
+                (n for n in names if n != name and usual.get(n) == step.total and text in texts[n]),
+                None,
+            )
+            if defining is not None:
+                settled.append((defining, step))
+            # the named target shares it when this is its only step with that instruction
+            if defining is None or own_texts[name][text] == 1:
+                settled.append((name, step))
+        else:
+            settled.append((name, step))
+    # a step every target solves alike: the same base and the same steps up to it, none of
+    # which reads the build context (`WORKDIR /app` right after the base), whichever of them
+    # BuildKit names it after
+    for owner, step in list(settled):
+        chain = chains.get(owner) or []
+        text = _normal(step.instruction)
+        if step.kind != "step" or step.stage is not None or text not in chain:
+            continue
+        prefix = chain[: chain.index(text) + 1]
+        if any(t.split(" ", 1)[0] in ("COPY", "ADD") for t in prefix[1:]):
+            continue
+        settled.extend(
+            (n, step) for n in names if n != owner and chains[n][: len(prefix)] == prefix
+        )
+    unique: dict[tuple[str, int], tuple[str, Step]] = {}
+    for owner, step in settled:
+        unique.setdefault((owner, id(step)), (owner, step))
+    return list(unique.values())
+
+
 def _twins(graph: Graph, names: list[str]) -> list[list[str]]:
     """Groups of two or more targets whose builds are the same graph of steps: the same
     context, Dockerfile and images taken from other targets."""
@@ -293,7 +392,17 @@ def _bake_run(
     mine: dict[str, tuple[str, Step]] = {}  # vertex -> (target, the step as that target's)
     started = time.monotonic()
 
+    # every target a vertex is named after: a step two targets solve alike shows once per
+    # target under one vertex number (`#16 [api 1/5] WORKDIR /app`, later `#16 [reporter
+    # 1/5] WORKDIR /app`)
+    named: dict[str, set[str]] = {}
+
     def on_line(line: str) -> None:
+        vertex, _, rest = line.partition(" ")
+        if vertex.startswith("#") and rest.startswith("["):
+            also = _bake_target(rest, names)
+            if also is not None:
+                named.setdefault(vertex, set()).add(also[0])
         step = parser.feed(line)
         if step is None:
             return
@@ -315,13 +424,18 @@ def _bake_run(
     code = run_streamed(argv, graph.root, env, on_line)
     seconds = time.monotonic() - started
     per_target: dict[str, list[Step]] = {name: [] for name in names}
-    for target_name, own in mine.values():
+    named_steps = [
+        (name, own)
+        for vertex, (first, own) in mine.items()
+        for name in [first, *sorted(named.get(vertex, set()) - {first})]
+    ]
+    for target_name, own in _settled_owners(graph, names, named_steps):
         per_target[target_name].append(own)
     # targets built from the same Dockerfile and context (compose's `api` and `worker` with
     # one `build: .`) share every step: BuildKit solves each once and names it after one
     # of them, a different one from run to run, so each twin counts the steps of all
     for group in _twins(graph, names):
-        shared = [step for name in group for step in per_target[name]]
+        shared = list({id(step): step for name in group for step in per_target[name]}.values())
         for name in group:
             per_target[name] = shared
     first_error = ""

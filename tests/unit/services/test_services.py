@@ -316,3 +316,39 @@ def test_bake_counts_shared_steps_for_every_twin_target(
         "api": (2, 1),
         "worker": (2, 1),
     }
+
+
+@pytest.mark.parametrize(
+    "recording",
+    ["bake-trio-docker26.txt", "bake-trio-docker26-cached.txt", "bake-trio-docker26-cached-2.txt"],
+)
+def test_bake_counts_each_targets_own_steps_from_a_recorded_bake(
+    trio: Path, monkeypatch: pytest.MonkeyPatch, recording: str
+) -> None:
+    """The example trio's bake on Docker 26 (buildx 0.13, recorded 2026-12-05), cold and
+    cached: the shared base's steps show as `[api stage-0 2/3]` and `[worker stage-0 3/3]`,
+    api's own `RUN pip install` as `[reporter 3/5]`, and the `WORKDIR /app` api and reporter
+    share as `[reporter 1/5]`, under one vertex number as both `[api 1/5]` and `[reporter
+    1/5]`, or as reporter's alone (`[reporter 1/6]`). Each target still counts exactly its
+    own Dockerfile's steps."""
+    from jettison.services import graph_builder
+
+    render_plan(make_plan(trio)).write()
+    graph = load_graph(trio)
+    recorded = (Path(__file__).resolve().parents[1] / "engine" / "data" / recording).read_text()
+
+    def fake_run(argv: list[str], cwd: Path, env: dict[str, str], on_line: object) -> int:
+        for line in recorded.splitlines():
+            on_line(line)  # type: ignore[operator]
+        return 0
+
+    monkeypatch.setattr(graph_builder, "run_streamed", fake_run)
+    monkeypatch.setattr(graph_builder, "image_attrs", lambda tag, sdk: {"Id": "sha256:1"})
+    names = list(graph.order)
+    results = graph_builder._bake_run(
+        graph, ["bake", *names], names, {}, None, graph_builder.BuildEvents()
+    )
+    totals = {n: r.steps_total for n, r in results.items()}
+    # base: COPY, RUN; api: WORKDIR, COPY, RUN, COPY; reporter: the same and compileall;
+    # worker: RUN apt-get, WORKDIR, COPY, RUN, COPY
+    assert totals == {"base-python": 2, "api": 4, "reporter": 5, "worker": 5}, totals
