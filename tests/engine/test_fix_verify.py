@@ -424,6 +424,48 @@ def test_extension_sources_removed_compiled_modules_still_load(tmp_path: Path) -
 
 
 @pytest.mark.engine
+def test_source_copied_for_the_install_becomes_a_bind_mount(tmp_path: Path) -> None:
+    """JT109's fix on evidently's shape: the source is copied only for the project's own
+    install and the folder holding it is deleted in the next RUN. The verified fix mounts
+    the source for that RUN instead: the package still imports with its data, the build
+    folder is gone, and the image is smaller by about the copy's size."""
+    work = tmp_path / "mounted"
+    (work / "src" / "svc").mkdir(parents=True)
+    (work / "src" / "svc" / "__init__.py").write_text("VERSION = '1.0'\n")
+    (work / "src" / "svc" / "data.bin").write_bytes(secrets.token_bytes(400_000))
+    (work / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "svc"\nversion = "1.0"\n'
+        '[tool.setuptools.package-data]\nsvc = ["*.bin"]\n'
+    )
+    (work / "Dockerfile").write_text(
+        "FROM python:3.11-slim\n"
+        "WORKDIR /src\n"
+        "COPY pyproject.toml .\n"
+        "COPY src ./src\n"
+        "RUN pip install --no-cache-dir --no-deps . && rm -rf /src\n"
+        "WORKDIR /app\n"
+        'CMD ["python", "-c", "import os, svc; assert not os.path.exists(\'/src/pyproject.toml\');'
+        " print(svc.VERSION, os.path.getsize(os.path.join(svc.__path__[0], 'data.bin')))\"]\n"
+    )
+    code, out = _jettison(
+        "fix",
+        "--unsafe-fixes",
+        "--verify",
+        "--each-fix",
+        "--select",
+        "JT109",
+        str(work),
+        cwd=tmp_path,
+    )
+    assert code == 0, out
+    text = (work / "Dockerfile").read_text()
+    assert "--mount=type=bind,source=src,target=/src/src,rw" in text and "COPY src" not in text
+    effects = {e[0]: float(e[1]) / (1 if e[2] == "MB" else 1000) for e in EFFECT.findall(out)}
+    assert list(effects) == ["JT109"] and effects["JT109"] < -0.3, out
+
+
+@pytest.mark.engine
 def test_symbols_stripped_on_a_slim_image_with_binutils_for_the_strip(tmp_path: Path) -> None:
     """JT139 on a slim single-stage image (no binutils, explainingtitanic's shape): the RUN
     installs binutils for the strip and purges them with what they pulled in, in the same
