@@ -83,6 +83,8 @@ def deleted_later(ctx: RuleContext) -> Iterator[Finding]:
                                         _recursive(cmd) and path != "/" and p.startswith(path + "/")
                                     )
                                 )
+                                # wheels from a build stage installed and deleted: JT131's
+                                and not _wheels_installed(added[p], ins, path)
                             ]
                             if not inside:
                                 continue
@@ -122,6 +124,15 @@ def _join(base: str, path: str) -> str:
         (base.rstrip("/") + "/" + path.removeprefix("./"))
         if base != "/"
         else "/" + path.removeprefix("./")
+    )
+
+
+def _wheels_installed(copy: Instruction, run: Instruction, path: str) -> bool:
+    """`COPY --from=STAGE ... /wheels/` then `pip install ... /wheels/*` in this RUN."""
+    return (
+        copy.keyword == "COPY"
+        and copy.flag("from") is not None
+        and any(sh.is_pip_install(c) and path in " ".join(c.arg_values) for c in sh.commands(run))
     )
 
 
