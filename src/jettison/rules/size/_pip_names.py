@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 
 from jettison.dockerfile import Command, Instruction
@@ -21,7 +22,7 @@ from jettison.rules._manifests import (
 )
 from jettison.rules._project import PIP_VALUE_OPTIONS, pip_subcommand, resolve_path
 from jettison.rules.registry import RuleContext
-from jettison.rules.size._common import workdirs
+from jettison.rules.size._common import stages_in_image, workdirs
 
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?")
 _LOCAL = re.compile(r"^(\.|/|\.\./)")
@@ -324,3 +325,21 @@ def _wheels_built(ctx: RuleContext) -> set[str]:
                 ):
                     names.add(canonical(m.group(1)))
     return names
+
+
+def installing_runs(
+    ctx: RuleContext, trimmed: Callable[[Instruction], bool]
+) -> Iterator[tuple[Instruction, set[str]]]:
+    """The RUNs whose files reach the final image that install packages with pip and do not
+    already trim them (``trimmed``), each with the distributions it installs: where the
+    trimming rules (JT140-JT142) append their cleanup."""
+    for stage in stages_in_image(ctx.dockerfile):
+        for ins in stage.instructions:
+            if ins.keyword == "RUN" and not trimmed(ins) and any(sh.pip_installs(ins)):
+                yield ins, installed_names(ctx, ins)
+
+
+def listed(names: list[str], shown: int = 3) -> str:
+    """``a, b, c and 2 more``: the first names of a finding's list."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")

@@ -9,7 +9,7 @@ from jettison.dockerfile import commands as sh
 from jettison.findings import Finding, FixSafety, Severity
 from jettison.rules.registry import Category, RuleContext, rule
 from jettison.rules.size._common import installed_tree_filter
-from jettison.rules.size._pip_names import installed_names
+from jettison.rules.size._pip_names import installed_names, listed
 
 # what a RUN appends: every `tests` or `test` package directory under a site-packages folder
 # this layer wrote (a venv, --prefix, --user or the system one) or under a `pip install
@@ -101,10 +101,10 @@ def tests_in_site_packages(ctx: RuleContext) -> Iterator[Finding]:
             continue
         trim = _TRIM.format(where=installed_tree_filter(ins))
         edit = sh.append_to_run(ins, ctx.dockerfile, trim)
-        shown = ", ".join(heavy[:4]) + (f" and {len(heavy) - 4} more" if len(heavy) > 4 else "")
         yield ctx.report(
-            f"the `tests` directories of the packages this RUN installs ({shown}) stay in "
-            "this layer (pandas alone ships about 60 MB of them); remove them in the same RUN",
+            f"the `tests` directories of the packages this RUN installs ({listed(heavy, 4)}) "
+            "stay in this layer (pandas alone ships about 60 MB of them); remove them in the "
+            "same RUN",
             ins,
             edits=[edit] if edit else None,
         )

@@ -8,8 +8,8 @@ from jettison.dockerfile import Instruction
 from jettison.dockerfile import commands as sh
 from jettison.findings import Finding, FixSafety, Severity
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.size._common import installed_tree_filter, stages_in_image
-from jettison.rules.size._pip_names import installed_names
+from jettison.rules.size._common import installed_tree_filter
+from jettison.rules.size._pip_names import installing_runs
 
 # what a RUN appends: delete the Windows (PE: "MZ") and macOS (Mach-O, thin or fat) files
 # under a site-packages folder or a `pip install --target` directory, told by their first
@@ -75,20 +75,15 @@ def _drops_foreign(ins: Instruction) -> bool:
     fix_safety=FixSafety.UNSAFE,
 )
 def foreign_binaries(ctx: RuleContext) -> Iterator[Finding]:
-    for stage in stages_in_image(ctx.dockerfile):
-        for ins in stage.instructions:
-            if ins.keyword != "RUN" or _drops_foreign(ins) or not any(sh.pip_installs(ins)):
-                continue
-            found = sorted(installed_names(ctx, ins) & WITH_FOREIGN)
-            if not found:
-                continue
-            edit = sh.append_to_run(
-                ins, ctx.dockerfile, _DROP.format(where=installed_tree_filter(ins))
-            )
-            yield ctx.report(
-                f"the packages this RUN installs ({', '.join(found)}) ship programs and "
-                "libraries for Windows and macOS (11 MB in selenium's wheel) that a Linux "
-                "container never runs; remove them in the same RUN",
-                ins,
-                edits=[edit] if edit else None,
-            )
+    for ins, names in installing_runs(ctx, _drops_foreign):
+        found = sorted(names & WITH_FOREIGN)
+        if not found:
+            continue
+        edit = sh.append_to_run(ins, ctx.dockerfile, _DROP.format(where=installed_tree_filter(ins)))
+        yield ctx.report(
+            f"the packages this RUN installs ({', '.join(found)}) ship programs and "
+            "libraries for Windows and macOS (11 MB in selenium's wheel) that a Linux "
+            "container never runs; remove them in the same RUN",
+            ins,
+            edits=[edit] if edit else None,
+        )

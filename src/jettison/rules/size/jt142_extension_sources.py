@@ -9,8 +9,8 @@ from jettison.dockerfile import Instruction
 from jettison.dockerfile import commands as sh
 from jettison.findings import Finding, FixSafety, Severity
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.size._common import installed_tree_filter, stages_in_image
-from jettison.rules.size._pip_names import installed_names
+from jettison.rules.size._common import installed_tree_filter
+from jettison.rules.size._pip_names import installing_runs, listed
 
 # what a RUN appends: delete the C, C++ and Cython sources (`.c`, `.cc`, `.cpp`, `.cxx`,
 # `.pyx`) under a site-packages folder or a `pip install --target` directory; the compiled
@@ -86,21 +86,15 @@ def _drops_sources(ins: Instruction) -> bool:
     fix_safety=FixSafety.UNSAFE,
 )
 def extension_sources(ctx: RuleContext) -> Iterator[Finding]:
-    for stage in stages_in_image(ctx.dockerfile):
-        for ins in stage.instructions:
-            if ins.keyword != "RUN" or _drops_sources(ins) or not any(sh.pip_installs(ins)):
-                continue
-            found = sorted(installed_names(ctx, ins) & WITH_SOURCES)
-            if not found:
-                continue
-            edit = sh.append_to_run(
-                ins, ctx.dockerfile, _DROP.format(where=installed_tree_filter(ins))
-            )
-            shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
-            yield ctx.report(
-                f"the packages this RUN installs ({shown}) ship the C and Cython sources of "
-                "their compiled extensions (6 MB in fonttools, which matplotlib installs); "
-                "Python loads only the compiled modules: remove the sources in the same RUN",
-                ins,
-                edits=[edit] if edit else None,
-            )
+    for ins, names in installing_runs(ctx, _drops_sources):
+        found = sorted(names & WITH_SOURCES)
+        if not found:
+            continue
+        edit = sh.append_to_run(ins, ctx.dockerfile, _DROP.format(where=installed_tree_filter(ins)))
+        yield ctx.report(
+            f"the packages this RUN installs ({listed(found)}) ship the C and Cython sources of "
+            "their compiled extensions (6 MB in fonttools, which matplotlib installs); "
+            "Python loads only the compiled modules: remove the sources in the same RUN",
+            ins,
+            edits=[edit] if edit else None,
+        )
