@@ -466,11 +466,16 @@ def test_source_copied_for_the_install_becomes_a_bind_mount(tmp_path: Path) -> N
 
 
 @pytest.mark.engine
-def test_symbols_stripped_on_a_slim_image_with_binutils_for_the_strip(tmp_path: Path) -> None:
+@pytest.mark.parametrize("docker_clean_removed", [False, True])
+def test_symbols_stripped_on_a_slim_image_with_binutils_for_the_strip(
+    tmp_path: Path, docker_clean_removed: bool
+) -> None:
     """JT139 on a slim single-stage image (no binutils, explainingtitanic's shape): the RUN
     installs binutils for the strip and purges them with what they pulled in, in the same
     layer. The image still loads every C extension, keeps no strip, and is smaller by what
-    --each-fix reports (the apt packages and lists leave nothing behind)."""
+    --each-fix reports (the apt packages and lists leave nothing behind). Also after an
+    earlier RUN removed the image's docker-clean (as a cache mount's set-up does, healthchecks'
+    shape), when apt would otherwise keep 70 MB of downloads and package caches."""
     work = tmp_path / "slim-symbols"
     work.mkdir()
     (work / "app.py").write_text(
@@ -480,7 +485,8 @@ def test_symbols_stripped_on_a_slim_image_with_binutils_for_the_strip(tmp_path: 
     )
     (work / "Dockerfile").write_text(
         "FROM python:3.11-slim\n"
-        "RUN pip install --no-cache-dir pyyaml==6.0.2 msgpack==1.1.0\n"
+        + ("RUN rm -f /etc/apt/apt.conf.d/docker-clean\n" if docker_clean_removed else "")
+        + "RUN pip install --no-cache-dir pyyaml==6.0.2 msgpack==1.1.0\n"
         "COPY app.py /app.py\n"
         'CMD ["python", "/app.py"]\n'
     )

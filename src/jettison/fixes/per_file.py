@@ -129,6 +129,11 @@ def fix_file(
     return result
 
 
+# what a fix may add on its own before --each-fix leaves it out: a few kB of metadata and
+# small files (an ENV, a manifest copied before the dependencies) are what cache fixes cost
+GROWTH_LIMIT = 1_000_000
+
+
 @dataclass
 class FixEffect:
     """What one fix did, measured by building the fixes one after another (--each-fix):
@@ -139,6 +144,13 @@ class FixEffect:
     after: ImageReport
     # fixes just before it whose own step did not build: their change is measured in this one
     along: tuple[str, ...] = ()
+
+    @property
+    def growth(self) -> int:
+        """Bytes this fix added to the image (0 when it was not measured or saved bytes)."""
+        if not (self.after.built and self.before.built):
+            return 0
+        return max(self.after.size_bytes - self.before.size_bytes, 0)
 
     def line(self) -> str:
         a, b = self.before, self.after
@@ -317,20 +329,39 @@ def verify_file(
         if chosen is not None:
             _, notes = compare_configs(original.config, chosen.report.config)
         effects: list[FixEffect] = []
-        if each_fix and chosen is not None:
-            order = [u for u in units if u in chosen.units]
+
+        def measure(final: Attempt) -> list[FixEffect]:
+            out: list[FixEffect] = []
+            order = [u for u in units if u in final.units]
             before = original
             unmeasured: list[str] = []  # fixes whose step did not build since ``before``
             for n, code in enumerate(order, 1):
                 if n < len(order):
                     progress(f"{path}: verify: measuring each fix, {n} of {len(order) - 1}")
-                step = chosen if n == len(order) else attempt(frozenset(order[:n]))
+                step = final if n == len(order) else attempt(frozenset(order[:n]))
                 if not step.report.built:
-                    effects.append(FixEffect(code, before, step.report))
+                    out.append(FixEffect(code, before, step.report))
                     unmeasured.append(code)
                     continue
-                effects.append(FixEffect(code, before, step.report, tuple(unmeasured)))
+                out.append(FixEffect(code, before, step.report, tuple(unmeasured)))
                 before, unmeasured = step.report, []
+            return out
+
+        if each_fix and chosen is not None:
+            effects = measure(chosen)
+            # a fix that makes the image larger on its own is not written, even when the
+            # others make the whole smaller (binutils brought for a strip, whose apt caches
+            # stayed, once cost 69 MB that the other fixes hid)
+            growing = [e.code for e in effects if e.growth > GROWTH_LIMIT and not e.along]
+            if growing:
+                without = attempt(frozenset(u for u in chosen.units if u not in growing))
+                if without.ok and without.report.size_bytes < chosen.report.size_bytes:
+                    notes.append(
+                        f"not written: {', '.join(growing)}, which made the image larger on "
+                        "its own (--each-fix)"
+                    )
+                    chosen = without
+                    effects = measure(chosen)
         written = variants.get(chosen.units) if chosen is not None else None
         return VerifyOutcome(
             path,

@@ -260,3 +260,47 @@ def test_each_fix_names_the_fixes_measured_with_it(
     assert checked.effects[2].before.size_bytes == 80  # JT3 is measured from JT1's image
     assert "with" not in lines[0] and "not measured" in lines[1]
     assert lines[2].endswith("; with JT2 (not measured alone)"), lines
+
+
+def test_each_fix_leaves_out_a_fix_that_makes_the_image_larger_on_its_own(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """healthchecks: binutils brought for JT139's strip left 69 MB of apt caches, which the
+    other fixes' savings hid; --each-fix measures that step larger, and the file written
+    leaves that fix out when the rest still passes and is smaller."""
+    from jettison.findings import FixSafety
+    from jettison.fixes import per_file as fix_run
+    from jettison.fixes.apply import AppliedFix, FixOutcome
+    from jettison.fixes.verify import BuildInputs, CheckPlan
+
+    mb = 1_000_000
+    # JT1 saves 50 MB, JT2 adds 69 MB, JT3 saves 40 MB: all three 79 MB from 100 MB
+    sizes = {
+        "FROM 1\n": 50 * mb, "FROM 12\n": 119 * mb, "FROM 123\n": 79 * mb,
+        "FROM 13\n": 10 * mb,
+    }  # fmt: skip
+    monkeypatch.setattr(fix_run, "build_and_check", lambda *a, **k: _report(100 * mb))
+    monkeypatch.setattr(
+        fix_run, "build_text", lambda sdk, inputs, text, *a, **k: _report(sizes[text])
+    )
+    monkeypatch.setattr("jettison.engine.remove_image", lambda *a, **k: True)
+    dockerfile = tmp_path / "Dockerfile"
+    applied = [AppliedFix(c, 1, "x", FixSafety.UNSAFE) for c in ("JT1", "JT2", "JT3")]
+    outcome = FixOutcome(str(dockerfile), "FROM a\n", "FROM 123\n", applied)
+
+    def variant(units: frozenset[str]) -> FixOutcome:
+        text = "FROM " + "".join(c[-1] for c in ("JT1", "JT2", "JT3") if c in units) + "\n"
+        return FixOutcome(str(dockerfile), "FROM a\n", text, applied)
+
+    checked = fix_run.verify_file(
+        "FROM a\n",
+        BuildInputs.of(dockerfile),
+        outcome,
+        variant,
+        CheckPlan(),
+        object(),
+        each_fix=True,
+    )
+    assert checked.chosen is not None and checked.chosen.units == frozenset({"JT1", "JT3"})
+    assert [e.code for e in checked.effects] == ["JT1", "JT3"]
+    assert any("not written: JT2" in n for n in checked.notes), checked.notes

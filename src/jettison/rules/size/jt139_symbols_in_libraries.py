@@ -47,10 +47,14 @@ _MEASURED = frozenset(
 )  # fmt: skip
 UNSTRIPPED = _MEASURED | WITH_TESTS
 # where the stage has no strip (the slim images): binutils installed for the strip and purged
-# with what they pulled in, in the same RUN, so none of their bytes stay in the layer
+# with what they pulled in, in the same RUN, so none of their bytes stay in the layer;
+# `apt-get clean` because an earlier RUN may have removed the image's docker-clean (a cache
+# mount's set-up, JT203), after which apt keeps the downloaded packages and its 70 MB of
+# package caches in /var/cache/apt
 _WITH_BINUTILS = (
     "apt-get update && apt-get install -y --no-install-recommends binutils && "
-    "{strip} && apt-get purge -y --auto-remove binutils && rm -rf /var/lib/apt/lists/*"
+    "{strip} && apt-get purge -y --auto-remove binutils && apt-get clean && "
+    "rm -rf /var/lib/apt/lists/*"
 )
 STRIP_WITH_BINUTILS = _WITH_BINUTILS.format(strip=STRIP)
 _ROOT_USERS = ("", "root", "0", "root:root", "0:0")
