@@ -8,8 +8,8 @@ from jettison.dockerfile import Command, Instruction, Stage
 from jettison.dockerfile import commands as sh
 from jettison.findings import Finding, FixSafety, Severity
 from jettison.rules.registry import Category, RuleContext, rule
-from jettison.rules.size._common import installed_tree_filter, stages_in_image
-from jettison.rules.size._pip_names import installed_names
+from jettison.rules.size._common import installed_tree_filter
+from jettison.rules.size._pip_names import installing_runs, listed
 from jettison.rules.size.build_tools import _temporary_installs
 from jettison.rules.size.jt136_tests_in_site_packages import WITH_TESTS
 
@@ -217,30 +217,27 @@ def _strips(ins: Instruction) -> bool:
     fix_safety=FixSafety.UNSAFE,
 )
 def symbols_in_libraries(ctx: RuleContext) -> Iterator[Finding]:
-    for stage in stages_in_image(ctx.dockerfile):
-        for ins in stage.instructions:
-            if ins.keyword != "RUN" or _strips(ins) or not any(sh.pip_installs(ins)):
-                continue
-            found = sorted(installed_names(ctx, ins) & UNSTRIPPED)
-            if not found:
-                continue
-            strip = _STRIP.format(where=installed_tree_filter(ins))
-            if _strip_available(stage, ins):
-                edit = sh.append_to_run(ins, ctx.dockerfile, strip)
-            elif (removal := _binutils_removal(ins)) is not None:
-                edit = sh.insert_before_command(ins, ctx.dockerfile, removal, strip)
-                if edit is None:
-                    continue  # no place for the strip while `strip` is there
-            elif _apt_ready(stage, ins):
-                # a slim Debian stage: binutils come for the strip and leave in the same RUN
-                edit = sh.append_to_run(ins, ctx.dockerfile, _WITH_BINUTILS.format(strip=strip))
-            else:
-                continue
-            shown = ", ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4 else "")
-            yield ctx.report(
-                f"the shared libraries of the packages this RUN installs ({shown}) keep "
-                "symbol tables that nothing loading them reads (10 MB in scipy's); strip "
-                "them in the same RUN",
-                ins,
-                edits=[edit] if edit else None,
-            )
+    for ins, names in installing_runs(ctx, _strips):
+        stage = ins.stage
+        found = sorted(names & UNSTRIPPED)
+        if not found or stage is None:
+            continue
+        strip = _STRIP.format(where=installed_tree_filter(ins))
+        if _strip_available(stage, ins):
+            edit = sh.append_to_run(ins, ctx.dockerfile, strip)
+        elif (removal := _binutils_removal(ins)) is not None:
+            edit = sh.insert_before_command(ins, ctx.dockerfile, removal, strip)
+            if edit is None:
+                continue  # no place for the strip while `strip` is there
+        elif _apt_ready(stage, ins):
+            # a slim Debian stage: binutils come for the strip and leave in the same RUN
+            edit = sh.append_to_run(ins, ctx.dockerfile, _WITH_BINUTILS.format(strip=strip))
+        else:
+            continue
+        yield ctx.report(
+            f"the shared libraries of the packages this RUN installs ({listed(found, 4)}) keep "
+            "symbol tables that nothing loading them reads (10 MB in scipy's); strip "
+            "them in the same RUN",
+            ins,
+            edits=[edit] if edit else None,
+        )
