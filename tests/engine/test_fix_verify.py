@@ -164,6 +164,16 @@ EFFECT = re.compile(
 )
 
 
+def _fix_each(work: Path, select: str, cwd: Path) -> tuple[str, dict[str, float]]:
+    """`fix --unsafe-fixes --verify --each-fix --select SELECT` on ``work``, which must
+    succeed: (its output, each fix's size change in MB)."""
+    code, out = _jettison(
+        "fix", "--unsafe-fixes", "--verify", "--each-fix", "--select", select, str(work), cwd=cwd
+    )
+    assert code == 0, out
+    return out, {e[0]: float(e[1]) / (1 if e[2] == "MB" else 1000) for e in EFFECT.findall(out)}
+
+
 @pytest.mark.engine
 def test_each_fix_is_measured_one_after_another(tmp_path: Path) -> None:
     """--each-fix: every fix written gets a line with the size it changed and the checks'
@@ -205,19 +215,8 @@ def test_byte_code_left_out_is_measured_in_bytes_and_start_up(tmp_path: Path) ->
         "COPY app.py /app.py\n"
         'CMD ["python", "/app.py"]\n'
     )
-    code, out = _jettison(
-        "fix",
-        "--unsafe-fixes",
-        "--verify",
-        "--each-fix",
-        "--select",
-        "JT138",
-        str(work),
-        cwd=tmp_path,
-    )
-    assert code == 0, out
+    out, effects = _fix_each(work, "JT138", tmp_path)
     assert "pip install --no-compile --no-cache-dir" in (work / "Dockerfile").read_text()
-    effects = {e[0]: float(e[1]) / (1 if e[2] == "MB" else 1000) for e in EFFECT.findall(out)}
     assert list(effects) == ["JT138"] and effects["JT138"] < -0.3, out  # requests' byte code
 
 
@@ -246,19 +245,8 @@ def test_symbols_stripped_in_the_builder_leave_the_final_image(tmp_path: Path) -
         "COPY app.py /app.py\n"
         'CMD ["/opt/venv/bin/python", "/app.py"]\n'
     )
-    code, out = _jettison(
-        "fix",
-        "--unsafe-fixes",
-        "--verify",
-        "--each-fix",
-        "--select",
-        "JT139",
-        str(work),
-        cwd=tmp_path,
-    )
-    assert code == 0, out
+    out, effects = _fix_each(work, "JT139", tmp_path)
     assert "strip --strip-unneeded" in (work / "Dockerfile").read_text(), out
-    effects = {e[0]: float(e[1]) / (1 if e[2] == "MB" else 1000) for e in EFFECT.findall(out)}
     assert list(effects) == ["JT139"] and effects["JT139"] < -4.0, out
 
 
@@ -329,19 +317,8 @@ def test_test_suite_left_out_of_the_context(tmp_path: Path) -> None:
     (work / "Dockerfile").write_text(
         'FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nCMD ["python", "-m", "service"]\n'
     )
-    code, out = _jettison(
-        "fix",
-        "--unsafe-fixes",
-        "--verify",
-        "--each-fix",
-        "--select",
-        "JT606",
-        str(work),
-        cwd=tmp_path,
-    )
-    assert code == 0, out
+    out, effects = _fix_each(work, "JT606", tmp_path)
     assert "service/tests" in (work / ".dockerignore").read_text(), out
-    effects = {e[0]: float(e[1]) / (1 if e[2] == "MB" else 1000) for e in EFFECT.findall(out)}
     assert list(effects) == ["JT606"] and effects["JT606"] < -0.25, out
 
 
@@ -370,19 +347,8 @@ def test_translation_sources_removed_django_still_translates(tmp_path: Path) -> 
         "COPY app.py /app.py\n"
         'CMD ["python", "/app.py"]\n'
     )
-    code, out = _jettison(
-        "fix",
-        "--unsafe-fixes",
-        "--verify",
-        "--each-fix",
-        "--select",
-        "JT141",
-        str(work),
-        cwd=tmp_path,
-    )
-    assert code == 0, out
+    out, effects = _fix_each(work, "JT141", tmp_path)
     assert "-name '*.po'" in (work / "Dockerfile").read_text(), out
-    effects = {e[0]: float(e[1]) / (1 if e[2] == "MB" else 1000) for e in EFFECT.findall(out)}
     assert list(effects) == ["JT141"] and effects["JT141"] < -5.0, out
 
 
@@ -407,19 +373,8 @@ def test_extension_sources_removed_compiled_modules_still_load(tmp_path: Path) -
         "COPY app.py /app.py\n"
         'CMD ["python", "/app.py"]\n'
     )
-    code, out = _jettison(
-        "fix",
-        "--unsafe-fixes",
-        "--verify",
-        "--each-fix",
-        "--select",
-        "JT142",
-        str(work),
-        cwd=tmp_path,
-    )
-    assert code == 0, out
+    out, effects = _fix_each(work, "JT142", tmp_path)
     assert "-name '*.pyx'" in (work / "Dockerfile").read_text(), out
-    effects = {e[0]: float(e[1]) / (1 if e[2] == "MB" else 1000) for e in EFFECT.findall(out)}
     assert list(effects) == ["JT142"] and effects["JT142"] < -3.0, out
 
 
@@ -448,20 +403,9 @@ def test_source_copied_for_the_install_becomes_a_bind_mount(tmp_path: Path) -> N
         'CMD ["python", "-c", "import os, svc; assert not os.path.exists(\'/src/pyproject.toml\');'
         " print(svc.VERSION, os.path.getsize(os.path.join(svc.__path__[0], 'data.bin')))\"]\n"
     )
-    code, out = _jettison(
-        "fix",
-        "--unsafe-fixes",
-        "--verify",
-        "--each-fix",
-        "--select",
-        "JT109",
-        str(work),
-        cwd=tmp_path,
-    )
-    assert code == 0, out
+    out, effects = _fix_each(work, "JT109", tmp_path)
     text = (work / "Dockerfile").read_text()
     assert "--mount=type=bind,source=src,target=/src/src,rw" in text and "COPY src" not in text
-    effects = {e[0]: float(e[1]) / (1 if e[2] == "MB" else 1000) for e in EFFECT.findall(out)}
     assert list(effects) == ["JT109"] and effects["JT109"] < -0.3, out
 
 
@@ -490,21 +434,10 @@ def test_symbols_stripped_on_a_slim_image_with_binutils_for_the_strip(
         "COPY app.py /app.py\n"
         'CMD ["python", "/app.py"]\n'
     )
-    code, out = _jettison(
-        "fix",
-        "--unsafe-fixes",
-        "--verify",
-        "--each-fix",
-        "--select",
-        "JT139",
-        str(work),
-        cwd=tmp_path,
-    )
-    assert code == 0, out
+    out, effects = _fix_each(work, "JT139", tmp_path)
     text = (work / "Dockerfile").read_text()
     assert "install -y --no-install-recommends binutils" in text, out
     assert "purge -y --auto-remove binutils" in text, out
-    effects = {e[0]: float(e[1]) / (1 if e[2] == "MB" else 1000) for e in EFFECT.findall(out)}
     assert list(effects) == ["JT139"] and effects["JT139"] < -0.5, out
 
 
