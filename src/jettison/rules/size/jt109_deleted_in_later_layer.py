@@ -128,11 +128,15 @@ def _join(base: str, path: str) -> str:
 
 
 def _wheels_installed(copy: Instruction, run: Instruction, path: str) -> bool:
-    """`COPY --from=STAGE ... /wheels/` then `pip install ... /wheels/*` in this RUN."""
-    return (
-        copy.keyword == "COPY"
-        and copy.flag("from") is not None
-        and any(sh.is_pip_install(c) and path in " ".join(c.arg_values) for c in sh.commands(run))
+    """JT131's case, which reports it with its own fix: `COPY --from=STAGE ... /wheels/`
+    whose only user is this RUN, which pip-installs from it."""
+    stage = copy.stage
+    if copy.keyword != "COPY" or copy.flag("from") is None or stage is None:
+        return False
+    later = stage.instructions[stage.instructions.index(copy) + 1 :]
+    users = [i for i in later if path in i.text or any(path in a for a in i.args)]
+    return users == [run] and any(
+        sh.is_pip_install(c) and path in " ".join(c.arg_values) for c in sh.commands(run)
     )
 
 
