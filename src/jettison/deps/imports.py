@@ -296,6 +296,7 @@ _SETTINGS_NAMES = frozenset(
         "EMAIL_BACKEND",
         "SESSION_ENGINE",
         "CELERY_BROKER_URL",
+        "PASSWORD_HASHERS",
         "worker_class",
         "LOGGING",
     }
@@ -426,6 +427,10 @@ class _Visitor(ast.NodeVisitor):
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
             name = target.id if isinstance(target, ast.Name) else None
+            if name is not None and name.endswith("_APPS") and name.isupper():
+                # `INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS` (the
+                # cookiecutter-django layout): each part names installed apps
+                name = "INSTALLED_APPS"
             if name in _SETTINGS_NAMES:
                 for sub in ast.walk(node.value):
                     if isinstance(sub, ast.Constant) and isinstance(sub.value, str):

@@ -112,6 +112,7 @@ IMPORT_TO_DIST: dict[str, str] = {
     "compressor": "django-compressor",
     "oauth2_provider": "django-oauth-toolkit",
     "imagekit": "django-imagekit",
+    "argon2": "argon2-cffi",
 }
 
 # console scripts of common servers and tools -> distribution (fallback for RECORD/entry points)

@@ -100,6 +100,10 @@ _DJANGO_ENGINES = {
     "django.core.cache.backends.redis.RedisCache": ("redis",),
     "django.core.cache.backends.memcached.PyMemcacheCache": ("pymemcache",),
     "django.core.cache.backends.memcached.PyLibMCCache": ("pylibmc",),
+    # password hashers whose algorithm another distribution implements
+    "django.contrib.auth.hashers.Argon2PasswordHasher": ("argon2",),
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher": ("bcrypt",),
+    "django.contrib.auth.hashers.BCryptPasswordHasher": ("bcrypt",),
 }
 _STRICT_SETTINGS = frozenset({"INSTALLED_APPS", "MIDDLEWARE", "MIDDLEWARE_CLASSES"})
 
@@ -555,6 +559,21 @@ def _pip_declared(
 
 
 _CONFIG_SUFFIXES = (".ini", ".cfg", ".conf", ".env", ".yaml", ".yml", ".toml", ".json")
+_SHEBANG = re.compile(rb"^#!\s*\S*/(env\s+)?(ba|da|a|z)?sh\b")
+
+
+def _shell_script(file: Path) -> bool:
+    """A shell script without the `.sh` suffix (`start`, `entrypoint`): a file without a
+    suffix whose first line is a shell's `#!`."""
+    if file.suffix:
+        return False
+    try:
+        with file.open("rb") as handle:
+            return _SHEBANG.match(handle.read(64)) is not None
+    except OSError:
+        return False
+
+
 _COMPOSE_FILE = re.compile(r"^(docker-)?compose([.-][\w.-]*)?\.ya?ml$")
 _SUPERVISOR_COMMAND = re.compile(r"^\s*command\s*=\s*(.+)$", re.M)
 
@@ -607,7 +626,7 @@ def config_file_uses(root: Path) -> list[Use]:
             file = here / name
             rel = file.relative_to(root)
             is_config = name.endswith(_CONFIG_SUFFIXES) or name.startswith(".env")
-            is_script = name.endswith(".sh") or name == "Procfile"
+            is_script = name.endswith(".sh") or name == "Procfile" or _shell_script(file)
             if not (is_config or is_script):
                 continue
             try:

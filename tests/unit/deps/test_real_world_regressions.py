@@ -512,3 +512,27 @@ def test_namespace_distributions_guess_their_dotted_package(tmp_path: Path) -> N
     )
     codes = _codes(analyze(collect(root), _guess_env()))
     assert codes == {"opentelemetry-instrumentation-django": "JT901"}
+
+
+def test_cookiecutter_django_apps_start_scripts_and_hashers_are_uses(tmp_path: Path) -> None:
+    # antenna (cookiecutter-django): INSTALLED_APPS is a sum of *_APPS lists, gunicorn is
+    # started by `compose/production/django/start` (a bash script without a suffix), and
+    # PASSWORD_HASHERS names Argon2, which argon2-cffi implements
+    root = write(
+        tmp_path,
+        {
+            "requirements.txt": "django\ndjango-crispy-forms\ngunicorn\nargon2-cffi\nrq\n",
+            "config/settings.py": """
+            DJANGO_APPS = ["django.contrib.auth"]
+            THIRD_PARTY_APPS = ["crispy_forms"]
+            INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS
+            PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+        """,
+            "compose/production/django/start": """
+            #!/bin/bash
+            set -o errexit
+            exec gunicorn config.wsgi --bind 0.0.0.0:5000
+        """,
+        },
+    )
+    assert _codes(analyze(collect(root), _guess_env())) == {"rq": "JT901"}
