@@ -559,12 +559,13 @@ def package_trims(source: str, cmds: list[Command], install: Command) -> list[tu
         if not cleans or not _joined(source, before, cmd):
             continue
         at = ordered.index(cmd)
-        head, tail = ordered[max(0, at - 2) : at], ordered[at + 1 : at + 3]
-        if "strip" in actions and _fetches_binutils(head) and _drops_binutils(tail):
+        head = ordered[max(0, at - 2) : at]
+        dropped = _drops_binutils(ordered[at + 1 : at + 4])
+        if "strip" in actions and _fetches_binutils(head) and dropped:
             # JT139's strip on a slim image brings binutils and removes them around it: the
             # whole sandwich moves, or the strip would run where no strip is installed
-            chain = ordered[at - 3 : at + 3] if at >= 3 else []
-            if len(chain) != 6 or not all(
+            chain = ordered[at - 3 : at + 1 + dropped] if at >= 3 else []
+            if len(chain) != 4 + dropped or not all(
                 _joined(source, a, b) for a, b in itertools.pairwise(chain)
             ):
                 continue
@@ -593,15 +594,23 @@ def _fetches_binutils(cmds: list[Command]) -> bool:
     )
 
 
-def _drops_binutils(cmds: list[Command]) -> bool:
-    return (
-        len(cmds) == 2
-        and cmds[0].name in sh.APT
-        and cmds[0].subcommand() in ("purge", "remove")
-        and "binutils" in cmds[0].arg_values
-        and cmds[1].name == "rm"
-        and any(v.startswith("/var/lib/apt/lists") for v in cmds[1].arg_values)
-    )
+def _drops_binutils(cmds: list[Command]) -> int:
+    """How many of ``cmds`` end JT139's sandwich: the purge of binutils, `apt-get clean`
+    (since the sandwich also clears apt's caches) and the removal of apt's lists; 0 when
+    they do not."""
+    if not cmds or cmds[0].name not in sh.APT or cmds[0].subcommand() not in ("purge", "remove"):
+        return 0
+    if "binutils" not in cmds[0].arg_values:
+        return 0
+    rest = cmds[1:]
+    if rest and rest[0].name in sh.APT and rest[0].subcommand() == "clean":
+        rest = rest[1:]
+    last = rest[0] if rest else None
+    if last is None or last.name != "rm":
+        return 0
+    if not any(v.startswith("/var/lib/apt/lists") for v in last.arg_values):
+        return 0
+    return len(cmds) - len(rest) + 1
 
 
 def place_dependency_step(

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from jettison.audit.checks import check_dockerfile
 from jettison.config import Config
 from jettison.dockerfile import parse_dockerfile
@@ -77,9 +79,13 @@ def test_strip_before_the_compilers_removal_stays_before_it_on_the_dependency_st
     assert "--no-deps" in lines[source + 1], fixed
 
 
-def test_strip_with_binutils_for_it_moves_whole_to_the_dependency_step(tmp_path: Path) -> None:
-    # a slim image: binutils come for the strip and leave; the split moves all of it, or
-    # the strip would run where no strip is installed
+@pytest.mark.parametrize("clean", ["", "apt-get clean && "])
+def test_strip_with_binutils_for_it_moves_whole_to_the_dependency_step(
+    tmp_path: Path, clean: str
+) -> None:
+    # a slim image: binutils come for the strip and leave (with apt's caches cleared, as
+    # JT139 now writes it); the split moves all of it, or the strip would run where no
+    # strip is installed and every code change would install and purge binutils again
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "demo"\nversion = "0.1"\ndependencies = ["scipy"]\n'
     )
@@ -88,7 +94,7 @@ def test_strip_with_binutils_for_it_moves_whole_to_the_dependency_step(tmp_path:
         "apt-get update && apt-get install -y --no-install-recommends binutils && "
         "find / -xdev -type f -name '*.so' -path '*/site-packages/*' "
         "-exec strip --strip-unneeded {} ';' && apt-get purge -y --auto-remove binutils && "
-        "rm -rf /var/lib/apt/lists/*"
+        f"{clean}rm -rf /var/lib/apt/lists/*"
     )
     original = (
         "FROM python:3.11-slim\nWORKDIR /src\nCOPY pyproject.toml .\nCOPY src ./src\n"
