@@ -20,10 +20,13 @@ from jettison.rules.size.jt136_tests_in_site_packages import WITH_TESTS
 # command address/offset not page-aligned"). Programs count (playwright's node: 11.5 MB of
 # symbols). One strip per file, quiet: a file strip cannot read (a script with its execute
 # bit, a `.so` that is no ELF object) stays as it is, never a failed RUN; -xdev keeps it
-# off cache and bind mounts.
+# off cache and bind mounts. Only a file that still has symbols or debug sections is
+# rewritten: one an earlier RUN already stripped stays, since rewriting it would copy it
+# whole into this RUN's layer (two installing RUNs, each with its strip: microblog).
 _STRIP = (
     "find / -xdev -type f \\( -name '*.so' -o -name '*.so.*' -o -perm -100 \\) {where} "
-    "! -path '*.libs/*' -exec sh -c 'for f; do strip --strip-unneeded \"$f\" 2>/dev/null || :; "
+    "! -path '*.libs/*' -exec sh -c 'for f; do readelf -S \"$f\" 2>/dev/null "
+    '| grep -qE "symtab|debug" && strip --strip-unneeded "$f" 2>/dev/null || :; '
     "done' sh {{}} +"
 )
 STRIP = _STRIP.format(where="-path '*/site-packages/*'")
