@@ -578,3 +578,45 @@ def test_python_package_nothing_uses_is_uninstalled(tmp_path: Path) -> None:
     assert (work / "requirements.txt").read_text() == "six==1.16.0\npyfiglet==1.0.2\n"
     size_before, size_after = (float(g) for g in SIZES.search(out).groups()[1:])  # type: ignore[union-attr]
     assert size_before - size_after > 2, out
+
+
+@pytest.mark.engine
+def test_a_second_strip_leaves_the_first_runs_libraries_in_their_layer(tmp_path: Path) -> None:
+    """JT139 on two installing RUNs (microblog's shape), each with its strip: the second
+    one strips only what still has symbols, so the libraries the first RUN installed and
+    stripped are not rewritten, and not copied whole into the second RUN's layer."""
+    import json
+    import tarfile
+
+    work = tmp_path / "two-runs"
+    work.mkdir()
+    (work / "Dockerfile").write_text(
+        "FROM python:3.11\n"
+        "RUN pip install --no-cache-dir pyyaml==6.0.2 msgpack==1.1.0\n"
+        "RUN pip install --no-cache-dir regex==2024.11.6\n"
+        'CMD ["python", "-c", "import yaml, msgpack, regex; print(yaml.__with_libyaml__)"]\n'
+    )
+    code, out = _jettison("fix", "--unsafe-fixes", "--select", "JT139", str(work), cwd=tmp_path)
+    assert code == 0, out
+    assert (work / "Dockerfile").read_text().count("--strip-unneeded") == 2, out
+    tag = f"jettison-test-two-strips:{secrets.token_hex(4)}"
+    docker = ["/usr/bin/docker"]
+    env = {**os.environ, "DOCKER_BUILDKIT": "1"}
+    try:
+        subprocess.run([*docker, "build", "-q", "-t", tag, str(work)], check=True, env=env,
+                       capture_output=True, timeout=600)  # fmt: skip
+        ran = subprocess.run([*docker, "run", "--rm", tag], capture_output=True, text=True)
+        assert ran.stdout.strip() == "True", ran
+        archive = tmp_path / "image.tar"
+        subprocess.run([*docker, "save", "-o", str(archive), tag], check=True, timeout=300)
+        with tarfile.open(archive) as saved:
+            manifest = json.load(saved.extractfile("manifest.json"))  # type: ignore[arg-type]
+            last = saved.extractfile(manifest[0]["Layers"][-1])
+            assert last is not None
+            with tarfile.open(fileobj=last) as layer:
+                names = layer.getnames()
+        assert any("/regex/" in n for n in names), names[:20]
+        rewritten = [n for n in names if "/yaml/" in n or "/msgpack/" in n]
+        assert rewritten == [], rewritten
+    finally:
+        subprocess.run([*docker, "rmi", "-f", tag], capture_output=True)
