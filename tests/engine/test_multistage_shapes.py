@@ -430,6 +430,28 @@ def test_poetry_install_fills_the_builders_virtualenv_without_poetry(
     assert found.split() == ["/opt/venv", "None"], found
 
 
+def _locked_project(root: Path, fixture: str, names: tuple[str, ...]) -> None:
+    """A project whose lock file is a fixture (``tests/engine/projects/FIXTURE``): its files,
+    and an app that imports what the lock installs."""
+    for name in names:
+        (root / name).write_bytes((PROJECTS / fixture / name).read_bytes())
+    write(
+        root, {"app.py": "import markupsafe, six\nprint('ok', markupsafe.escape('<a>'), six.PY3)\n"}
+    )
+
+
+def _environment_and_tool(engine: Engine, tool: str) -> list[str]:
+    """[where the fixed image's packages are installed, whether ``tool`` is importable]."""
+    found = engine.run(
+        "fixed",
+        "python",
+        "-c",
+        "import importlib.util, markupsafe; "
+        f"print(markupsafe.__file__.split('/lib/')[0], importlib.util.find_spec('{tool}'))",
+    )
+    return found.split()
+
+
 @pytest.mark.engine
 def test_pipenv_system_install_fills_the_builders_virtualenv_without_pipenv(
     tmp_path: Path, engine: Engine
@@ -437,12 +459,10 @@ def test_pipenv_system_install_fills_the_builders_virtualenv_without_pipenv(
     """`pip install pipenv`, then `pipenv install --system --deploy` from a Pipfile.lock on the
     full image: in the builder pipenv runs from the base image's Python and installs into
     the active virtualenv, which the slim runtime copies without pipenv or the manifests."""
-    for name in ("Pipfile", "Pipfile.lock"):
-        (tmp_path / name).write_bytes((PROJECTS / "pipenv-system" / name).read_bytes())
+    _locked_project(tmp_path, "pipenv-system", ("Pipfile", "Pipfile.lock"))
     write(
         tmp_path,
         {
-            "app.py": "import markupsafe, six\nprint('ok', markupsafe.escape('<a>'), six.PY3)\n",
             "Dockerfile": (
                 "FROM python:3.11\n"
                 "RUN pip install --no-cache-dir pipenv==2026.10.3\n"
@@ -459,14 +479,7 @@ def test_pipenv_system_install_fills_the_builders_virtualenv_without_pipenv(
     assert "RUN /usr/local/bin/python -m pip install --no-cache-dir pipenv==2026.10.3" in builder
     assert "pipenv" not in runtime and "Pipfile" not in runtime, fixed
     compare(engine, tmp_path, [])
-    found = engine.run(
-        "fixed",
-        "python",
-        "-c",
-        "import importlib.util, markupsafe, six; "
-        "print(markupsafe.__file__.split('/lib/')[0], importlib.util.find_spec('pipenv'))",
-    )
-    assert found.split() == ["/opt/venv", "None"], found
+    assert _environment_and_tool(engine, "pipenv") == ["/opt/venv", "None"]
 
 
 @pytest.mark.engine
@@ -476,12 +489,10 @@ def test_pdm_install_moves_the_projects_environment_without_pdm(
     """`pip install pdm`, then `pdm install --prod` from a pdm.lock on the full image: pdm
     makes the project's `.venv`, which the slim runtime copies from the builder, like
     `uv sync`'s; pdm itself, its constraints and the lock stay in the builder."""
-    for name in ("pyproject.toml", "pdm.lock", "constraints.txt"):
-        (tmp_path / name).write_bytes((PROJECTS / "pdm-project" / name).read_bytes())
+    _locked_project(tmp_path, "pdm-project", ("pyproject.toml", "pdm.lock", "constraints.txt"))
     write(
         tmp_path,
         {
-            "app.py": "import markupsafe, six\nprint('ok', markupsafe.escape('<a>'), six.PY3)\n",
             "Dockerfile": (
                 "FROM python:3.11\n"
                 "COPY constraints.txt /tmp/\n"
@@ -501,11 +512,4 @@ def test_pdm_install_moves_the_projects_environment_without_pdm(
     assert "pdm" not in runtime and "constraints" not in runtime, fixed
     assert "COPY --from=builder /app/.venv /app/.venv" in runtime, fixed
     compare(engine, tmp_path, [])
-    found = engine.run(
-        "fixed",
-        "python",
-        "-c",
-        "import importlib.util, markupsafe, six; "
-        "print(markupsafe.__file__.split('/lib/')[0], importlib.util.find_spec('pdm'))",
-    )
-    assert found.split() == ["/app/.venv", "None"], found
+    assert _environment_and_tool(engine, "pdm") == ["/app/.venv", "None"]

@@ -15,7 +15,8 @@ from jettison.engine import BuildClient
 from jettison.engine.client import cache_export_support
 from jettison.errors import JettisonError
 from jettison.services.ci import github_workflow, render_workflow
-from jettison.services.graph import load_graph
+from jettison.services.graph import Graph, load_graph
+from jettison.services.graph_builder import TargetResult
 from jettison.services.multiarch import arch_steps, unbuildable
 from jettison.services.plan import make_plan, project_name, read_requirements
 from jettison.services.render import render_plan
@@ -277,6 +278,26 @@ def test_cli_bad_input_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "no such file or directory" in result.output
 
 
+def _replayed_bake(
+    graph: Graph, progress: list[str], monkeypatch: pytest.MonkeyPatch
+) -> dict[str, TargetResult]:
+    """The targets' results of one bake of every target in ``graph``, its plain progress
+    replayed from ``progress`` (no engine)."""
+    from jettison.services import graph_builder
+
+    def fake_run(argv: list[str], cwd: Path, env: dict[str, str], on_line: object) -> int:
+        for line in progress:
+            on_line(line)  # type: ignore[operator]
+        return 0
+
+    monkeypatch.setattr(graph_builder, "run_streamed", fake_run)
+    monkeypatch.setattr(graph_builder, "image_attrs", lambda tag, sdk: {"Id": "sha256:1"})
+    names = list(graph.order)
+    return graph_builder._bake_run(
+        graph, ["bake", *names], names, {}, None, graph_builder.BuildEvents()
+    )
+
+
 def test_bake_counts_shared_steps_for_every_twin_target(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -284,8 +305,6 @@ def test_bake_counts_shared_steps_for_every_twin_target(
     and names it after one of them (here the first two after api, the last after worker);
     both targets count both of their steps (the FROM is not one), whichever name BuildKit
     chose."""
-    from jettison.services import graph_builder
-
     compose = _project(
         tmp_path / "twins",
         "services:\n  api:\n    build: .\n  worker:\n    build: .\n    command: celery\n",
@@ -300,18 +319,7 @@ def test_bake_counts_shared_steps_for_every_twin_target(
         "#7 [worker 3/3] COPY . /app",
         "#7 DONE 0.1s",
     ]
-
-    def fake_run(argv: list[str], cwd: Path, env: dict[str, str], on_line: object) -> int:
-        for line in progress:
-            on_line(line)  # type: ignore[operator]
-        return 0
-
-    monkeypatch.setattr(graph_builder, "run_streamed", fake_run)
-    monkeypatch.setattr(graph_builder, "image_attrs", lambda tag, sdk: {"Id": "sha256:1"})
-    names = list(graph.order)
-    results = graph_builder._bake_run(
-        graph, ["bake", *names], names, {}, None, graph_builder.BuildEvents()
-    )
+    results = _replayed_bake(graph, progress, monkeypatch)
     assert {n: (r.steps_total, r.steps_cached) for n, r in results.items()} == {
         "api": (2, 1),
         "worker": (2, 1),
@@ -331,23 +339,10 @@ def test_bake_counts_each_targets_own_steps_from_a_recorded_bake(
     share as `[reporter 1/5]`, under one vertex number as both `[api 1/5]` and `[reporter
     1/5]`, or as reporter's alone (`[reporter 1/6]`). Each target still counts exactly its
     own Dockerfile's steps."""
-    from jettison.services import graph_builder
-
     render_plan(make_plan(trio)).write()
     graph = load_graph(trio)
     recorded = (Path(__file__).resolve().parents[1] / "engine" / "data" / recording).read_text()
-
-    def fake_run(argv: list[str], cwd: Path, env: dict[str, str], on_line: object) -> int:
-        for line in recorded.splitlines():
-            on_line(line)  # type: ignore[operator]
-        return 0
-
-    monkeypatch.setattr(graph_builder, "run_streamed", fake_run)
-    monkeypatch.setattr(graph_builder, "image_attrs", lambda tag, sdk: {"Id": "sha256:1"})
-    names = list(graph.order)
-    results = graph_builder._bake_run(
-        graph, ["bake", *names], names, {}, None, graph_builder.BuildEvents()
-    )
+    results = _replayed_bake(graph, recorded.splitlines(), monkeypatch)
     totals = {n: r.steps_total for n, r in results.items()}
     # base: COPY, RUN; api: WORKDIR, COPY, RUN, COPY; reporter: the same and compileall;
     # worker: RUN apt-get, WORKDIR, COPY, RUN, COPY
