@@ -93,8 +93,8 @@ def test_the_requests_are_the_api_clients(tmp_path: Path, monkeypatch: pytest.Mo
         server.close()
         prefetch.discard()
     assert got == [
-        b"GET /images/repo%2Fapp%3A1/json HTTP/1.1\r\nHost: docker\r\n\r\n",
-        b"GET /images/repo%2Fapp%3A1/get HTTP/1.1\r\nHost: docker\r\n\r\n",
+        b"GET /images/repo%2Fapp%3A1/json HTTP/1.0\r\nHost: docker\r\n\r\n",
+        b"GET /images/repo%2Fapp%3A1/get HTTP/1.0\r\nHost: docker\r\n\r\n",
     ]
 
 

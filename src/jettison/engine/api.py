@@ -3,8 +3,9 @@
 Importing the Docker SDK for Python costs ~170 ms (requests, urllib3 and their imports):
 more than the whole analysis of a 100 MB image. Inspect needs one JSON GET
 (``/images/{name}/json``) and one streamed GET (``/images/{id}/get``, the ``docker save``
-tar), so it speaks HTTP/1.1 to the engine itself, found from the same variables the CLI and
-the SDK read: ``DOCKER_HOST`` (``unix://`` or ``tcp://``; default the local socket),
+tar), so it speaks HTTP to the engine itself (the export in HTTP/1.0: see
+:func:`jettison.engine.prefetch.request`), found from the same variables the CLI and the
+SDK read: ``DOCKER_HOST`` (``unix://`` or ``tcp://``; default the local socket),
 ``DOCKER_TLS_VERIFY`` and ``DOCKER_CERT_PATH``. Other transports (``ssh://``) return None
 so the caller can use the SDK. Builds and everything else still go through the SDK and the
 docker CLI (:mod:`jettison.engine`).
@@ -136,14 +137,17 @@ class EngineAPI:
         time of a ``docker save``), so sending the request before the caller's own set-up
         overlaps that preparation with it.
         """
+        from jettison.engine.prefetch import request
+
         conn = self._connection()
-        try:
-            path = f"/images/{quote(image_id, safe='')}/get"
-            conn.request("GET", path, headers={"Host": "docker"})
+        try:  # on the socket http.client would use (unix, tcp or TLS), in HTTP/1.0
+            conn.connect()
+            assert conn.sock is not None
+            conn.sock.sendall(request(f"/images/{quote(image_id, safe='')}/get"))
         except BaseException:
             conn.close()
             raise
-        return PendingSave(conn)
+        return PendingSave(sock=conn.sock)
 
 
 class PendingSave:

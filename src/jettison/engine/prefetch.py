@@ -39,7 +39,10 @@ def local_socket() -> str | None:
 
 
 def request(path: str) -> bytes:
-    return f"GET {path} HTTP/1.1\r\nHost: docker\r\n\r\n".encode("ascii")
+    """A GET of ``path`` in HTTP/1.0: the engine then sends the body as it is and closes the
+    connection at its end, instead of cutting a ``docker save`` into some 4,000 chunks of
+    32 KB that the reader must parse one by one (half again the stream's time here)."""
+    return f"GET {path} HTTP/1.0\r\nHost: docker\r\n\r\n".encode("ascii")
 
 
 def send(reference: str) -> None:

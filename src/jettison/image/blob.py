@@ -49,7 +49,7 @@ class GrowingFile:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._out = open(path, "wb")  # noqa: SIM115 - closed by finish()
+        self._out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         self.fd = os.open(path, os.O_RDONLY)
         self.written = 0
         self.done = False
@@ -57,14 +57,17 @@ class GrowingFile:
         self._cond = threading.Condition()
 
     def write(self, data: bytes) -> None:
-        self._out.write(data)
-        self._out.flush()
+        view = memoryview(data)
+        while view:  # unbuffered: readers see each byte once this returns
+            view = view[os.write(self._out, view) :]
         with self._cond:
             self.written += len(data)
             self._cond.notify_all()
 
     def finish(self, error: BaseException | None = None) -> None:
-        self._out.close()
+        if self._out >= 0:
+            os.close(self._out)
+            self._out = -1
         with self._cond:
             self.done = True
             self.error = error
@@ -80,6 +83,9 @@ class GrowingFile:
         return os.pread(self.fd, size, offset)
 
     def close(self) -> None:
+        if self._out >= 0:  # a writer that never finished
+            os.close(self._out)
+            self._out = -1
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1

@@ -295,6 +295,39 @@ def test_engine_answer_that_is_not_json_is_an_engine_error() -> None:
         server.server_close()
 
 
+def test_export_is_asked_in_http_1_0_and_read_to_the_close() -> None:
+    """The export request is HTTP/1.0, so the engine sends the tar unchunked and closes the
+    connection at its end: every byte arrives, in reads of the size asked for."""
+    from jettison.engine.api import EngineAPI
+
+    body = bytes(range(256)) * 12_289  # 3.1 MB: several reads, the last one short
+    seen: list[str] = []
+
+    class Export(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.requestline)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-tar")
+            self.end_headers()  # no length, no chunks: the close ends the body
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Export)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        api = EngineAPI(f"tcp://127.0.0.1:{server.server_address[1]}", timeout=5)
+        chunks = list(api.save("sha256:abc").chunks(1 << 20))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == ["GET /images/sha256%3Aabc/get HTTP/1.0"]
+    assert b"".join(chunks) == body
+    assert [len(c) for c in chunks[:3]] == [1 << 20] * 3
+
+
 def test_archive_that_is_a_directory_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ImageError, match="is a directory, not an archive"):
         _numbers(str(tmp_path), source="archive")
