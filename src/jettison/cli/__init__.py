@@ -146,15 +146,23 @@ def leave(code: str | int | None) -> None:
     """
     if code is None:
         code = 0
-    if not isinstance(code, int) or threading.active_count() > 1:
+    if not isinstance(code, int):
         sys.exit(code)
-    os._exit(finish(code))
+    atexit._run_exitfuncs()  # first: threads removing temporary files are joined there
+    if threading.active_count() > 1:
+        sys.exit(code)
+    os._exit(flush_output(code))
 
 
 def finish(code: int) -> int:
     """Run the exit handlers and flush the output, as an exit does; the exit code then (1
     when the reader of the output left, 120 when it could not be written)."""
     atexit._run_exitfuncs()  # what a normal exit runs first (weakref finalizers included)
+    return flush_output(code)
+
+
+def flush_output(code: int) -> int:
+    """Flush stdout and stderr after the exit handlers ran; the exit code (see finish)."""
     for stream in (sys.stdout, sys.stderr):  # then flush, handlers' output included
         try:
             stream.flush()

@@ -166,16 +166,24 @@ class PendingSave:
         assert self.sock is not None
         return _answer(self.sock)
 
-    def chunks(self, chunk_size: int) -> Iterator[bytes]:
-        """The tar as it arrives (EngineHTTPError if the engine refuses)."""
+    def chunks(self, chunk_size: int) -> Iterator[bytes | memoryview]:
+        """The tar as it arrives (EngineHTTPError if the engine refuses).
+
+        A body that runs to the close (the HTTP/1.0 answer) is read as it arrives, one
+        receive at a time, into one buffer: each chunk is a view of it, valid until the
+        next is asked for. A fresh ``bytes`` per read costs a megabyte's allocation and
+        its page faults each time: a third of the stream's time here.
+        """
         try:
             response = self._response()
             if response.status >= 400:
                 raise EngineHTTPError(response.status, _error_message(response))
-            while True:
-                chunk = response.read(chunk_size)
-                if not chunk:
-                    return
+            if response.length is None and not response.chunked and response.fp is not None:
+                buffer = memoryview(bytearray(chunk_size))
+                while n := response.fp.readinto1(buffer):
+                    yield buffer[:n]
+                return
+            while chunk := response.read(chunk_size):
                 yield chunk
         finally:
             self.close()

@@ -17,9 +17,9 @@ from jettison.image.attribution import (
     history_of,
     layer_history,
 )
-from jettison.image.bloat import CategoryResult, categorize
+from jettison.image.bloat import CategoryResult, categorize, classify_file
 from jettison.image.blob import CHUNK
-from jettison.image.dive import DiveResult, dive_efficiency
+from jettison.image.dive import DiveResult, build_tree, dive_efficiency
 from jettison.image.model import (
     KINDS,
     METADATA_ONLY,
@@ -341,17 +341,43 @@ def _env(config: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+class LayerPrep(NamedTuple):
+    """What the analysis needs of one layer alone, made while an engine's export still
+    streams in (:func:`prepare_layer`), so that less is left to do after its last byte."""
+
+    tree: Any  # dive's tree of the layer (jettison.image.dive.build_tree)
+    hits: dict[str, list[tuple[str, str]]]  # regular file path -> its bloat categories
+
+
+def prepare_layer(entries: list[TarEntry]) -> LayerPrep:
+    hits: dict[str, list[tuple[str, str]]] = {}
+    for e in entries:
+        path = e.name
+        # only the paths the replay keeps as they are (others: classified after it)
+        if e.type == REG and path and not ("//" in path or "/." in path or path[0] in "/."):
+            hits[path] = classify_file(path, e.size)
+    return LayerPrep(build_tree(entries), hits)
+
+
+def _prepared(data: ImageData) -> list[LayerPrep | None]:
+    return [p if isinstance(p := layer.prepared, LayerPrep) else None for layer in data.layers]
+
+
 def analyze(
     data: ImageData, dockerfile: str | Path | None = None, auto_dockerfile: bool = False
 ) -> ImageReport:
     content = _Content(data.layers)
+    preps = _prepared(data)
     # dive's numbers and the duplicate candidates need no replay: one child computes them
     # on the other core while this process replays and categorizes (two busy processes
     # for two cores; see parallel.py), when there is enough work to pay for a process
     fork = sum(len(layer.entries) for layer in data.layers) >= _FORK_ENTRIES
     side_job = Deferred(
         lambda: (
-            dive_efficiency([layer.entries for layer in data.layers]),
+            dive_efficiency(
+                [layer.entries for layer in data.layers],
+                [p.tree if p is not None else None for p in preps],
+            ),
             content_classes(data.layers),
         ),
         fork=fork,
@@ -393,10 +419,14 @@ def analyze(
         inode = node.inode
         return inode is not None and b"PRIVATE KEY" in content.head(inode, _KEY_SNIFF)
 
+    def known(path: str, node: Node) -> list[tuple[str, str]] | None:
+        prep = preps[node.layer] if node.entry is not None and node.entry.type == REG else None
+        return prep.hits.get(path) if prep is not None else None
+
     categories = sorted(
         (
             c
-            for c in categorize(replay.nodes, is_private_key).values()
+            for c in categorize(replay.nodes, is_private_key, known).values()
             if c.bytes > 0 or c.category.id == "secrets"
         ),
         key=lambda c: (-c.bytes, c.category.id),
@@ -440,15 +470,19 @@ def inspect_image(
     platform: str | None = None,
     dockerfile: str | Path | None = None,
     requested: EngineRequest | None = None,
+    background_cleanup: bool = False,
 ) -> ImageReport:
     """Read and analyse an image. Without ``dockerfile``, ./Dockerfile is used if it matches.
 
-    ``requested``: an export already asked of the engine (:func:`request_export`).
+    ``requested``: an export already asked of the engine (:func:`request_export`);
+    ``background_cleanup``: temporary files are removed beside the caller's next steps, by
+    the time the process exits (for a command line, which exits next).
     """
     auto = False
     if dockerfile is None and os.path.isfile("Dockerfile"):
         dockerfile, auto = "Dockerfile", True
-    with collector_paused(), open_image(reference, source, platform, requested) as data:
+    opened = open_image(reference, source, platform, requested, background_cleanup, prepare_layer)
+    with collector_paused(), opened as data:
         return analyze(data, dockerfile, auto)
 
 

@@ -163,6 +163,11 @@ def _group(prefix: str) -> str:
 
 def classify(path: str, node: Node) -> list[tuple[str, str]]:
     """(category id, group path) for a regular file of the final filesystem."""
+    return classify_file(path, node.inode.size if node.inode is not None else 0)
+
+
+def classify_file(path: str, size: int) -> list[tuple[str, str]]:
+    """:func:`classify` from the file's path and size alone (what its tar entry says)."""
     out: list[tuple[str, str]] = []
     base = path.rpartition("/")[2]
     if path.startswith("var/lib/apt/lists/"):
@@ -230,8 +235,7 @@ def classify(path: str, node: Node) -> list[tuple[str, str]]:
                 "/" + path if path.startswith(_BIN_DIRS) else _group("/".join(path.split("/")[:3])),
             )
         )
-    inode = node.inode
-    if inode is not None and inode.size >= LARGE_FILE:
+    if size >= LARGE_FILE:
         out.append(("large-files", "/" + path))
     if _secret_name(base) and not _vendored(path):
         out.append(("secrets", "/" + path))
@@ -296,15 +300,20 @@ class CategoryResult:
 
 
 def categorize(
-    nodes: dict[str, Node], is_private_key: Callable[[str, Node], bool]
+    nodes: dict[str, Node],
+    is_private_key: Callable[[str, Node], bool],
+    known: Callable[[str, Node], list[tuple[str, str]] | None] | None = None,
 ) -> dict[str, CategoryResult]:
+    """Bytes per category over the final filesystem; ``known``: a node's :func:`classify`
+    when it was computed earlier (None: compute it here)."""
     results: dict[str, CategoryResult] = {}
     seen: set[tuple[str, int]] = set()
     stale_pyc = 0
     for path, node in nodes.items():
         if node.kind != REG or node.inode is None:
             continue
-        hits = classify(path, node)
+        hits = known(path, node) if known is not None else None
+        hits = classify(path, node) if hits is None else list(hits)
         if is_key_candidate(path) and is_private_key(path, node):
             hits.append(("secrets", "/" + path))
         for cat, group in hits:

@@ -307,8 +307,14 @@ class _LowerStack:
         return self.tree
 
 
-def dive_efficiency(layers: Sequence[Iterable[TarEntry]]) -> DiveResult:
-    trees = [build_tree(entries) for entries in layers]
+def dive_efficiency(
+    layers: Sequence[Iterable[TarEntry]], built: Sequence[_Tree | None] = ()
+) -> DiveResult:
+    """dive's numbers; ``built``: layers' trees already made by :func:`build_tree`."""
+    trees = [
+        (built[i] if i < len(built) else None) or build_tree(entries)
+        for i, entries in enumerate(layers)
+    ]
     counts: dict[str, int] = {}
     cumulative: dict[str, int] = {}
     minimum: dict[str, int] = {}

@@ -267,3 +267,27 @@ def test_no_engine_names_the_host_and_why(
         err == f"jettison: error: no Docker engine answers ({host}: {why}); give an "
         "archive, OCI layout or registry reference instead\n"
     )
+
+
+def test_the_command_leaves_no_temporary_file(image: Path, tmp_path: Path) -> None:
+    """The command removes its spool beside the rendering (a thread): still, once the
+    process has exited, nothing of it is left."""
+    import gzip
+    import os
+    import subprocess
+    import sys
+
+    packed = tmp_path / "img.tar.gz"  # a whole gzipped archive is spooled, decompressed
+    packed.write_bytes(gzip.compress(image.read_bytes()))
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "jettison", "inspect", str(packed), "--format", "json"],
+        env={**os.environ, "TMPDIR": str(scratch)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["layers"]
+    assert list(scratch.iterdir()) == []

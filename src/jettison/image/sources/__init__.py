@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from jettison.image.errors import ImageError, ImageNotFoundError
 from jettison.image.sources.archive import open_archive, read_archive, scan_layers
@@ -26,6 +27,7 @@ from jettison.image.sources.engine import EngineRequest, open_engine, start_expo
 from jettison.image.sources.model import ImageData, LayerData, Scratch, host_platform, iter_content
 from jettison.image.sources.oci import open_layout
 from jettison.image.sources.registry import RegistryRef, open_registry, parse_registry_ref
+from jettison.image.tarscan import TarEntry
 
 __all__ = [
     "LOCAL_KINDS",
@@ -129,16 +131,24 @@ def open_image(
     source: str = "auto",
     platform: str | None = None,
     requested: EngineRequest | None = None,
+    background_cleanup: bool = False,
+    prepare: Callable[[list[TarEntry]], Any] | None = None,
 ) -> Iterator[ImageData]:
-    """Read ``reference`` from ``source``; temporary files live only inside the block."""
+    """Read ``reference`` from ``source``; temporary files live only inside the block (with
+    ``background_cleanup``, until the process exits: see :meth:`Scratch.remove`).
+
+    ``prepare``: called with each layer's entries as soon as they are read from an engine's
+    export still streaming in (the wait for the next bytes is free time); its result is the
+    layer's ``prepared``. Other sources read layers after the whole pass, with nothing to
+    overlap, and leave ``prepared`` None."""
     kind, target = classify(reference, source)
     tmp = Scratch()
-    closers: list[Callable[[], None]] = [tmp.remove]
+    closers: list[Callable[[], None]] = [lambda: tmp.remove(background_cleanup)]
     if requested is not None:
         closers.append(requested.pending.close)
     try:
-        if requested is not None and kind == "engine":
-            yield open_engine(target, reference, tmp, platform, closers, requested)
+        if kind == "engine":
+            yield open_engine(target, reference, tmp, platform, closers, requested, prepare)
         else:
             yield _RESOLVERS[kind](target, reference, tmp, platform, closers)
     finally:

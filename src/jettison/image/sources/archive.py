@@ -51,17 +51,20 @@ def read_archive(
     platform: str | None,
     closers: list[Callable[[], None]],
     kind: str | None = None,
+    prepare: Callable[[list[TarEntry]], Any] | None = None,
 ) -> ImageData:
     """Read a ``docker save`` tar (legacy or OCI layout inside) in one pass over it.
 
     From a complete file, only the layers the chosen image uses are scanned, after the
     pass and on both cores (:func:`scan_layers`); from a stream still arriving (the
-    engine's), each layer as soon as it is there.
+    engine's), each layer as soon as it is there, and ``prepare`` runs on its entries then
+    (see :func:`jettison.image.sources.open_image`).
     """
     outer = Window(src, 0, length)
     eager = isinstance(src, GrowingFile)
     jsons: dict[str, bytes] = {}
     layers: dict[str, tuple[list[TarEntry] | None, Window]] = {}
+    prepared: dict[int, Any] = {}  # id(window) -> what ``prepare`` made of that layer
     aliases: dict[str, str] = {}
     for member in scan(outer, "archive"):
         name = _clean_member(member.name)
@@ -86,10 +89,16 @@ def read_archive(
             spool = decompress_to_spool(data, tmp, name)
             closers.append(spool.close)
             data = Window(spool, 0, spool.size)
-            layers[name] = (list(scan(data, name)) if eager else None, data)
-        elif _is_tar(head) or not head.strip(b"\0"):  # an empty layer is all zeros
-            layers[name] = (list(scan(data, name)) if eager else None, data)
-    return _assemble(
+        elif not _is_tar(head) and head.strip(b"\0"):  # neither a tar nor an empty layer
+            continue
+        if eager:
+            entries = list(scan(data, name))
+            if prepare is not None:
+                prepared[id(data)] = prepare(entries)
+            layers[name] = (entries, data)
+        else:
+            layers[name] = (None, data)
+    image = _assemble(
         jsons,
         layers,
         aliases,
@@ -102,6 +111,9 @@ def read_archive(
             else "oci-archive"
         ),
     )
+    for layer in image.layers:  # (the same window object: _assemble passes them on)
+        layer.prepared = prepared.get(id(layer.window))
+    return image
 
 
 _SPLIT_BYTES = 8 << 20  # a fork pays off when the other core scans at least this much

@@ -14,6 +14,7 @@ from jettison.image.blob import CHUNK, GrowingFile
 from jettison.image.errors import ImageError, ImageNotFoundError
 from jettison.image.sources.archive import read_archive
 from jettison.image.sources.model import ImageData, Scratch
+from jettison.image.tarscan import TarEntry
 
 
 class EngineRequest(NamedTuple):
@@ -64,6 +65,7 @@ def open_engine(
     platform: str | None,
     closers: list[Callable[[], None]],
     requested: EngineRequest | None = None,
+    prepare: Callable[[list[TarEntry]], Any] | None = None,
 ) -> ImageData:
     """Stream ``docker save`` into a spool file and analyse it while it arrives."""
     from jettison.engine.api import EngineAPI
@@ -102,7 +104,7 @@ def open_engine(
         thread.join(timeout=30)
 
     closers.append(join)
-    data = read_archive(spool, 1 << 62, reference, tmp, platform, closers, kind="engine")
+    data = read_archive(spool, 1 << 62, reference, tmp, platform, closers, "engine", prepare)
     # the archive's end is read: let the stream finish, so the analysis may fork safely
     thread.join(timeout=10)
     data.image_id = image_id
