@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from jettison.image.errors import CorruptImageError
@@ -44,7 +44,8 @@ class GrowingFile:
     """A spool file filled by a writer thread while readers already read what is there.
 
     Lets the engine's ``docker save`` stream be analysed while it arrives: readers block
-    until the bytes they ask for are written (or the writer has finished or failed).
+    until the bytes they ask for are written (or the writer has finished or failed), and
+    spend that wait on the tasks given to :meth:`when_idle`.
     """
 
     def __init__(self, path: str) -> None:
@@ -55,6 +56,7 @@ class GrowingFile:
         self.done = False
         self.error: BaseException | None = None
         self._cond = threading.Condition()
+        self._idle: list[Callable[[], None]] = []
 
     def write(self, data: bytes) -> None:
         view = memoryview(data)
@@ -73,13 +75,25 @@ class GrowingFile:
             self.error = error
             self._cond.notify_all()
 
+    def when_idle(self, task: Callable[[], None]) -> None:
+        """Run ``task`` in a reader's next wait for bytes not written yet, if one comes: work
+        that can wait (tasks run in order; those still queued at the end never run)."""
+        self._idle.append(task)
+
     def pread(self, offset: int, size: int) -> bytes:
         end = offset + size
-        with self._cond:
-            while self.written < end and not self.done:
-                self._cond.wait()
-            if self.error is not None:
-                raise self.error
+        while True:
+            with self._cond:
+                if self.written >= end or self.done:
+                    break
+                if not self._idle:
+                    while self.written < end and not self.done:
+                        self._cond.wait()
+                    break
+                task = self._idle.pop(0)
+            task()  # the bytes are not there yet: meanwhile, work that waited for a gap
+        if self.error is not None:
+            raise self.error
         return os.pread(self.fd, size, offset)
 
     def close(self) -> None:

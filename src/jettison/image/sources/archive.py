@@ -57,8 +57,10 @@ def read_archive(
 
     From a complete file, only the layers the chosen image uses are scanned, after the
     pass and on both cores (:func:`scan_layers`); from a stream still arriving (the
-    engine's), each layer as soon as it is there, and ``prepare`` runs on its entries then
-    (see :func:`jettison.image.sources.open_image`).
+    engine's), each layer as soon as it is there, and ``prepare`` runs on its entries in
+    the next wait for the stream (see :func:`jettison.image.sources.open_image`); a layer
+    that arrives with the stream's end is left unprepared, for the analysis to do on both
+    cores.
     """
     outer = Window(src, 0, length)
     eager = isinstance(src, GrowingFile)
@@ -92,9 +94,10 @@ def read_archive(
         elif not _is_tar(head) and head.strip(b"\0"):  # neither a tar nor an empty layer
             continue
         if eager:
+            assert isinstance(src, GrowingFile)
             entries = list(scan(data, name))
-            if prepare is not None:
-                prepared[id(data)] = prepare(entries)
+            if prepare is not None:  # while the stream's next bytes are awaited, if they are
+                src.when_idle(_preparing(prepare, entries, prepared, id(data)))
             layers[name] = (entries, data)
         else:
             layers[name] = (None, data)
@@ -114,6 +117,18 @@ def read_archive(
     for layer in image.layers:  # (the same window object: _assemble passes them on)
         layer.prepared = prepared.get(id(layer.window))
     return image
+
+
+def _preparing(
+    prepare: Callable[[list[TarEntry]], Any],
+    entries: list[TarEntry],
+    into: dict[int, Any],
+    key: int,
+) -> Callable[[], None]:
+    def task() -> None:
+        into[key] = prepare(entries)
+
+    return task
 
 
 _SPLIT_BYTES = 8 << 20  # a fork pays off when the other core scans at least this much
