@@ -25,7 +25,8 @@ EXAMPLES = REPO / "examples"
 
 
 def run(out: Path, name: str, argv: list[str], cwd: Path) -> None:
-    env = dict(os.environ, NO_COLOR="1", COLUMNS="200")
+    # each run a process of its own: a `jettison server` of another checkout stays out of it
+    env = dict(os.environ, NO_COLOR="1", COLUMNS="200", JETTISON_SERVER="off")
     env.pop("DOCKER_HOST", None)
     done = subprocess.run(
         [sys.executable, "-m", "jettison", *argv],

@@ -16,6 +16,11 @@ REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus" / "dockerfiles"
 SEEDS = REPO.parent / "shared" / "seeds"
 
+# `jettison audit` run as a process (the tests', pre-commit's) neither uses the user's
+# `jettison server` nor starts one in the background: the tests of the server set their
+# own mode, with a socket directory of their own (tests/unit/test_server.py)
+os.environ["JETTISON_SERVER"] = "off"
+
 
 def _docker_answers() -> bool:
     for client in ("/usr/bin/docker", shutil.which("docker")):

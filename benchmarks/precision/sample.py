@@ -104,6 +104,7 @@ def audit(jettison: str, files: list[str], batch: int) -> tuple[list[Finding], l
             cwd=CORPUS,
             capture_output=True,
             text=True,
+            env={**os.environ, "JETTISON_SERVER": "off"},  # its CPU time is this child's
         )
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu += (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

@@ -1,33 +1,81 @@
 """The console entry point: ``jettison audit`` through a running ``jettison server`` when
-there is one, else the command line as usual.
+there is one, else the command line as usual (and, by default, a server started in the
+background for the next call).
 
 A Python process pays for its imports before it reads a file (click, the rules, the
 shell parser: a quarter of a second on a small machine), and a pre-commit hook or an
-editor audits one file per process. ``jettison server start`` keeps one process with all
-of that loaded; this module, which imports nothing but the interpreter's built-in
-modules, hands it the command line, the working directory, the environment and this
-process's own stdin, stdout and stderr (the descriptors themselves), and exits with the
-code the command ends with. Output, colours, exit codes and errors are exactly those of a
-normal run: the command runs in a process forked from the server, on these descriptors.
+editor audits one file per process. ``jettison server`` keeps one process with all of that
+loaded; this module, which imports nothing but the interpreter's own modules, hands it the
+command line, the working directory, the environment and this process's own stdin, stdout
+and stderr (the descriptors themselves), and exits with the code the command ends with.
+Output, colours, exit codes and errors are exactly those of a normal run: the command runs
+in a process forked from the server, on these descriptors.
 
-Anything unexpected (no server, another version, a server of another user, a closed
-socket) falls back to the normal run; ``JETTISON_NO_SERVER=1`` always does.
+When no server answers, the audit runs here as usual, and a server is started in the
+background for the next ones, the way Gradle's and Bazel's daemons start: a double fork
+whose process waits for this one to end (so that loading takes no processor from this
+run) and then becomes ``python -m jettison server run``; nothing here waits for it.
+``JETTISON_SERVER`` decides (:func:`server_mode`): ``auto`` (the default; no start where
+the ``CI`` variable is set), ``on``, ``manual`` (use a server started with ``jettison server
+start``, start none) or ``off`` (never use one; ``JETTISON_NO_SERVER=1`` says the same).
+
+Anything unexpected (another version or installation, a server of another user, a closed
+socket) falls back to the normal run.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 
 # commands worth a server: the ones hooks and editors run once per file
 SERVED = ("audit",)
 PROTOCOL = "jettison-server-1"
+NOBODY = "nobody"  # nothing listens (as against a server that declined)
+# a start attempted this recently is still warming up (or failed): do not start another
+START_GRACE = 30.0
+# what the background server keeps of the starting client's environment (each request
+# brings the caller's own environment; these are for the server's start and warm-up)
+_SERVER_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR",
+               "XDG_RUNTIME_DIR", "PYTHONPATH", "PYTHONHOME", "PYTHONDONTWRITEBYTECODE",
+               "PYTHONPYCACHEPREFIX", "PYTHONUTF8", "VIRTUAL_ENV")  # fmt: skip
+_FALSE = ("", "0", "false", "no", "off")
+_KEEP: list[int] = []  # the pipe end whose closing (this process ending) starts the server
 
 
 def socket_path() -> str:
     """Where the server of this user listens (a directory only the user can enter)."""
     base = os.environ.get("XDG_RUNTIME_DIR") or f"/tmp/jettison-{os.getuid()}"
     return os.path.join(base, "jettison", "server.sock")
+
+
+def identity() -> str:
+    """The version and the installation (its directory): a server of another installation,
+    even of the same version, may run other code."""
+    from jettison import __version__
+
+    return f"{__version__} {os.path.dirname(os.path.abspath(__file__))}"
+
+
+def server_mode(env: dict[str, str] | os._Environ[str]) -> str:
+    """What to do with a server: "off" (run here), "manual" (use a running one, start
+    none) or "auto" (use one, and start one in the background when none answers).
+
+    ``JETTISON_SERVER=off|manual|auto|on``; ``auto``, the default, is ``manual`` where the
+    ``CI`` variable is set to a true value (a CI job starts from scratch: a server only
+    costs there), ``on`` starts one even there. ``JETTISON_NO_SERVER`` (any value) is
+    ``off``, and so is a platform without fork or Unix sockets (Windows)."""
+    if env.get("JETTISON_NO_SERVER") or not hasattr(os, "fork") or not hasattr(os, "getuid"):
+        return "off"
+    setting = env.get("JETTISON_SERVER", "auto").strip().lower()
+    if setting in _FALSE:
+        return "off"
+    if setting == "manual":
+        return "manual"
+    if setting == "on":
+        return "auto"
+    return "manual" if env.get("CI", "").strip().lower() not in _FALSE else "auto"
 
 
 def encode(version: str, argv: list[str], cwd: str, env: dict[str, str]) -> bytes:
@@ -38,25 +86,29 @@ def encode(version: str, argv: list[str], cwd: str, env: dict[str, str]) -> byte
     return "\0".join(fields).encode("utf-8", "surrogateescape")
 
 
-def _via_server(argv: list[str]) -> int | None:
-    """The exit code of ``argv`` run by the server, or None to run it here."""
+def _ask(argv: list[str]) -> int | str:
+    """The exit code of ``argv`` run by the server, or why it was not: NOBODY when nothing
+    listens, else another word (run it here all the same)."""
     import _socket  # the C module: `socket` would import enum, selectors and more
 
     path = socket_path()
     try:  # only a socket of this user, in a directory only this user can enter
         own, folder = os.stat(path), os.stat(os.path.dirname(path))
+    except FileNotFoundError:
+        return NOBODY
     except OSError:
-        return None
+        return "unreadable"
     uid = os.getuid()
     if own.st_uid != uid or folder.st_uid != uid or folder.st_mode & 0o077:
-        return None
-    from jettison import __version__
-
-    payload = encode(__version__, argv, os.getcwd(), dict(os.environ))
+        return "unsafe"
+    payload = encode(identity(), argv, os.getcwd(), dict(os.environ))
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.settimeout(2.0)
-        sock.connect(path)
+        try:
+            sock.connect(path)
+        except (ConnectionRefusedError, FileNotFoundError):
+            return NOBODY  # a socket file its server left behind (killed)
         fds = (0, 1, 2)
         rights = b"".join(fd.to_bytes(4, sys.byteorder, signed=True) for fd in fds)
         head = len(payload).to_bytes(4, "big")
@@ -69,16 +121,79 @@ def _via_server(argv: list[str]) -> int | None:
                 break
             reply += chunk
     except OSError:
-        return None
+        return "failed"
     finally:
         sock.close()
     text = reply.decode("ascii", "replace").strip()
     if not text.startswith("exit "):
-        return None  # "stale" (another version or changed code), or a server that died
+        return text or "failed"  # "stale" (another version or changed code), or it died
     try:
         return int(text[5:])
     except ValueError:
-        return None
+        return "failed"
+
+
+def _via_server(argv: list[str]) -> int | None:
+    """The exit code of ``argv`` run by the server, or None to run it here."""
+    code = _ask(argv)
+    return code if isinstance(code, int) else None
+
+
+def start_in_background() -> bool:
+    """Start a server for the next calls, without waiting for it; whether one was started.
+
+    It loads once this process has ended. None is started when a start was attempted less
+    than START_GRACE seconds ago (it is loading, or failed: not one start per call), or
+    when the directory is not this user's alone. Of servers started at once, one runs: each
+    takes a lock first (:func:`jettison.server.serve`)."""
+    folder = os.path.dirname(socket_path())
+    stamp = os.path.join(folder, "server.started")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        info = os.stat(folder)
+        if info.st_uid != os.getuid() or info.st_mode & 0o077:
+            return False
+        try:
+            if time.time() - os.stat(stamp).st_mtime < START_GRACE:
+                return False
+        except FileNotFoundError:
+            pass
+        os.close(os.open(stamp, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600))
+        os.utime(stamp)
+    except OSError:
+        return False
+    env = {k: v for k, v in os.environ.items() if k in _SERVER_ENV or k.startswith("LC_")}
+    # the server imports this very installation, whatever the directory it starts in
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    argv = [sys.executable, "-m", "jettison", "server", "run"]
+    # the server loads once this process has ended (the end of the pipe it keeps open
+    # closes then): its loading never takes the processor from this call's own run
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a session of its own, whose child (not a session leader) becomes the server
+        try:
+            os.close(write)
+            os.setsid()
+            if os.fork() == 0:
+                os.chdir("/")  # keeps no directory of the caller busy
+                null = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(null, fd)
+                while os.read(read, 64):  # (nothing is written: the end of file)
+                    pass
+                try:  # no pipe of the caller's held open (close_range: one system call)
+                    top = os.sysconf("SC_OPEN_MAX")
+                except (OSError, ValueError):
+                    top = 1 << 16
+                os.closerange(3, max(top, 3))
+                os.execve(sys.executable, argv, env)
+        finally:
+            os._exit(0)
+    os.close(read)
+    os.waitpid(pid, 0)  # the first child only forks: reaped at once, the server never is
+    _KEEP.append(write)  # open until this process ends (not inherited by what it runs)
+    return True
 
 
 # `jettison inspect` options that take a value (the image is the one other word)
@@ -124,10 +239,12 @@ def main() -> None:
         from jettison.engine import prefetch
 
         prefetch.send(image)
-    if argv[:1] and argv[0] in SERVED and not os.environ.get("JETTISON_NO_SERVER"):
-        code = _via_server(argv)
-        if code is not None:
+    if argv[:1] and argv[0] in SERVED and (mode := server_mode(os.environ)) != "off":
+        code = _ask(argv)
+        if isinstance(code, int):
             os._exit(code)  # nothing of ours to flush: the command wrote to the descriptors
+        if code == NOBODY and mode == "auto":
+            start_in_background()  # for the next call; this one runs here, as usual
     from jettison.cli import main as cli_main
 
     cli_main()

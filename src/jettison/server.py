@@ -6,46 +6,86 @@ Each request is run in a process forked from the server, on the client's own std
 stdout and stderr (passed over the socket), in its working directory and environment: the
 command cannot tell it from a normal run, and nothing one run changes reaches the next.
 The fork shares the server's memory (its modules, the rule registry, compiled patterns,
-the shell parser) until written, which is what makes a run fast.
+the shell parser) until written, which is what makes a run fast. It is made before the
+request comes (a spare, waiting on the socket: the fork and the loading of BuildKit's
+parser, which the server itself must not load, cost the request nothing), and replaced as
+soon as it takes one.
 
 The server listens on a socket in a directory only its user can enter, answers only that
-user (the peer's credentials are checked), refuses a client of another version, stops
-when its own code changed on disk (an upgrade: the client then runs the command itself)
-and after ``idle`` seconds without a request.
+user (the peer's credentials are checked), refuses a client of another version or
+installation, stops when its own code changed on disk (an upgrade: the client then runs the
+command itself), after ``idle`` seconds without a request, and when its socket is gone or
+another's. It holds a lock beside the socket for its whole life: of servers started at once
+(two clients starting one each), one runs and the others exit.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gc
+import importlib
 import os
+import select
 import signal
 import socket
 import struct
 import sys
 import time
+import types
+from collections.abc import Callable
 from pathlib import Path
 
-from jettison import __version__
-from jettison._entry import PROTOCOL, SERVED, socket_path
+from jettison._entry import PROTOCOL, SERVED, identity, socket_path
 from jettison.errors import JettisonError
 
 _MAX_REQUEST = 4 << 20  # the command line and the environment; more is not a client
+_CHECK_EVERY = 60.0  # seconds between looks at whether the socket is still this server's
 
 
-def _code_stamp() -> tuple[int, int]:
-    """(files, newest mtime) of jettison's own modules: an upgrade changes it."""
-    root = Path(__file__).parent
-    count = newest = 0
-    for path in root.rglob("*.py"):
-        with contextlib.suppress(OSError):
-            newest = max(newest, path.stat().st_mtime_ns)
-            count += 1
-    return count, newest
+def _code_paths() -> list[str]:
+    """jettison's own modules, and their folders (a module added or removed, as an upgrade
+    does, changes its folder's time)."""
+    files = [str(path) for path in Path(__file__).parent.rglob("*.py")]
+    return sorted({os.path.dirname(file) for file in files}) + files
 
 
-def _warm_up() -> None:
-    """Load what an audit loads, and run one, so the forks find it all in memory."""
+def _code_stamp(paths: list[str]) -> tuple[int, ...]:
+    """The modification times of ``paths`` (-1 for one gone): a stat each, half a
+    millisecond for them all, on the way of every request."""
+    stamp = []
+    for path in paths:
+        try:
+            stamp.append(os.stat(path).st_mtime_ns)
+        except OSError:
+            stamp.append(-1)
+    return tuple(stamp)
+
+
+class _OnFirstUse(types.ModuleType):
+    """Stands in the server for the ``dockerfile`` package (BuildKit's parser, written in
+    Go): importing it starts the Go runtime and its threads, which a fork of the server
+    would not have (its first parse would wait for them forever). The fork waiting for
+    the next request imports the real package (3 ms) before that request comes."""
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("__"):  # the import system's questions (__spec__, __path__)
+            raise AttributeError(name)
+        del sys.modules[self.__name__]
+        try:
+            real = importlib.import_module(self.__name__)
+        except BaseException:
+            sys.modules[self.__name__] = self
+            raise
+        self.__dict__.update(real.__dict__)  # the next uses go straight to it
+        return getattr(real, name)
+
+
+_NOT_IN_THE_SERVER = ("dockerfile",)
+
+
+def _audit_once() -> None:
+    """Run one audit of a small project, its output discarded."""
     import tempfile
 
     from jettison.cli import cli
@@ -58,14 +98,55 @@ def _warm_up() -> None:
         )
         (Path(tmp) / "requirements.txt").write_text("six\n")
         (Path(tmp) / "app.py").write_text("import six\n")
-        for name in SERVED:
-            cli.get_command(None, name)  # type: ignore[arg-type]
+        (Path(tmp) / ".dockerignore").write_text(".git\n*.pyc\n")
         with (
             open(os.devnull, "w") as sink,
             contextlib.redirect_stdout(sink),
             contextlib.suppress(SystemExit),
         ):
             cli.main(["audit", str(dockerfile)], prog_name="jettison", standalone_mode=False)
+
+
+def _warm_up() -> None:
+    """Load what an audit loads, so the forks find it all in memory.
+
+    The audit itself runs in a fork (it starts BuildKit's parser, whose threads no later
+    fork would have), which names the modules it loaded; this process imports them, the
+    parser's package excepted (:class:`_OnFirstUse`)."""
+    for name in _NOT_IN_THE_SERVER:
+        if name not in sys.modules:
+            sys.modules[name] = _OnFirstUse(name)
+    from jettison.cli import cli
+
+    for command in SERVED:
+        cli.get_command(None, command)  # type: ignore[arg-type]
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read)
+            _audit_once()
+            with os.fdopen(write, "wb") as out:
+                out.write("\n".join(sys.modules).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        names = pipe.read().decode().split("\n")
+    os.waitpid(pid, 0)
+    for name in names:
+        if name in sys.modules or name.startswith("__") or name in _NOT_IN_THE_SERVER:
+            continue
+        with contextlib.suppress(Exception):  # (a name a module gave itself, say)
+            importlib.import_module(name)
+
+
+def _threads() -> int:
+    """This process's threads (1 where /proc does not say)."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 1
 
 
 def _decode(data: bytes) -> tuple[str, str, str, list[str], dict[str, str]] | None:
@@ -126,7 +207,7 @@ def _run(argv: list[str], cwd: str, env: dict[str, str], fds: list[int]) -> int:
     return finish(code if isinstance(code, int) else 0 if code is None else 1)
 
 
-def _handle(conn: socket.socket, stamp: tuple[int, int]) -> None:
+def _handle(conn: socket.socket, paths: list[str], stamp: tuple[int, ...]) -> None:
     """Serve one connection (in a fork of the server)."""
     data, fds = _receive(conn)
     try:
@@ -135,7 +216,7 @@ def _handle(conn: socket.socket, stamp: tuple[int, int]) -> None:
             conn.sendall(b"refused\n")
             return
         _, version, cwd, argv, env = request
-        if version != __version__ or _code_stamp() != stamp:
+        if version != identity() or _code_stamp(paths) != stamp:
             conn.sendall(b"stale\n")
             return
         if not argv or argv[0] not in SERVED or len(fds) != 3:
@@ -149,51 +230,155 @@ def _handle(conn: socket.socket, stamp: tuple[int, int]) -> None:
                 os.close(fd)
 
 
-def serve(idle: float = 900.0, path: str | None = None) -> None:
-    """Listen until ``idle`` seconds pass without a request (or the code changes)."""
+def _files(path: str) -> tuple[Path, Path, Path]:
+    """The pid file, the lock and the stamp of the last start in the background, beside
+    the socket ``path``."""
+    sock = Path(path)
+    return sock.with_suffix(".pid"), sock.with_suffix(".lock"), sock.with_suffix(".started")
+
+
+def _lock(lock_file: Path) -> int | None:
+    """The descriptor holding the server's lock, or None when another server holds it."""
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # BlockingIOError: another server lives
+        os.close(fd)
+        return None
+    return fd
+
+
+def serve(
+    idle: float = 900.0, path: str | None = None, ready: Callable[[], None] | None = None
+) -> bool:
+    """Listen until ``idle`` seconds pass without a request (or the code changes, or the
+    socket is removed); False at once when another server holds the lock. ``ready`` is
+    called once the socket listens."""
     path = path or socket_path()
     directory = os.path.dirname(path)
     os.makedirs(directory, mode=0o700, exist_ok=True)
     if os.stat(directory).st_uid != os.getuid() or os.stat(directory).st_mode & 0o077:
         raise JettisonError("the server's directory is not private to this user", directory)
+    pid_file, lock_file, _ = _files(path)
+    lock = _lock(lock_file)  # kept (never closed, the file never removed) while serving
+    if lock is None:
+        return False
+    os.chdir("/")  # each request runs in its caller's directory; none is kept busy here
+    pid_file.write_text(f"{os.getpid()}\n")  # `jettison server stop` finds it warming up
     with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
-    _warm_up()
-    stamp = _code_stamp()
-    gc.collect()
-    gc.freeze()  # what the forks share stays shared: the collector never writes to it
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    os.chmod(path, 0o600)
-    pid_file = Path(path).with_suffix(".pid")
-    pid_file.write_text(f"{os.getpid()}\n")
-    listener.listen(64)
-    listener.settimeout(idle)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the handlers' forks reap themselves
-    stop = False
+        os.unlink(path)  # the socket of a server that died (this one holds the lock)
     try:
-        while not stop:
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                break  # idle
-            pid = os.fork()
-            if pid == 0:  # the handler: the server goes on accepting meanwhile
-                listener.close()
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # its command may wait for some
-                try:
-                    _handle(conn, stamp)
-                finally:
-                    conn.close()
-                    os._exit(0)
-            conn.close()
-            # a stale request: the handler said so to the client; stop here too
-            stop = _code_stamp() != stamp
+        paths = _code_paths()
+        stamp = _code_stamp(paths)  # (before loading: a change meanwhile is one)
+        _warm_up()
+        if _threads() > 1:  # a fork has only the thread that forked: never serve with more
+            raise JettisonError("the server started threads while loading; not serving")
+        gc.collect()
+        gc.freeze()  # what the forks share stays shared: the collector never writes to it
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(path)
+        os.chmod(path, 0o600)
+        inode = os.stat(path).st_ino
+        listener.listen(64)
+        if ready is not None:
+            ready()
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the handlers reap themselves
+        try:
+            _serve_loop(listener, lock, idle, path, inode, paths, stamp)
+        finally:
+            listener.close()
+            with contextlib.suppress(OSError):
+                if os.stat(path).st_ino == inode:
+                    os.unlink(path)
     finally:
-        listener.close()
-        for leftover in (path, str(pid_file)):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(leftover)
+        with contextlib.suppress(FileNotFoundError):
+            pid_file.unlink()
+        os.close(lock)
+    return True
+
+
+def _spare(
+    listener: socket.socket, watch: int, took: int, paths: list[str], stamp: tuple[int, ...]
+) -> None:
+    """The next request's handler (a fork of the server, made before the request): it loads
+    BuildKit's parser, waits for a connection (or the server's end), says it took one, and
+    serves it. Fork and parser cost the request nothing: they came before it."""
+    with contextlib.suppress(Exception):
+        getattr(sys.modules.get("dockerfile"), "parse_string", None)  # loads the real one
+    while True:
+        ready, _, _ = select.select([listener.fileno(), watch], [], [])
+        if watch in ready:
+            return  # the server ended
+        try:
+            conn, _ = listener.accept()
+        except (BlockingIOError, InterruptedError):
+            continue
+        break
+    os.write(took, b".")
+    os.close(took)
+    listener.close()
+    conn.setblocking(True)
+    try:
+        _handle(conn, paths, stamp)
+    finally:
+        conn.close()
+
+
+def _serve_loop(
+    listener: socket.socket,
+    lock: int,
+    idle: float,
+    path: str,
+    inode: int,
+    paths: list[str],
+    stamp: tuple[int, ...],
+) -> None:
+    """Keep one spare handler waiting for the next connection, until ``idle`` seconds pass
+    without one, the code changes or the socket is no longer this server's."""
+    listener.setblocking(False)  # (only the spare accepts, after select says one is there)
+    watch, alive = os.pipe()  # the spare's end of file: this server has ended
+    last = time.monotonic()
+    failures = 0
+    try:
+        while failures < 5:  # spares that end without a connection: something is wrong
+            took_read, took = os.pipe()
+            spare = os.fork()
+            if spare == 0:
+                try:
+                    for fd in (took_read, alive, lock):
+                        os.close(fd)
+                    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # its command may wait
+                    _spare(listener, watch, took, paths, stamp)
+                finally:
+                    os._exit(0)
+            os.close(took)
+            try:
+                while True:
+                    ready, _, _ = select.select([took_read], [], [], min(idle, _CHECK_EVERY))
+                    if ready:
+                        break
+                    try:  # removed (its directory too, a test's), or another's now
+                        gone = os.stat(path).st_ino != inode
+                    except OSError:
+                        gone = True
+                    if gone or time.monotonic() - last >= idle:
+                        with contextlib.suppress(OSError):
+                            os.kill(spare, signal.SIGTERM)
+                        return
+                if not os.read(took_read, 1):
+                    failures += 1
+                    time.sleep(0.1 * failures)
+                    continue
+            finally:
+                os.close(took_read)
+            failures = 0
+            last = time.monotonic()
+            # a stale request: the handler said so to the client; stop here too
+            if _code_stamp(paths) != stamp:
+                return
+    finally:
+        os.close(alive)
+        os.close(watch)
 
 
 def running(path: str | None = None) -> bool:
@@ -213,47 +398,56 @@ def start(idle: float = 900.0) -> int:
     """Start a server in the background (a daemon process); its pid."""
     if running():
         raise JettisonError(f"a server already answers on {socket_path()}")
-    read, write = os.pipe()
+    read, write = os.pipe()  # closed once the server listens; why not, when it cannot
     pid = os.fork()
     if pid == 0:  # the daemon: its own session, no terminal, no inherited output
-        os.close(read)
-        os.setsid()
-        null = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(null, fd)
         try:
-            if os.fork() != 0:
-                os._exit(0)
-            os.write(write, f"{os.getpid()}\n".encode())
-            os.close(write)
-            serve(idle)
+            os.close(read)
+            os.setsid()
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            if os.fork() == 0:
+                try:
+                    serve(idle, ready=lambda: os.close(write))
+                except Exception as exc:  # (the client says it; nobody would read a log)
+                    os.write(write, str(exc).encode()[:4000])
         finally:
             os._exit(0)
     os.close(write)
     os.waitpid(pid, 0)
-    with os.fdopen(read) as pipe:
-        daemon = int(pipe.readline().strip() or 0)
+    with os.fdopen(read, "rb") as pipe:
+        failed = pipe.read().decode(errors="replace")
+    if failed:
+        raise JettisonError(f"the server did not start: {failed}")
     deadline = time.monotonic() + 30
-    while not running():  # the warm-up runs first
+    while not running():  # another server was starting: it warms up first
         if time.monotonic() > deadline:
             raise JettisonError("the server did not start within 30 s")
         time.sleep(0.05)
-    return daemon
+    pid_file = _files(socket_path())[0]
+    with contextlib.suppress(OSError, ValueError):
+        return int(pid_file.read_text().strip())
+    return 0
 
 
 def stop(path: str | None = None) -> bool:
-    """Stop the server; whether one was running."""
+    """Stop the server (one still warming up as well); whether one was running."""
     path = path or socket_path()
-    pid_file = Path(path).with_suffix(".pid")
+    pid_file, lock_file, started = _files(path)
     try:
         pid = int(pid_file.read_text().strip())
     except (OSError, ValueError):
         pid = 0
     was = running(path)
+    if pid > 0 and lock_file.exists() and (free := _lock(lock_file)) is not None:
+        os.close(free)  # no server holds the lock: the pid file is a dead one's (or reused)
+        pid = 0
     if pid > 0:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGTERM)
-    for leftover in (path, str(pid_file)):
+            was = True
+    for leftover in (path, pid_file, started):  # the next call may start one at once
         with contextlib.suppress(FileNotFoundError):
             os.unlink(leftover)
     return was

@@ -1,34 +1,54 @@
 """``jettison server``: a served audit is the same run as a normal one (output, exit code,
-stdin, working directory), only faster; anything unexpected falls back to a normal run."""
+stdin, working directory), only faster; anything unexpected falls back to a normal run. By
+default the first audit starts a server in the background, and the next ones use it."""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from jettison import __version__
-from jettison._entry import encode
+from jettison._entry import encode, identity, server_mode
+from jettison.server import running
 
 JETTISON = [sys.executable, "-m", "jettison"]
+PROC = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc (Linux)")
 
 
 @pytest.fixture
 def runtime(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """An environment whose server socket lives under tmp_path; the server is stopped."""
+    """An environment whose server socket lives under tmp_path, where `jettison audit` uses a
+    server but starts none (tests of the start in the background set JETTISON_SERVER); the
+    server, one still starting as well, is stopped."""
     run_dir = tmp_path / "run"
     run_dir.mkdir(mode=0o700)
-    env = {**os.environ, "XDG_RUNTIME_DIR": str(run_dir)}
-    env.pop("JETTISON_NO_SERVER", None)
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(run_dir), "JETTISON_SERVER": "manual"}
+    for name in ("JETTISON_NO_SERVER", "CI"):
+        env.pop(name, None)
     try:
         yield env
     finally:
+        folder = run_dir / "jettison"
+        if (folder / "server.started").exists():  # started in the background: wait for it
+            _wait(lambda: (folder / "server.pid").exists())
         subprocess.run([*JETTISON, "server", "stop"], env=env, capture_output=True)
+
+
+def _wait(condition: object, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def _project(root: Path) -> Path:
@@ -84,9 +104,15 @@ def test_another_version_is_told_to_run_alone(tmp_path: Path, runtime: dict[str,
     path = Path(runtime["XDG_RUNTIME_DIR"]) / "jettison" / "server.sock"
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     assert oct(path.parent.stat().st_mode & 0o777) == "0o700"
-    for version, answer in ((__version__ + ".other", b"stale"), (__version__, b"refused")):
-        # no descriptors sent: a well-formed request of another version is stale, one of
-        # this version without the client's stdin/stdout/stderr is refused
+    here = identity()
+    cases = (
+        (here.replace(__version__, __version__ + ".other", 1), b"stale"),
+        (f"{__version__} /another/installation/jettison", b"stale"),
+        (here, b"refused"),
+    )
+    for version, answer in cases:
+        # no descriptors sent: a well-formed request of another version or installation is
+        # stale, one of this one without the client's stdin/stdout/stderr is refused
         payload = encode(version, ["audit", "Dockerfile"], str(tmp_path), {})
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
             client.settimeout(30)
@@ -133,3 +159,154 @@ def test_only_a_private_socket_gets_the_command(
         os.close(null)
         folder.chmod(0o700)
     assert served == 1 and refused is None
+
+
+def _servers(run_dir: Path) -> set[int]:
+    """The live `jettison server run` processes whose socket directory is ``run_dir`` (not
+    their forks: the handler waiting for the next request, the requests being served)."""
+    parents: dict[int, int] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            env = (proc / "environ").read_bytes().split(b"\0")
+            status = dict(line.split(":", 1) for line in (proc / "status").read_text().splitlines())
+        except (OSError, ValueError):
+            continue
+        mine = f"XDG_RUNTIME_DIR={run_dir}".encode() in env
+        if mine and argv[-3:-1] == [b"server", b"run"] and "zombie" not in status["State"]:
+            parents[int(proc.name)] = int(status["PPid"])
+    return {pid for pid, parent in parents.items() if parent not in parents}
+
+
+@PROC
+def test_the_first_audit_starts_a_server_for_the_next(
+    tmp_path: Path, runtime: dict[str, str]
+) -> None:
+    """The default: no server, so the audit runs as usual and starts one in the background
+    (its own session, in /, without the caller's other variables); the next is served."""
+    project = _project(tmp_path / "p")
+    alone = _audit({**runtime, "JETTISON_SERVER": "off"}, project, "Dockerfile")
+    auto = {k: v for k, v in runtime.items() if k != "JETTISON_SERVER"}
+    auto["SOME_TOKEN"] = "secret"
+    assert server_mode(auto) == "auto"
+    run_dir = Path(runtime["XDG_RUNTIME_DIR"])
+    sock = run_dir / "jettison" / "server.sock"
+    assert not running(str(sock))
+    assert _audit(auto, project, "Dockerfile") == alone  # the first: a normal run
+    assert _wait(lambda: running(str(sock))), "no server started in the background"
+    pid = int((run_dir / "jettison" / "server.pid").read_text())
+    assert _servers(run_dir) == {pid}
+    assert os.readlink(f"/proc/{pid}/cwd") == "/"
+    assert b"SOME_TOKEN" not in Path(f"/proc/{pid}/environ").read_bytes()
+    assert os.getsid(pid) != os.getsid(0)
+    assert _audit(auto, project, "Dockerfile") == alone
+    # the second was the server's: the client's own path to it answers with the exit code
+    served = subprocess.run(
+        [*JETTISON[:1], "-c", "from jettison._entry import _via_server as v; "
+         "raise SystemExit(0 if v(['audit', 'Dockerfile']) == 1 else 9)"],
+        env=auto, cwd=project, capture_output=True, text=True,
+    )  # fmt: skip
+    assert served.returncode == 0 and served.stdout == alone[1]
+    status = subprocess.run([*JETTISON, "server", "status"], env=auto, capture_output=True)
+    assert status.returncode == 0
+    stopped = subprocess.run([*JETTISON, "server", "stop"], env=auto, capture_output=True)
+    assert stopped.returncode == 0 and _wait(lambda: not _servers(run_dir), 10)
+
+
+@PROC
+@pytest.mark.parametrize(
+    "setting",
+    [{"CI": "true"}, {"JETTISON_SERVER": "off"}, {"JETTISON_NO_SERVER": "1"}, {}],
+    ids=["CI", "off", "no-server", "manual"],
+)
+def test_ci_and_the_switch_start_no_server(
+    tmp_path: Path, runtime: dict[str, str], setting: dict[str, str]
+) -> None:
+    project = _project(tmp_path / "p")
+    env = {k: v for k, v in runtime.items() if k != "JETTISON_SERVER" or not setting}
+    env.update(setting)
+    code, out, _ = _audit(env, project, "Dockerfile")
+    assert code == 1 and "JT111" in out
+    # a start in the background makes its directory (and its stamp) before the audit runs
+    run_dir = Path(runtime["XDG_RUNTIME_DIR"])
+    assert not (run_dir / "jettison").exists()
+    assert not _servers(run_dir)
+
+
+def test_the_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert server_mode({}) == "auto"
+    assert server_mode({"CI": "true"}) == server_mode({"CI": "1"}) == "manual"
+    assert server_mode({"CI": "false"}) == server_mode({"CI": ""}) == "auto"
+    assert server_mode({"CI": "true", "JETTISON_SERVER": "on"}) == "auto"
+    assert server_mode({"JETTISON_SERVER": "manual"}) == "manual"
+    assert server_mode({"JETTISON_SERVER": "OFF"}) == server_mode({"JETTISON_SERVER": "0"}) == "off"
+    assert server_mode({"JETTISON_NO_SERVER": "1", "JETTISON_SERVER": "on"}) == "off"
+    monkeypatch.delattr(os, "fork")  # Windows
+    assert server_mode({"JETTISON_SERVER": "on"}) == "off"
+
+
+@PROC
+def test_servers_started_at_once_leave_one(tmp_path: Path, runtime: dict[str, str]) -> None:
+    """Three audits starting a server each and two `jettison server run` at the same moment:
+    one server takes the lock, the others exit."""
+    project = _project(tmp_path / "p")
+    run_dir = Path(runtime["XDG_RUNTIME_DIR"])
+    auto = {k: v for k, v in runtime.items() if k != "JETTISON_SERVER"}
+
+    def spawn(*args: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [*JETTISON, *args],
+            env=auto,
+            cwd=project,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    procs = [spawn("server", "run"), spawn("server", "run")]
+    procs += [spawn("audit", "Dockerfile") for _ in range(3)]
+    try:
+        for proc in procs[2:]:
+            assert proc.wait(timeout=120) == 1
+        sock = str(run_dir / "jettison" / "server.sock")
+        assert _wait(lambda: running(sock) and len(_servers(run_dir)) == 1), _servers(run_dir)
+        time.sleep(1)  # a second one would still be there
+        pid = int((run_dir / "jettison" / "server.pid").read_text())
+        assert _servers(run_dir) == {pid}
+        assert all(p.poll() == 1 for p in procs[:2] if p.pid != pid)  # "another runs"
+    finally:
+        subprocess.run([*JETTISON, "server", "stop"], env=auto, capture_output=True)
+        for pid in _servers(run_dir):  # (servers the lock did not stop)
+            os.kill(pid, signal.SIGTERM)
+        for proc in procs:
+            proc.wait(timeout=30)
+
+
+@PROC
+def test_a_long_dockerfile_is_served(tmp_path: Path, runtime: dict[str, str]) -> None:
+    """BuildKit's parser is Go: were it loaded in the server, its runtime's threads would be
+    missing from the forks, and the first parse needing them would wait forever (2,000
+    instructions did)."""
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "Dockerfile").write_text(
+        "FROM debian:bookworm\n" + "RUN apt-get install curl\n" * 2000
+    )
+    alone = _audit({**runtime, "JETTISON_SERVER": "off"}, project, "--no-context", "Dockerfile")
+    started = subprocess.run(
+        [*JETTISON, "server", "start", "--idle-timeout", "120"], env=runtime, capture_output=True
+    )
+    assert started.returncode == 0
+    pid = int((Path(runtime["XDG_RUNTIME_DIR"]) / "jettison" / "server.pid").read_text())
+    assert len(os.listdir(f"/proc/{pid}/task")) == 1  # the forks lack no thread
+    try:
+        done = subprocess.run(
+            [*JETTISON, "audit", "--no-context", "Dockerfile"],
+            env=runtime, cwd=project, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            os.kill(int(child), 9)  # the fork waiting forever
+        raise
+    assert (done.returncode, done.stdout, done.stderr) == alone

@@ -18,9 +18,20 @@ def command() -> None:
     A pre-commit hook or an editor runs `jettison audit` once per file, and each run pays
     for loading jettison before reading the file. With a server running, `jettison audit`
     hands its command line, working directory, environment and terminal to the server,
-    which runs it in a fork of itself: same output, same exit code. The server answers only
-    your user, stops after --idle-timeout seconds without a request, and when jettison is
-    upgraded. JETTISON_NO_SERVER=1 makes a run ignore it.
+    which runs it in a fork of itself: same output, same exit code.
+
+    You do not need to start one: when no server answers, `jettison audit` runs as usual
+    and, once it has finished, starts one in the background for the next calls (about
+    5 ms more for that first call). The server answers only your user, stops after 15
+    minutes without a request (--idle-timeout of `start` and `run`), when jettison is
+    upgraded, and with `jettison server stop`.
+
+    \b
+    JETTISON_SERVER=auto    the default: use a server, start one when none answers;
+                            none where CI is set to a true value (CI jobs)
+    JETTISON_SERVER=on      start one in CI as well
+    JETTISON_SERVER=manual  use a server started with `jettison server start`, start none
+    JETTISON_SERVER=off     never use one (JETTISON_NO_SERVER=1 says the same)
     """
 
 
@@ -42,9 +53,14 @@ def start(idle_timeout: float) -> None:
 @click.option("--idle-timeout", type=click.FloatRange(min=1), default=900, show_default=True)
 def run(idle_timeout: float) -> None:
     """Serve in the foreground (until idle, Ctrl-C or `jettison server stop`)."""
-    click.echo(f"jettison server listening on {socket_path()}", err=True)
+
+    def ready() -> None:
+        click.echo(f"jettison server listening on {socket_path()}", err=True)
+
     with contextlib.suppress(KeyboardInterrupt):
-        srv.serve(idle_timeout)
+        if not srv.serve(idle_timeout, ready=ready):
+            click.echo("another jettison server is running", err=True)
+            raise SystemExit(1)
 
 
 @command.command("stop")
