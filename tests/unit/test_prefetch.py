@@ -3,6 +3,7 @@ and what is sent (the engine itself is exercised in tests/engine/test_inspect.py
 
 from __future__ import annotations
 
+import threading
 import urllib.parse
 from pathlib import Path
 
@@ -86,9 +87,10 @@ def test_the_requests_are_the_api_clients(tmp_path: Path, monkeypatch: pytest.Mo
             got.append(conn.recv(4096))
             conn.close()
         sent = prefetch.take("repo/app:1")
-        assert sent is not None and all(isinstance(s, socket.socket) for s in sent)
-        for s in sent:
-            s.close()
+        assert sent is not None
+        assert isinstance(sent[0], socket.socket) and isinstance(sent[1], prefetch.Drain)
+        sent[0].close()
+        sent[1].close()
     finally:
         server.close()
         prefetch.discard()
@@ -105,3 +107,89 @@ def test_the_entry_points_prefixes_are_the_sources_own() -> None:
     from jettison.image.sources import PREFIXES
 
     assert set(_NOT_ENGINE) == set(PREFIXES)
+
+
+def _engine(path: Path, answer: bytes, finished: threading.Event) -> threading.Thread:
+    """A pretend engine on ``path``: answers the JSON request with {}, the export with
+    ``answer`` (in 64 KB writes, then the close); ``finished`` once it is all sent."""
+    import socket
+
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(2)
+
+    def serve() -> None:
+        for _ in range(2):
+            conn, _ = server.accept()
+            request = conn.recv(4096)
+            if b"/json " in request:
+                conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+            else:
+                for start in range(0, len(answer), 65536):
+                    conn.sendall(answer[start : start + 65536])
+                finished.set()
+            conn.close()
+        server.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_the_export_is_drained_before_the_command_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine can send the whole export (far more than a socket holds) before the
+    command has adopted it: a thread reads it into the spool meanwhile. The reader then
+    gets every byte of the body, without the head."""
+    from jettison.image.blob import GrowingFile
+
+    body = bytes(range(256)) * 16384  # 4 MB: a socket alone would hold a small part
+    finished = threading.Event()
+    engine = _engine(tmp_path / "engine.sock", b"HTTP/1.0 200 OK\r\nX: y\r\n\r\n" + body, finished)
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'engine.sock'}")
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    try:
+        prefetch.send("app:1")
+        assert finished.wait(10), "the engine waited: nobody drained the export"
+        sent = prefetch.take("app:1")
+        assert sent is not None
+        sent[0].close()
+        status, spool = sent[1].hand_over(GrowingFile.following)
+        assert status == 200
+        assert spool.pread(0, len(body) + 10) == body
+        assert sent[1].join(5)
+        spool.close()
+    finally:
+        prefetch.discard()
+        engine.join(5)
+    assert [p.name for p in tmp_path.iterdir()] == ["engine.sock"]  # the spool: unlinked
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        (b'HTTP/1.0 404 Not Found\r\n\r\n{"message": "No such image: app:1"}', "no such image"),
+        (
+            b'HTTP/1.0 500 Error\r\n\r\n{"message": "disk full"}',
+            "engine error for app:1: disk full",
+        ),
+    ],
+)
+def test_an_export_the_engine_refuses_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answer: bytes, error: str
+) -> None:
+    from jettison.errors import JettisonError
+    from jettison.image.sources import open_image, request_export
+
+    finished = threading.Event()
+    engine = _engine(tmp_path / "engine.sock", answer, finished)
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'engine.sock'}")
+    try:
+        prefetch.send("app:1")
+        requested = request_export("app:1")
+        with pytest.raises(JettisonError, match=error), open_image("app:1", requested=requested):
+            pass
+    finally:
+        prefetch.discard()
+        engine.join(5)

@@ -202,16 +202,14 @@ def _answer(sock: socket.socket) -> http.client.HTTPResponse:
     return response
 
 
-def adopt(
-    json_sock: socket.socket, save_sock: socket.socket, timeout: float = 600.0
-) -> tuple[dict[str, Any], PendingSave]:
-    """The image's JSON and its pending export, from the two sockets the console entry point
-    sent ``/images/NAME/json`` and ``/images/NAME/get`` on (the same errors as
-    :meth:`EngineAPI.image`)."""
-    pending = PendingSave(sock=save_sock)
+def adopt(json_sock: socket.socket, export: Any, timeout: float = 600.0) -> dict[str, Any]:
+    """The image's JSON, from the socket the console entry point sent ``/images/NAME/json``
+    on (the same errors as :meth:`EngineAPI.image`); ``export``, the
+    :class:`jettison.engine.prefetch.Drain` of its ``/images/NAME/get``, is closed when the
+    JSON says no."""
+    pending = export
     try:
         json_sock.settimeout(timeout)
-        save_sock.settimeout(timeout)
         response = _answer(json_sock)
         if response.status >= 400:
             raise EngineHTTPError(response.status, _error_message(response))
@@ -229,7 +227,7 @@ def adopt(
     if not isinstance(data, dict):
         pending.close()
         raise EngineHTTPError(500, "unexpected answer to an image inspect")
-    return data, pending
+    return data
 
 
 def _error_message(response: http.client.HTTPResponse) -> str:

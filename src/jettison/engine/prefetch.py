@@ -46,7 +46,8 @@ def request(path: str) -> bytes:
 
 
 def send(reference: str) -> None:
-    """Ask the engine for ``reference``'s JSON and export now; read them with :func:`take`."""
+    """Ask the engine for ``reference``'s JSON and export now, and keep the export drained
+    into a spool (:class:`Drain`); read them with :func:`take`."""
     import _socket  # the C module: `socket` would import enum, selectors and more
 
     path = local_socket()
@@ -60,29 +61,134 @@ def send(reference: str) -> None:
             sock.settimeout(5.0)
             sock.connect(path)
             sock.sendall(request(f"/images/{quote(reference)}/{what}"))
+        drain = Drain(opened[1])
     except OSError:
         for sock in opened:
             sock.close()
         return
-    _PENDING[reference] = (opened[0], opened[1])
+    _PENDING[reference] = (opened[0], drain)
 
 
-def take(reference: str) -> tuple[Any, Any] | None:
-    """The (JSON, export) sockets :func:`send` opened for ``reference``, as
-    :class:`socket.socket` objects; None when nothing was sent for it."""
+class Drain:
+    """The export's answer, read from the moment it is asked for into a spool file.
+
+    Docker 26's engine (the containerd image store) sends the first bytes of a ``docker
+    save`` at once and waits whenever nobody reads them: without a reader until the command
+    has imported its analysis code (a tenth of a second or more), the whole export arrived
+    that much later. A thread of its own (only built-in modules: this runs before the
+    imports) reads the answer into an unlinked file, keeping the status line apart, and
+    goes on after :meth:`hand_over` gives the spool to a reader that follows its writes.
+    """
+
+    def __init__(self, sock: Any, timeout: float = 600.0) -> None:
+        import _thread
+
+        directory = os.environ.get("TMPDIR") or "/tmp"
+        name = os.path.join(directory, f"jettison-export-{os.getpid()}-{os.urandom(6).hex()}")
+        self.fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        os.unlink(name)  # freed when the last descriptor closes, however the process ends
+        self.sock = sock
+        self.status = 0  # the HTTP status, once the head has arrived
+        self.written = 0  # body bytes in the spool
+        self.finished = False
+        self.error: OSError | None = None
+        self.follower: Any = None  # what hand_over returned: told of each write
+        self._head = bytearray()
+        self._signalled = False
+        self._lock = _thread.allocate_lock()  # writes and the hand-over, one at a time
+        self._headed = _thread.allocate_lock()  # held until the head (or the end) is there
+        self._headed.acquire()
+        self._running = _thread.allocate_lock()  # held while the thread reads
+        self._running.acquire()
+        sock.settimeout(timeout)
+        _thread.start_new_thread(self._run, ())
+
+    def _run(self) -> None:
+        buffer = memoryview(bytearray(1 << 20))
+        error: OSError | None = None
+        try:
+            while n := self.sock.recv_into(buffer):
+                self._take(buffer[:n])
+        except OSError as exc:  # a reset, a timeout, or a discard closing the socket
+            error = exc
+        with self._lock:
+            self.finished, self.error = True, error
+            if self.follower is not None:
+                self.follower.finish(error)
+        self._signal_head()
+        self.sock.close()
+        self._running.release()
+
+    def join(self, timeout: float) -> bool:
+        """Wait for the end of the answer (the thread's end); whether it came in time."""
+        if not self._running.acquire(timeout=timeout):
+            return False
+        self._running.release()
+        return True
+
+    def _take(self, data: memoryview) -> None:
+        if not self.status:
+            self._head += data
+            end = self._head.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            try:  # "HTTP/1.0 200 OK"
+                self.status = int(self._head.split(b" ", 2)[1])
+            except (IndexError, ValueError):
+                self.status = 502  # not an HTTP answer: the reader reports it
+            data = memoryview(self._head)[end + 4 :]
+            self._signal_head()
+        size = len(data)
+        while data:  # appended with plain writes: readers use pread
+            data = data[os.write(self.fd, data) :]
+        with self._lock:
+            self.written += size
+            if self.follower is not None:
+                self.follower.advance(size)
+
+    def _signal_head(self) -> None:
+        if not self._signalled:  # (only this thread releases, once)
+            self._signalled = True
+            self._headed.release()
+
+    def hand_over(self, follow: Any) -> tuple[int, Any]:
+        """(HTTP status, the spool) once the answer's head is there: ``follow(fd, written,
+        finished, error)`` makes the reader's view of the spool, which is then told of each
+        later write (``advance(n)``) and of the end (``finish(error)``)."""
+        self._headed.acquire()
+        self._headed.release()
+        with self._lock:
+            self.follower = follow(self.fd, self.written, self.finished, self.error)
+        return self.status, self.follower
+
+    def close(self) -> None:
+        """Stop reading (a command that did not use the export); the spool goes too."""
+        with self._lock:
+            if self.follower is None and self.fd >= 0:
+                os.close(self.fd)
+                self.fd = -1
+        try:  # noqa: SIM105 - (contextlib is an import this module avoids)
+            self.sock.shutdown(2)  # SHUT_RDWR: wakes the thread's receive, a close would not
+        except OSError:
+            pass
+        self.sock.close()
+
+
+def take(reference: str) -> tuple[Any, Drain] | None:
+    """The JSON socket (a :class:`socket.socket`) and the export's :class:`Drain` that
+    :func:`send` opened for ``reference``; None when nothing was sent for it."""
     found = _PENDING.pop(reference, None)
     if found is None:
         return None
     import socket
 
-    return tuple(  # type: ignore[return-value]
-        socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, fileno=s.detach()) for s in found
-    )
+    json_sock, drain = found
+    return socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, fileno=json_sock.detach()), drain
 
 
 def discard() -> None:
     """Close what was sent and never taken."""
     while _PENDING:
-        _, socks = _PENDING.popitem()
-        for sock in socks:
-            sock.close()
+        _, (json_sock, drain) = _PENDING.popitem()
+        json_sock.close()
+        drain.close()

@@ -49,27 +49,61 @@ class GrowingFile:
     """
 
     def __init__(self, path: str) -> None:
-        self.path = path
         self._out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        self.fd = os.open(path, os.O_RDONLY)
-        self.written = 0
-        self.done = False
-        self.error: BaseException | None = None
+        self._follow(os.open(path, os.O_RDONLY), 0, False, None)
+
+    @classmethod
+    def following(
+        cls,
+        fd: int,
+        written: int,
+        done: bool,
+        error: BaseException | None,
+        wrap: Callable[[BaseException], BaseException] | None = None,
+    ) -> GrowingFile:
+        """The reader's side of a file another writer appends to (``fd``: its descriptor,
+        now this object's), told of each write by :meth:`advance` and of the end by
+        :meth:`finish`; ``wrap`` turns the writer's error into the one readers raise."""
+        spool = cls.__new__(cls)
+        spool._out = -1
+        spool._follow(fd, written, done, error, wrap)
+        return spool
+
+    def _follow(
+        self,
+        fd: int,
+        written: int,
+        done: bool,
+        error: BaseException | None,
+        wrap: Callable[[BaseException], BaseException] | None = None,
+    ) -> None:
+        self.fd = fd
+        self._wrap = wrap
+        self.written = written
+        self.done = done
+        self.error = wrap(error) if wrap is not None and error is not None else error
         self._cond = threading.Condition()
         self._idle: list[Callable[[], None]] = []
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         view = memoryview(data)
+        size = len(view)
         while view:  # unbuffered: readers see each byte once this returns
             view = view[os.write(self._out, view) :]
+        self.advance(size)
+
+    def advance(self, size: int) -> None:
+        """``size`` more bytes are in the file: wake the readers waiting for them."""
         with self._cond:
-            self.written += len(data)
+            self.written += size
             self._cond.notify_all()
 
     def finish(self, error: BaseException | None = None) -> None:
         if self._out >= 0:
             os.close(self._out)
             self._out = -1
+        if error is not None and self._wrap is not None:
+            error = self._wrap(error)
         with self._cond:
             self.done = True
             self.error = error

@@ -4,6 +4,7 @@ the SDK for transports only the SDK speaks)."""
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -37,25 +38,25 @@ def start_export(reference: str, source: str, target: str) -> EngineRequest | No
         return None
     sent = prefetch.take(target)  # asked for by the console entry point already
     if sent is not None:
-        image_id, pending = _adopted(api, target, sent)
-        return EngineRequest(reference, source, image_id, pending)
+        image_id = _adopted(api, target, sent)
+        return EngineRequest(reference, source, image_id, sent[1])
     image_id = _engine_image_id(api, target)
     return EngineRequest(reference, source, image_id, _request_save(api, image_id))
 
 
-def _adopted(api: Any, name: str, sent: tuple[Any, Any]) -> tuple[str, Any]:
-    """(image id, pending export) from the requests the entry point sent for ``name``."""
+def _adopted(api: Any, name: str, sent: tuple[Any, Any]) -> str:
+    """The image id, from the requests the entry point sent for ``name``."""
     from jettison.engine.api import EngineHTTPError, adopt
 
     try:
-        info, pending = adopt(*sent, timeout=api.timeout)
+        info = adopt(*sent, timeout=api.timeout)
     except EngineHTTPError as exc:
         if exc.status == 404:
             raise ImageNotFoundError(f"no such image in the engine: {name}") from None
         raise ImageError(f"engine error for {name}: {_short(exc)}") from None
     except OSError as exc:
         raise _engine_unavailable(f"{api.describe()}: {exc.strerror or exc}") from None
-    return str(info.get("Id") or name), pending
+    return str(info.get("Id") or name)
 
 
 def open_engine(
@@ -69,6 +70,12 @@ def open_engine(
 ) -> ImageData:
     """Stream ``docker save`` into a spool file and analyse it while it arrives."""
     from jettison.engine.api import EngineAPI
+    from jettison.engine.prefetch import Drain
+
+    if requested is not None and isinstance(requested.pending, Drain):
+        data = _read_drained(requested.pending, name, reference, tmp, platform, closers, prepare)
+        data.image_id = requested.image_id
+        return data
 
     api = EngineAPI.from_env() if requested is None else None
     chunks: Iterable[bytes]
@@ -108,6 +115,41 @@ def open_engine(
     # the archive's end is read: let the stream finish, so the analysis may fork safely
     thread.join(timeout=10)
     data.image_id = image_id
+    return data
+
+
+def _read_drained(
+    drain: Any,
+    name: str,
+    reference: str,
+    tmp: Scratch,
+    platform: str | None,
+    closers: list[Callable[[], None]],
+    prepare: Callable[[list[TarEntry]], Any] | None,
+) -> ImageData:
+    """Read the export the console entry point has been draining into its spool since it
+    asked for it (:class:`jettison.engine.prefetch.Drain`)."""
+
+    def stopped(exc: BaseException) -> BaseException:
+        return ImageError(f"engine stopped sending {name}: {_short(exc)}")
+
+    status, spool = drain.hand_over(
+        lambda fd, written, done, error: GrowingFile.following(fd, written, done, error, stopped)
+    )
+    tmp.also_remove(spool.close)  # the unlinked spool's pages are freed with the scratch
+    closers.append(drain.close)  # (an analysis that failed early stops the reading)
+    if status >= 400:
+        body = spool.pread(0, 1 << 16)  # (an error's answer is small: waits for its end)
+        try:
+            message = str(json.loads(body).get("message", ""))
+        except (ValueError, AttributeError):
+            message = body.decode("utf-8", "replace").strip()
+        if status == 404:
+            raise ImageNotFoundError(f"no such image in the engine: {name}")
+        raise ImageError(f"engine error for {name}: {message or f'HTTP {status}'}")
+    data = read_archive(spool, 1 << 62, reference, tmp, platform, closers, "engine", prepare)
+    # the archive's end is read: let the answer end, so the analysis may fork safely
+    drain.join(timeout=10)
     return data
 
 

@@ -8,8 +8,9 @@ is always removed.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,10 +65,12 @@ def host_platform() -> str:
 
 
 class Scratch(os.PathLike[str]):
-    """A private temporary directory made on first use (a plain archive needs none)."""
+    """A private temporary directory made on first use (a plain archive needs none), and the
+    temporary files kept elsewhere that go with it (:meth:`also_remove`)."""
 
     def __init__(self) -> None:
         self.path: str | None = None
+        self._closers: list[Callable[[], None]] = []
 
     def __fspath__(self) -> str:
         if self.path is None:
@@ -76,24 +79,35 @@ class Scratch(os.PathLike[str]):
             self.path = tempfile.mkdtemp(prefix="jettison-inspect-")
         return self.path
 
+    def also_remove(self, close: Callable[[], None]) -> None:
+        """Run ``close`` (e.g. the last descriptor of an unlinked spool) with the removal."""
+        self._closers.append(close)
+
     def remove(self, background: bool = False) -> None:
         """Remove the directory; ``background``: in a thread the exit handlers wait for, so
         that freeing a spooled export (~10 ms per 100 MB) overlaps the report's rendering
         and nothing is left behind."""
-        if self.path is None:
-            return
-        import shutil
+        tasks, self._closers = self._closers, []
+        if self.path is not None:
+            import shutil
 
-        path, self.path = self.path, None
+            path, self.path = self.path, None
+            tasks.append(lambda: shutil.rmtree(path, ignore_errors=True))
+        if not tasks:
+            return
+
+        def run() -> None:
+            for task in tasks:
+                with contextlib.suppress(Exception):
+                    task()
+
         if not background:
-            shutil.rmtree(path, ignore_errors=True)
+            run()
             return
         import atexit
         import threading
 
-        worker = threading.Thread(
-            target=shutil.rmtree, args=(path, True), name="jettison-scratch-removal"
-        )
+        worker = threading.Thread(target=run, name="jettison-scratch-removal")
         worker.start()
         atexit.register(worker.join)
 
