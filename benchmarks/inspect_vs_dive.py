@@ -134,13 +134,22 @@ def runs(cmd: list[str], n: int) -> dict[str, float]:
     return _stats([measure(cmd) for _ in range(n)])
 
 
-def interleaved(cmds: dict[str, list[str]], n: int) -> dict[str, dict[str, float]]:
+def interleaved(
+    cmds: dict[str, list[str]], n: int, settle: float = 0.0
+) -> dict[str, dict[str, float]]:
     """Run the commands in turn, ``n`` rounds: a burst of noise on the machine (a
-    neighbour, the engine's own work) then hits both tools alike."""
+    neighbour, the engine's own work) then hits every tool alike. Each round starts with
+    the next command (A B C, B C A, C A B ...), and ``settle`` seconds pass before each
+    run: the engine removes an export's temporary files after sending it, which slowed
+    whichever export came right after (always the same tool in a fixed order)."""
     samples: dict[str, list[tuple[float, float, float, int]]] = {k: [] for k in cmds}
-    for _ in range(n):
-        for key, cmd in cmds.items():
-            samples[key].append(measure(cmd))
+    keys = list(cmds)
+    for round_ in range(n):
+        shift = round_ % len(keys)
+        for key in keys[shift:] + keys[:shift]:
+            if settle:
+                time.sleep(settle)
+            samples[key].append(measure(cmds[key]))
     return {key: _stats(found) for key, found in samples.items()}
 
 
@@ -330,7 +339,7 @@ def main() -> None:
             }
             if dive:
                 engine_cmds["dive engine"] = [dive, tag, *ci_flags]
-            results.update(interleaved(engine_cmds, args.runs))
+            results.update(interleaved(engine_cmds, args.runs, settle=0.5))
             save = results["docker save"]
             print(row("docker save -o (engine export)", save))
             if dive:
