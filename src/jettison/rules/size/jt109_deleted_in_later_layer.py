@@ -9,6 +9,7 @@ from jettison.dockerfile import Command, Instruction
 from jettison.dockerfile import commands as sh
 from jettison.findings import Edit, Finding, FixSafety, Severity
 from jettison.rules.registry import Category, RuleContext, rule
+from jettison.rules.size.jt131_wheels_copied_into_final import installed_once
 
 _DOWNLOAD_OUT = re.compile(r"^(-O|--output-document|-o|--output)$")
 
@@ -84,7 +85,7 @@ def deleted_later(ctx: RuleContext) -> Iterator[Finding]:
                                     )
                                 )
                                 # wheels from a build stage installed and deleted: JT131's
-                                and not _wheels_installed(added[p], ins, path)
+                                and not _wheels_installed(added[p], ins)
                             ]
                             if not inside:
                                 continue
@@ -127,17 +128,11 @@ def _join(base: str, path: str) -> str:
     )
 
 
-def _wheels_installed(copy: Instruction, run: Instruction, path: str) -> bool:
-    """JT131's case, which reports it with its own fix: `COPY --from=STAGE ... /wheels/`
-    whose only user is this RUN, which pip-installs from it."""
-    stage = copy.stage
-    if copy.keyword != "COPY" or copy.flag("from") is None or stage is None:
-        return False
-    later = stage.instructions[stage.instructions.index(copy) + 1 :]
-    users = [i for i in later if path in i.text or any(path in a for a in i.args)]
-    return users == [run] and any(
-        sh.is_pip_install(c) and path in " ".join(c.arg_values) for c in sh.commands(run)
-    )
+def _wheels_installed(copy: Instruction, run: Instruction) -> bool:
+    """JT131's case, which it reports with its own fix: wheels copied from a build stage
+    whose only user is this RUN, which pip-installs from them."""
+    found = installed_once(copy)
+    return found is not None and found[1] is run
 
 
 def _recursive(cmd: Command) -> bool:

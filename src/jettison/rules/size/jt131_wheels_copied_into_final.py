@@ -44,27 +44,13 @@ from jettison.rules.size._common import workdirs
 )
 def wheels_copied(ctx: RuleContext) -> Iterator[Finding]:
     for stage in ctx.stages:
-        if not stage.in_final_image:
-            continue
-        cwd = workdirs(stage)
-        for n, ins in enumerate(stage.instructions):
+        for ins in stage.instructions:
+            found = installed_once(ins)
+            if found is None:
+                continue
+            dest, run = found
             src_stage = ins.flag("from")
-            if ins.keyword != "COPY" or src_stage is None or len(ins.args) != 2:
-                continue
-            if len(ins.flags) != 1:
-                continue  # --chown/--chmod/--link: the mount would not reproduce them
-            dest = resolve_path(cwd.get(ins.index), ins.args[-1])
-            if dest is None or dest in ("/", "/usr", "/usr/local", "/app"):
-                continue
-            users = [
-                later
-                for later in stage.instructions[n + 1 :]
-                if dest in later.text or any(dest in a for a in later.args)
-            ]
-            installs = [u for u in users if u.keyword == "RUN" and _installs_from(u, dest)]
-            if len(users) != 1 or len(installs) != 1:
-                continue
-            run = installs[0]
+            assert src_stage is not None
             edits: list[Edit] = []
             if not run.heredocs:
                 edits = _bind_edits(ctx, ins, run, src_stage.value or "", dest)
@@ -74,6 +60,32 @@ def wheels_copied(ctx: RuleContext) -> Iterator[Finding]:
                 ins,
                 edits=edits,
             )
+
+
+def installed_once(copy: Instruction) -> tuple[str, Instruction] | None:
+    """This rule's case: ``copy`` is a `COPY --from=STAGE SRC DIR` (no other flag) in a stage
+    of the final image, and the only later instruction that names DIR is one RUN that
+    pip-installs from it: (DIR, that RUN). JT109 leaves this case to this rule."""
+    stage = copy.stage
+    if stage is None or not stage.in_final_image:
+        return None
+    if copy.keyword != "COPY" or copy.flag("from") is None or len(copy.args) != 2:
+        return None
+    if len(copy.flags) != 1:
+        return None  # --chown/--chmod/--link: the mount would not reproduce them
+    dest = resolve_path(workdirs(stage).get(copy.index), copy.args[-1])
+    if dest is None or dest in ("/", "/usr", "/usr/local", "/app"):
+        return None
+    at = stage.instructions.index(copy)
+    users = [
+        later
+        for later in stage.instructions[at + 1 :]
+        if dest in later.text or any(dest in a for a in later.args)
+    ]
+    installs = [u for u in users if u.keyword == "RUN" and _installs_from(u, dest)]
+    if len(users) != 1 or len(installs) != 1:
+        return None
+    return dest, installs[0]
 
 
 def _installs_from(run: Instruction, dest: str) -> bool:
