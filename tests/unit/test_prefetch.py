@@ -88,7 +88,7 @@ def test_the_requests_are_the_api_clients(tmp_path: Path, monkeypatch: pytest.Mo
             conn.close()
         sent = prefetch.take("repo/app:1")
         assert sent is not None
-        assert isinstance(sent[0], socket.socket) and isinstance(sent[1], prefetch.Drain)
+        assert isinstance(sent[1], prefetch.Drain)
         sent[0].close()
         sent[1].close()
     finally:
@@ -109,9 +109,14 @@ def test_the_entry_points_prefixes_are_the_sources_own() -> None:
     assert set(_NOT_ENGINE) == set(PREFIXES)
 
 
-def _engine(path: Path, answer: bytes, finished: threading.Event) -> threading.Thread:
-    """A pretend engine on ``path``: answers the JSON request with {}, the export with
-    ``answer`` (in 64 KB writes, then the close); ``finished`` once it is all sent."""
+def _engine(
+    path: Path,
+    answer: bytes,
+    finished: threading.Event,
+    inspect: bytes = b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}",
+) -> threading.Thread:
+    """A pretend engine on ``path``: answers the JSON request with ``inspect``, the export
+    with ``answer`` (in 64 KB writes, then the close); ``finished`` once it is all sent."""
     import socket
 
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -123,7 +128,7 @@ def _engine(path: Path, answer: bytes, finished: threading.Event) -> threading.T
             conn, _ = server.accept()
             request = conn.recv(4096)
             if b"/json " in request:
-                conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+                conn.sendall(inspect)
             else:
                 for start in range(0, len(answer), 65536):
                     conn.sendall(answer[start : start + 65536])
@@ -154,7 +159,7 @@ def test_the_export_is_drained_before_the_command_reads_it(
         assert finished.wait(10), "the engine waited: nobody drained the export"
         sent = prefetch.take("app:1")
         assert sent is not None
-        sent[0].close()
+        assert prefetch.answer(sent[0]) == (200, b"{}")
         status, spool = sent[1].hand_over(GrowingFile.following)
         assert status == 200
         assert spool.pread(0, len(body) + 10) == body
@@ -190,6 +195,34 @@ def test_an_export_the_engine_refuses_is_one_clear_error(
         requested = request_export("app:1")
         with pytest.raises(JettisonError, match=error), open_image("app:1", requested=requested):
             pass
+    finally:
+        prefetch.discard()
+        engine.join(5)
+
+
+@pytest.mark.parametrize(
+    ("inspect", "error"),
+    [
+        (b'HTTP/1.0 404 Not Found\r\n\r\n{"message": "No such image"}', "no such image"),
+        (b"HTTP/1.0 200 OK\r\n\r\n<html>a proxy</html>", "is not JSON"),
+        (b'HTTP/1.0 500 Error\r\n\r\n{"message": "daemon busy"}', "app:1: daemon busy"),
+    ],
+)
+def test_an_image_inspect_the_engine_refuses_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inspect: bytes, error: str
+) -> None:
+    """The JSON asked for by the entry point, read without http.client: its refusals are
+    the errors the command reports (and the export's reading stops)."""
+    from jettison.errors import JettisonError
+    from jettison.image.sources import request_export
+
+    finished = threading.Event()
+    engine = _engine(tmp_path / "engine.sock", b"HTTP/1.0 200 OK\r\n\r\n", finished, inspect)
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'engine.sock'}")
+    try:
+        prefetch.send("app:1")
+        with pytest.raises(JettisonError, match=error):
+            request_export("app:1")
     finally:
         prefetch.discard()
         engine.join(5)

@@ -202,34 +202,6 @@ def _answer(sock: socket.socket) -> http.client.HTTPResponse:
     return response
 
 
-def adopt(json_sock: socket.socket, export: Any, timeout: float = 600.0) -> dict[str, Any]:
-    """The image's JSON, from the socket the console entry point sent ``/images/NAME/json``
-    on (the same errors as :meth:`EngineAPI.image`); ``export``, the
-    :class:`jettison.engine.prefetch.Drain` of its ``/images/NAME/get``, is closed when the
-    JSON says no."""
-    pending = export
-    try:
-        json_sock.settimeout(timeout)
-        response = _answer(json_sock)
-        if response.status >= 400:
-            raise EngineHTTPError(response.status, _error_message(response))
-        try:
-            data = json.loads(response.read())
-        except ValueError:
-            raise EngineHTTPError(
-                response.status, "the engine's answer to an image inspect is not JSON"
-            ) from None
-    except BaseException:
-        pending.close()
-        raise
-    finally:
-        json_sock.close()
-    if not isinstance(data, dict):
-        pending.close()
-        raise EngineHTTPError(500, "unexpected answer to an image inspect")
-    return data
-
-
 def _error_message(response: http.client.HTTPResponse) -> str:
     body = response.read(1 << 16)
     try:
