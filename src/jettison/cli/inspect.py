@@ -122,7 +122,9 @@ def command(
         if requested is not None and fmt in ("text", "github"):
             prepare_terminal_view()
 
-        report = inspect_image(image, source, platform, dockerfile, requested, True)
+        report = inspect_image(
+            image, source, platform, dockerfile, requested, background_cleanup=True
+        )
     except JettisonError as exc:
         if exc.path is None and local is not None:
             exc.path = local  # "truncated tar" says which file

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -267,6 +269,18 @@ def test_corrupt_layer_scanned_in_the_child_is_one_clear_error(tmp_path: Path) -
         pass
 
 
+@contextlib.contextmanager
+def _local_engine(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A pretend engine on a local TCP port answering with ``handler``: its DOCKER_HOST."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"tcp://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_engine_answer_that_is_not_json_is_an_engine_error() -> None:
     """A proxy's HTML page where the engine's JSON was expected is an EngineHTTPError (the
     caller's one-line message), not a JSONDecodeError."""
@@ -284,16 +298,10 @@ def test_engine_answer_that_is_not_json_is_an_engine_error() -> None:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        api = EngineAPI(f"tcp://127.0.0.1:{server.server_address[1]}", timeout=5)
+    with _local_engine(Page) as host:
+        api = EngineAPI(host, timeout=5)
         with pytest.raises(EngineHTTPError, match="not JSON"):
             api.get_json("/images/x/json")
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_export_is_asked_in_http_1_0_and_read_to_the_close() -> None:
@@ -315,16 +323,10 @@ def test_export_is_asked_in_http_1_0_and_read_to_the_close() -> None:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Export)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        api = EngineAPI(f"tcp://127.0.0.1:{server.server_address[1]}", timeout=5)
+    with _local_engine(Export) as host:
+        api = EngineAPI(host, timeout=5)
         # each chunk is a view of one buffer, valid until the next: copied as it comes
         chunks = [bytes(chunk) for chunk in api.save("sha256:abc").chunks(1 << 20)]
-    finally:
-        server.shutdown()
-        server.server_close()
     assert seen == ["GET /images/sha256%3Aabc/get HTTP/1.0"]
     assert b"".join(chunks) == body
     assert all(0 < len(c) <= 1 << 20 for c in chunks)
