@@ -263,25 +263,39 @@ def _bake(
     return GraphBuild(results, seconds, mode, [note])
 
 
-def _instructions(path: Any) -> tuple[set[str], list[str]]:
-    """The instructions of a Dockerfile as BuildKit names its steps (continuation lines
-    joined, spaces collapsed), and the steps of a single-stage file in order, its FROM
-    first (empty for a file of several stages); both empty when it cannot be read."""
+# the instructions BuildKit numbers within a stage (`[api 3/5]`): the FROM and these
+_NUMBERED = ("FROM", "RUN", "COPY", "ADD", "WORKDIR")
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """A target's Dockerfile as BuildKit numbers its steps."""
+
+    texts: set[str]  # every instruction (continuation lines joined, spaces collapsed)
+    chain: list[str]  # a single-stage file's numbered steps in order, FROM first; else empty
+    slots: set[tuple[int, int, str]]  # (position, the stage's count, text); FROM = 1
+
+
+def _instructions(path: Any) -> _Steps:
+    """``path`` read as BuildKit names its steps; empty when it cannot be read."""
     from jettison.dockerfile import parse_dockerfile
 
     try:
         df = parse_dockerfile(path.read_text(encoding="utf-8"), str(path))
     except (OSError, JettisonError):
-        return set(), []
+        return _Steps(set(), [], set())
     texts = {_normal(df.source[i.start : i.end]) for s in df.stages for i in s.instructions}
-    chain: list[str] = []
-    if len(df.stages) == 1:
-        chain = [
+    slots: set[tuple[int, int, str]] = set()
+    chains = []
+    for stage in df.stages:
+        numbered = [
             _normal(df.source[i.start : i.end])
-            for i in df.stages[0].instructions
-            if i.keyword in ("FROM", "RUN", "COPY", "ADD", "WORKDIR")
+            for i in stage.instructions
+            if i.keyword in _NUMBERED
         ]
-    return texts, chain
+        chains.append(numbered)
+        slots.update((at, len(numbered), text) for at, text in enumerate(numbered, 1))
+    return _Steps(texts, chains[0] if len(chains) == 1 else [], slots)
 
 
 def _normal(text: str) -> str:
@@ -291,62 +305,61 @@ def _normal(text: str) -> str:
 def _settled_owners(
     graph: Graph, names: list[str], steps: list[tuple[str, Step]]
 ) -> list[tuple[str, Step]]:
-    """The target each step of a bake is counted for. BuildKit solves a step the targets
-    share once and prefixes its name with whichever target asked first, a different one
-    from run to run: a base target's step shows as ``[api stage-0 2/3]`` and another
-    service's as ``[reporter 3/5]`` (api's count of steps, not reporter's 6). A step whose
-    instruction is not in the named target's Dockerfile goes to the base target whose
-    Dockerfile has it; one whose step count is not the target's goes to the target of this
-    bake with that count whose Dockerfile has it, and stays with the named target too when
-    that target shows no other step with the instruction. A step that several targets solve
-    alike (the same base and the same steps up to it, none reading the build context:
-    ``WORKDIR /app`` right after the base) counts for each of them."""
-    import collections
+    """The targets each step of a bake is counted for.
 
+    BuildKit solves a step the targets share once. buildx prefixes its name with whichever
+    target's build reported it first, while the numbers come from the Dockerfile that
+    defined it first: ``[reporter 2/5] COPY requirements*.txt ./`` is api's third step (api
+    numbers 5 steps, reporter 6), and the base target's steps show under a service's name
+    (``[reporter stage-0 2/3]``). So the numbers decide: a step goes to the target whose
+    Dockerfile has its instruction at that position of a stage with that many steps (one
+    less where the FROM names another target or stage, which BuildKit does not number),
+    the named target first, each place of a target filled once. A step no Dockerfile
+    numbers so goes to the named target when its Dockerfile has the instruction, else to a
+    base target that has it.
+
+    A step that several targets solve alike (the same base and the same steps up to it,
+    none reading the build context: ``WORKDIR /app`` right after the base) counts for each
+    of them."""
     read = {name: _instructions(graph.targets[name].dockerfile) for name in names}
-    texts = {name: read[name][0] for name in names}
-    chains = {name: read[name][1] for name in names}
-    counts: dict[str, collections.Counter[int]] = {n: collections.Counter() for n in names}
-    for name, step in steps:
-        if step.stage is None and step.total is not None:
-            counts[name][step.total] += 1
-    usual = {n: c.most_common(1)[0][0] for n, c in counts.items() if c}
 
     def bases(name: str) -> list[str]:
         out: list[str] = []
         todo = list(graph.targets[name].deps)
         while todo:
             dep = todo.pop(0)
-            if dep in texts and dep not in out:
+            if dep in read and dep not in out:
                 out.append(dep)
                 todo.extend(graph.targets[dep].deps)
         return out
 
-    own_texts: dict[str, collections.Counter[str]] = {n: collections.Counter() for n in names}
-    for name, step in steps:
-        own_texts[name][_normal(step.instruction)] += 1
+    def places(name: str, step: Step, text: str) -> list[tuple[int, int, str]]:
+        if step.index is None or step.total is None:
+            return []
+        return [
+            (at, step.total, text)
+            for at in (step.index, step.index + 1)
+            if (at, step.total, text) in read[name].slots
+        ]
+
+    filled: set[tuple[str, tuple[int, int, str]]] = set()
     settled: list[tuple[str, Step]] = []
     for name, step in steps:
         text = _normal(step.instruction)
-        if step.kind == "step" and text and text not in texts[name]:
-            settled.append((next((b for b in bases(name) if text in texts[b]), name), step))
-        elif step.stage is None and step.total is not None and step.total != usual.get(name):
-            defining = next(
-                (n for n in names if n != name and usual.get(n) == step.total and text in texts[n]),
-                None,
-            )
-            if defining is not None:
-                settled.append((defining, step))
-            # the named target shares it when this is its only step with that instruction
-            if defining is None or own_texts[name][text] == 1:
-                settled.append((name, step))
-        else:
+        if step.kind != "step" or not text:
             settled.append((name, step))
-    # a step every target solves alike: the same base and the same steps up to it, none of
-    # which reads the build context (`WORKDIR /app` right after the base), whichever of them
-    # BuildKit names it after
+            continue
+        fits = [(n, p) for n in [name, *names] for p in places(n, step, text)]
+        if fits:
+            owner, place = next(((n, p) for n, p in fits if (n, p) not in filled), fits[0])
+            filled.add((owner, place))
+        elif text in read[name].texts:
+            owner = name
+        else:
+            owner = next((b for b in bases(name) if text in read[b].texts), name)
+        settled.append((owner, step))
     for owner, step in list(settled):
-        chain = chains.get(owner) or []
+        chain = read[owner].chain if owner in read else []
         text = _normal(step.instruction)
         if step.kind != "step" or step.stage is not None or text not in chain:
             continue
@@ -354,7 +367,7 @@ def _settled_owners(
         if any(t.split(" ", 1)[0] in ("COPY", "ADD") for t in prefix[1:]):
             continue
         settled.extend(
-            (n, step) for n in names if n != owner and chains[n][: len(prefix)] == prefix
+            (n, step) for n in names if n != owner and read[n].chain[: len(prefix)] == prefix
         )
     unique: dict[tuple[str, int], tuple[str, Step]] = {}
     for owner, step in settled:
