@@ -18,7 +18,10 @@ Builds five images with BuildKit (the engine's 20.10 client, no network needed):
 For each it saves the image (``docker save -o``: the engine's own export time), times
 ``cat archive > /dev/null`` (the floor for reading it), then runs dive and jettison on the
 archive and on the engine, each as a child process measured with ``wait4`` (wall, user+sys
-CPU, peak RSS). Prints min / median of ``--runs`` runs and the numbers each tool reports.
+CPU, peak RSS). From the engine, jettison runs twice: in a process of its own
+(``JETTISON_SERVER=off``, what CI gets) and served by a ``jettison server`` started for the
+run (what a user's next inspect gets on a workstation: the first starts the server). Prints
+min / median of ``--runs`` runs and the numbers each tool reports.
 dive's numbers come from its ``--json`` export; jettison's from ``--format json``.
 
 ``--engine docker26`` runs it all on the second engine (``scripts/engine26.sh``: Docker 26
@@ -42,7 +45,11 @@ from pathlib import Path
 
 DOCKER = "/usr/bin/docker"
 BUILD = [DOCKER, "build"]
-ENV = dict(os.environ)  # the engine every command talks to (--engine)
+# the engine every command talks to (--engine); jettison in a process of its own unless a
+# command says otherwise (SERVED): never a background server started by a run
+ENV = {**os.environ, "JETTISON_SERVER": "off"}
+# `jettison server` (served runs): its own socket directory, so no user's server answers
+SERVED = {"JETTISON_SERVER": "manual"}
 ENGINE26 = Path(os.environ.get("ENGINE26_ROOT", "/opt/docker26"))
 REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -117,12 +124,17 @@ def docker(*args: str) -> None:
 
 
 def measure(
-    cmd: list[str], stdout: int | None = subprocess.DEVNULL
+    cmd: list[str], stdout: int | None = subprocess.DEVNULL, env: dict[str, str] | None = None
 ) -> tuple[float, float, float, int]:
-    """wall s, CPU s (user+sys), peak RSS MB, exit code of one child process."""
+    """wall s, CPU s (user+sys), peak RSS MB, exit code of one child process (for a served
+    run: of the client; the server's work shows in its wall time alone)."""
     start = time.perf_counter()
     proc = subprocess.Popen(
-        cmd, stdout=stdout, stderr=subprocess.DEVNULL, cwd=tempfile.gettempdir(), env=ENV
+        cmd,
+        stdout=stdout,
+        stderr=subprocess.DEVNULL,
+        cwd=tempfile.gettempdir(),
+        env={**ENV, **(env or {})},
     )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
@@ -135,7 +147,10 @@ def runs(cmd: list[str], n: int) -> dict[str, float]:
 
 
 def interleaved(
-    cmds: dict[str, list[str]], n: int, settle: float = 0.0
+    cmds: dict[str, list[str]],
+    n: int,
+    settle: float = 0.0,
+    envs: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, dict[str, float]]:
     """Run the commands in turn, ``n`` rounds: a burst of noise on the machine (a
     neighbour, the engine's own work) then hits every tool alike. Each round starts with
@@ -149,7 +164,7 @@ def interleaved(
         for key in keys[shift:] + keys[:shift]:
             if settle:
                 time.sleep(settle)
-            samples[key].append(measure(cmds[key]))
+            samples[key].append(measure(cmds[key], env=(envs or {}).get(key)))
     return {key: _stats(found) for key, found in samples.items()}
 
 
@@ -288,6 +303,17 @@ def main() -> None:
     for label, result in floors.items():
         print(row(label, result, digits=3))
     interpreter = floors["python -S -c pass (bare)"]["wall_med"]
+    # the background server a user's second inspect finds (JETTISON_SERVER=auto, outside
+    # CI): started here in a directory of this run's own, stopped at the end
+    runtime = Path(tempfile.mkdtemp(prefix="jettison-bench-server-"))
+    runtime.chmod(0o700)
+    SERVED["XDG_RUNTIME_DIR"] = str(runtime)
+    subprocess.run(
+        [*JETTISON, "server", "start", "--idle-timeout", "3600"],
+        check=True,
+        env={**ENV, **SERVED},
+        stdout=subprocess.DEVNULL,
+    )
     images = [
         ("tiny", TINY),
         ("debian-slim", DEBIAN_SLIM),
@@ -297,7 +323,9 @@ def main() -> None:
     if args.image:
         images = [(n, d) for n, d in images if n in args.image]
     summary: list[tuple[str, float, float, float, float]] = []
-    engine_rows: list[tuple[str, float, dict[str, float], dict[str, float], dict[str, float]]] = []
+    engine_rows: list[
+        tuple[str, float, dict[str, float], dict[str, float], dict[str, float], dict[str, float]]
+    ] = []
     work = Path(tempfile.mkdtemp(prefix="jettison-bench-inspect-"))
     tags = []
     try:
@@ -336,15 +364,19 @@ def main() -> None:
             engine_cmds = {
                 "docker save": save_cmd,
                 "jettison engine": [*JETTISON, "inspect", tag, "--format", "json"],
+                "jettison served": [*JETTISON, "inspect", tag, "--format", "json"],
             }
             if dive:
                 engine_cmds["dive engine"] = [dive, tag, *ci_flags]
-            results.update(interleaved(engine_cmds, args.runs, settle=0.5))
+            results.update(
+                interleaved(engine_cmds, args.runs, settle=0.5, envs={"jettison served": SERVED})
+            )
             save = results["docker save"]
             print(row("docker save -o (engine export)", save))
             if dive:
                 print(row("dive IMAGE --ci (engine)", results["dive engine"]))
             print(row("jettison inspect IMAGE (engine)", results["jettison engine"]))
+            print(row("  the same, served (jettison server)", results["jettison served"]))
             if dive:
                 speedup = (
                     results["dive archive"]["wall_med"] / results["jettison archive"]["wall_med"]
@@ -367,6 +399,7 @@ def main() -> None:
                     size,
                     save,
                     results["jettison engine"],
+                    results["jettison served"],
                     results.get("dive engine", {"wall_med": float("nan"), "rc": -1}),
                 )
             )
@@ -410,21 +443,28 @@ def main() -> None:
         if engine_rows:
             print(
                 f"\nfrom the engine ({args.engine}), median wall s: docker save -o / jettison "
-                "inspect IMAGE / dive IMAGE"
+                "inspect IMAGE (own process, served) / dive IMAGE"
             )
-            for name, size, save_r, ours_r, dive_r in engine_rows:
-                dive_text = f"{dive_r['wall_med']:6.2f}" if dive_r["rc"] in (0, 1) else "FAILED"
+            for name, size, save_r, ours_r, served_r, dive_r in engine_rows:
+                ok = dive_r["rc"] in (0, 1)
+                dive_text = f"{dive_r['wall_med']:6.2f}" if ok else "FAILED"
                 print(
                     f"  {name:<12} {size / 1e6:7,.0f} MB  {save_r['wall_med']:6.2f} / "
-                    f"{ours_r['wall_med']:6.2f} / {dive_text:>6}: jettison = "
-                    f"{ours_r['wall_med'] / save_r['wall_med']:.2f}x docker save"
+                    f"{ours_r['wall_med']:6.2f}, {served_r['wall_med']:6.2f} / {dive_text:>6}: "
+                    f"jettison = {ours_r['wall_med'] / save_r['wall_med']:.2f}x, "
+                    f"{served_r['wall_med'] / save_r['wall_med']:.2f}x docker save"
                     + (
-                        f", {dive_r['wall_med'] / ours_r['wall_med']:.2f}x faster than dive"
-                        if dive_r["rc"] in (0, 1)
+                        f"; dive / jettison = {dive_r['wall_med'] / ours_r['wall_med']:.2f}, "
+                        f"{dive_r['wall_med'] / served_r['wall_med']:.2f}"
+                        if ok
                         else ""
                     )
                 )
     finally:
+        subprocess.run(
+            [*JETTISON, "server", "stop"], env={**ENV, **SERVED}, stdout=subprocess.DEVNULL
+        )
+        shutil.rmtree(runtime, ignore_errors=True)
         if not args.keep:
             for tag in tags:
                 subprocess.run([DOCKER, "rmi", tag], capture_output=True, env=ENV)

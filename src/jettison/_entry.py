@@ -30,7 +30,7 @@ import sys
 import time
 
 # commands worth a server: the ones hooks and editors run once per file
-SERVED = ("audit",)
+SERVED = ("audit", "inspect")
 PROTOCOL = "jettison-server-1"
 NOBODY = "nobody"  # nothing listens (as against a server that declined)
 # a start attempted this recently is still warming up (or failed): do not start another
@@ -86,9 +86,10 @@ def encode(version: str, argv: list[str], cwd: str, env: dict[str, str]) -> byte
     return "\0".join(fields).encode("utf-8", "surrogateescape")
 
 
-def _ask(argv: list[str]) -> int | str:
+def _ask(argv: list[str], extra: tuple[int, ...] = ()) -> int | str:
     """The exit code of ``argv`` run by the server, or why it was not: NOBODY when nothing
-    listens, else another word (run it here all the same)."""
+    listens, else another word (run it here all the same). ``extra``: descriptors the
+    command is given after stdin, stdout and stderr (an export already asked for)."""
     import _socket  # the C module: `socket` would import enum, selectors and more
 
     path = socket_path()
@@ -109,14 +110,25 @@ def _ask(argv: list[str]) -> int | str:
             sock.connect(path)
         except (ConnectionRefusedError, FileNotFoundError):
             return NOBODY  # a socket file its server left behind (killed)
-        fds = (0, 1, 2)
+        fds = (0, 1, 2, *extra)
         rights = b"".join(fd.to_bytes(4, sys.byteorder, signed=True) for fd in fds)
         head = len(payload).to_bytes(4, "big")
         sock.sendmsg([head + payload], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, rights)])
         sock.settimeout(None)  # the command takes what it takes
         reply = b""
+        interrupted = False
         while True:
-            chunk = sock.recv(64)
+            try:
+                chunk = sock.recv(64)
+            except KeyboardInterrupt:
+                # Ctrl-C reaches this process alone: the command is told (its end of the
+                # connection closes), stops as it would here and says so; a second one
+                # leaves at once
+                if interrupted:
+                    return 130
+                interrupted = True
+                sock.shutdown(_socket.SHUT_WR)
+                continue
             if not chunk:
                 break
             reply += chunk
@@ -232,19 +244,32 @@ def inspect_image_argument(args: list[str]) -> str | None:
     return None if any(c.isspace() for c in image) else image
 
 
+def exported_image(argv: list[str]) -> str | None:
+    """The engine image whose export ``argv`` reads (``inspect IMAGE``), when it says so
+    plainly; that export is asked for before anything else: the engine prepares it (most
+    of an inspect) while the command line is parsed."""
+    return inspect_image_argument(argv[1:]) if argv[:1] == ["inspect"] else None
+
+
 def main() -> None:
     argv = sys.argv[1:]
-    if argv[:1] == ["inspect"] and (image := inspect_image_argument(argv[1:])) is not None:
-        # the engine prepares the export (most of an inspect) while the rest imports
+    image = exported_image(argv)
+    mode = server_mode(os.environ) if argv[:1] and argv[0] in SERVED else "off"
+    if image is not None:
         from jettison.engine import prefetch
 
-        prefetch.send(image)
-    if argv[:1] and argv[0] in SERVED and (mode := server_mode(os.environ)) != "off":
-        code = _ask(argv)
+        # asked for here, by a server's command as well (it is given the sockets): the
+        # engine starts on it before the request reaches the server
+        prefetch.send(image, drain=mode == "off")
+    if mode != "off":
+        extra = prefetch.descriptors(image) if image is not None else ()
+        code = _ask(argv, extra)
         if isinstance(code, int):
             os._exit(code)  # nothing of ours to flush: the command wrote to the descriptors
         if code == NOBODY and mode == "auto":
             start_in_background()  # for the next call; this one runs here, as usual
+        if image is not None:
+            prefetch.drain_pending()
     from jettison.cli import main as cli_main
 
     cli_main()

@@ -21,6 +21,7 @@ another's. It holds a lock beside the socket for its whole life: of servers star
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import gc
@@ -36,10 +37,11 @@ import types
 from collections.abc import Callable
 from pathlib import Path
 
-from jettison._entry import PROTOCOL, SERVED, identity, socket_path
+from jettison._entry import PROTOCOL, SERVED, exported_image, identity, socket_path
 from jettison.errors import JettisonError
 
 _MAX_REQUEST = 4 << 20  # the command line and the environment; more is not a client
+_SEND_SECONDS = 5.0  # a client that has not sent its whole request by then is not served
 _CHECK_EVERY = 60.0  # seconds between looks at whether the socket is still this server's
 
 
@@ -107,6 +109,58 @@ def _audit_once() -> None:
             cli.main(["audit", str(dockerfile)], prog_name="jettison", standalone_mode=False)
 
 
+def _inspect_once() -> None:
+    """Run one inspect of a small image archive (one layer, one file), its output
+    discarded: the image reading, analysis and rendering code, loaded."""
+    import hashlib
+    import io
+    import json
+    import tarfile
+    import tempfile
+
+    from jettison.cli import cli
+
+    def tar_of(files: dict[str, bytes]) -> bytes:
+        out = io.BytesIO()
+        with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            for name, data in files.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        return out.getvalue()
+
+    layer = tar_of({"app/main.py": b"print('hello')\n"})
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {"Cmd": ["python", "/app/main.py"]},
+            "rootfs": {
+                "type": "layers",
+                "diff_ids": [f"sha256:{hashlib.sha256(layer).hexdigest()}"],
+            },
+            "history": [{"created_by": "COPY main.py /app/ # buildkit"}],
+        }
+    ).encode()
+    manifest = [{"Config": "config.json", "RepoTags": ["warm-up:1"], "Layers": ["l/layer.tar"]}]
+    archive = tar_of(
+        {
+            "l/layer.tar": layer,
+            "config.json": config,
+            "manifest.json": json.dumps(manifest).encode(),
+        }
+    )
+    with tempfile.TemporaryDirectory(prefix="jettison-server-") as tmp:
+        path = Path(tmp) / "image.tar"
+        path.write_bytes(archive)
+        with (
+            open(os.devnull, "w") as sink,
+            contextlib.redirect_stdout(sink),
+            contextlib.suppress(SystemExit),
+        ):
+            cli.main(["inspect", str(path)], prog_name="jettison", standalone_mode=False)
+
+
 def _warm_up() -> None:
     """Load what an audit loads, so the forks find it all in memory.
 
@@ -126,6 +180,7 @@ def _warm_up() -> None:
         try:
             os.close(read)
             _audit_once()
+            _inspect_once()
             with os.fdopen(write, "wb") as out:
                 out.write("\n".join(sys.modules).encode())
         finally:
@@ -134,11 +189,14 @@ def _warm_up() -> None:
     with os.fdopen(read, "rb") as pipe:
         names = pipe.read().decode().split("\n")
     os.waitpid(pid, 0)
-    for name in names:
+    for name in [*names, "jettison.engine.prefetch"]:
         if name in sys.modules or name.startswith("__") or name in _NOT_IN_THE_SERVER:
             continue
         with contextlib.suppress(Exception):  # (a name a module gave itself, say)
             importlib.import_module(name)
+    from jettison.image.render import prepare_terminal_view
+
+    prepare_terminal_view()  # rich's tables and styles, loaded on first use
 
 
 def _threads() -> int:
@@ -166,7 +224,7 @@ def _decode(data: bytes) -> tuple[str, str, str, list[str], dict[str, str]] | No
 
 
 def _receive(conn: socket.socket) -> tuple[bytes, list[int]]:
-    head, fds, _flags, _addr = socket.recv_fds(conn, 4 + 65536, 3)
+    head, fds, _flags, _addr = socket.recv_fds(conn, 4 + 65536, 5)
     if len(head) < 4:
         return b"", fds
     size = int.from_bytes(head[:4], "big")
@@ -187,31 +245,88 @@ def _peer_is_me(conn: socket.socket) -> bool:
     return bool(uid == os.getuid())
 
 
-def _run(argv: list[str], cwd: str, env: dict[str, str], fds: list[int]) -> int:
+def _run(
+    argv: list[str], cwd: str, env: dict[str, str], fds: list[int], conn: socket.socket
+) -> None:
     """Become the client's command (this process is a fork of the server, serving one
-    connection) and run it; its exit code, the output flushed."""
+    connection), run it and tell the client its exit code once the output is flushed; then
+    run the exit handlers (temporary files removed, a spooled export's pages freed), on
+    the client's time no more."""
     for target, fd in enumerate(fds[:3]):
         os.dup2(fd, target)
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)
+    if "tempfile" in sys.modules:  # its directory, found once in the server: the client's
+        sys.modules["tempfile"].tempdir = None  # type: ignore[attr-defined]
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     sys.argv = ["jettison", *argv]
-    from jettison.cli import finish, run
+    replied = _interrupt_when_gone(conn)
+    image = exported_image(argv)
+    if image is not None:
+        from jettison.engine import prefetch
+
+        if len(fds) == 5:  # the export the client asked for, its sockets ours now
+            prefetch.adopt(image, fds.pop(3), fds.pop(3))
+        else:
+            prefetch.send(image)
+    from jettison.cli import flush_output, run
 
     try:
         code = run()
     except BaseException:  # never back into the server's loop from a fork
         code = 2
-    return finish(code if isinstance(code, int) else 0 if code is None else 1)
+    code = flush_output(code if isinstance(code, int) else 0 if code is None else 1)
+    replied.append(code)
+    conn.sendall(f"exit {code}\n".encode())
+    null = os.open(os.devnull, os.O_RDWR)
+    for target in (0, 1, 2):  # the client's terminal or pipes, released with it
+        os.dup2(null, target)
+    for fd in fds:  # (the descriptors as received)
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    fds.clear()
+    atexit._run_exitfuncs()
 
 
-def _handle(conn: socket.socket, paths: list[str], stamp: tuple[int, ...]) -> None:
-    """Serve one connection (in a fork of the server)."""
-    data, fds = _receive(conn)
+def _interrupt_when_gone(conn: socket.socket) -> list[int]:
+    """Interrupt this command (KeyboardInterrupt, as Ctrl-C would) when its client closes
+    the connection before the reply: the client was interrupted, or killed. The socket
+    signals (SIGIO) when it has something to read, its end among it: no thread, which
+    would keep the analysis from forking. The list returned is given the exit code before
+    the reply goes: the client's close is expected then."""
+    replied: list[int] = []
+
+    def gone(_signum: int, _frame: object) -> None:
+        if replied:
+            return
+        try:
+            if conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT):
+                return  # (the client sends nothing more: not its end)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            pass
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGIO, gone)
+    fcntl.fcntl(conn.fileno(), fcntl.F_SETOWN, os.getpid())
+    fcntl.fcntl(
+        conn.fileno(), fcntl.F_SETFL, fcntl.fcntl(conn.fileno(), fcntl.F_GETFL) | os.O_ASYNC
+    )
+    return replied
+
+
+def _handle(
+    conn: socket.socket,
+    request: tuple[str, str, str, list[str], dict[str, str]] | None,
+    fds: list[int],
+    paths: list[str],
+    stamp: tuple[int, ...],
+) -> None:
+    """Serve one connection's ``request`` (in a fork of the server)."""
     try:
-        request = _decode(data) if data else None
         if request is None or not _peer_is_me(conn):
             conn.sendall(b"refused\n")
             return
@@ -219,11 +334,11 @@ def _handle(conn: socket.socket, paths: list[str], stamp: tuple[int, ...]) -> No
         if version != identity() or _code_stamp(paths) != stamp:
             conn.sendall(b"stale\n")
             return
-        if not argv or argv[0] not in SERVED or len(fds) != 3:
+        expected = 5 if exported_image(argv) is not None else 3  # (an export's sockets)
+        if not argv or argv[0] not in SERVED or len(fds) not in (3, expected):
             conn.sendall(b"refused\n")
             return
-        code = _run(argv, cwd, env, fds)
-        conn.sendall(f"exit {code}\n".encode())
+        _run(argv, cwd, env, fds, conn)
     finally:
         for fd in fds:
             with contextlib.suppress(OSError):
@@ -298,13 +413,22 @@ def serve(
 
 
 def _spare(
-    listener: socket.socket, watch: int, took: int, paths: list[str], stamp: tuple[int, ...]
+    listener: socket.socket,
+    watch: int,
+    took: int,
+    paths: list[str],
+    stamp: tuple[int, ...],
+    parser: bool,
 ) -> None:
     """The next request's handler (a fork of the server, made before the request): it loads
-    BuildKit's parser, waits for a connection (or the server's end), says it took one, and
-    serves it. Fork and parser cost the request nothing: they came before it."""
-    with contextlib.suppress(Exception):
-        getattr(sys.modules.get("dockerfile"), "parse_string", None)  # loads the real one
+    BuildKit's parser (``parser``: the last request was an audit), waits for a connection
+    (or the server's end), reads the request, tells the server it took one and whether it
+    is an audit, and serves it. Fork and parser cost the request nothing: they came before
+    it. An inspect is better served without the parser: a process that loaded it never
+    forks, and the analysis of a large image forks to use a second core."""
+    if parser:
+        with contextlib.suppress(Exception):
+            getattr(sys.modules.get("dockerfile"), "parse_string", None)  # loads the real one
     while True:
         ready, _, _ = select.select([listener.fileno(), watch], [], [])
         if watch in ready:
@@ -314,12 +438,18 @@ def _spare(
         except (BlockingIOError, InterruptedError):
             continue
         break
-    os.write(took, b".")
-    os.close(took)
     listener.close()
-    conn.setblocking(True)
+    conn.settimeout(_SEND_SECONDS)  # a client sends its request at once
     try:
-        _handle(conn, paths, stamp)
+        data, fds = _receive(conn)
+    except OSError:
+        data, fds = b"", []
+    conn.settimeout(None)
+    request = _decode(data) if data else None
+    os.write(took, b"a" if request is not None and request[3][:1] == ["audit"] else b"o")
+    os.close(took)
+    try:
+        _handle(conn, request, fds, paths, stamp)
     finally:
         conn.close()
 
@@ -337,6 +467,7 @@ def _serve_loop(
     without one, the code changes or the socket is no longer this server's."""
     listener.setblocking(False)  # (only the spare accepts, after select says one is there)
     watch, alive = os.pipe()  # the spare's end of file: this server has ended
+    parser = True  # hooks and editors: audits, one after another
     last = time.monotonic()
     failures = 0
     try:
@@ -348,7 +479,7 @@ def _serve_loop(
                     for fd in (took_read, alive, lock):
                         os.close(fd)
                     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # its command may wait
-                    _spare(listener, watch, took, paths, stamp)
+                    _spare(listener, watch, took, paths, stamp, parser)
                 finally:
                     os._exit(0)
             os.close(took)
@@ -365,10 +496,12 @@ def _serve_loop(
                         with contextlib.suppress(OSError):
                             os.kill(spare, signal.SIGTERM)
                         return
-                if not os.read(took_read, 1):
+                taken = os.read(took_read, 1)
+                if not taken:
                     failures += 1
                     time.sleep(0.1 * failures)
                     continue
+                parser = taken == b"a"  # the next spare loads the parser for an audit
             finally:
                 os.close(took_read)
             failures = 0

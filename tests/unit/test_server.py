@@ -310,3 +310,149 @@ def test_a_long_dockerfile_is_served(tmp_path: Path, runtime: dict[str, str]) ->
             os.kill(int(child), 9)  # the fork waiting forever
         raise
     assert (done.returncode, done.stdout, done.stderr) == alone
+
+
+def _inspect(env: dict[str, str], cwd: Path, *args: str) -> tuple:
+    done = subprocess.run(
+        [*JETTISON, "inspect", *args], env=env, cwd=cwd, capture_output=True, text=True
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_a_served_inspect_is_a_normal_run(tmp_path: Path, runtime: dict[str, str]) -> None:
+    """An image archive's inspect, served or not: the same output and exit codes (a failed
+    threshold and a missing archive as well), the client's temporary directory used and
+    left empty (the served run cleans up after its client has its answer)."""
+    from tests.unit.image.helpers import legacy_archive
+    from tests.unit.image.test_replay import L0, L1, L2
+
+    (tmp_path / "img.tar").write_bytes(legacy_archive([L0, L1, L2]))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {**runtime, "TMPDIR": str(scratch)}
+    calls = [
+        ("img.tar",),
+        ("img.tar", "--format", "json"),
+        ("img.tar", "--fail-on", "size=1kB"),
+        ("missing.tar",),
+    ]
+    alone = [_inspect({**env, "JETTISON_NO_SERVER": "1"}, tmp_path, *c) for c in calls]
+    assert [code for code, _, _ in alone] == [0, 0, 1, 2]
+    assert not list(scratch.iterdir())
+    started = subprocess.run(
+        [*JETTISON, "server", "start", "--idle-timeout", "120"], env=runtime, capture_output=True
+    )
+    assert started.returncode == 0, started.stderr
+    assert [_inspect(env, tmp_path, *c) for c in calls] == alone
+    assert _wait(lambda: not list(scratch.iterdir()), 10), list(scratch.iterdir())
+    # served indeed: the client's own path to the server answers with the exit code
+    served = subprocess.run(
+        [*JETTISON[:1], "-c", "from jettison._entry import _via_server as v; "
+         "raise SystemExit(0 if v(['inspect', 'img.tar', '--fail-on', 'size=1kB']) == 1 else 9)"],
+        env=env, cwd=tmp_path, capture_output=True, text=True,
+    )  # fmt: skip
+    assert served.returncode == 0 and served.stdout == alone[2][1]
+
+
+def test_ctrl_c_stops_a_served_command_as_it_stops_a_normal_one(
+    tmp_path: Path, runtime: dict[str, str]
+) -> None:
+    """Ctrl-C reaches the client alone: the served command is told, stops as a normal run
+    would (its message, exit code 130), and the server serves on. Here the command waits
+    for a Dockerfile on stdin that never ends."""
+    started = subprocess.run(
+        [*JETTISON, "server", "start", "--idle-timeout", "120"], env=runtime, capture_output=True
+    )
+    assert started.returncode == 0, started.stderr
+    results = []
+    for env in ({**runtime, "JETTISON_NO_SERVER": "1"}, runtime):
+        client = subprocess.Popen(
+            [*JETTISON, "audit", "-"], env=env, cwd=tmp_path, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        assert client.stdin is not None
+        client.stdin.write("FROM debian:bookworm\n")
+        client.stdin.flush()
+        time.sleep(1.5)  # started, reading
+        assert client.poll() is None
+        client.send_signal(signal.SIGINT)
+        code = client.wait(timeout=30)  # (stdin still open: the Dockerfile never ends)
+        assert client.stdout is not None and client.stderr is not None
+        out, err = client.stdout.read(), client.stderr.read()
+        client.stdin.close()
+        results.append((code, out, err.strip().splitlines()[-1:]))
+    assert results[0] == results[1] == (130, "", ["jettison: interrupted"]), results
+    assert _audit(runtime, tmp_path, "-", stdin="FROM x\n")[0] == 1  # served on
+
+
+def _pretend_engine(path: Path, archive: bytes, requests: list[bytes]) -> None:
+    """An engine on ``path`` that answers any image's JSON and export (``archive``), in
+    HTTP/1.0, recording each request line, until its socket file is removed."""
+    import json
+    import threading
+
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(8)
+    server.settimeout(0.5)
+    inspect = json.dumps({"Id": "sha256:" + "ab" * 32}).encode()
+
+    def serve() -> None:
+        while path.exists():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                request = conn.recv(4096)
+                requests.append(request.split(b"\r\n", 1)[0])
+                body = inspect if b"/json " in request else archive
+                conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n" + body)
+        server.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+
+
+def test_a_served_inspect_of_an_engine_image_adopts_the_clients_export(
+    tmp_path: Path, runtime: dict[str, str]
+) -> None:
+    """The console entry point asks the engine for the export before it asks the server,
+    and hands the sockets over with its descriptors: the engine gets one image JSON and
+    one export request per inspect, served or not, and the reports are the same."""
+    from tests.unit.image.helpers import legacy_archive
+    from tests.unit.image.test_replay import L0, L1, L2
+
+    requests: list[bytes] = []
+    engine = tmp_path / "engine.sock"
+    _pretend_engine(engine, legacy_archive([L0, L1, L2]), requests)
+    env = {**runtime, "DOCKER_HOST": f"unix://{engine}", "TMPDIR": str(tmp_path)}
+    try:
+        alone = _inspect({**env, "JETTISON_NO_SERVER": "1"}, tmp_path, "app:1")
+        assert alone[0] == 0 and "3 layers" in alone[1], alone
+        assert sorted(requests) == [b"GET /images/app%3A1/get HTTP/1.0",
+                                    b"GET /images/app%3A1/json HTTP/1.0"]  # fmt: skip
+        started = subprocess.run(
+            [*JETTISON, "server", "start", "--idle-timeout", "120"], env=env, capture_output=True
+        )
+        assert started.returncode == 0, started.stderr
+        requests.clear()
+        assert _inspect(env, tmp_path, "app:1") == alone
+        assert len(requests) == 2, requests  # the client's two requests, no others
+        # served indeed: the client exits without having loaded the command line
+        marker = tmp_path / "marker"
+        client = (
+            "import os, sys\n"
+            "from jettison import _entry\n"
+            "def leave(code, _exit=os._exit):\n"
+            f"    open({str(marker)!r}, 'w').write(str('jettison.cli' in sys.modules))\n"
+            "    _exit(code)\n"
+            "os._exit = leave\n"
+            "sys.argv = ['jettison', 'inspect', 'app:1']\n"
+            "_entry.main()\n"
+        )
+        done = subprocess.run([*JETTISON[:1], "-c", client], env=env, cwd=tmp_path,
+                              capture_output=True, text=True)  # fmt: skip
+        assert (done.returncode, done.stdout) == alone[:2]
+        assert marker.read_text() == "False"
+    finally:
+        engine.unlink()

@@ -154,15 +154,9 @@ def leave(code: str | int | None) -> None:
     os._exit(flush_output(code))
 
 
-def finish(code: int) -> int:
-    """Run the exit handlers and flush the output, as an exit does; the exit code then (1
-    when the reader of the output left, 120 when it could not be written)."""
-    atexit._run_exitfuncs()  # what a normal exit runs first (weakref finalizers included)
-    return flush_output(code)
-
-
 def flush_output(code: int) -> int:
-    """Flush stdout and stderr after the exit handlers ran; the exit code (see finish)."""
+    """Flush stdout and stderr; the exit code then (1 when the reader of the output left,
+    120 when it could not be written)."""
     for stream in (sys.stdout, sys.stderr):  # then flush, handlers' output included
         try:
             stream.flush()

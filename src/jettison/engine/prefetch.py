@@ -46,9 +46,11 @@ def request(path: str) -> bytes:
     return f"GET {path} HTTP/1.0\r\nHost: docker\r\n\r\n".encode("ascii")
 
 
-def send(reference: str) -> None:
+def send(reference: str, drain: bool = True) -> None:
     """Ask the engine for ``reference``'s JSON and export now, and keep the export drained
-    into a spool (:class:`Drain`); read them with :func:`take`."""
+    into a spool (:class:`Drain`); read them with :func:`take`. ``drain=False``: not yet
+    (the sockets may go to a server's command, :func:`descriptors`; else
+    :func:`drain_pending`)."""
     import _socket  # the C module: `socket` would import enum, selectors and more
 
     path = local_socket()
@@ -62,12 +64,37 @@ def send(reference: str) -> None:
             sock.settimeout(5.0)
             sock.connect(path)
             sock.sendall(request(f"/images/{quote(reference)}/{what}"))
-        drain = Drain(opened[1])
+        export = Drain(opened[1]) if drain else opened[1]
     except OSError:
         for sock in opened:
             sock.close()
         return
-    _PENDING[reference] = (opened[0], drain)
+    _PENDING[reference] = (opened[0], export)
+
+
+def descriptors(reference: str) -> tuple[int, ...]:
+    """The JSON's and the export's sockets :func:`send` opened for ``reference`` without a
+    drain (empty when there are none): what a server's command adopts (:func:`adopt`)."""
+    sent = _PENDING.get(reference)
+    if sent is None or isinstance(sent[1], Drain):
+        return ()
+    return sent[0].fileno(), sent[1].fileno()
+
+
+def drain_pending() -> None:
+    """Start draining the exports sent without a drain (the command runs here after all)."""
+    for reference, (json_sock, export) in list(_PENDING.items()):
+        if not isinstance(export, Drain):
+            _PENDING[reference] = (json_sock, Drain(export))
+
+
+def adopt(reference: str, json_fd: int, export_fd: int) -> None:
+    """Take over the sockets another process asked ``reference``'s JSON and export on (the
+    console entry point, for the server's command): the export is drained from now on."""
+    import _socket
+
+    sockets = [_socket.socket(fileno=fd) for fd in (json_fd, export_fd)]
+    _PENDING[reference] = (sockets[0], Drain(sockets[1]))
 
 
 class Drain:

@@ -239,31 +239,43 @@ class DiveResult(NamedTuple):
         }
 
 
+class TreeBuilder:
+    """dive's tree of one layer, built from its entries in archive order, in as many pieces
+    as they come (an export still streaming in)."""
+
+    def __init__(self) -> None:
+        self.tree = _Tree()
+        # cleaned path (no leading slash) -> node: a tar lists a directory before its
+        # contents, so most entries attach to a known parent in one lookup instead of a walk
+        self._index: dict[str, _Node] = {}
+
+    def add(self, entries: Iterable[TarEntry]) -> None:
+        tree, index = self.tree, self._index
+        root = tree.root
+        for e in entries:
+            name = go_clean(e.name)
+            if name == ".":
+                continue
+            tree.file_size += e.size
+            info = _Info(e.size, e.type == DIR)
+            stripped = name.strip("/")
+            parent_path, _, base = stripped.rpartition("/")
+            parent = index.get(parent_path) if parent_path else root
+            if parent is None or not base:
+                tree.add_path(name, info)
+                _index_path(tree, index, stripped)
+                continue
+            child = tree.child(parent, base)
+            if child is None:
+                continue
+            index[stripped] = child
+            child.info = info
+
+
 def build_tree(entries: Iterable[TarEntry]) -> _Tree:
-    tree = _Tree()
-    root = tree.root
-    # cleaned path (no leading slash) -> node: a tar lists a directory before its
-    # contents, so most entries attach to a known parent in one lookup instead of a walk
-    index: dict[str, _Node] = {}
-    for e in entries:
-        name = go_clean(e.name)
-        if name == ".":
-            continue
-        tree.file_size += e.size
-        info = _Info(e.size, e.type == DIR)
-        stripped = name.strip("/")
-        parent_path, _, base = stripped.rpartition("/")
-        parent = index.get(parent_path) if parent_path else root
-        if parent is None or not base:
-            tree.add_path(name, info)
-            _index_path(tree, index, stripped)
-            continue
-        child = tree.child(parent, base)
-        if child is None:
-            continue
-        index[stripped] = child
-        child.info = info
-    return tree
+    builder = TreeBuilder()
+    builder.add(entries)
+    return builder.tree
 
 
 def _index_path(tree: _Tree, index: dict[str, _Node], stripped: str) -> None:

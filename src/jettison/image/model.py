@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from jettison.image.tarscan import DIR, LINK, REG, SYMLINK, TarEntry
@@ -147,6 +147,18 @@ def normalize(name: str) -> tuple[str, str | None]:
 Hasher = Callable[[Inode], bytes]
 
 
+@dataclass
+class _Pending:
+    """The layer :class:`Replayer` is being fed."""
+
+    index: int
+    stats: LayerStats
+    over_nothing: bool  # nothing below it: its entries go on the filesystem as they come
+    opaque: list[str] = field(default_factory=list)
+    whiteouts: list[str] = field(default_factory=list)
+    regular: list[tuple[str, TarEntry]] = field(default_factory=list)
+
+
 class Replayer:
     def __init__(self, hasher: Hasher) -> None:
         self.hasher = hasher
@@ -248,9 +260,20 @@ class Replayer:
     # -- one layer ---------------------------------------------------------------------------
 
     def apply(self, index: int, entries: Iterable[TarEntry]) -> LayerStats:
-        stats = LayerStats(index)
-        opaque: list[str] = []
-        whiteouts: list[str] = []
+        self.begin(index)
+        self.feed(entries)
+        return self.end()
+
+    def begin(self, index: int) -> None:
+        """Start layer ``index``; :meth:`feed` its entries (in one go or in pieces, in archive
+        order), then :meth:`end` it. Over an empty filesystem (the base layer) each piece is
+        applied as it comes; otherwise at the end, after the layer's whiteouts."""
+        self._layer = _Pending(index, LayerStats(index), len(self.nodes) == 1)
+
+    def feed(self, entries: Iterable[TarEntry]) -> None:
+        pending = self._layer
+        index, stats = pending.index, pending.stats
+        opaque, whiteouts = pending.opaque, pending.whiteouts
         regular: list[tuple[str, TarEntry]] = []
         count = size_bytes = 0
         for e in entries:
@@ -288,23 +311,37 @@ class Replayer:
                         UnsafeEntry(index, path, f"symlink points outside the root: {e.linkname}")
                     )
             regular.append((path, e))
-        stats.entries = count
-        stats.size_bytes = size_bytes
+        stats.entries += count
+        stats.size_bytes += size_bytes
         self.total += size_bytes
+        if pending.over_nothing:  # whiteouts and opaque markers have nothing to hide
+            self._place(index, regular, stats)
+        else:
+            pending.regular.extend(regular)
+
+    def end(self) -> LayerStats:
+        pending = self._layer
+        index, stats = pending.index, pending.stats
         # opaque markers first, then whiteouts: both see only the lower layers
-        for d in opaque:
+        for d in pending.opaque:
             stats.opaque_dirs += 1
-            node = self.nodes.get(d)
+            node = None if pending.over_nothing else self.nodes.get(d)
             if node is not None and node.kind == DIR:
                 for child in list(self._index().get(d, ())):
                     self._remove(child, index, OPAQUE_DIR, stats)
-        for target in whiteouts:
+        for target in pending.whiteouts:
             stats.whiteouts += 1
-            node = self.nodes.get(target)
+            node = None if pending.over_nothing else self.nodes.get(target)
             if node is None:
                 stats.dangling_whiteouts += 1
                 continue
             self._remove(target, index, WHITEOUT_DIR if node.kind == DIR else WHITEOUT_FILE, stats)
+        self._place(index, pending.regular, stats)
+        self.layers.append(stats)
+        return stats
+
+    def _place(self, index: int, regular: list[tuple[str, TarEntry]], stats: LayerStats) -> None:
+        """Put a layer's entries (whiteouts and opaque markers apart) on the filesystem."""
         nodes = self.nodes
         for path, e in regular:
             parent = path.rpartition("/")[0]
@@ -321,8 +358,6 @@ class Replayer:
                     self.children[parent].add(path)
             else:
                 self._add(index, path, e, old, stats)
-        self.layers.append(stats)
-        return stats
 
     def _add(
         self,

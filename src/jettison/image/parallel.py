@@ -31,8 +31,9 @@ def _fork_allowed() -> bool:
         and threading.active_count() == 1
         and len(os.sched_getaffinity(0)) > 1  # CPUs this process may use, not the host's
         # the BuildKit parser's Go runtime runs threads Python does not count (and its
-        # signal handlers expect them): a process that loaded it never forks
-        and "dockerfile" not in sys.modules
+        # signal handlers expect them): a process that loaded it (the extension's file;
+        # `jettison server` holds a stand-in that has not) never forks
+        and getattr(sys.modules.get("dockerfile"), "__file__", None) is None
     )
 
 

@@ -70,16 +70,23 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def legacy_archive(layers: list[bytes], config: dict[str, Any] | None = None) -> bytes:
-    """``docker save`` as Docker <= 24 writes it (layers sorted by id, manifest last)."""
+def legacy_archive(
+    layers: list[bytes], config: dict[str, Any] | None = None, parents: bool = True
+) -> bytes:
+    """``docker save`` as Docker <= 24 writes it (layers sorted by id, each beside its
+    legacy ``json`` naming its parent, manifest last); ``parents=False``: no json names a
+    parent (each layer looks like a base)."""
     config = config or config_for(layers)
     raw = json.dumps(config).encode()
     cfg = hashlib.sha256(raw).hexdigest()
     ids = [hashlib.sha256(f"{i}".encode() + x).hexdigest() for i, x in enumerate(layers)]
+    parent = {lid: ids[i - 1] for i, lid in enumerate(ids) if i and parents}
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         for lid, data in sorted(zip(ids, layers, strict=True)):
             _add(tar, f"{lid}/VERSION", b"1.0")
+            meta = {"id": lid, **({"parent": parent[lid]} if lid in parent else {})}
+            _add(tar, f"{lid}/json", json.dumps(meta).encode())
             _add(tar, f"{lid}/layer.tar", data)
         _add(tar, f"{cfg}.json", raw)
         manifest = [

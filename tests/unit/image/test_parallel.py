@@ -117,7 +117,25 @@ def test_inline_once_the_go_parser_is_loaded(monkeypatch: pytest.MonkeyPatch) ->
     import types
 
     monkeypatch.delenv("JETTISON_NO_FORK", raising=False)
-    monkeypatch.setitem(sys.modules, "dockerfile", types.ModuleType("dockerfile"))
+    loaded = types.ModuleType("dockerfile")
+    loaded.__file__ = "/site-packages/dockerfile.abi3.so"  # the extension: Go's runtime runs
+    monkeypatch.setitem(sys.modules, "dockerfile", loaded)
     job = Deferred(lambda: os.getpid())
     assert job.pid == 0
     assert job.result() == os.getpid()
+
+
+def test_the_servers_stand_in_for_the_go_parser_does_not_stop_a_fork(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`jettison server` holds a stand-in that loads the parser on first use (no file, no
+    Go runtime yet): its forks serving an inspect may still fork."""
+    from jettison.server import _OnFirstUse
+
+    monkeypatch.delenv("JETTISON_NO_FORK", raising=False)
+    if len(os.sched_getaffinity(0)) < 2 or threading.active_count() > 1:
+        pytest.skip("forks only with two processors and one thread")
+    monkeypatch.setitem(sys.modules, "dockerfile", _OnFirstUse("dockerfile"))
+    job = Deferred(lambda: os.getpid())
+    assert job.pid != 0
+    assert job.result() != os.getpid()

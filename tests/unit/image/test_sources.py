@@ -337,10 +337,16 @@ def test_archive_that_is_a_directory_is_one_clear_error(tmp_path: Path) -> None:
         _numbers(str(tmp_path), source="archive")
 
 
-def test_layers_prepared_while_streaming_give_the_same_report(tmp_path: Path) -> None:
-    """An export read while it streams in has each layer prepared on arrival (dive's tree,
-    the bloat categories of its files); the report is the one computed without them."""
-    from jettison.image.analysis import LayerPrep, prepare_layer
+@pytest.mark.parametrize("parents", [True, False], ids=["legacy-json", "no-parents"])
+def test_layers_prepared_while_streaming_give_the_same_report(
+    tmp_path: Path, parents: bool
+) -> None:
+    """An export read while it streams in has each layer prepared in pieces as its entries
+    arrive (dive's tree, the bloat categories of its files, and the replay of the layer
+    whose legacy json names no parent), in the reader's waits; the report is the one
+    computed without them. With no json naming a parent, every layer is taken for the
+    base: the replay of the first in the manifest is used, the others' are not."""
+    from jettison.image.analysis import LayerPrep
     from jettison.image.blob import GrowingFile
     from jettison.image.sources.archive import read_archive
     from jettison.image.sources.model import Scratch
@@ -355,9 +361,11 @@ def test_layers_prepared_while_streaming_give_the_same_report(tmp_path: Path) ->
             ("srv/id_rsa", "f", b"-----BEGIN RSA PRIVATE KEY-----\n"),
         ]
     )
-    # the scanner reads 64 KB ahead: files big enough that it waits between layers
+    # the scanner reads 64 KB ahead: files big enough that it waits between layers, and
+    # within one (taken in pieces)
     padding = layer([("opt/blob", "f", bytes(range(256)) * 1024)])
-    archive = legacy_archive([L0, L1, padding, L2, apt])
+    many = layer([(f"srv/data/part{i}.bin", "f", bytes([i]) * 40_000) for i in range(12)])
+    archive = legacy_archive([L0, L1, padding, many, L2, apt], parents=parents)
     spool = GrowingFile(str(tmp_path / "save.tar"))
 
     def pump() -> None:
@@ -368,18 +376,26 @@ def test_layers_prepared_while_streaming_give_the_same_report(tmp_path: Path) ->
 
     feeder = threading.Thread(target=pump)
     feeder.start()
-    seen: list[int] = []
+    pieces: list[int] = []
 
-    def prepare(entries: list[Any]) -> LayerPrep:
-        seen.append(len(entries))
-        return prepare_layer(entries)
+    class Counted(LayerPrep):
+        def add(self, entries: list[Any]) -> None:
+            pieces.append(len(entries))
+            super().add(entries)
 
-    data = read_archive(spool, 1 << 62, "img", Scratch(), None, [], "engine", prepare)
+    data = read_archive(spool, 1 << 62, "img", Scratch(), None, [], "engine", Counted)
     feeder.join()
     try:
-        # prepared in the waits; one arriving with the end may be left to the analysis
-        assert len(seen) >= 4
-        assert sum(isinstance(ld.prepared, LayerPrep) for ld in data.layers) == len(seen)
+        assert all(isinstance(ld.prepared, LayerPrep) for ld in data.layers)
+        # taken in the waits, in pieces; what the stream's end left (the last layer in
+        # the archive's order) is the analysis's to do
+        taken = [ld.prepared.count for ld in data.layers]
+        whole = [len(ld.entries) for ld in data.layers]
+        assert sum(taken) == sum(pieces) and len(pieces) >= 4, (taken, pieces)
+        assert sum(t == w for t, w in zip(taken, whole, strict=True)) >= 5, (taken, whole)
+        assert len(pieces) > sum(t > 0 for t in taken), pieces  # a layer in several pieces
+        replaying = [ld.prepared.replayer is not None for ld in data.layers]
+        assert replaying == [True] + [not parents] * (len(data.layers) - 1), replaying
         streamed = analyze(data).to_json()
         for ld in data.layers:
             ld.prepared = None
@@ -388,6 +404,32 @@ def test_layers_prepared_while_streaming_give_the_same_report(tmp_path: Path) ->
         spool.close()
     categories = {c["id"] for c in streamed["categories"]}
     assert {"apt-lists", "pip-cache", "python-tests-docs", "secrets"} <= categories
+
+
+def test_a_base_layer_the_stream_left_half_taken_is_finished_by_the_analysis(
+    tmp_path: Path,
+) -> None:
+    """The base layer's replay, begun while the export streamed in and cut by its end, is
+    completed by the analysis: the report is the one of a replay in one pass."""
+    from jettison.image.analysis import LayerPrep
+    from jettison.image.blob import GrowingFile
+    from jettison.image.sources.archive import read_archive
+    from jettison.image.sources.model import Scratch
+
+    spool = GrowingFile(str(tmp_path / "save.tar"))
+    spool.write(legacy_archive([L0, L1, L2]))
+    spool.finish()  # all there: no wait, nothing taken while reading
+    data = read_archive(spool, 1 << 62, "img", Scratch(), None, [], "engine", LayerPrep)
+    try:
+        base = data.layers[0].prepared
+        assert base.replayer is not None and base.count == 0
+        base.add(data.layers[0].entries[:4])  # what the waits took before the end
+        streamed = analyze(data).to_json()
+        for ld in data.layers:
+            ld.prepared = None
+        assert analyze(data).to_json() == streamed
+    finally:
+        spool.close()
 
 
 def test_a_growing_file_runs_idle_tasks_only_while_a_reader_waits(tmp_path: Path) -> None:

@@ -21,13 +21,13 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from jettison.image.blob import Window
 from jettison.image.errors import ImageError, ImageNotFoundError
 from jettison.image.sources.archive import open_archive, read_archive, scan_layers
 from jettison.image.sources.engine import EngineRequest, open_engine, start_export
 from jettison.image.sources.model import ImageData, LayerData, Scratch, host_platform, iter_content
 from jettison.image.sources.oci import open_layout
 from jettison.image.sources.registry import RegistryRef, open_registry, parse_registry_ref
-from jettison.image.tarscan import TarEntry
 
 __all__ = [
     "LOCAL_KINDS",
@@ -132,15 +132,17 @@ def open_image(
     platform: str | None = None,
     requested: EngineRequest | None = None,
     background_cleanup: bool = False,
-    prepare: Callable[[list[TarEntry]], Any] | None = None,
+    prepare: Callable[[Window, bool], Any] | None = None,
 ) -> Iterator[ImageData]:
     """Read ``reference`` from ``source``; temporary files live only inside the block (with
     ``background_cleanup``, until the process exits: see :meth:`Scratch.remove`).
 
-    ``prepare``: called with each layer's entries as soon as they are read from an engine's
-    export still streaming in (the wait for the next bytes is free time); its result is the
-    layer's ``prepared``. Other sources read layers after the whole pass, with nothing to
-    overlap, and leave ``prepared`` None."""
+    ``prepare(window, base)``: makes a layer's ``prepared`` when an engine's export still
+    streaming in brings the layer (``base``: the export says it is the image's first); it
+    takes the layer's entries in pieces as they are read (``count`` taken so far,
+    ``add(more)``), in the waits for the next bytes, which are free time.
+    Other sources read layers after the whole pass, with nothing to overlap, and leave
+    ``prepared`` None."""
     kind, target = classify(reference, source)
     tmp = Scratch()
     closers: list[Callable[[], None]] = [lambda: tmp.remove(background_cleanup)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 from collections.abc import Callable
@@ -51,16 +52,15 @@ def read_archive(
     platform: str | None,
     closers: list[Callable[[], None]],
     kind: str | None = None,
-    prepare: Callable[[list[TarEntry]], Any] | None = None,
+    prepare: Callable[[Window, bool], Any] | None = None,
 ) -> ImageData:
     """Read a ``docker save`` tar (legacy or OCI layout inside) in one pass over it.
 
     From a complete file, only the layers the chosen image uses are scanned, after the
     pass and on both cores (:func:`scan_layers`); from a stream still arriving (the
-    engine's), each layer as soon as it is there, and ``prepare`` runs on its entries in
-    the next wait for the stream (see :func:`jettison.image.sources.open_image`); a layer
-    that arrives with the stream's end is left unprepared, for the analysis to do on both
-    cores.
+    engine's), each layer as it arrives, and ``prepare(window, base)`` makes each layer's
+    preparation, which takes its entries in the waits for the stream (:func:`_scan_preparing`;
+    see :func:`jettison.image.sources.open_image`).
     """
     outer = Window(src, 0, length)
     eager = isinstance(src, GrowingFile)
@@ -95,9 +95,11 @@ def read_archive(
             continue
         if eager:
             assert isinstance(src, GrowingFile)
-            entries = list(scan(data, name))
-            if prepare is not None:  # while the stream's next bytes are awaited, if they are
-                src.when_idle(_preparing(prepare, entries, prepared, id(data)))
+            if prepare is None:
+                entries = list(scan(data, name))
+            else:
+                prepared[id(data)] = prep = prepare(data, _legacy_base(jsons, name))
+                entries = _scan_preparing(src, data, name, prep)
             layers[name] = (entries, data)
         else:
             layers[name] = (None, data)
@@ -119,16 +121,41 @@ def read_archive(
     return image
 
 
-def _preparing(
-    prepare: Callable[[list[TarEntry]], Any],
-    entries: list[TarEntry],
-    into: dict[int, Any],
-    key: int,
-) -> Callable[[], None]:
-    def task() -> None:
-        into[key] = prepare(entries)
+def _legacy_base(jsons: dict[str, bytes], name: str) -> bool:
+    """Whether layer ``name`` is the image's first, as its legacy ``json`` beside it says
+    (no parent), which ``docker save`` writes before the layer itself; False when unknown
+    (the manifest at the archive's end decides)."""
+    folder, _, base = name.rpartition("/")
+    meta = jsons.get(f"{folder}/json") if folder and base == "layer.tar" else None
+    if meta is None:
+        return False
+    try:
+        info = json.loads(meta)
+    except ValueError:
+        return False
+    return isinstance(info, dict) and not info.get("parent")
 
-    return task
+
+def _scan_preparing(src: GrowingFile, window: Window, name: str, prep: Any) -> list[TarEntry]:
+    """The entries of the layer in ``window``, scanned as the stream brings them; each time
+    the reader waits for the next bytes, ``prep`` takes the entries scanned since it last
+    did (``prep.count`` of them so far, ``prep.add(more)``). What the layer's end leaves,
+    the analysis does."""
+    entries: list[TarEntry] = []
+    queued = False
+
+    def catch_up() -> None:
+        nonlocal queued
+        queued = False
+        if prep.count < len(entries):
+            prep.add(entries[prep.count :])
+
+    for entry in scan(window, name):
+        entries.append(entry)
+        if not queued:  # one task at a time: it takes whatever has come by the next wait
+            queued = True
+            src.when_idle(catch_up)
+    return entries
 
 
 _SPLIT_BYTES = 8 << 20  # a fork pays off when the other core scans at least this much

@@ -11,11 +11,10 @@ from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from jettison.errors import EngineUnavailableError
-from jettison.image.blob import CHUNK, GrowingFile
+from jettison.image.blob import CHUNK, GrowingFile, Window
 from jettison.image.errors import ImageError, ImageNotFoundError
 from jettison.image.sources.archive import read_archive
 from jettison.image.sources.model import ImageData, Scratch
-from jettison.image.tarscan import TarEntry
 
 
 class EngineRequest(NamedTuple):
@@ -82,7 +81,7 @@ def open_engine(
     platform: str | None,
     closers: list[Callable[[], None]],
     requested: EngineRequest | None = None,
-    prepare: Callable[[list[TarEntry]], Any] | None = None,
+    prepare: Callable[[Window, bool], Any] | None = None,
 ) -> ImageData:
     """Stream ``docker save`` into a spool file and analyse it while it arrives."""
     from jettison.engine.prefetch import Drain
@@ -141,7 +140,7 @@ def _read_drained(
     tmp: Scratch,
     platform: str | None,
     closers: list[Callable[[], None]],
-    prepare: Callable[[list[TarEntry]], Any] | None,
+    prepare: Callable[[Window, bool], Any] | None,
 ) -> ImageData:
     """Read the export the console entry point has been draining into its spool since it
     asked for it (:class:`jettison.engine.prefetch.Drain`)."""
