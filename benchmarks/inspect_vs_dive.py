@@ -376,7 +376,7 @@ def main() -> None:
             if dive:
                 print(row("dive IMAGE --ci (engine)", results["dive engine"]))
             print(row("jettison inspect IMAGE (engine)", results["jettison engine"]))
-            print(row("  the same, served (jettison server)", results["jettison served"]))
+            print(row("  served (jettison server)", results["jettison served"]))
             if dive:
                 speedup = (
                     results["dive archive"]["wall_med"] / results["jettison archive"]["wall_med"]

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from jettison.image.errors import CorruptImageError
 
 CHUNK = 1 << 20
+MAP_LIMIT = 256 << 20  # a complete spool up to this size is read through a memory map
 
 
 class Source(Protocol):
@@ -139,15 +140,19 @@ class GrowingFile:
         return os.pread(self.fd, size, offset)
 
     def _map(self) -> None:
-        """Map the complete file: the thousands of small reads the analysis makes (file
-        heads, contents to hash) become slices, at half the cost."""
+        """Map the complete file, when it is small: the thousands of small reads the
+        analysis makes (file heads, contents to hash) become slices, at half the cost. (The
+        pages read through a map count in the process's resident size: a large export's
+        would show as hundreds of MB, though the kernel may drop them as it pleases.)"""
         import mmap
 
         with self._cond:
             if self._mapped is None:
                 try:
+                    if os.fstat(self.fd).st_size > MAP_LIMIT:
+                        raise ValueError("large")
                     self._mapped = mmap.mmap(self.fd, 0, prot=mmap.PROT_READ)
-                except (OSError, ValueError):  # an empty file, or one that cannot be mapped
+                except (OSError, ValueError):  # empty, large, or not to be mapped
                     self._mapped = False
 
     def close(self) -> None:

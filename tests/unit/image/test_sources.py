@@ -454,3 +454,24 @@ def test_a_growing_file_runs_idle_tasks_only_while_a_reader_waits(tmp_path: Path
     spool.finish()
     assert spool.pread(0, 8) == b"abcdefgh" and ran == ["first"]
     spool.close()
+
+
+@pytest.mark.parametrize("limit", [1 << 20, 100], ids=["mapped", "too-large-to-map"])
+def test_a_complete_growing_file_reads_the_same_mapped_or_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """Once the writer has finished, a small spool is read through a memory map (slices),
+    a large one with a read each: the same bytes either way."""
+    from jettison.image import blob
+
+    monkeypatch.setattr(blob, "MAP_LIMIT", limit)
+    spool = blob.GrowingFile(str(tmp_path / "spool"))
+    data = bytes(range(256)) * 8
+    spool.write(data)
+    assert spool.pread(10, 20) == data[10:30]  # not finished: read, never mapped
+    assert spool._mapped is None
+    spool.finish()
+    assert spool.pread(100, 300) == data[100:400]
+    assert spool.pread(len(data) - 5, 50) == data[-5:]  # short at the end, as a read is
+    assert bool(spool._mapped) == (limit > len(data))
+    spool.close()
