@@ -103,6 +103,7 @@ def _ask(argv: list[str], extra: tuple[int, ...] = ()) -> int | str:
     if own.st_uid != uid or folder.st_uid != uid or folder.st_mode & 0o077:
         return "unsafe"
     payload = encode(identity(), argv, os.getcwd(), dict(os.environ))
+    interrupted = False
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.settimeout(2.0)
@@ -116,7 +117,6 @@ def _ask(argv: list[str], extra: tuple[int, ...] = ()) -> int | str:
         sock.sendmsg([head + payload], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, rights)])
         sock.settimeout(None)  # the command takes what it takes
         reply = b""
-        interrupted = False
         while True:
             try:
                 chunk = sock.recv(64)
@@ -132,11 +132,15 @@ def _ask(argv: list[str], extra: tuple[int, ...] = ()) -> int | str:
             if not chunk:
                 break
             reply += chunk
+            if reply.endswith(b"\n"):  # the whole answer (the command may still clean up)
+                break
     except OSError:
         return "failed"
     finally:
         sock.close()
     text = reply.decode("ascii", "replace").strip()
+    if interrupted and not text.startswith("exit "):
+        return 130  # the command ended without an answer: never run it again here
     if not text.startswith("exit "):
         return text or "failed"  # "stale" (another version or changed code), or it died
     try:

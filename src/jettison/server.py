@@ -262,24 +262,24 @@ def _run(
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     sys.argv = ["jettison", *argv]
-    replied = _interrupt_when_gone(conn)
-    image = exported_image(argv)
-    if image is not None:
-        from jettison.engine import prefetch
-
-        if len(fds) == 5:  # the export the client asked for, its sockets ours now
-            prefetch.adopt(image, fds.pop(3), fds.pop(3))
-        else:
-            prefetch.send(image)
     from jettison.cli import flush_output, run
 
+    replied: list[int] = []
     try:
+        _interrupt_when_gone(conn, replied)
+        _take_export(argv, fds)
         code = run()
+    except KeyboardInterrupt:  # (before the command's own handling began)
+        code = 130
     except BaseException:  # never back into the server's loop from a fork
         code = 2
-    code = flush_output(code if isinstance(code, int) else 0 if code is None else 1)
+    try:
+        code = flush_output(code if isinstance(code, int) else 0 if code is None else 1)
+    except KeyboardInterrupt:  # the client left while the output was still being written
+        code = 130
     replied.append(code)
-    conn.sendall(f"exit {code}\n".encode())
+    with contextlib.suppress(OSError):  # (a client already gone: the cleanup still runs)
+        conn.sendall(f"exit {code}\n".encode())
     null = os.open(os.devnull, os.O_RDWR)
     for target in (0, 1, 2):  # the client's terminal or pipes, released with it
         os.dup2(null, target)
@@ -290,13 +290,30 @@ def _run(
     atexit._run_exitfuncs()
 
 
-def _interrupt_when_gone(conn: socket.socket) -> list[int]:
+def _take_export(argv: list[str], fds: list[int]) -> None:
+    """The export an inspect reads: the sockets the client asked for it on (descriptors 4
+    and 5, taken out of ``fds``), else asked for here."""
+    image = exported_image(argv)  # (in the client's directory: an archive there is no image)
+    extra = [fds.pop(3), fds.pop(3)] if len(fds) == 5 else []
+    if image is None:
+        for fd in extra:
+            os.close(fd)
+        return
+    from jettison.engine import prefetch
+
+    if extra:
+        prefetch.adopt(image, extra[0], extra[1])
+    else:
+        prefetch.send(image)
+
+
+def _interrupt_when_gone(conn: socket.socket, replied: list[int]) -> None:
     """Interrupt this command (KeyboardInterrupt, as Ctrl-C would) when its client closes
     the connection before the reply: the client was interrupted, or killed. The socket
     signals (SIGIO) when it has something to read, its end among it: no thread, which
-    would keep the analysis from forking. The list returned is given the exit code before
-    the reply goes: the client's close is expected then."""
-    replied: list[int] = []
+    would keep the analysis from forking. ``replied`` is given the exit code before the
+    reply goes: the client's close is expected then. A close before this was armed (Ctrl-C
+    while the request waited) is looked for once here: no signal would tell of it."""
 
     def gone(_signum: int, _frame: object) -> None:
         if replied:
@@ -315,7 +332,7 @@ def _interrupt_when_gone(conn: socket.socket) -> list[int]:
     fcntl.fcntl(
         conn.fileno(), fcntl.F_SETFL, fcntl.fcntl(conn.fileno(), fcntl.F_GETFL) | os.O_ASYNC
     )
-    return replied
+    gone(signal.SIGIO, None)
 
 
 def _handle(
@@ -334,8 +351,7 @@ def _handle(
         if version != identity() or _code_stamp(paths) != stamp:
             conn.sendall(b"stale\n")
             return
-        expected = 5 if exported_image(argv) is not None else 3  # (an export's sockets)
-        if not argv or argv[0] not in SERVED or len(fds) not in (3, expected):
+        if not argv or argv[0] not in SERVED or len(fds) not in (3, 5):  # (5: an export's)
             conn.sendall(b"refused\n")
             return
         _run(argv, cwd, env, fds, conn)

@@ -356,7 +356,9 @@ class LayerPrep:
     def __init__(self, window: Window | None = None, base: bool = False) -> None:
         self.window = window
         self.count = 0  # the layer's first entries, in archive order, taken so far
-        self.hits: dict[str, list[tuple[str, str]]] = {}  # regular file path -> categories
+        # regular file path -> (the entry, its bloat categories): a path listed twice in a
+        # layer counts as its last entry, which the stream's end may have left untaken
+        self.hits: dict[str, tuple[TarEntry, list[tuple[str, str]]]] = {}
         self._tree = TreeBuilder()
         self._tree_count = 0
         self.hashed = 0  # files the base's replay hashed
@@ -377,7 +379,7 @@ class LayerPrep:
             path = e.name
             # only the paths the replay keeps as they are (others: classified after it)
             if e.type == REG and path and not ("//" in path or "/." in path or path[0] in "/."):
-                hits[path] = classify_file(path, e.size)
+                hits[path] = (e, classify_file(path, e.size))
         self._tree.add(entries)
         if self.replayer is not None:
             try:
@@ -484,7 +486,8 @@ def analyze(
 
     def known(path: str, node: Node) -> list[tuple[str, str]] | None:
         prep = preps[node.layer] if node.entry is not None and node.entry.type == REG else None
-        return prep.hits.get(path) if prep is not None else None
+        hit = prep.hits.get(path) if prep is not None else None
+        return hit[1] if hit is not None and hit[0] is node.entry else None
 
     categories = sorted(
         (

@@ -425,6 +425,7 @@ def test_a_base_layer_the_stream_left_half_taken_is_finished_by_the_analysis(
         assert base.replayer is not None and base.count == 0
         base.add(data.layers[0].entries[:4])  # what the waits took before the end
         streamed = analyze(data).to_json()
+        assert base.replayer is None  # taken by the analysis: its replay was this one
         for ld in data.layers:
             ld.prepared = None
         assert analyze(data).to_json() == streamed
@@ -475,3 +476,32 @@ def test_a_complete_growing_file_reads_the_same_mapped_or_not(
     assert spool.pread(len(data) - 5, 50) == data[-5:]  # short at the end, as a read is
     assert bool(spool._mapped) == (limit > len(data))
     spool.close()
+
+
+def test_a_path_listed_twice_counts_as_its_last_entry_when_the_stream_took_only_the_first(
+    tmp_path: Path,
+) -> None:
+    """A layer listing a path twice (a small file, then a large one) whose preparation took
+    only the first before the stream ended: the categories are the last entry's, as
+    without preparation."""
+    from jettison.image.analysis import LayerPrep
+    from jettison.image.bloat import LARGE_FILE
+    from jettison.image.blob import GrowingFile
+    from jettison.image.sources.archive import read_archive
+    from jettison.image.sources.model import Scratch
+    from tests.unit.image.helpers import layer
+
+    twice = layer([("srv/model.bin", "f", b"m" * 10), ("srv/model.bin", "f", b"M" * LARGE_FILE)])
+    spool = GrowingFile(str(tmp_path / "save.tar"))
+    spool.write(legacy_archive([twice]))
+    spool.finish()
+    data = read_archive(spool, 1 << 62, "img", Scratch(), None, [], "engine", LayerPrep)
+    try:
+        data.layers[0].prepared.add(data.layers[0].entries[:1])  # the small one only
+        streamed = analyze(data).to_json()
+        for ld in data.layers:
+            ld.prepared = None
+        assert analyze(data).to_json() == streamed
+    finally:
+        spool.close()
+    assert "large-files" in {c["id"] for c in streamed["categories"]}
