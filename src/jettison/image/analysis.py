@@ -401,10 +401,11 @@ class LayerPrep:
 def _replay_started(
     preps: list[LayerPrep | None], layers: list[LayerData], content: _Content
 ) -> tuple[Replayer, int]:
-    """The replayer, and the first layer it has yet to apply: the base layer's replay made
-    while the export streamed in, when it was the image's first layer indeed."""
+    """The replayer, and the first layer it has yet to apply: the replay the image's first
+    layer began while the export streamed in, when the export named it the base (replays
+    begun on layers wrongly taken for the base go unused)."""
     first = preps[0] if preps else None
-    if first is not None and first.replayer is not None and first.window is layers[0].window:
+    if first is not None and first.replayer is not None:
         replayer, first.replayer = first.replayer, None  # (used once)
         replayer.feed(layers[0].entries[first.count :])
         replayer.end()
@@ -412,13 +413,6 @@ def _replay_started(
         content.hashed += first.hashed
         return replayer, 1
     return Replayer(content.digest), 0
-
-
-def prepare_layer(entries: list[TarEntry]) -> LayerPrep:
-    """A layer's :class:`LayerPrep` from all its entries at once."""
-    prep = LayerPrep()
-    prep.add(entries)
-    return prep
 
 
 def _prepared(data: ImageData) -> list[LayerPrep | None]:

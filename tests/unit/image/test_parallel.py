@@ -125,6 +125,7 @@ def test_inline_once_the_go_parser_is_loaded(monkeypatch: pytest.MonkeyPatch) ->
     assert job.result() == os.getpid()
 
 
+@needs_fork
 def test_the_servers_stand_in_for_the_go_parser_does_not_stop_a_fork(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -133,8 +134,6 @@ def test_the_servers_stand_in_for_the_go_parser_does_not_stop_a_fork(
     from jettison.server import _OnFirstUse
 
     monkeypatch.delenv("JETTISON_NO_FORK", raising=False)
-    if len(os.sched_getaffinity(0)) < 2 or threading.active_count() > 1:
-        pytest.skip("forks only with two processors and one thread")
     monkeypatch.setitem(sys.modules, "dockerfile", _OnFirstUse("dockerfile"))
     job = Deferred(lambda: os.getpid())
     assert job.pid != 0

@@ -337,6 +337,34 @@ def test_archive_that_is_a_directory_is_one_clear_error(tmp_path: Path) -> None:
         _numbers(str(tmp_path), source="archive")
 
 
+@contextlib.contextmanager
+def _streamed_whole(tmp_path: Path, archive: bytes) -> Iterator[Any]:
+    """An export read as from the engine, with layer preparations, though every byte was
+    there before reading began (no wait: nothing taken yet)."""
+    from jettison.image.analysis import LayerPrep
+    from jettison.image.blob import GrowingFile
+    from jettison.image.sources.archive import read_archive
+    from jettison.image.sources.model import Scratch
+
+    spool = GrowingFile(str(tmp_path / "save.tar"))
+    spool.write(archive)
+    spool.finish()
+    try:
+        yield read_archive(spool, 1 << 62, "img", Scratch(), None, [], "engine", LayerPrep)
+    finally:
+        spool.close()
+
+
+def _unchanged_unprepared(data: Any) -> dict[str, Any]:
+    """The report of ``data`` with its layer preparations, asserted to be the one computed
+    without them."""
+    prepared = analyze(data).to_json()
+    for ld in data.layers:
+        ld.prepared = None
+    assert analyze(data).to_json() == prepared
+    return prepared
+
+
 @pytest.mark.parametrize("parents", [True, False], ids=["legacy-json", "no-parents"])
 def test_layers_prepared_while_streaming_give_the_same_report(
     tmp_path: Path, parents: bool
@@ -396,10 +424,7 @@ def test_layers_prepared_while_streaming_give_the_same_report(
         assert len(pieces) > sum(t > 0 for t in taken), pieces  # a layer in several pieces
         replaying = [ld.prepared.replayer is not None for ld in data.layers]
         assert replaying == [True] + [not parents] * (len(data.layers) - 1), replaying
-        streamed = analyze(data).to_json()
-        for ld in data.layers:
-            ld.prepared = None
-        assert analyze(data).to_json() == streamed
+        streamed = _unchanged_unprepared(data)
     finally:
         spool.close()
     categories = {c["id"] for c in streamed["categories"]}
@@ -411,26 +436,12 @@ def test_a_base_layer_the_stream_left_half_taken_is_finished_by_the_analysis(
 ) -> None:
     """The base layer's replay, begun while the export streamed in and cut by its end, is
     completed by the analysis: the report is the one of a replay in one pass."""
-    from jettison.image.analysis import LayerPrep
-    from jettison.image.blob import GrowingFile
-    from jettison.image.sources.archive import read_archive
-    from jettison.image.sources.model import Scratch
-
-    spool = GrowingFile(str(tmp_path / "save.tar"))
-    spool.write(legacy_archive([L0, L1, L2]))
-    spool.finish()  # all there: no wait, nothing taken while reading
-    data = read_archive(spool, 1 << 62, "img", Scratch(), None, [], "engine", LayerPrep)
-    try:
+    with _streamed_whole(tmp_path, legacy_archive([L0, L1, L2])) as data:
         base = data.layers[0].prepared
         assert base.replayer is not None and base.count == 0
         base.add(data.layers[0].entries[:4])  # what the waits took before the end
-        streamed = analyze(data).to_json()
+        _unchanged_unprepared(data)
         assert base.replayer is None  # taken by the analysis: its replay was this one
-        for ld in data.layers:
-            ld.prepared = None
-        assert analyze(data).to_json() == streamed
-    finally:
-        spool.close()
 
 
 def test_a_growing_file_runs_idle_tasks_only_while_a_reader_waits(tmp_path: Path) -> None:
@@ -484,24 +495,11 @@ def test_a_path_listed_twice_counts_as_its_last_entry_when_the_stream_took_only_
     """A layer listing a path twice (a small file, then a large one) whose preparation took
     only the first before the stream ended: the categories are the last entry's, as
     without preparation."""
-    from jettison.image.analysis import LayerPrep
     from jettison.image.bloat import LARGE_FILE
-    from jettison.image.blob import GrowingFile
-    from jettison.image.sources.archive import read_archive
-    from jettison.image.sources.model import Scratch
     from tests.unit.image.helpers import layer
 
     twice = layer([("srv/model.bin", "f", b"m" * 10), ("srv/model.bin", "f", b"M" * LARGE_FILE)])
-    spool = GrowingFile(str(tmp_path / "save.tar"))
-    spool.write(legacy_archive([twice]))
-    spool.finish()
-    data = read_archive(spool, 1 << 62, "img", Scratch(), None, [], "engine", LayerPrep)
-    try:
+    with _streamed_whole(tmp_path, legacy_archive([twice])) as data:
         data.layers[0].prepared.add(data.layers[0].entries[:1])  # the small one only
-        streamed = analyze(data).to_json()
-        for ld in data.layers:
-            ld.prepared = None
-        assert analyze(data).to_json() == streamed
-    finally:
-        spool.close()
+        streamed = _unchanged_unprepared(data)
     assert "large-files" in {c["id"] for c in streamed["categories"]}

@@ -29,7 +29,7 @@ class LayerData:
     window: Window
     compressed_size: int | None = None
     # what the reader's ``prepare`` computed from this layer alone while the rest of a
-    # streamed export still arrived (see jettison.image.analysis.prepare_layer)
+    # streamed export still arrived (see jettison.image.analysis.LayerPrep)
     prepared: Any = None
 
 
