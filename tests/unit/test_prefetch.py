@@ -226,3 +226,70 @@ def test_an_image_inspect_the_engine_refuses_is_one_clear_error(
     finally:
         prefetch.discard()
         engine.join(5)
+
+
+def test_an_export_in_small_pieces_is_written_in_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Docker 26 sends a save in pieces of some 32 KB, and a write to the spool costs about
+    the same whatever its size: the drain gathers the pieces into writes of at least
+    ``_BATCH`` bytes (the last one: the rest), and the reader gets every byte in order."""
+    import os
+    import socket
+    import time
+
+    body = os.urandom(1 << 20)
+    go, handed = threading.Event(), threading.Event()
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(tmp_path / "engine.sock"))
+    server.listen(2)
+
+    def serve() -> None:  # the JSON at once; the export's head, then its body in 4 KB pieces
+        for _ in range(2):
+            conn, _ = server.accept()
+            if b"/json " in conn.recv(4096):
+                conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n{}")
+            else:
+                go.wait(10)
+                conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n")
+                handed.wait(10)  # (every write of the body reaches the reader's follower)
+                for start in range(0, len(body), 4096):
+                    conn.sendall(body[start : start + 4096])
+                    time.sleep(0.0002)
+            conn.close()
+        server.close()
+
+    engine = threading.Thread(target=serve, daemon=True)
+    engine.start()
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'engine.sock'}")
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    writes: list[int] = []
+
+    class Follower:
+        def __init__(self, fd: int, written: int, done: bool, error: object) -> None:
+            self.fd, self.start, self.error = fd, written, error
+
+        def advance(self, size: int) -> None:
+            writes.append(size)
+
+        def finish(self, error: object) -> None:
+            self.error = error
+
+    try:
+        prefetch.send("app:1")
+        sent = prefetch.take("app:1")
+        assert sent is not None
+        assert prefetch.answer(sent[0]) == (200, b"{}")
+        go.set()
+        status, spool = sent[1].hand_over(Follower)
+        handed.set()
+        assert status == 200
+        assert sent[1].join(10)
+        assert spool.error is None
+        assert spool.start == 0 and sum(writes) == len(body)
+        assert os.pread(spool.fd, len(body) + 1, 0) == body
+        assert len(writes) >= 3 and min(writes[:-1]) >= prefetch._BATCH
+        os.close(spool.fd)
+    finally:
+        prefetch.discard()
+        engine.join(5)

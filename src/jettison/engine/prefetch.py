@@ -97,6 +97,13 @@ def adopt(reference: str, json_fd: int, export_fd: int) -> None:
     _PENDING[reference] = (sockets[0], Drain(sockets[1]))
 
 
+# received bytes gathered for one write to the spool: a write costs some 20 us whatever its
+# size, and Docker 26 sends a save in pieces of about 32 KB (78 MB here: 2,200 writes took
+# 48 ms of processor, taken from the engine, against 23 ms in writes of 256 KB); Docker
+# 20.10's pieces of about 200 KB go as they come
+_BATCH = 128 << 10
+
+
 class Drain:
     """The export's answer, read from the moment it is asked for into a spool file.
 
@@ -132,13 +139,22 @@ class Drain:
         _thread.start_new_thread(self._run, ())
 
     def _run(self) -> None:
-        buffer = memoryview(bytearray(1 << 20))
+        buffer = memoryview(bytearray(_BATCH + (1 << 20)))
+        fill = 0  # bytes received and not yet written
         error: OSError | None = None
         try:
-            while n := self.sock.recv_into(buffer):
-                self._take(buffer[:n])
+            while n := self.sock.recv_into(buffer[fill:]):
+                fill += n
+                if fill >= _BATCH or not self.status:  # (the head is read at once)
+                    data, fill = buffer[:fill], 0
+                    self._take(data)
         except OSError as exc:  # a reset, a timeout, or a discard closing the socket
             error = exc
+        if fill:  # what came before the end (or the error) goes to the spool first
+            try:
+                self._take(buffer[:fill])
+            except OSError as exc:
+                error = error or exc
         with self._lock:
             self.finished, self.error = True, error
             if self.follower is not None:

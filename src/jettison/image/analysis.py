@@ -280,20 +280,27 @@ def content_classes(layers: list[LayerData]) -> list[dict[int, int]]:
                 else:
                     files.append((i, e))
     classes: list[dict[int, int]] = [{} for _ in layers]
+    reads = [layer.window.reader("file content") for layer in layers]
     count = 0
     for size, files in by_size.items():
         if len(files) < 2:
             continue
         n = min(size, _HEAD)
-        by_head: dict[bytes, list[tuple[int, int]]] = defaultdict(list)
-        for i, e in files:
-            by_head[layers[i].window.read_exact(e.offset, n, "file content")].append((i, e.offset))
-        for members in by_head.values():
-            if len(members) > 1:
+        # sorted by head, equal heads end up side by side: comparing two heads stops at
+        # their first difference, where a dict keyed by heads would hash each one whole
+        heads = sorted((reads[i](e.offset, n), i, e.offset) for i, e in files)
+        start = 0
+        while start < len(heads):
+            head = heads[start][0]
+            end = start + 1
+            while end < len(heads) and heads[end][0] == head:
+                end += 1
+            if end - start > 1:
                 count += 1
                 number = -count if size <= _HEAD else count
-                for i, offset in members:
+                for _, i, offset in heads[start:end]:
                     classes[i][offset] = number
+            start = end
     return classes
 
 

@@ -139,6 +139,15 @@ class GrowingFile:
                 return self._mapped[offset : offset + size]
         return os.pread(self.fd, size, offset)
 
+    def complete_map(self) -> Any:
+        """The whole file mapped, once the writer has finished (without error) and when it
+        is small enough to map; else None."""
+        if not self.done or self.error is not None:
+            return None
+        if self._mapped is None:
+            self._map()
+        return self._mapped or None
+
     def _map(self) -> None:
         """Map the complete file, when it is small: the thousands of small reads the
         analysis makes (file heads, contents to hash) become slices, at half the cost. (The
@@ -190,6 +199,24 @@ class Window:
                 f"truncated {what}: wanted {size} bytes at offset {offset}, got {len(data)}"
             )
         return data
+
+    def reader(self, what: str) -> Callable[[int, int], bytes]:
+        """:meth:`read_exact` for many small reads: from a complete spool's map, one slice
+        each (no call through the window and its source)."""
+        mapped = self.source.complete_map() if isinstance(self.source, GrowingFile) else None
+        if mapped is None:
+            return lambda offset, size: self.read_exact(offset, size, what)
+        base, length = self.base, self.length
+
+        def read(offset: int, size: int) -> bytes:
+            data: bytes = mapped[base + offset : base + offset + size]
+            if len(data) != size or offset + size > length:
+                raise CorruptImageError(
+                    f"truncated {what}: wanted {size} bytes at offset {offset}, got {len(data)}"
+                )
+            return data
+
+        return read
 
     def chunks(self, offset: int, size: int) -> Iterator[bytes]:
         end = offset + size

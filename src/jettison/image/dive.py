@@ -319,6 +319,32 @@ class _LowerStack:
         return self.tree
 
 
+def _visit_plain(
+    leaves: list[tuple[str, _Node]],
+    counts: dict[str, int],
+    cumulative: dict[str, int],
+    minimum: dict[str, int],
+    order: list[str],
+) -> None:
+    """The visit of a layer without whiteouts, as the general loop of
+    :func:`dive_efficiency` makes it: the paths no lower layer has (nearly all) are taken
+    with dict operations in C, the others one by one."""
+    sizes = {path: node.info.size for path, node in leaves}
+    seen = sizes.keys() & counts.keys()
+    before = {path: (counts[path], cumulative[path], minimum[path]) for path in seen}
+    counts.update(dict.fromkeys(sizes, 1))
+    cumulative.update(sizes)
+    minimum.update(sizes)
+    for path, (count, total, least) in before.items():
+        size = sizes[path]
+        counts[path] = count + 1
+        cumulative[path] = total + size
+        if least >= 0 and least < size:
+            minimum[path] = least
+        if count == 1:
+            order.append(path)
+
+
 def dive_efficiency(
     layers: Sequence[Iterable[TarEntry]], built: Sequence[_Tree | None] = ()
 ) -> DiveResult:
@@ -343,6 +369,9 @@ def dive_efficiency(
                     found[path] = stacked.get(path)
             if None in found.values():  # dive aborts the visit: its order decides where
                 leaves = _child_first(tree.root, "", leaves_only=True)
+        if not found:  # no whiteouts: the layer's paths are unique, their sizes final
+            _visit_plain(leaves, counts, cumulative, minimum, order)
+            continue
         for path, node in leaves:
             if path not in counts:
                 counts[path] = 0

@@ -110,3 +110,36 @@ def test_go_clean_matches_go(raw: str, clean: str) -> None:
     from jettison.image.dive import go_clean
 
     assert go_clean(raw) == clean
+
+
+def test_layers_without_whiteouts_follow_dives_formula() -> None:
+    """Layers without whiteouts take a shortcut (dict operations for the paths no lower
+    layer has): its numbers equal dive's formula worked path by path, on random layers
+    where paths recur in two, three or four layers with growing and shrinking sizes."""
+    import random
+
+    from jettison.image.dive import dive_efficiency
+    from jettison.image.tarscan import DIR, REG, TarEntry
+
+    rng = random.Random(11)
+    layers: list[list[TarEntry]] = []
+    for _ in range(4):
+        entries = [TarEntry("srv", DIR, 0, 0o755, 0, 0, 0, "", 0)]
+        for name in rng.sample(range(60), 25):
+            size = rng.choice((0, 1, 7, 300, 4096, rng.randrange(1, 90_000)))
+            entries.append(TarEntry(f"srv/f{name}", REG, size, 0o644, 0, 0, 0, "", 0))
+        layers.append(entries)
+    sizes: dict[str, list[int]] = {}  # dive's path -> its size in each layer that has it
+    for entries in layers:
+        for e in entries[1:]:
+            sizes.setdefault(f"/{e.name}", []).append(e.size)
+    cumulative = {p: sum(s) for p, s in sizes.items()}
+    minimum = {p: min(s) for p, s in sizes.items()}
+    again = {p for p, s in sizes.items() if len(s) > 1}
+    got = dive_efficiency(layers)
+    assert len(again) >= 15 and any(len(s) == 4 for s in sizes.values())
+    assert got.efficiency == sum(minimum.values()) / sum(cumulative.values())
+    assert got.wasted_bytes == sum(cumulative[p] for p in again)
+    assert [(f.path, f.copies, f.size_bytes) for f in got.inefficient_files] == sorted(
+        ((p, len(sizes[p]), cumulative[p]) for p in again), key=lambda f: (-f[2], f[0])
+    )
