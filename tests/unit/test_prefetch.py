@@ -293,3 +293,32 @@ def test_an_export_in_small_pieces_is_written_in_batches(
     finally:
         prefetch.discard()
         engine.join(5)
+
+
+def test_an_inspect_loads_its_code_at_a_lower_priority(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the engine prepares the export, the command's modules load in a thread of
+    lower priority (niceness is per thread on Linux), which the entry point waits for; a
+    module that fails to load is left to the command's own import."""
+    import os
+    import sys
+    import threading
+
+    from jettison import _entry
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("niceness per thread is Linux's")
+    calls: list[tuple[int, int, int, str]] = []
+    real = os.setpriority
+
+    def record(which: int, who: int, value: int) -> None:
+        calls.append((which, who, value, threading.current_thread().name))
+        real(which, who, value)
+
+    monkeypatch.setattr(os, "setpriority", record)
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    _entry.load_yielding(("colorsys", "jettison_no_such_module"))
+    assert "colorsys" in sys.modules
+    assert len(calls) == 1
+    which, who, value, name = calls[0]
+    assert (which, value, name) == (os.PRIO_PROCESS, _entry._LOAD_NICENESS, "jettison-load")
+    assert who != threading.main_thread().native_id
