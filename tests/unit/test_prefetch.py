@@ -322,3 +322,50 @@ def test_an_inspect_loads_its_code_at_a_lower_priority(monkeypatch: pytest.Monke
     which, who, value, name = calls[0]
     assert (which, value, name) == (os.PRIO_PROCESS, _entry._LOAD_NICENESS, "jettison-load")
     assert who != threading.main_thread().native_id
+
+
+@pytest.mark.parametrize(
+    ("written", "finished", "cores", "whole"),
+    [
+        (500_000_000, False, 2, True),  # 500 MB/s: Docker 20.10 sending a prepared save
+        (100_000_000, False, 2, False),  # 100 MB/s: Docker 26 sending as it produces
+        (100_000_000, True, 2, True),  # already whole: nothing to overlap
+        (500_000_000, False, 4, False),  # cores enough for the engine and the analysis
+        (10, True, 8, True),
+    ],
+)
+def test_a_fast_export_on_a_small_machine_is_analysed_once_whole(
+    written: int, finished: bool, cores: int, whole: bool
+) -> None:
+    """On fewer than 4 cores, an export arriving at 300 MB/s or more is let arrive whole
+    before the analysis starts (alongside, it would slow the engine down); a slower one is
+    analysed as it arrives."""
+    import time
+    from types import SimpleNamespace
+
+    from jettison.image.sources.engine import arrives_faster_than_analysed
+
+    drain = SimpleNamespace(written=written, finished=finished, started=time.monotonic() - 1.0)
+    assert arrives_faster_than_analysed(drain, cores) is whole
+
+
+def test_the_arrival_is_watched_for_a_few_milliseconds_first() -> None:
+    """Right after the head, too little has come to tell: the decision waits for the probe
+    time (a fake drain that fills at 1 GB/s meanwhile)."""
+    import time
+
+    from jettison.image.sources import engine
+
+    class Filling:
+        finished = False
+
+        def __init__(self) -> None:
+            self.started = time.monotonic()
+
+        @property
+        def written(self) -> int:
+            return int((time.monotonic() - self.started) * 1e9)
+
+    started = time.monotonic()
+    assert engine.arrives_faster_than_analysed(Filling(), 2) is True
+    assert time.monotonic() - started >= engine._PROBE_SECONDS

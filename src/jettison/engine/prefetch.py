@@ -17,6 +17,7 @@ then asks the engine itself, and reports errors as usual.
 from __future__ import annotations
 
 import os
+import time  # (built into the interpreter: no file to load)
 
 TYPE_CHECKING = False  # typing's constant without importing typing (see jettison.engine)
 if TYPE_CHECKING:
@@ -125,6 +126,7 @@ class Drain:
         self.sock = sock
         self.status = 0  # the HTTP status, once the head has arrived
         self.written = 0  # body bytes in the spool
+        self.started = 0.0  # time.monotonic() when the head was complete
         self.finished = False
         self.error: OSError | None = None
         self.follower: Any = None  # what hand_over returned: told of each write
@@ -181,6 +183,7 @@ class Drain:
             except (IndexError, ValueError):
                 self.status = 502  # not an HTTP answer: the reader reports it
             data = memoryview(self._head)[end + 4 :]
+            self.started = time.monotonic()
             self._signal_head()
         size = len(data)
         while data:  # appended with plain writes: readers use pread

@@ -44,9 +44,12 @@ MIN_BYTES = 1_000_000  # findings below this many bytes are noise
 _HEAD = 4096  # same-size files are compared on this many first bytes before hashing
 _KEY_SNIFF = 1 << 16
 # below this many tar entries, the passes run inline: a fork of a process holding an
-# analysis costs more than it saves (measured: 4,222 entries inline 4 ms faster, 7,037 even,
-# 27,414 forked 25 ms faster)
+# analysis costs more than it saves (measured with dive's trees made while the export
+# streamed in: 4,222 entries inline 4 ms faster, 7,037 even, 27,414 forked 25 ms faster)
 _FORK_ENTRIES = 8000
+# the same when the child makes the trees too (an archive, or an export read whole first):
+# 7,037 entries forked 10 ms faster, 4,222 even
+_FORK_ENTRIES_UNPREPARED = 5000
 
 
 @dataclass
@@ -434,7 +437,8 @@ def analyze(
     # dive's numbers and the duplicate candidates need no replay: one child computes them
     # on the other core while this process replays and categorizes (two busy processes
     # for two cores; see parallel.py), when there is enough work to pay for a process
-    fork = sum(len(layer.entries) for layer in data.layers) >= _FORK_ENTRIES
+    least = _FORK_ENTRIES if any(preps) else _FORK_ENTRIES_UNPREPARED
+    fork = sum(len(layer.entries) for layer in data.layers) >= least
     side_job = Deferred(
         lambda: (
             dive_efficiency(

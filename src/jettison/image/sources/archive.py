@@ -53,17 +53,19 @@ def read_archive(
     closers: list[Callable[[], None]],
     kind: str | None = None,
     prepare: Callable[[Window, bool], Any] | None = None,
+    whole: bool = False,
 ) -> ImageData:
     """Read a ``docker save`` tar (legacy or OCI layout inside) in one pass over it.
 
-    From a complete file, only the layers the chosen image uses are scanned, after the
-    pass and on both cores (:func:`scan_layers`); from a stream still arriving (the
-    engine's), each layer as it arrives, and ``prepare(window, base)`` makes each layer's
-    preparation, which takes its entries in the waits for the stream (:func:`_scan_preparing`;
-    see :func:`jettison.image.sources.open_image`).
+    From a complete file (or a stream the caller let arrive ``whole``), only the layers the
+    chosen image uses are scanned, after the pass and on both cores (:func:`scan_layers`);
+    from a stream still arriving (the engine's), each layer as it arrives, and
+    ``prepare(window, base)`` makes each layer's preparation, which takes its entries in
+    the waits for the stream (:func:`_scan_preparing`; see
+    :func:`jettison.image.sources.open_image`).
     """
     outer = Window(src, 0, length)
-    eager = isinstance(src, GrowingFile)
+    eager = isinstance(src, GrowingFile) and not whole
     jsons: dict[str, bytes] = {}
     layers: dict[str, tuple[list[TarEntry] | None, Window]] = {}
     prepared: dict[int, Any] = {}  # id(window) -> what ``prepare`` made of that layer

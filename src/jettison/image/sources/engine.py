@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
@@ -162,10 +163,43 @@ def _read_drained(
         if status == 404:
             raise ImageNotFoundError(f"no such image in the engine: {name}")
         raise ImageError(f"engine error for {name}: {message or f'HTTP {status}'}")
-    data = read_archive(spool, 1 << 62, reference, tmp, platform, closers, "engine", prepare)
+    whole = arrives_faster_than_analysed(drain)
+    if whole:
+        drain.join(timeout=600)  # (an error, or the drain's own timeout, ends it too)
+    data = read_archive(spool, 1 << 62, reference, tmp, platform, closers, "engine", prepare, whole)
     # the archive's end is read: let the answer end, so the analysis may fork safely
     drain.join(timeout=10)
     return data
+
+
+# an export arriving at least this fast keeps the engine on a core of its own
+_FAST_BYTES_PER_SECOND = 300e6
+_PROBE_SECONDS = 0.003  # how long its arrival is watched before deciding
+_FEW_CORES = 4  # below this, the analysis alongside the engine and the drain competes
+
+
+def arrives_faster_than_analysed(drain: Any, cores: int | None = None) -> bool:
+    """Whether to let the export arrive whole before analysing it (a short answer, already
+    whole, too).
+
+    Docker 20.10 sends a save it has prepared, at 1-2 GB/s: the engine takes a core for it
+    and the drain much of another. On a machine of fewer than 4 cores, an analysis running
+    alongside then slows the export down by more than it saves: debian-slim's 78 MB arrived
+    in 35-40 ms alone against 60-75 ms beside the analysis, and the whole inspect ended
+    about 15 ms sooner when the analysis waited. Docker 26 sends as it produces, at about
+    100 MB/s, and the analysis alongside uses time that would otherwise be lost.
+    """
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        cores = cores or os.cpu_count() or 1
+    if cores >= _FEW_CORES:
+        return drain.finished  # type: ignore[no-any-return]
+    while not drain.finished:
+        elapsed = time.monotonic() - drain.started
+        if elapsed >= _PROBE_SECONDS:
+            return drain.written / elapsed >= _FAST_BYTES_PER_SECOND  # type: ignore[no-any-return]
+        time.sleep(_PROBE_SECONDS - elapsed)
+    return True
 
 
 def _engine_unavailable(reason: str) -> EngineUnavailableError:
