@@ -300,8 +300,11 @@ def load_yielding(modules: tuple[str, ...]) -> None:
     import threading
 
     def load() -> None:
-        try:
+        try:  # noqa: SIM105 - (contextlib is an import this module avoids)
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _LOAD_NICENESS)
+        except OSError:  # (refused, e.g. by a sandbox: loaded all the same)
+            pass
+        try:
             for name in modules:
                 __import__(name)
         except BaseException:  # (the command's own import reports it)

@@ -345,7 +345,7 @@ def test_a_fast_export_on_a_small_machine_is_analysed_once_whole(
 
     from jettison.image.sources.engine import arrives_faster_than_analysed
 
-    drain = SimpleNamespace(written=written, finished=finished, started=time.monotonic() - 1.0)
+    drain = SimpleNamespace(received=written, finished=finished, started=time.monotonic() - 1.0)
     assert arrives_faster_than_analysed(drain, cores) is whole
 
 
@@ -363,9 +363,112 @@ def test_the_arrival_is_watched_for_a_few_milliseconds_first() -> None:
             self.started = time.monotonic()
 
         @property
-        def written(self) -> int:
+        def received(self) -> int:
             return int((time.monotonic() - self.started) * 1e9)
 
     started = time.monotonic()
     assert engine.arrives_faster_than_analysed(Filling(), 2) is True
     assert time.monotonic() - started >= engine._PROBE_SECONDS
+
+
+def test_what_came_before_a_reset_reaches_the_spool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An engine that drops the connection in the middle of a batch: the bytes received
+    before it are written to the spool (in order, once), then the error is reported."""
+    import os
+    import socket
+
+    body = os.urandom(50_000)  # less than a batch: still in the buffer when the reset comes
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(tmp_path / "engine.sock"))
+    server.listen(2)
+
+    def serve() -> None:
+        for _ in range(2):
+            conn, _ = server.accept()
+            if b"/json" in conn.recv(24):  # "GET /images/app%3A1/json" or ".../get "
+                conn.recv(4096)
+                conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n{}")
+                conn.close()
+                continue
+            conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n" + body)
+            # closed with the rest of the request unread in its queue: the reader gets
+            # ECONNRESET once it has read what was sent
+            conn.close()
+        server.close()
+
+    engine = threading.Thread(target=serve, daemon=True)
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'engine.sock'}")
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    writes: list[int] = []
+
+    class Follower:
+        def __init__(self, fd: int, written: int, done: bool, error: object) -> None:
+            self.fd, self.start, self.error = fd, written, error
+
+        def advance(self, size: int) -> None:
+            writes.append(size)
+
+        def finish(self, error: object) -> None:
+            self.error = error
+
+    engine.start()
+    try:
+        prefetch.send("app:1")
+        sent = prefetch.take("app:1")
+        assert sent is not None
+        assert prefetch.answer(sent[0]) == (200, b"{}")
+        status, spool = sent[1].hand_over(Follower)
+        assert status == 200
+        assert sent[1].join(10)
+        assert isinstance(spool.error, ConnectionResetError)
+        assert spool.start + sum(writes) == len(body)
+        assert os.pread(spool.fd, len(body) + 1, 0) == body
+        os.close(spool.fd)
+    finally:
+        prefetch.discard()
+        engine.join(5)
+
+
+@pytest.mark.parametrize("whole", [True, False], ids=["read-whole", "read-as-it-arrives"])
+def test_an_export_read_whole_or_as_it_arrives_gives_one_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, whole: bool
+) -> None:
+    """The export read once whole (as an archive) and the one analysed as it arrives give
+    the report of the same archive read from a file."""
+    from jettison.image.analysis import LayerPrep, analyze
+    from jettison.image.sources import engine as engine_source
+    from jettison.image.sources import open_image, request_export
+    from tests.unit.image.helpers import legacy_archive
+    from tests.unit.image.test_replay import L0, L1, L2
+
+    archive = legacy_archive([L0, L1, L2])
+    (tmp_path / "img.tar").write_bytes(archive)
+    with open_image(str(tmp_path / "img.tar")) as data:
+        expected = analyze(data).to_json()
+    finished = threading.Event()
+    server = _engine(tmp_path / "engine.sock", b"HTTP/1.0 200 OK\r\n\r\n" + archive, finished)
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'engine.sock'}")
+    decided: list[bool] = []
+
+    def decide(drain: object, cores: int | None = None) -> bool:
+        decided.append(whole)
+        return whole
+
+    monkeypatch.setattr(engine_source, "arrives_faster_than_analysed", decide)
+    try:
+        prefetch.send("app:1")
+        requested = request_export("app:1")
+        with open_image("app:1", requested=requested, prepare=LayerPrep) as data:
+            prepared = [layer.prepared is not None for layer in data.layers]
+            got = analyze(data).to_json()
+    finally:
+        prefetch.discard()
+        server.join(5)
+    assert decided == [whole]
+    assert prepared == [not whole] * 3  # (as it arrives: each layer prepared)
+    for key in ("image", "source", "id"):  # (what names the source)
+        got.pop(key, None)
+        expected.pop(key, None)
+    assert got == expected

@@ -123,10 +123,14 @@ class Drain:
         name = os.path.join(directory, f"jettison-export-{os.getpid()}-{os.urandom(6).hex()}")
         self.fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         os.unlink(name)  # freed when the last descriptor closes, however the process ends
+        # the thread writes through a descriptor of its own: the reader may close its own
+        # (and the number be reused) while a last batch is still being written
+        self._out = os.dup(self.fd)
         self.sock = sock
         self.status = 0  # the HTTP status, once the head has arrived
         self.written = 0  # body bytes in the spool
         self.started = 0.0  # time.monotonic() when the head was complete
+        self.received = 0  # bytes received so far (written or not yet), head included
         self.finished = False
         self.error: OSError | None = None
         self.follower: Any = None  # what hand_over returned: told of each write
@@ -147,6 +151,7 @@ class Drain:
         try:
             while n := self.sock.recv_into(buffer[fill:]):
                 fill += n
+                self.received += n
                 if fill >= _BATCH or not self.status:  # (the head is read at once)
                     data, fill = buffer[:fill], 0
                     self._take(data)
@@ -157,6 +162,7 @@ class Drain:
                 self._take(buffer[:fill])
             except OSError as exc:
                 error = error or exc
+        os.close(self._out)
         with self._lock:
             self.finished, self.error = True, error
             if self.follower is not None:
@@ -187,7 +193,7 @@ class Drain:
             self._signal_head()
         size = len(data)
         while data:  # appended with plain writes: readers use pread
-            data = data[os.write(self.fd, data) :]
+            data = data[os.write(self._out, data) :]
         with self._lock:
             self.written += size
             if self.follower is not None:

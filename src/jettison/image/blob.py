@@ -211,8 +211,9 @@ class Window:
         def read(offset: int, size: int) -> bytes:
             data: bytes = mapped[base + offset : base + offset + size]
             if len(data) != size or offset + size > length:
+                got = max(0, min(len(data), length - offset))
                 raise CorruptImageError(
-                    f"truncated {what}: wanted {size} bytes at offset {offset}, got {len(data)}"
+                    f"truncated {what}: wanted {size} bytes at offset {offset}, got {got}"
                 )
             return data
 

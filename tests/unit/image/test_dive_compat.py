@@ -61,6 +61,13 @@ CASES = {
         layer([("a", "f", b"a" * 50), ("z", "f", b"z" * 10)]),
         layer([("b-missing", "w", None), ("c", "f", b"c" * 5), ("z", "f", b"Z" * 10)]),
     ],
+    # ... and a layer without whiteouts after it meets the paths that visit left half-counted
+    "aborted-visit-then-plain-layer": [
+        layer([("a", "f", b"a" * 50), ("z", "f", b"z" * 10)]),
+        layer([("b-missing", "w", None), ("c", "f", b"c" * 5), ("z", "f", b"Z" * 10)]),
+        layer([("a", "f", b"A" * 20), ("b-missing", "f", b"b" * 3), ("c", "f", b"C" * 9)]),
+        layer([("c", "f", b"c" * 2), ("z", "f", b"y" * 30)]),
+    ],
 }
 
 

@@ -164,8 +164,8 @@ def _read_drained(
             raise ImageNotFoundError(f"no such image in the engine: {name}")
         raise ImageError(f"engine error for {name}: {message or f'HTTP {status}'}")
     whole = arrives_faster_than_analysed(drain)
-    if whole:
-        drain.join(timeout=600)  # (an error, or the drain's own timeout, ends it too)
+    if whole and not drain.join(timeout=600):  # (an error or its own timeout ends it first)
+        whole = False  # still arriving: read as it comes (and no fork beside the drain)
     data = read_archive(spool, 1 << 62, reference, tmp, platform, closers, "engine", prepare, whole)
     # the archive's end is read: let the answer end, so the analysis may fork safely
     drain.join(timeout=10)
@@ -196,8 +196,8 @@ def arrives_faster_than_analysed(drain: Any, cores: int | None = None) -> bool:
         return drain.finished  # type: ignore[no-any-return]
     while not drain.finished:
         elapsed = time.monotonic() - drain.started
-        if elapsed >= _PROBE_SECONDS:
-            return drain.written / elapsed >= _FAST_BYTES_PER_SECOND  # type: ignore[no-any-return]
+        if elapsed >= _PROBE_SECONDS:  # (received: bytes not yet written count too)
+            return drain.received / elapsed >= _FAST_BYTES_PER_SECOND  # type: ignore[no-any-return]
         time.sleep(_PROBE_SECONDS - elapsed)
     return True
 
