@@ -3,6 +3,7 @@ and what is sent (the engine itself is exercised in tests/engine/test_inspect.py
 
 from __future__ import annotations
 
+import sys
 import threading
 import urllib.parse
 from pathlib import Path
@@ -228,6 +229,21 @@ def test_an_image_inspect_the_engine_refuses_is_one_clear_error(
         engine.join(5)
 
 
+class _Follower:
+    """A reader's view of the spool that records what it is told (``hand_over``'s
+    ``follow``): the bytes there at the hand-over, each later write, the end."""
+
+    def __init__(self, fd: int, written: int, done: bool, error: object) -> None:
+        self.fd, self.start, self.error = fd, written, error
+        self.writes: list[int] = []
+
+    def advance(self, size: int) -> None:
+        self.writes.append(size)
+
+    def finish(self, error: object) -> None:
+        self.error = error
+
+
 def test_an_export_in_small_pieces_is_written_in_batches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -263,38 +279,27 @@ def test_an_export_in_small_pieces_is_written_in_batches(
     engine.start()
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'engine.sock'}")
     monkeypatch.setenv("TMPDIR", str(tmp_path))
-    writes: list[int] = []
-
-    class Follower:
-        def __init__(self, fd: int, written: int, done: bool, error: object) -> None:
-            self.fd, self.start, self.error = fd, written, error
-
-        def advance(self, size: int) -> None:
-            writes.append(size)
-
-        def finish(self, error: object) -> None:
-            self.error = error
-
     try:
         prefetch.send("app:1")
         sent = prefetch.take("app:1")
         assert sent is not None
         assert prefetch.answer(sent[0]) == (200, b"{}")
         go.set()
-        status, spool = sent[1].hand_over(Follower)
+        status, spool = sent[1].hand_over(_Follower)
         handed.set()
         assert status == 200
         assert sent[1].join(10)
         assert spool.error is None
-        assert spool.start == 0 and sum(writes) == len(body)
+        assert spool.start == 0 and sum(spool.writes) == len(body)
         assert os.pread(spool.fd, len(body) + 1, 0) == body
-        assert len(writes) >= 3 and min(writes[:-1]) >= prefetch._BATCH
+        assert len(spool.writes) >= 3 and min(spool.writes[:-1]) >= prefetch._BATCH
         os.close(spool.fd)
     finally:
         prefetch.discard()
         engine.join(5)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="niceness per thread: Linux")
 def test_an_inspect_loads_its_code_at_a_lower_priority(monkeypatch: pytest.MonkeyPatch) -> None:
     """While the engine prepares the export, the command's modules load in a thread of
     lower priority (niceness is per thread on Linux), which the entry point waits for; a
@@ -305,8 +310,6 @@ def test_an_inspect_loads_its_code_at_a_lower_priority(monkeypatch: pytest.Monke
 
     from jettison import _entry
 
-    if not sys.platform.startswith("linux"):
-        pytest.skip("niceness per thread is Linux's")
     calls: list[tuple[int, int, int, str]] = []
     real = os.setpriority
 
@@ -380,6 +383,7 @@ def test_what_came_before_a_reset_reaches_the_spool(
     import socket
 
     body = os.urandom(50_000)  # less than a batch: still in the buffer when the reset comes
+    handed = threading.Event()
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(str(tmp_path / "engine.sock"))
     server.listen(2)
@@ -392,7 +396,9 @@ def test_what_came_before_a_reset_reaches_the_spool(
                 conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n{}")
                 conn.close()
                 continue
-            conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n" + body)
+            conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n")
+            handed.wait(10)  # (the body comes after the head: it waits for a batch)
+            conn.sendall(body)
             # closed with the rest of the request unread in its queue: the reader gets
             # ECONNRESET once it has read what was sent
             conn.close()
@@ -401,29 +407,18 @@ def test_what_came_before_a_reset_reaches_the_spool(
     engine = threading.Thread(target=serve, daemon=True)
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'engine.sock'}")
     monkeypatch.setenv("TMPDIR", str(tmp_path))
-    writes: list[int] = []
-
-    class Follower:
-        def __init__(self, fd: int, written: int, done: bool, error: object) -> None:
-            self.fd, self.start, self.error = fd, written, error
-
-        def advance(self, size: int) -> None:
-            writes.append(size)
-
-        def finish(self, error: object) -> None:
-            self.error = error
-
     engine.start()
     try:
         prefetch.send("app:1")
         sent = prefetch.take("app:1")
         assert sent is not None
         assert prefetch.answer(sent[0]) == (200, b"{}")
-        status, spool = sent[1].hand_over(Follower)
+        status, spool = sent[1].hand_over(_Follower)
+        handed.set()
         assert status == 200
         assert sent[1].join(10)
         assert isinstance(spool.error, ConnectionResetError)
-        assert spool.start + sum(writes) == len(body)
+        assert spool.start == 0 and spool.writes == [len(body)]  # one write, at the end
         assert os.pread(spool.fd, len(body) + 1, 0) == body
         os.close(spool.fd)
     finally:
@@ -472,3 +467,18 @@ def test_an_export_read_whole_or_as_it_arrives_gives_one_report(
         got.pop(key, None)
         expected.pop(key, None)
     assert got == expected
+
+
+def test_elsewhere_than_linux_nothing_is_loaded_early(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where niceness is not per thread, ``setpriority`` of a thread's id could name some
+    process: nothing is niced and nothing loaded ahead (the command imports as usual)."""
+    import os
+
+    from jettison import _entry
+
+    calls: list[object] = []
+    monkeypatch.setattr(os, "setpriority", lambda *args: calls.append(args))
+    monkeypatch.setattr(sys, "platform", "darwin")
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    _entry.load_yielding(("colorsys",))
+    assert calls == [] and "colorsys" not in sys.modules

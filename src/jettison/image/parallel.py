@@ -23,13 +23,21 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 
+def usable_cores() -> int:
+    """The CPUs this process may use (its affinity where the platform tells it), not the
+    host's."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _fork_allowed() -> bool:
     return (
         sys.platform == "linux"
         and hasattr(os, "fork")
         and not os.environ.get("JETTISON_NO_FORK")
         and threading.active_count() == 1
-        and len(os.sched_getaffinity(0)) > 1  # CPUs this process may use, not the host's
+        and usable_cores() > 1
         # the BuildKit parser's Go runtime runs threads Python does not count (and its
         # signal handlers expect them): a process that loaded it (the extension's file;
         # `jettison server` holds a stand-in that has not) never forks

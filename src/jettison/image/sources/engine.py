@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from jettison.errors import EngineUnavailableError
 from jettison.image.blob import CHUNK, GrowingFile, Window
 from jettison.image.errors import ImageError, ImageNotFoundError
+from jettison.image.parallel import usable_cores
 from jettison.image.sources.archive import read_archive
 from jettison.image.sources.model import ImageData, Scratch
 
@@ -190,8 +191,7 @@ def arrives_faster_than_analysed(drain: Any, cores: int | None = None) -> bool:
     100 MB/s, and the analysis alongside uses time that would otherwise be lost.
     """
     if cores is None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-        cores = cores or os.cpu_count() or 1
+        cores = usable_cores()
     if cores >= _FEW_CORES:
         return drain.finished  # type: ignore[no-any-return]
     while not drain.finished:
