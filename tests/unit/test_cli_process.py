@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,85 @@ def test_report_file_written_and_temporary_files_removed(archive: Path, tmp_path
     )
     assert done.returncode == 0, done.stderr
     assert out.read_text().startswith("## jettison inspect")
-    assert list(tmpdir.iterdir()) == []  # the inspect spool directory is gone
+    # the inspect's scratch directory is gone (removed just after the exit: see below)
+    deadline = time.monotonic() + 60
+    while list(tmpdir.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(tmpdir.iterdir()) == []
+
+
+_ANSWER_FIRST = """
+import atexit, os, sys, time
+import jettison.cli as cli
+
+gate, marker = sys.argv[1:3]
+
+def clean_up():  # a clean-up that takes as long as the test wants
+    while not os.path.exists(gate):
+        time.sleep(0.01)
+    with open(marker, "w") as f:
+        f.write(str(os.getpid()))
+
+@cli.cli.command("slow-clean-up")
+def slow() -> None:
+    atexit.register(clean_up)
+    print("the report")
+    cli.answer_first()
+    raise SystemExit(3)
+
+sys.argv = ["jettison", "slow-clean-up"]
+cli.main()
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the clean-up is left to a child on Linux")
+def test_a_command_that_answers_first_exits_before_its_clean_up(tmp_path: Path) -> None:
+    """``jettison inspect`` exits once its report is written: the exit handlers (temporary
+    files, a spooled export's pages) run after, in a child that lets go of the output at
+    once (a reader of the pipe sees its end) and still does all of the clean-up."""
+    gate, marker = tmp_path / "go", tmp_path / "cleaned"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _ANSWER_FIRST, str(gate), str(marker)],
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=60,  # (were the output held by the clean-up, this would not return)
+            check=False,
+        )
+        assert (done.returncode, done.stdout, done.stderr) == (3, "the report\n", "")
+        assert not marker.exists()  # exited while the clean-up still waits
+    finally:
+        gate.touch()
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert marker.exists()  # ... and the clean-up ran all the same, in another process
+
+
+def test_answering_first_is_not_tried_beside_another_thread(monkeypatch) -> None:
+    """With a thread alive (its locks could stay held in a child), the exit handlers run
+    here, before the exit, as without answer_first."""
+    import threading
+
+    import jettison.cli as cli
+
+    def no_fork() -> int:
+        raise AssertionError("forked beside another thread")
+
+    ran: list[str] = []
+    monkeypatch.setattr(cli.os, "fork", no_fork)
+    monkeypatch.setattr(cli.atexit, "_run_exitfuncs", lambda: ran.append("handlers"))
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait)
+    worker.start()
+    try:
+        with pytest.raises(SystemExit) as info:
+            cli.leave(4, answer_first=True)
+        assert info.value.code == 4 and ran == ["handlers"]
+    finally:
+        stop.set()
+        worker.join()
 
 
 def test_reader_leaving_early_is_not_a_traceback(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import sys
 import threading
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -432,7 +433,7 @@ def test_an_export_read_whole_or_as_it_arrives_gives_one_report(
 ) -> None:
     """The export read once whole (as an archive) and the one analysed as it arrives give
     the report of the same archive read from a file."""
-    from jettison.image.analysis import LayerPrep, analyze
+    from jettison.image.analysis import LayerPrep, _side_job, analyze
     from jettison.image.sources import engine as engine_source
     from jettison.image.sources import open_image, request_export
     from tests.unit.image.helpers import legacy_archive
@@ -452,16 +453,26 @@ def test_an_export_read_whole_or_as_it_arrives_gives_one_report(
         return whole
 
     monkeypatch.setattr(engine_source, "arrives_faster_than_analysed", decide)
+    sides: list[object] = []
+    real_read = engine_source.read_archive
+
+    def read(*args: Any) -> Any:
+        sides.append(args[-1])  # what the archive reader is given to start beside its scan
+        return real_read(*args)
+
+    monkeypatch.setattr(engine_source, "read_archive", read)
     try:
         prefetch.send("app:1")
         requested = request_export("app:1")
-        with open_image("app:1", requested=requested, prepare=LayerPrep) as data:
+        opened = open_image("app:1", requested=requested, prepare=LayerPrep, side=_side_job)
+        with opened as data:
             prepared = [layer.prepared is not None for layer in data.layers]
             got = analyze(data).to_json()
     finally:
         prefetch.discard()
         server.join(5)
     assert decided == [whole]
+    assert sides == [_side_job]  # (as it arrives, the reader prepares the layers instead)
     assert prepared == [not whole] * 3  # (as it arrives: each layer prepared)
     for key in ("image", "source", "id"):  # (what names the source)
         got.pop(key, None)

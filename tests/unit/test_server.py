@@ -338,7 +338,7 @@ def test_a_served_inspect_is_a_normal_run(tmp_path: Path, runtime: dict[str, str
     ]
     alone = [_inspect({**env, "JETTISON_NO_SERVER": "1"}, tmp_path, *c) for c in calls]
     assert [code for code, _, _ in alone] == [0, 0, 1, 2]
-    assert not list(scratch.iterdir())
+    assert _wait(lambda: not list(scratch.iterdir()), 10), list(scratch.iterdir())
     started = subprocess.run(
         [*JETTISON, "server", "start", "--idle-timeout", "120"], env=runtime, capture_output=True
     )

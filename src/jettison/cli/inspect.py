@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from jettison.atomic import write_text_atomic
+from jettison.cli import answer_first
 from jettison.cli._common import check_output, check_platforms, console
 from jettison.errors import JettisonError
 from jettison.image import thresholds
@@ -122,9 +123,8 @@ def command(
         if requested is not None and fmt in ("text", "github"):
             prepare_terminal_view()
 
-        report = inspect_image(
-            image, source, platform, dockerfile, requested, background_cleanup=True
-        )
+        answer_first()  # (the temporary files, removed at exit, then wait for no one)
+        report = inspect_image(image, source, platform, dockerfile, requested, cleanup_at_exit=True)
     except JettisonError as exc:
         if exc.path is None and local is not None:
             exc.path = local  # "truncated tar" says which file

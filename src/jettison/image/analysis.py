@@ -425,6 +425,20 @@ def _replay_started(
     return Replayer(content.digest), 0
 
 
+def _side_job(
+    data: ImageData, preps: list[LayerPrep | None] | None = None
+) -> tuple[DiveResult, list[dict[int, int]]]:
+    """dive's numbers and the duplicate candidates: they need no replay."""
+    trees = [
+        p.tree(layer.entries) if p is not None else None
+        for p, layer in zip(preps or _prepared(data), data.layers, strict=True)
+    ]
+    return (
+        dive_efficiency([layer.entries for layer in data.layers], trees),
+        content_classes(data.layers),
+    )
+
+
 def _prepared(data: ImageData) -> list[LayerPrep | None]:
     return [p if isinstance(p := layer.prepared, LayerPrep) else None for layer in data.layers]
 
@@ -439,19 +453,7 @@ def analyze(
     # for two cores; see parallel.py), when there is enough work to pay for a process
     least = _FORK_ENTRIES if any(preps) else _FORK_ENTRIES_UNPREPARED
     fork = sum(len(layer.entries) for layer in data.layers) >= least
-    side_job = Deferred(
-        lambda: (
-            dive_efficiency(
-                [layer.entries for layer in data.layers],
-                [
-                    p.tree(layer.entries) if p is not None else None
-                    for p, layer in zip(preps, data.layers, strict=True)
-                ],
-            ),
-            content_classes(data.layers),
-        ),
-        fork=fork,
-    )
+    side_job = data.side or Deferred(lambda: _side_job(data, preps), fork=fork)
     replayer, start = _replay_started(preps, data.layers, content)
     for i in range(start, len(data.layers)):
         replayer.apply(i, data.layers[i].entries)
@@ -541,18 +543,20 @@ def inspect_image(
     platform: str | None = None,
     dockerfile: str | Path | None = None,
     requested: EngineRequest | None = None,
-    background_cleanup: bool = False,
+    cleanup_at_exit: bool = False,
 ) -> ImageReport:
     """Read and analyse an image. Without ``dockerfile``, ./Dockerfile is used if it matches.
 
     ``requested``: an export already asked of the engine (:func:`request_export`);
-    ``background_cleanup``: temporary files are removed beside the caller's next steps, by
-    the time the process exits (for a command line, which exits next).
+    ``cleanup_at_exit``: temporary files are removed by the process's exit handlers (for a
+    command line, which exits next: see :func:`jettison._entry.answer_then_clean_up`).
     """
     auto = False
     if dockerfile is None and os.path.isfile("Dockerfile"):
         dockerfile, auto = "Dockerfile", True
-    opened = open_image(reference, source, platform, requested, background_cleanup, LayerPrep)
+    opened = open_image(
+        reference, source, platform, requested, cleanup_at_exit, LayerPrep, _side_job
+    )
     with collector_paused(), opened as data:
         return analyze(data, dockerfile, auto)
 

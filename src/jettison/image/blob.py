@@ -200,6 +200,14 @@ class Window:
             )
         return data
 
+    def mapped(self) -> tuple[Any, int] | None:
+        """(the complete spool's map, where this window starts in it), or None: for readers
+        of many small pieces, which then slice it themselves (no bounds checked for them)."""
+        if not isinstance(self.source, GrowingFile):
+            return None
+        mapped = self.source.complete_map()
+        return None if mapped is None else (mapped, self.base)
+
     def reader(self, what: str) -> Callable[[int, int], bytes]:
         """:meth:`read_exact` for many small reads: from a complete spool's map, one slice
         each (no call through the window and its source)."""

@@ -56,6 +56,13 @@ class Deferred(Generic[T]):
         if fork and _fork_allowed():
             self._start()
 
+    @classmethod
+    def in_child(cls, fn: Callable[[], T]) -> Deferred[T] | None:
+        """``fn`` started in a child now; None where no child can be made (for work that
+        only pays when it runs beside the caller's)."""
+        job = cls(fn)
+        return job if job.pid else None
+
     def _start(self) -> None:
         import pickle
 

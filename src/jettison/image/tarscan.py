@@ -19,23 +19,28 @@ from jettison.image.errors import CorruptImageError
 BLOCK = 512
 _READAHEAD = 1 << 16
 _ZERO = bytes(BLOCK)
-# name mode uid gid size mtime chksum typeflag linkname magic (+version, uname, gname,
-# devmajor, devminor skipped) prefix (+12 bytes padding): one C call splits a header
-_HEADER = struct.Struct("100s8s8s8s12s12s8sc100s6s82x155s12x")
+# name, the numbers (mode uid gid size mtime chksum), typeflag, linkname, magic (+version,
+# uname, gname, devmajor, devminor skipped), prefix (+12 bytes padding): one C call splits
+# a header, a second the numbers once their NULs are spaces (which int() skips: one call
+# each instead of an rstrip and an int)
+_HEADER = struct.Struct("100s56sc100s6s82x155s12x")
+_NUMBERS = struct.Struct("8s8s8s12s12s8s")
+_NUL_AS_SPACE = bytes.maketrans(b"\0", b" ")
 
 REG, LINK, SYMLINK, DIR, OTHER = "0", "1", "2", "5", "?"
-_TYPES = {
-    "0": REG,
-    "\0": REG,
-    "7": REG,
-    "1": LINK,
-    "2": SYMLINK,
-    "5": DIR,
-    "3": OTHER,
-    "4": OTHER,
-    "6": OTHER,
-    "S": REG,
+_TYPES = {  # by the typeflag byte
+    b"0": REG,
+    b"\0": REG,
+    b"7": REG,
+    b"1": LINK,
+    b"2": SYMLINK,
+    b"5": DIR,
+    b"3": OTHER,
+    b"4": OTHER,
+    b"6": OTHER,
+    b"S": REG,
 }
+_META = frozenset((b"L", b"K", b"x", b"g"))  # GNU long name/link, PAX, global PAX
 
 
 class TarEntry(NamedTuple):
@@ -109,47 +114,46 @@ def scan(window: Window, what: str = "layer") -> Iterator[TarEntry]:
     """Yield the members of the tar in ``window`` in archive order."""
     pos = 0
     end = window.length
-    buf = b""
-    buf_at = 0
+    mapped = window.mapped()
+    if mapped is not None:  # a complete spool: headers sliced from its map, no readahead
+        buf, buf_at = mapped
+        buf_at = -buf_at
+        buf_end = buf_at + len(buf)
+    else:
+        buf, buf_at, buf_end = b"", 0, 0
     long_name: str | None = None
     long_link: str | None = None
     pax: dict[str, str] = {}
+    unpack_header = _HEADER.unpack
+    unpack_numbers = _NUMBERS.unpack
     while True:
         if pos + BLOCK > end:
             if pos < end and window.pread(pos, end - pos).strip(b"\0"):
                 raise CorruptImageError(f"truncated {what} tar: partial header at {pos}")
             return
         rel = pos - buf_at
-        if rel < 0 or rel + BLOCK > len(buf):
+        if rel < 0 or pos + BLOCK > buf_end:
             buf = window.pread(pos, _READAHEAD)
-            buf_at = pos
+            buf_at, buf_end = pos, pos + len(buf)
             rel = 0
             if len(buf) < BLOCK:
                 raise CorruptImageError(f"truncated {what} tar at offset {pos}")
         block = buf[rel : rel + BLOCK]
         if block == _ZERO:
             return  # end-of-archive marker
-        (
-            name_f,
-            mode_f,
-            uid_f,
-            gid_f,
-            size_f,
-            mtime_f,
-            check_f,
-            flag_b,
-            link_f,
-            magic,
-            prefix_f,
-        ) = _HEADER.unpack(block)
+        name_f, numbers_f, flag, link_f, magic, prefix_f = unpack_header(block)
         try:  # octal padded with NUL or space: everything but GNU base-256 and damage
-            stored = int(check_f.rstrip(b"\0 ") or b"0", 8)
-            size = int(size_f.rstrip(b"\0 ") or b"0", 8)
-            mode = int(mode_f.rstrip(b"\0 ") or b"0", 8)
-            uid = int(uid_f.rstrip(b"\0 ") or b"0", 8)
-            gid = int(gid_f.rstrip(b"\0 ") or b"0", 8)
-            mtime = int(mtime_f.rstrip(b"\0 ") or b"0", 8)
-        except ValueError:
+            mode_f, uid_f, gid_f, size_f, mtime_f, check_f = unpack_numbers(
+                numbers_f.translate(_NUL_AS_SPACE)
+            )
+            stored = int(check_f, 8)
+            size = int(size_f, 8)
+            mode = int(mode_f, 8)
+            uid = int(uid_f, 8)
+            gid = int(gid_f, 8)
+            mtime = int(mtime_f, 8)
+        except ValueError:  # (as stored: base-256 bytes are not to be translated)
+            mode_f, uid_f, gid_f, size_f, mtime_f, check_f = unpack_numbers(numbers_f)
             stored = _num(check_f, "checksum")
             size = _num(size_f, "size")
             mode = _num(mode_f, "mode")
@@ -160,7 +164,7 @@ def scan(window: Window, what: str = "layer") -> Iterator[TarEntry]:
         # under 2 * 65521, so the true sum is one of two candidates (a 1-in-65521 blind spot
         # for damage, against a pure-Python sum over every header). The checksum field
         # itself (8 bytes, summing far below 65521) counts as spaces: take its sum out.
-        byte_sum = (adler32(block) & 0xFFFF) - (adler32(check_f) & 0xFFFF) + 256
+        byte_sum = (adler32(block) & 0xFFFF) - (adler32(numbers_f[48:]) & 0xFFFF) + 256
         if stored != byte_sum and stored != byte_sum + 65521:
             # some old writers sum signed chars
             signed = (
@@ -173,18 +177,17 @@ def scan(window: Window, what: str = "layer") -> Iterator[TarEntry]:
                     f"corrupt {what} tar: bad header checksum at "
                     f"offset {pos} (not a tar, or damaged)"
                 )
-        flag = flag_b.decode("latin-1")
         data_at = pos + BLOCK
         pos = data_at + ((size + BLOCK - 1) // BLOCK) * BLOCK
         if pos > end:
             raise CorruptImageError(f"truncated {what} tar: member data runs past the end")
-        if flag in ("L", "K", "x", "g"):
+        if flag in _META:
             data = window.read_exact(data_at, size, f"{what} tar header")
-            if flag == "L":
+            if flag == b"L":
                 long_name = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-            elif flag == "K":
+            elif flag == b"K":
                 long_link = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-            elif flag == "x":
+            elif flag == b"x":
                 pax = _pax(data)
             continue  # global PAX headers carry nothing a layer needs
         if long_name is not None:

@@ -270,12 +270,13 @@ def test_no_engine_names_the_host_and_why(
 
 
 def test_the_command_leaves_no_temporary_file(image: Path, tmp_path: Path) -> None:
-    """The command removes its spool beside the rendering (a thread): still, once the
-    process has exited, nothing of it is left."""
+    """The command removes its spool once its answer is written (in a child, just after
+    its exit): still, nothing of it is left."""
     import gzip
     import os
     import subprocess
     import sys
+    import time
 
     packed = tmp_path / "img.tar.gz"  # a whole gzipped archive is spooled, decompressed
     packed.write_bytes(gzip.compress(image.read_bytes()))
@@ -290,4 +291,7 @@ def test_the_command_leaves_no_temporary_file(image: Path, tmp_path: Path) -> No
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["layers"]
+    deadline = time.monotonic() + 60
+    while list(scratch.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert list(scratch.iterdir()) == []

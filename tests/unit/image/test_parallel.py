@@ -27,6 +27,17 @@ def test_child_computes_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
     assert total == sum(range(100_000))  # ... on the parent's data
 
 
+@needs_fork
+def test_in_child_gives_a_started_child_or_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For work worth doing only beside the caller's: a child, or None (never inline)."""
+    monkeypatch.delenv("JETTISON_NO_FORK", raising=False)
+    job = Deferred.in_child(os.getpid)
+    assert job is not None and job.pid != 0
+    assert job.result() != os.getpid()
+    monkeypatch.setenv("JETTISON_NO_FORK", "1")
+    assert Deferred.in_child(os.getpid) is None
+
+
 def test_inline_when_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JETTISON_NO_FORK", "1")
     job = Deferred(os.getpid)

@@ -118,6 +118,69 @@ def test_scanner_checks_headers_whose_byte_sum_passes_65521() -> None:
         entries(bytes(data))
 
 
+def _with_fields(data: bytes, fields: dict[int, bytes]) -> bytes:
+    """The first header of ``data`` with raw bytes put at these offsets, its checksum
+    recomputed (as a writer of such fields would store it)."""
+    header = bytearray(data[:512])
+    for at, raw in fields.items():
+        header[at : at + len(raw)] = raw
+    header[148:156] = b" " * 8
+    header[148:156] = b"%06o\0 " % sum(header)
+    return bytes(header) + data[512:]
+
+
+def test_scanner_reads_numbers_ended_by_spaces_or_nuls_and_in_base_256() -> None:
+    """Octal numbers padded with NULs or spaces, and GNU base-256 ones, whose bytes may be
+    NUL (0x00) or space (0x20): they must not be read as padding."""
+    data = layer([("a", "f", b"x" * 600)], fmt=tarfile.USTAR_FORMAT)
+    spaced = _with_fields(data, {100: b"  644 \0\0", 108: b"0001750 ", 136: b"15255366400 "})
+    [e] = entries(spaced)
+    assert (e.mode, e.uid, e.size, e.mtime) == (0o644, 0o1750, 600, 0o15255366400)
+    # uid 0x2000 and size 600 in base 256: bytes 0x00 and 0x20 inside the number
+    binary = _with_fields(
+        data,
+        {
+            108: b"\x80\x00\x00\x00\x00\x00\x20\x00",
+            124: b"\x80" + (600).to_bytes(11, "big"),
+        },
+    )
+    [e] = entries(binary)
+    assert (e.uid, e.size) == (0x2000, 600)
+    blank = _with_fields(data, {116: b"\0" * 8})  # an empty gid field is 0
+    assert entries(blank)[0].gid == 0
+    with pytest.raises(CorruptImageError, match="bad uid"):
+        entries(_with_fields(data, {108: b"12x4567\0"}))
+
+
+def test_scanner_reads_a_complete_spool_through_its_map_as_through_reads(tmp_path) -> None:
+    """Headers sliced from a finished spool's memory map (no readahead) give the entries
+    read through the window, for a layer inside a larger file; a layer cut short inside
+    the map is still an error."""
+    from jettison.image.blob import GrowingFile
+
+    spec: Spec = [(f"d/{i}", "f", b"y" * (i * 97 % 3000)) for i in range(200)]
+    long = "d/" + "n" * 150
+    spec += [(long, "f", b"z"), ("d/ln", "l", long)]
+    data = layer(spec, fmt=tarfile.GNU_FORMAT)
+    spool = GrowingFile(str(tmp_path / "spool"))
+    spool.write(b"\0" * 1024 + data + b"\0" * 4096)
+    spool.finish()
+    window = Window(spool, 1024, len(data))
+    assert window.mapped() is not None
+    reads: list[int] = []
+    read = spool.pread
+    spool.pread = lambda offset, size: (reads.append(size), read(offset, size))[1]  # type: ignore[method-assign]
+    assert list(scan(window)) == entries(data)
+    # the GNU records of the long name and link target only (NUL-ended): no header read
+    assert reads == [len(long) + 1] * 2
+    inside = entries(data)[100]  # the window ends inside this member's data
+    assert inside.size > 1
+    short = Window(spool, 1024, inside.offset + 1)
+    with pytest.raises(CorruptImageError, match="truncated"):
+        list(scan(short))
+    spool.close()
+
+
 def test_replay_exact_bytes_whiteouts_opaque_hardlinks(tmp_path) -> None:
     r = _report(tmp_path, [L0, L1, L2])
     assert [lay.size_bytes for lay in r.layers] == [1220, 1105, 46]

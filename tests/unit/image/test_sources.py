@@ -6,6 +6,7 @@ import contextlib
 import gzip
 import hashlib
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -267,6 +268,83 @@ def test_corrupt_layer_scanned_in_the_child_is_one_clear_error(tmp_path: Path) -
     path.write_bytes(legacy_archive(layers))
     with pytest.raises(CorruptImageError, match="checksum"), open_image(str(path)):
         pass
+
+
+def _scan_report(image: Any) -> tuple[int, list[int], bytes]:
+    """What a side job may compute from a read image: in which process, the entries, and a
+    file's content (read through the layer's window)."""
+    entry = image.layers[0].entries[1]
+    return (
+        os.getpid(),
+        [len(layer.entries) for layer in image.layers],
+        image.layers[0].window.pread(entry.offset, entry.size),
+    )
+
+
+@pytest.mark.usefixtures("forkable")
+def test_a_side_job_starts_before_a_scan_that_leaves_the_other_core_idle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One large layer is scanned on one core: the caller's side job is forked before that
+    scan (the child scans too) and gives what it gives inline. Where the scan itself is
+    split over two processes, or the layers are small, it is not started."""
+    from jettison.image import parallel
+    from jettison.image.sources import archive
+
+    events: list[str] = []
+    real_start, real_scan = parallel.Deferred._start, archive.scan_layers
+    monkeypatch.setattr(
+        parallel.Deferred, "_start", lambda self: (events.append("fork"), real_start(self))
+    )
+    monkeypatch.setattr(
+        archive, "scan_layers", lambda windows: (events.append("scan"), real_scan(windows))[1]
+    )
+    one = tmp_path / "one.tar"
+    one.write_bytes(legacy_archive([_big_layers()[0]]))
+    monkeypatch.setattr(archive, "_SIDE_BESIDE_SCAN_BYTES", 1 << 20)
+    with open_image(str(one), side=_scan_report) as data:
+        assert events == ["fork", "scan"]  # the child started first
+        assert data.side is not None
+        pid, counts, content = data.side.result()
+        assert pid != os.getpid()
+        assert (counts, content) == _scan_report(data)[1:]
+        assert counts == [96]
+    events.clear()
+    monkeypatch.setattr(archive, "_SIDE_BESIDE_SCAN_BYTES", 100 << 20)  # too little to scan
+    with open_image(str(one), side=_scan_report) as data:
+        assert data.side is None and events == ["scan"]
+    events.clear()
+    monkeypatch.setattr(archive, "_SIDE_BESIDE_SCAN_BYTES", 1 << 20)
+    three = tmp_path / "three.tar"
+    three.write_bytes(legacy_archive(_big_layers()))
+    with open_image(str(three), side=_scan_report) as data:  # the scan takes both cores
+        assert data.side is None and events == ["scan", "fork"]
+    events.clear()
+    monkeypatch.setenv("JETTISON_NO_FORK", "1")
+    with open_image(str(one), side=_scan_report) as data:  # no child: the caller runs it
+        assert data.side is None and events == ["scan"]
+
+
+@pytest.mark.usefixtures("forkable")
+def test_an_image_analysed_with_its_side_job_started_early_gives_the_same_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jettison.image import analysis, parallel
+    from jettison.image.analysis import inspect_image
+    from jettison.image.sources import archive
+
+    forks: list[int] = []
+    real = parallel.Deferred._start
+    monkeypatch.setattr(parallel.Deferred, "_start", lambda self: (forks.append(1), real(self)))
+    path = tmp_path / "img.tar"
+    path.write_bytes(legacy_archive([L0, L1, L2]))
+    monkeypatch.setattr(archive, "_SIDE_BESIDE_SCAN_BYTES", 0)
+    monkeypatch.setattr(analysis, "_FORK_ENTRIES_UNPREPARED", 0)
+    early = inspect_image(str(path)).to_json()
+    assert forks == [1]  # the analysis took the child started before the scan
+    monkeypatch.setenv("JETTISON_NO_FORK", "1")
+    assert inspect_image(str(path)).to_json() == early
+    assert early["duplicate_bytes"] == 12 and early["dive"]["efficiency"] is not None
 
 
 @contextlib.contextmanager

@@ -131,26 +131,34 @@ def open_image(
     source: str = "auto",
     platform: str | None = None,
     requested: EngineRequest | None = None,
-    background_cleanup: bool = False,
+    cleanup_at_exit: bool = False,
     prepare: Callable[[Window, bool], Any] | None = None,
+    side: Callable[[ImageData], Any] | None = None,
 ) -> Iterator[ImageData]:
     """Read ``reference`` from ``source``; temporary files live only inside the block (with
-    ``background_cleanup``, until the process exits: see :meth:`Scratch.remove`).
+    ``cleanup_at_exit``, until the process's exit handlers: see :meth:`Scratch.remove`).
 
     ``prepare(window, base)``: makes a layer's ``prepared`` when an engine's export still
     streaming in brings the layer (``base``: the export says it is the image's first); it
     takes the layer's entries in pieces as they are read (``count`` taken so far,
     ``add(more)``), in the waits for the next bytes, which are free time.
     Other sources read layers after the whole pass, with nothing to overlap, and leave
-    ``prepared`` None."""
+    ``prepared`` None.
+
+    ``side(image)``: work on the read image that the caller will ask of ``image.side`` (a
+    :class:`jettison.image.parallel.Deferred`): where the layers' scan would leave the other
+    core idle (an archive, or an export read whole), it starts in a child before the scan,
+    which the child makes again. Elsewhere ``image.side`` is None."""
     kind, target = classify(reference, source)
     tmp = Scratch()
-    closers: list[Callable[[], None]] = [lambda: tmp.remove(background_cleanup)]
+    closers: list[Callable[[], None]] = [lambda: tmp.remove(cleanup_at_exit)]
     if requested is not None:
         closers.append(requested.pending.close)
     try:
         if kind == "engine":
-            yield open_engine(target, reference, tmp, platform, closers, requested, prepare)
+            yield open_engine(target, reference, tmp, platform, closers, requested, prepare, side)
+        elif kind == "archive":
+            yield open_archive(target, reference, tmp, platform, closers, side)
         else:
             yield _RESOLVERS[kind](target, reference, tmp, platform, closers)
     finally:

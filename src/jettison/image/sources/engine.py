@@ -84,12 +84,15 @@ def open_engine(
     closers: list[Callable[[], None]],
     requested: EngineRequest | None = None,
     prepare: Callable[[Window, bool], Any] | None = None,
+    side: Callable[[ImageData], Any] | None = None,
 ) -> ImageData:
     """Stream ``docker save`` into a spool file and analyse it while it arrives."""
     from jettison.engine.prefetch import Drain
 
     if requested is not None and isinstance(requested.pending, Drain):
-        data = _read_drained(requested.pending, name, reference, tmp, platform, closers, prepare)
+        data = _read_drained(
+            requested.pending, name, reference, tmp, platform, closers, prepare, side
+        )
         data.image_id = requested.image_id
         return data
     from jettison.engine.api import EngineAPI  # (http.client: not needed above)
@@ -143,6 +146,7 @@ def _read_drained(
     platform: str | None,
     closers: list[Callable[[], None]],
     prepare: Callable[[Window, bool], Any] | None,
+    side: Callable[[ImageData], Any] | None,
 ) -> ImageData:
     """Read the export the console entry point has been draining into its spool since it
     asked for it (:class:`jettison.engine.prefetch.Drain`)."""
@@ -167,7 +171,9 @@ def _read_drained(
     whole = arrives_faster_than_analysed(drain)
     if whole and not drain.join(timeout=600):  # (an error or its own timeout ends it first)
         whole = False  # still arriving: read as it comes (and no fork beside the drain)
-    data = read_archive(spool, 1 << 62, reference, tmp, platform, closers, "engine", prepare, whole)
+    data = read_archive(
+        spool, 1 << 62, reference, tmp, platform, closers, "engine", prepare, whole, side
+    )
     # the archive's end is read: let the answer end, so the analysis may fork safely
     drain.join(timeout=10)
     return data
