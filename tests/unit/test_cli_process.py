@@ -72,95 +72,124 @@ def test_report_file_written_and_temporary_files_removed(archive: Path, tmp_path
 
 
 _ANSWER_FIRST = """
-import atexit, os, sys, time
+import atexit, os, signal, sys, time
 import jettison.cli as cli
+from jettison import _entry
 
-gate, marker = sys.argv[1:3]
+gate, marker, how = sys.argv[1:4]
 
 def clean_up():  # a clean-up that takes as long as the test wants
     while not os.path.exists(gate):
         time.sleep(0.01)
     with open(marker, "w") as f:
-        f.write(str(os.getpid()))
+        f.write("cleaned")
 
 @cli.cli.command("slow-clean-up")
 def slow() -> None:
     atexit.register(clean_up)
-    print("the report")
+    with open(marker + ".pid", "w") as f:
+        f.write(str(os.getpid()))
+    print("the report", flush=True)
+    if how == "killed":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if how == "crash":
+        raise RuntimeError("a bug")
+    if how == "hang":
+        while True:
+            time.sleep(0.05)
     cli.answer_first()
     raise SystemExit(3)
 
+_entry.answer_from_a_child()
 sys.argv = ["jettison", "slow-clean-up"]
 cli.main()
 """
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="the clean-up is left to a child on Linux")
-def test_a_command_that_answers_first_exits_before_its_clean_up(tmp_path: Path) -> None:
-    """``jettison inspect`` exits once its report is written: the exit handlers (temporary
-    files, a spooled export's pages) run after, in a child that lets go of the output at
-    once (a reader of the pipe sees its end) and still does all of the clean-up."""
+def _answering(tmp_path: Path, how: str) -> tuple[list[str], Path, Path]:
     gate, marker = tmp_path / "go", tmp_path / "cleaned"
+    return [sys.executable, "-c", _ANSWER_FIRST, str(gate), str(marker), how], gate, marker
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the command runs in a child on Linux")
+def test_the_caller_has_the_answer_before_the_clean_up(tmp_path: Path) -> None:
+    """``jettison inspect`` runs in a child, and the process its caller waits for exits with
+    the code once the report is written: the exit handlers (temporary files, a spooled
+    export's pages) and the child's own exit come after. The output's reader sees its end
+    at once, and the clean-up still runs in full."""
+    argv, gate, marker = _answering(tmp_path, "answer")
     try:
         done = subprocess.run(
-            [sys.executable, "-c", _ANSWER_FIRST, str(gate), str(marker)],
+            argv,
             env=ENV,
             capture_output=True,
             text=True,
-            timeout=60,  # (were the output held by the clean-up, this would not return)
+            timeout=60,  # (were the output held until the clean-up, this would not return)
             check=False,
         )
         assert (done.returncode, done.stdout, done.stderr) == (3, "the report\n", "")
-        assert not marker.exists()  # exited while the clean-up still waits
+        assert not marker.exists()  # answered while the clean-up still waits
     finally:
         gate.touch()
     deadline = time.monotonic() + 60
     while not marker.exists() and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert marker.exists()  # ... and the clean-up ran all the same, in another process
+    assert marker.read_text() == "cleaned"  # ... which then ran all the same
 
 
-def test_answering_first_is_not_tried_beside_another_thread(monkeypatch) -> None:
-    """With a thread alive (its locks could stay held in a child), the exit handlers run
-    here, before the exit, as without answer_first."""
-    import threading
+@pytest.mark.skipif(sys.platform != "linux", reason="the command runs in a child on Linux")
+@pytest.mark.parametrize(("how", "code"), [("killed", 128 + 9), ("crash", 2)])
+def test_a_command_that_ends_without_answering_gives_its_own_exit(
+    tmp_path: Path, how: str, code: int
+) -> None:
+    """Killed, or ended by an unexpected error before answering: the caller gets the
+    child's status (128 + the signal; 2 and the one-line report of an internal error), and
+    nothing waits forever."""
+    argv, gate, _ = _answering(tmp_path, how)
+    gate.touch()
+    done = subprocess.run(argv, env=ENV, capture_output=True, text=True, timeout=60)
+    assert done.returncode == code and done.stdout == "the report\n"
+    assert ("internal error: RuntimeError: a bug" in done.stderr) == (how == "crash")
 
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the command runs in a child on Linux")
+def test_a_termination_of_the_waiting_process_reaches_the_command(tmp_path: Path) -> None:
+    """A CI runner's timeout signals the process it started: the command in the child is
+    stopped too, not left running."""
+    import signal
+
+    argv, gate, marker = _answering(tmp_path, "hang")
+    gate.touch()
+    proc = subprocess.Popen(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"the report\n"
+    child = int(Path(f"{marker}.pid").read_text())
+    assert child != proc.pid
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.02)
+    else:
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError("the command was left running")
+
+
+def test_answer_first_without_a_waiting_parent_is_a_normal_exit(monkeypatch) -> None:
+    """Run otherwise (no parent waiting for the code), the exit handlers run before the exit,
+    as without answer_first."""
     import jettison.cli as cli
 
-    def no_fork() -> int:
-        raise AssertionError("forked beside another thread")
-
+    exits: list[int] = []
     ran: list[str] = []
-    monkeypatch.setattr(cli.os, "fork", no_fork)
+    monkeypatch.setattr(cli.os, "_exit", exits.append)
     monkeypatch.setattr(cli.atexit, "_run_exitfuncs", lambda: ran.append("handlers"))
-    stop = threading.Event()
-    worker = threading.Thread(target=stop.wait)
-    worker.start()
-    try:
-        with pytest.raises(SystemExit) as info:
-            cli.leave(4, answer_first=True)
-        assert info.value.code == 4 and ran == ["handlers"]
-    finally:
-        stop.set()
-        worker.join()
-
-
-def test_reader_leaving_early_is_not_a_traceback(tmp_path: Path) -> None:
-    dockerfile = tmp_path / "Dockerfile"
-    dockerfile.write_text("FROM debian:bookworm\n" + "RUN apt-get install curl\n" * 2000)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jettison", "audit", str(dockerfile), "--format", "json"],
-        cwd=tmp_path,
-        env=ENV,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert proc.stdout is not None and proc.stderr is not None
-    assert proc.stdout.read(10)
-    proc.stdout.close()  # like `| head -c 10`, long before the report's end
-    err = proc.stderr.read().decode()
-    assert proc.wait(timeout=120) == 1
-    assert "Traceback" not in err and "Exception ignored" not in err
+    cli.leave(4, answer_first=True)
+    assert exits == [4] and ran == ["handlers"]
 
 
 class _BrokenStream:

@@ -144,11 +144,11 @@ _answer_first = False
 
 
 def answer_first() -> None:
-    """Have this command line exit as soon as its output is written, and its exit handlers
-    run after, in a child nobody waits for (Linux; elsewhere, before the exit as usual): an
-    inspect's temporary files, with the pages of a spooled export (some 10 ms per 100 MB
-    to free), the way a server's command answers before its clean-up. (A command run
-    otherwise, e.g. by a test's runner, is not affected.)"""
+    """Let this command line's caller have its exit code as soon as its output is written,
+    before its exit handlers (an inspect's temporary files, with the pages of a spooled
+    export: some 10 ms per 100 MB to free) and the exit itself: see
+    :func:`jettison._entry.answer_from_a_child`. (A command run otherwise, e.g. by a
+    test's runner, is not affected.)"""
     global _answer_first
     _answer_first = True
 
@@ -160,29 +160,18 @@ def leave(code: str | int | None, answer_first: bool = False) -> None:
     collects several times: 10-20 ms that change nothing once the output is flushed and the
     exit handlers have run (temporary directories are removed by then). With another
     thread still running, or an exit code that is not a number, a normal exit.
-    ``answer_first``: the exit handlers run after the exit, in a child (see
-    :func:`answer_first`).
+    ``answer_first``: a parent waiting for the code (see :func:`answer_first`) is given it
+    before the exit handlers run.
     """
     if code is None:
         code = 0
     if not isinstance(code, int):
         sys.exit(code)
-    if answer_first and sys.platform.startswith("linux") and threading.active_count() == 1:
+    if answer_first:
+        from jettison._entry import answered
+
         code = flush_output(code)
-        try:
-            pid = os.fork()
-        except OSError:  # (no process to spare: the handlers run here)
-            pid = -1
-        if pid > 0:
-            os._exit(code)
-        if pid == 0:  # the child: first, let go of the caller's terminal or pipes
-            try:
-                null = os.open(os.devnull, os.O_RDWR)
-                for target in (0, 1, 2):
-                    os.dup2(null, target)
-                atexit._run_exitfuncs()
-            finally:
-                os._exit(0)
+        answered(code)
     atexit._run_exitfuncs()  # first: threads removing temporary files are joined there
     if threading.active_count() > 1:
         sys.exit(code)

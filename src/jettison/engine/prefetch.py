@@ -249,6 +249,18 @@ def answer(sock: Any, timeout: float = 600.0) -> tuple[int, bytes]:
         return 502, body  # not an HTTP answer
 
 
+def forget() -> None:
+    """Close this process's descriptors of what was sent, without ending the requests (a
+    child that inherited them reads the answers): no shutdown, unlike :func:`discard`."""
+    while _PENDING:
+        _, (json_sock, export) = _PENDING.popitem()
+        json_sock.close()
+        if isinstance(export, Drain):  # (not expected: drains start after the fork)
+            os.close(export.fd)
+        else:
+            export.close()
+
+
 def discard() -> None:
     """Close what was sent and never taken."""
     while _PENDING:
