@@ -100,6 +100,8 @@ def slow() -> None:
     cli.answer_first()
     raise SystemExit(3)
 
+with open(marker + ".top", "w") as f:  # the process the caller started
+    f.write(str(os.getpid()))
 _entry.answer_from_a_child()
 sys.argv = ["jettison", "slow-clean-up"]
 cli.main()
@@ -129,6 +131,8 @@ def test_the_caller_has_the_answer_before_the_clean_up(tmp_path: Path) -> None:
         )
         assert (done.returncode, done.stdout, done.stderr) == (3, "the report\n", "")
         assert not marker.exists()  # answered while the clean-up still waits
+        # (the command ran in a child of the process the caller started)
+        assert Path(f"{marker}.pid").read_text() != Path(f"{marker}.top").read_text()
     finally:
         gate.touch()
     deadline = time.monotonic() + 60
@@ -177,6 +181,20 @@ def test_a_termination_of_the_waiting_process_reaches_the_command(tmp_path: Path
     else:
         os.kill(child, signal.SIGKILL)
         raise AssertionError("the command was left running")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the command runs in a child on Linux")
+def test_no_child_when_forks_are_turned_off(tmp_path: Path) -> None:
+    """``JETTISON_NO_FORK=1``: the command runs in the process the caller started (which
+    then also waits for its clean-up)."""
+    argv, gate, marker = _answering(tmp_path, "answer")
+    gate.touch()
+    done = subprocess.run(
+        argv, env={**ENV, "JETTISON_NO_FORK": "1"}, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 3
+    assert marker.read_text() == "cleaned"  # (before the exit)
+    assert Path(f"{marker}.pid").read_text() == Path(f"{marker}.top").read_text()
 
 
 def test_answer_first_without_a_waiting_parent_is_a_normal_exit(monkeypatch) -> None:
