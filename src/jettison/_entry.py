@@ -288,6 +288,7 @@ def main() -> None:
 
 # in a child of answer_from_a_child(): where its exit code goes (see answered)
 _ANSWER_FD = -1
+_ANSWERED = [False]  # (read by the thread watching the parent: see _stop_with)
 _FORWARDED = ("SIGTERM", "SIGHUP", "SIGQUIT")  # passed on to the child (Ctrl-C reaches it)
 
 
@@ -299,41 +300,110 @@ def answer_from_a_child() -> None:
     temporary files, a spooled export's pages to free, some 10 ms per 100 MB, and its heap
     to unmap: 8-25 ms after an inspect here) happens after, the way a served command
     answers before it cleans up. A child that dies without answering is exited for with
-    its status (128 + the signal that ended it). ``JETTISON_NO_FORK=1`` runs it here."""
+    its status (128 + the signal that ended it); SIGTERM, SIGHUP and SIGQUIT are passed on
+    (Ctrl-C from the terminal reaches both; one sent to this process alone is ignored), and
+    the child is stopped when this process is killed. ``JETTISON_NO_FORK=1`` runs it here.
+    """
     if not sys.platform.startswith("linux") or os.environ.get("JETTISON_NO_FORK"):
         return
+    import signal
+
     try:
         read_fd, write_fd = os.pipe()
+        alive_read, alive_write = os.pipe()  # (held open by the parent while it lives)
     except OSError:
         return
+    # a caller ignoring SIGCHLD would have the child reaped unseen; signals wait until the
+    # parent's handlers are there (the child restores the mask)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    caught = {signal.SIGINT, *(getattr(signal, name) for name in _FORWARDED)}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, caught)
     try:
         pid = os.fork()
     except OSError:
-        os.close(read_fd)
-        os.close(write_fd)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        for fd in (read_fd, write_fd, alive_read, alive_write):
+            os.close(fd)
         return
     if pid == 0:
-        os.close(read_fd)
         global _ANSWER_FD
+        os.close(read_fd)
+        os.close(alive_write)
         _ANSWER_FD = write_fd
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        _stop_with(alive_read)
         return
     os.close(write_fd)
-    import signal
-
+    os.close(alive_read)
     prefetch = sys.modules.get("jettison.engine.prefetch")
     if prefetch is not None:
         prefetch.forget()  # (the child reads what was asked for)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # (Ctrl-C reaches the child too)
+
+    def forward(sig: int, _: object) -> None:
+        try:  # noqa: SIM105 - (contextlib is an import this module avoids)
+            os.kill(pid, sig)
+        except OSError:  # (already ended: its status comes next)
+            pass
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in _FORWARDED:
-        signal.signal(getattr(signal, name), lambda sig, _: os.kill(pid, sig))
-    answer = b""
-    while chunk := os.read(read_fd, 16):  # (retried after a forwarded signal: PEP 475)
-        answer += chunk
+        signal.signal(getattr(signal, name), forward)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    os._exit(_answer_or_status(pid, read_fd))
+
+
+def _stop_with(alive_read: int) -> None:
+    """Stop this child (SIGTERM) if its parent ends before it has answered: a caller's
+    timeout kills the parent with SIGKILL, which cannot be passed on. A thread of the
+    interpreter's own kind (not counted by ``threading``, holding no lock) waits for the
+    end of a pipe only the parent holds open (a parent-death signal would need ctypes,
+    whose load cost 10 ms here)."""
+    import _thread
+    import signal
+
+    def watch() -> None:
+        try:  # noqa: SIM105 - (contextlib is an import this module avoids)
+            os.read(alive_read, 1)
+        except OSError:
+            pass
+        if not _ANSWERED[0]:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    _thread.start_new_thread(watch, ())
+
+
+def _answer_or_status(pid: int, read_fd: int) -> int:
+    """The code the child answers on ``read_fd``, or, when it ends without answering, its
+    exit status (a process it forked may still hold the pipe open: the child's own end is
+    watched too, where the system can)."""
+    import select
+
+    watched = [read_fd]
+    try:  # noqa: SIM105 - (contextlib is an import this module avoids)
+        watched.append(os.pidfd_open(pid))
+    except (AttributeError, OSError):  # (before Linux 5.3: the pipe's end only)
+        pass
+    ready = select.select(watched, [], [])[0]  # (retried after a signal: PEP 475)
+    if read_fd not in ready:  # the child ended: an answer it gave is in the pipe already
+        os.set_blocking(read_fd, False)
+    try:
+        answer = os.read(read_fd, 16)  # (a write this small arrives whole)
+    except BlockingIOError:
+        answer = b""
     if answer.isdigit():
-        os._exit(int(answer))
+        return int(answer)
     _, status = os.waitpid(pid, 0)
     code = os.waitstatus_to_exitcode(status)
-    os._exit(128 - code if code < 0 else code)
+    return 128 - code if code < 0 else code
+
+
+def forget_answer() -> None:
+    """In a process forked from the command's (a pass on the other core): close the answer
+    pipe it inherited, so that the waiting parent never waits for this one."""
+    global _ANSWER_FD
+    if _ANSWER_FD >= 0:
+        os.close(_ANSWER_FD)
+        _ANSWER_FD = -1
 
 
 def answered(code: int) -> bool:
@@ -344,6 +414,7 @@ def answered(code: int) -> bool:
     if _ANSWER_FD < 0:
         return False
     fd, _ANSWER_FD = _ANSWER_FD, -1
+    _ANSWERED[0] = True  # (the parent exits next: the clean-up goes on)
     null = os.open(os.devnull, os.O_RDWR)
     for target in (0, 1, 2):  # (a reader of the output sees its end now)
         os.dup2(null, target)

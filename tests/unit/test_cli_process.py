@@ -71,6 +71,24 @@ def test_report_file_written_and_temporary_files_removed(archive: Path, tmp_path
     assert list(tmpdir.iterdir()) == []
 
 
+def test_reader_leaving_early_is_not_a_traceback(tmp_path: Path) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM debian:bookworm\n" + "RUN apt-get install curl\n" * 2000)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jettison", "audit", str(dockerfile), "--format", "json"],
+        cwd=tmp_path,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(10)
+    proc.stdout.close()  # like `| head -c 10`, long before the report's end
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1
+    assert "Traceback" not in err and "Exception ignored" not in err
+
+
 _ANSWER_FIRST = """
 import atexit, os, signal, sys, time
 import jettison.cli as cli
@@ -97,6 +115,17 @@ def slow() -> None:
     if how == "hang":
         while True:
             time.sleep(0.05)
+    if how == "pass-on-the-other-core":  # a forked pass still running at the answer
+        from jettison.image.parallel import Deferred
+
+        def wait() -> int:
+            while not os.path.exists(gate):
+                time.sleep(0.01)
+            return 1
+
+        job = Deferred(wait)
+        assert job.pid, "no fork"
+        os.kill(os.getpid(), signal.SIGKILL)  # ... and the command dies without answering
     cli.answer_first()
     raise SystemExit(3)
 
@@ -195,6 +224,118 @@ def test_no_child_when_forks_are_turned_off(tmp_path: Path) -> None:
     assert done.returncode == 3
     assert marker.read_text() == "cleaned"  # (before the exit)
     assert Path(f"{marker}.pid").read_text() == Path(f"{marker}.top").read_text()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the command runs in a child on Linux")
+def test_a_pass_forked_by_the_command_does_not_hold_the_answer(tmp_path: Path) -> None:
+    """A child the command forked (a pass on the other core) inherits the answer pipe: when
+    the command dies without answering, the caller has its status at once, not when that
+    pass ends (here: never before the test lets it)."""
+    argv, gate, _ = _answering(tmp_path, "pass-on-the-other-core")
+    out = tmp_path / "out"
+    try:
+        with out.open("w") as f:  # (a file: the pass, killed later, holds the output too)
+            proc = subprocess.Popen(argv, env=ENV, stdout=f, stderr=subprocess.STDOUT)
+            assert proc.wait(timeout=60) == 128 + 9
+        assert out.read_text() == "the report\n"
+    finally:
+        gate.touch()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the command runs in a child on Linux")
+def test_a_killed_caller_process_stops_the_command(tmp_path: Path) -> None:
+    """``subprocess.run(timeout=...)`` kills with SIGKILL, which cannot be passed on: the
+    command, in the child, is stopped all the same (its parent-death signal)."""
+    import signal
+
+    argv, gate, marker = _answering(tmp_path, "hang")
+    gate.touch()
+    proc = subprocess.Popen(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"the report\n"
+    child = int(Path(f"{marker}.pid").read_text())
+    proc.kill()
+    proc.wait(timeout=60)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.02)
+    else:
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError("the command was left running")
+
+
+def _ignoring_sigchld() -> None:
+    import signal
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # (kept across exec, as a caller's would)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the command runs in a child on Linux")
+def test_a_caller_ignoring_sigchld_gets_the_commands_exit(tmp_path: Path) -> None:
+    """A caller that ignores SIGCHLD (its children are then reaped unseen): help, a usage
+    error and a missing archive end with their own codes, without a traceback."""
+    for args, code in ((["--help"], 0), (["--bogus"], 2), ([str(tmp_path / "no.tar")], 2)):
+        done = subprocess.run(
+            [sys.executable, "-m", "jettison", "inspect", *args],
+            cwd=tmp_path,
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            preexec_fn=_ignoring_sigchld,  # (no thread runs in the test process here)
+        )
+        assert done.returncode == code, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+
+
+_REAL_INSPECT = """
+import atexit, os, sys, time
+from jettison import _entry
+
+archive, gate, marker = sys.argv[1:4]
+
+def clean_up():  # runs with the command's own exit handlers
+    while not os.path.exists(gate):
+        time.sleep(0.01)
+    with open(marker, "w") as f:
+        f.write(str(os.getpid()))
+
+atexit.register(clean_up)
+sys.argv = ["jettison", "inspect", archive, "--format", "json"]
+_entry.main()
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the command runs in a child on Linux")
+def test_jettison_inspect_answers_from_a_child_before_its_exit_handlers(
+    archive: Path, tmp_path: Path
+) -> None:
+    """The real command: the caller has the report and the code while the exit handlers
+    still wait, and those run in another process than the one the caller started."""
+    gate, marker = tmp_path / "go", tmp_path / "handlers"
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _REAL_INSPECT, str(archive), str(gate), str(marker)],
+            cwd=tmp_path,
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        assert '"duplicate_bytes": 5000' in out
+        assert not marker.exists()
+    finally:
+        gate.touch()
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert int(marker.read_text()) != proc.pid
 
 
 def test_answer_first_without_a_waiting_parent_is_a_normal_exit(monkeypatch) -> None:

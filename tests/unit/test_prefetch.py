@@ -3,6 +3,7 @@ and what is sent (the engine itself is exercised in tests/engine/test_inspect.py
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import urllib.parse
@@ -493,3 +494,45 @@ def test_elsewhere_than_linux_nothing_is_loaded_early(monkeypatch: pytest.Monkey
     monkeypatch.delitem(sys.modules, "colorsys", raising=False)
     _entry.load_yielding(("colorsys",))
     assert calls == [] and "colorsys" not in sys.modules
+
+
+def test_a_spool_that_cannot_be_made_leaves_the_export_to_the_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An unusable TMPDIR: the pending export is dropped (its sockets closed), so that the
+    command asks the engine itself and reports the error as usual, not a traceback."""
+    import socket
+
+    ours, theirs = socket.socketpair()
+    json_ours, json_theirs = socket.socketpair()
+
+    def no_spool(self: object, sock: object, timeout: float = 600.0) -> None:
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(prefetch.Drain, "__init__", no_spool)
+    monkeypatch.setitem(prefetch._PENDING, "app:1", (json_ours, ours))
+    prefetch.drain_pending()
+    assert prefetch.take("app:1") is None
+    assert ours.fileno() == -1 and json_ours.fileno() == -1
+    for sock in (theirs, json_theirs):
+        sock.close()
+
+
+def test_forget_closes_this_processs_copies_and_leaves_the_requests_alive() -> None:
+    """The waiting parent's copies go (close, no shutdown): the child's copies of the same
+    sockets still carry the answers."""
+    import socket
+
+    ours, engine = socket.socketpair()
+    child_copy = socket.socket(fileno=os.dup(ours.fileno()))
+    json_ours, json_engine = socket.socketpair()
+    prefetch._PENDING["app:1"] = (json_ours, ours)
+    try:
+        prefetch.forget()
+        assert ours.fileno() == -1 and json_ours.fileno() == -1
+        engine.sendall(b"HTTP/1.0 200 OK\r\n\r\nbody")
+        assert child_copy.recv(64).endswith(b"body")  # (a shutdown would have ended it)
+    finally:
+        prefetch._PENDING.pop("app:1", None)
+        for sock in (child_copy, engine, json_engine):
+            sock.close()

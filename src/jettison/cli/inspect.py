@@ -123,8 +123,10 @@ def command(
         if requested is not None and fmt in ("text", "github"):
             prepare_terminal_view()
 
-        answer_first()  # (the temporary files, removed at exit, then wait for no one)
-        report = inspect_image(image, source, platform, dockerfile, requested, cleanup_at_exit=True)
+        answer_first()  # (the clean-up and the exit then come after the caller has the code)
+        report = inspect_image(
+            image, source, platform, dockerfile, requested, background_cleanup=True
+        )
     except JettisonError as exc:
         if exc.path is None and local is not None:
             exc.path = local  # "truncated tar" says which file

@@ -83,10 +83,17 @@ def descriptors(reference: str) -> tuple[int, ...]:
 
 
 def drain_pending() -> None:
-    """Start draining the exports sent without a drain (the command runs here after all)."""
+    """Start draining the exports sent without a drain (the command runs here after all);
+    one whose spool cannot be made (an unusable TMPDIR) is dropped: the command then asks
+    the engine itself and reports what goes wrong as usual."""
     for reference, (json_sock, export) in list(_PENDING.items()):
         if not isinstance(export, Drain):
-            _PENDING[reference] = (json_sock, Drain(export))
+            try:
+                _PENDING[reference] = (json_sock, Drain(export))
+            except OSError:
+                del _PENDING[reference]
+                json_sock.close()
+                export.close()
 
 
 def adopt(reference: str, json_fd: int, export_fd: int) -> None:

@@ -543,19 +543,20 @@ def inspect_image(
     platform: str | None = None,
     dockerfile: str | Path | None = None,
     requested: EngineRequest | None = None,
-    cleanup_at_exit: bool = False,
+    background_cleanup: bool = False,
 ) -> ImageReport:
     """Read and analyse an image. Without ``dockerfile``, ./Dockerfile is used if it matches.
 
     ``requested``: an export already asked of the engine (:func:`request_export`);
-    ``cleanup_at_exit``: temporary files are removed by the process's exit handlers (for a
-    command line, which exits next: see :func:`jettison._entry.answer_then_clean_up`).
+    ``background_cleanup``: temporary files are removed beside the caller's next steps, by
+    the time the process exits (for a command line, which exits next: an inspect run in a
+    process of its own answers before that, see :func:`jettison._entry.answered`).
     """
     auto = False
     if dockerfile is None and os.path.isfile("Dockerfile"):
         dockerfile, auto = "Dockerfile", True
     opened = open_image(
-        reference, source, platform, requested, cleanup_at_exit, LayerPrep, _side_job
+        reference, source, platform, requested, background_cleanup, LayerPrep, _side_job
     )
     with collector_paused(), opened as data:
         return analyze(data, dockerfile, auto)

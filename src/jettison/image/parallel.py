@@ -86,6 +86,10 @@ class Deferred(Generic[T]):
             try:
                 gc.disable()  # short-lived: nothing to gain from collecting
                 os.close(read_fd)
+                # (not the command's answer pipe: see jettison._entry.answered)
+                release = getattr(sys.modules.get("jettison._entry"), "forget_answer", None)
+                if release is not None:
+                    release()
                 try:
                     payload = pickle.dumps((True, self.fn()), protocol=pickle.HIGHEST_PROTOCOL)
                 except BaseException:

@@ -77,7 +77,9 @@ def _num(field: bytes, what: str) -> int:
         if field[0] & 0x40:
             value -= 1 << (8 * (len(field) - 1) + 6)
         return value
-    text = field.split(b"\0", 1)[0].strip()
+    # NUL-ended (a C string), padding on either side skipped as the fast path and Go's
+    # archive/tar skip it
+    text = field.lstrip(b"\0 ").split(b"\0", 1)[0].strip()
     if not text:
         return 0
     try:

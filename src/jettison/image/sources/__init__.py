@@ -131,12 +131,12 @@ def open_image(
     source: str = "auto",
     platform: str | None = None,
     requested: EngineRequest | None = None,
-    cleanup_at_exit: bool = False,
+    background_cleanup: bool = False,
     prepare: Callable[[Window, bool], Any] | None = None,
     side: Callable[[ImageData], Any] | None = None,
 ) -> Iterator[ImageData]:
     """Read ``reference`` from ``source``; temporary files live only inside the block (with
-    ``cleanup_at_exit``, until the process's exit handlers: see :meth:`Scratch.remove`).
+    ``background_cleanup``, until the process exits: see :meth:`Scratch.remove`).
 
     ``prepare(window, base)``: makes a layer's ``prepared`` when an engine's export still
     streaming in brings the layer (``base``: the export says it is the image's first); it
@@ -151,7 +151,7 @@ def open_image(
     which the child makes again. Elsewhere ``image.side`` is None."""
     kind, target = classify(reference, source)
     tmp = Scratch()
-    closers: list[Callable[[], None]] = [lambda: tmp.remove(cleanup_at_exit)]
+    closers: list[Callable[[], None]] = [lambda: tmp.remove(background_cleanup)]
     if requested is not None:
         closers.append(requested.pending.close)
     try:

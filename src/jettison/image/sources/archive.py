@@ -125,9 +125,11 @@ def read_archive(
     if side is not None and not eager and _side_beside_scan([w for _, w in layers.values()]):
         from jettison.image.parallel import Deferred
 
-        # the child scans too (cheaper than sending its entries back), then runs ``side``
-        early = Deferred.in_child(lambda: side(assemble()))
+        work = side  # the child scans too (cheaper than sending its entries back)
+        early = Deferred.in_child(lambda: work(assemble()))
     image = assemble()
+    if early is not None:  # (a child that fails: the work is done here, without a new scan)
+        early.fn = lambda: work(image)
     image.side = early
     for layer in image.layers:  # (the same window object: _assemble passes them on)
         layer.prepared = prepared.get(id(layer.window))

@@ -86,11 +86,10 @@ class Scratch(os.PathLike[str]):
         """Run ``close`` (e.g. the last descriptor of an unlinked spool) with the removal."""
         self._closers.append(close)
 
-    def remove(self, at_exit: bool = False) -> None:
-        """Remove the directory; ``at_exit``: in the process's exit handlers instead, for a
-        command line, which then leaves them to a child once its answer is written (see
-        :func:`jettison._entry.answer_then_clean_up`): freeing a spooled export takes some
-        10 ms per 100 MB."""
+    def remove(self, background: bool = False) -> None:
+        """Remove the directory; ``background``: in a thread the exit handlers wait for, so
+        that freeing a spooled export (~10 ms per 100 MB) overlaps the report's rendering
+        and nothing is left behind."""
         tasks, self._closers = self._closers, []
         if self.path is not None:
             import shutil
@@ -105,12 +104,15 @@ class Scratch(os.PathLike[str]):
                 with contextlib.suppress(Exception):
                     task()
 
-        if not at_exit:
+        if not background:
             run()
             return
         import atexit
+        import threading
 
-        atexit.register(run)
+        worker = threading.Thread(target=run, name="jettison-scratch-removal")
+        worker.start()
+        atexit.register(worker.join)
 
 
 def iter_content(layer: LayerData, entry: TarEntry) -> Iterable[bytes]:
