@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -65,10 +66,7 @@ def test_report_file_written_and_temporary_files_removed(archive: Path, tmp_path
     assert done.returncode == 0, done.stderr
     assert out.read_text().startswith("## jettison inspect")
     # the inspect's scratch directory is gone (removed just after the exit: see below)
-    deadline = time.monotonic() + 60
-    while list(tmpdir.iterdir()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert list(tmpdir.iterdir()) == []
+    assert _eventually(lambda: not list(tmpdir.iterdir())), list(tmpdir.iterdir())
 
 
 def test_reader_leaving_early_is_not_a_traceback(tmp_path: Path) -> None:
@@ -87,6 +85,25 @@ def test_reader_leaving_early_is_not_a_traceback(tmp_path: Path) -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 1
     assert "Traceback" not in err and "Exception ignored" not in err
+
+
+def _eventually(check: Callable[[], object], seconds: float = 60) -> bool:
+    """Whether ``check()`` comes true within ``seconds`` (what a child does after the
+    caller's process has exited)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 _ANSWER_FIRST = """
@@ -164,9 +181,7 @@ def test_the_caller_has_the_answer_before_the_clean_up(tmp_path: Path) -> None:
         assert Path(f"{marker}.pid").read_text() != Path(f"{marker}.top").read_text()
     finally:
         gate.touch()
-    deadline = time.monotonic() + 60
-    while not marker.exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
+    _eventually(marker.exists)
     assert marker.read_text() == "cleaned"  # ... which then ran all the same
 
 
@@ -200,14 +215,7 @@ def test_a_termination_of_the_waiting_process_reaches_the_command(tmp_path: Path
     assert child != proc.pid
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 128 + signal.SIGTERM
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            os.kill(child, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.02)
-    else:
+    if not _eventually(lambda: not _alive(child)):
         os.kill(child, signal.SIGKILL)
         raise AssertionError("the command was left running")
 
@@ -256,14 +264,7 @@ def test_a_killed_caller_process_stops_the_command(tmp_path: Path) -> None:
     child = int(Path(f"{marker}.pid").read_text())
     proc.kill()
     proc.wait(timeout=60)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            os.kill(child, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.02)
-    else:
+    if not _eventually(lambda: not _alive(child)):
         os.kill(child, signal.SIGKILL)
         raise AssertionError("the command was left running")
 
@@ -332,9 +333,7 @@ def test_jettison_inspect_answers_from_a_child_before_its_exit_handlers(
         assert not marker.exists()
     finally:
         gate.touch()
-    deadline = time.monotonic() + 60
-    while not marker.exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
+    _eventually(marker.exists)
     assert int(marker.read_text()) != proc.pid
 
 

@@ -14,3 +14,14 @@ def forkable(monkeypatch: pytest.MonkeyPatch) -> None:
     tests run only pure-Python passes."""
     monkeypatch.delenv("JETTISON_NO_FORK", raising=False)
     monkeypatch.delitem(sys.modules, "dockerfile", raising=False)
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One item per child the analysis forks (``Deferred._start``) in this test."""
+    from jettison.image import parallel
+
+    started: list[int] = []
+    real = parallel.Deferred._start
+    monkeypatch.setattr(parallel.Deferred, "_start", lambda self: (started.append(1), real(self)))
+    return started

@@ -98,17 +98,14 @@ def test_an_unwanted_child_is_stopped_not_waited_for() -> None:
 
 
 def test_analysis_is_the_same_with_and_without_children(
-    tmp_path, monkeypatch: pytest.MonkeyPatch
+    tmp_path, monkeypatch: pytest.MonkeyPatch, forks: list[int]
 ) -> None:
-    from jettison.image import analysis, parallel
+    from jettison.image import analysis
     from jettison.image.analysis import analyze
     from jettison.image.sources import open_image
     from tests.unit.image.helpers import legacy_archive
     from tests.unit.image.test_replay import L0, L1, L2
 
-    forks: list[int] = []
-    real = parallel.Deferred._start
-    monkeypatch.setattr(parallel.Deferred, "_start", lambda self: (forks.append(1), real(self)))
     path = tmp_path / "img.tar"
     path.write_bytes(legacy_archive([L0, L1, L2]))
     reports = []

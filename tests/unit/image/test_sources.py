@@ -240,13 +240,11 @@ def _big_layers() -> list[bytes]:
 
 
 @pytest.mark.usefixtures("forkable")
-def test_layers_scanned_on_two_cores_equal_one(tmp_path: Path, monkeypatch) -> None:
-    from jettison.image import parallel
+def test_layers_scanned_on_two_cores_equal_one(
+    tmp_path: Path, monkeypatch, forks: list[int]
+) -> None:
     from jettison.image.sources import archive
 
-    forks: list[int] = []
-    real = parallel.Deferred._start
-    monkeypatch.setattr(parallel.Deferred, "_start", lambda self: (forks.append(1), real(self)))
     path = tmp_path / "big.tar"
     path.write_bytes(legacy_archive(_big_layers()))
     with open_image(str(path)) as data:
@@ -327,15 +325,12 @@ def test_a_side_job_starts_before_a_scan_that_leaves_the_other_core_idle(
 
 @pytest.mark.usefixtures("forkable")
 def test_an_image_analysed_with_its_side_job_started_early_gives_the_same_report(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[int]
 ) -> None:
-    from jettison.image import analysis, parallel
+    from jettison.image import analysis
     from jettison.image.analysis import inspect_image
     from jettison.image.sources import archive
 
-    forks: list[int] = []
-    real = parallel.Deferred._start
-    monkeypatch.setattr(parallel.Deferred, "_start", lambda self: (forks.append(1), real(self)))
     path = tmp_path / "img.tar"
     path.write_bytes(legacy_archive([L0, L1, L2]))
     monkeypatch.setattr(archive, "_SIDE_BESIDE_SCAN_BYTES", 0)
