@@ -18,10 +18,13 @@ Builds five images with BuildKit (the engine's 20.10 client, no network needed):
 For each it saves the image (``docker save -o``: the engine's own export time), times
 ``cat archive > /dev/null`` (the floor for reading it), then runs dive and jettison on the
 archive and on the engine, each as a child process measured with ``wait4`` (wall, user+sys
-CPU, peak RSS). From the engine, jettison runs twice: in a process of its own
-(``JETTISON_SERVER=off``, what CI gets) and served by a ``jettison server`` started for the
-run (what a user's next inspect gets on a workstation: the first starts the server). Prints
-min / median of ``--runs`` runs and the numbers each tool reports.
+CPU, peak RSS). The wall time ends when that process exits; CPU and RSS also count what it
+leaves running after it (this script is their child subreaper): jettison in a process of its
+own answers from a child, which releases the export after the answer. From the engine,
+jettison runs twice: in a process of its own (``JETTISON_SERVER=off``, what CI gets) and
+served by a ``jettison server`` started for the run (what a user's next inspect gets on a
+workstation: the first starts the server). Prints min / median of ``--runs`` runs and the
+numbers each tool reports.
 dive's numbers come from its ``--json`` export; jettison's from ``--format json``.
 
 ``--engine docker26`` runs it all on the second engine (``scripts/engine26.sh``: Docker 26
@@ -123,11 +126,44 @@ def docker(*args: str) -> None:
     )
 
 
+def adopt_orphans() -> None:
+    """Make this process the child subreaper of what it starts (Linux prctl): a process a
+    command leaves running after it exits is reparented here, not to init, so its CPU and
+    memory can be counted. jettison's own-process inspect answers from a child and exits;
+    the child then releases the export's pages and temporary files. Called after the
+    served runs' server has started (that one daemonizes and must stay out of the count)."""
+    import ctypes
+
+    pr_set_child_subreaper = 36
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(pr_set_child_subreaper, 1, 0, 0, 0) != 0:
+        sys.exit(f"prctl(PR_SET_CHILD_SUBREAPER): {os.strerror(ctypes.get_errno())}")
+
+
+def _reap_orphans() -> tuple[float, float]:
+    """Wait for every process reparented here (see ``adopt_orphans``): their CPU s summed
+    and their largest peak RSS MB. A reaped process's figures include those of its own
+    children it waited for, as ``wait4`` reports them."""
+    cpu = rss = 0.0
+    while True:
+        try:
+            _, _, usage = os.wait4(-1, 0)
+        except ChildProcessError:
+            return cpu, rss
+        cpu += usage.ru_utime + usage.ru_stime
+        rss = max(rss, usage.ru_maxrss / 1024)
+
+
 def measure(
     cmd: list[str], stdout: int | None = subprocess.DEVNULL, env: dict[str, str] | None = None
 ) -> tuple[float, float, float, int]:
-    """wall s, CPU s (user+sys), peak RSS MB, exit code of one child process (for a served
-    run: of the client; the server's work shows in its wall time alone)."""
+    """wall s, CPU s (user+sys), peak RSS MB, exit code of one command (for a served run:
+    of the client; the server's work shows in its wall time alone).
+
+    The wall time ends when the process started here exits: what a caller waits for. CPU
+    and RSS also count whatever it left running, which is waited for before the next run,
+    so it never competes with the next tool."""
+    _reap_orphans()  # left by a run outside ``measure`` (the numbers runs): not this one's
     start = time.perf_counter()
     proc = subprocess.Popen(
         cmd,
@@ -139,7 +175,9 @@ def measure(
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode
+    left_cpu, left_rss = _reap_orphans()
+    cpu = usage.ru_utime + usage.ru_stime + left_cpu
+    return wall, cpu, max(usage.ru_maxrss / 1024, left_rss), proc.returncode
 
 
 def runs(cmd: list[str], n: int) -> dict[str, float]:
@@ -314,6 +352,7 @@ def main() -> None:
         env={**ENV, **SERVED},
         stdout=subprocess.DEVNULL,
     )
+    adopt_orphans()
     images = [
         ("tiny", TINY),
         ("debian-slim", DEBIAN_SLIM),
