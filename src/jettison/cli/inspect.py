@@ -118,10 +118,12 @@ def command(
         # the engine prepares a whole export before its first byte: ask first, import the
         # analysis code while it works
         requested = request_export(image, source)
-        from jettison.image.analysis import inspect_image
+        from jettison.image.analysis import import_late_modules, inspect_image
 
-        if requested is not None and fmt in ("text", "github"):
-            prepare_terminal_view()
+        if requested is not None:
+            import_late_modules()
+            if fmt in ("text", "github"):
+                prepare_terminal_view()
 
         answer_first()  # (the clean-up and the exit then come after the caller has the code)
         report = inspect_image(

@@ -233,6 +233,14 @@ class ImageReport:
         }
 
 
+def import_late_modules() -> None:
+    """Import what the analysis otherwise imports on first use (OpenSSL's hashes: 2.4 ms
+    here; the spool's memory map): called while the engine prepares an export, so that
+    none of it is paid after the export's last byte."""
+    import hashlib  # noqa: F401
+    import mmap  # noqa: F401
+
+
 def _digest(window: Window, inode: Inode) -> bytes:
     import hashlib  # OpenSSL's start-up, paid only by a run that hashes
 

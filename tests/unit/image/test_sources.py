@@ -21,6 +21,7 @@ from jettison.image.errors import CorruptImageError, ImageError, ImageNotFoundEr
 from jettison.image.sources import open_image, parse_registry_ref
 from tests.unit.image.helpers import (
     config_for,
+    layer,
     legacy_archive,
     oci_archive,
     oci_blobs,
@@ -576,3 +577,44 @@ def test_a_path_listed_twice_counts_as_its_last_entry_when_the_stream_took_only_
         data.layers[0].prepared.add(data.layers[0].entries[:1])  # the small one only
         streamed = _unchanged_unprepared(data)
     assert "large-files" in {c["id"] for c in streamed["categories"]}
+
+
+_LATE_IMPORTS = """
+import sys
+from jettison.image.analysis import analyze, import_late_modules
+from jettison.image.blob import GrowingFile
+from jettison.image.sources.archive import read_archive
+from jettison.image.sources.model import Scratch
+
+import_late_modules()
+loaded = set(sys.modules)
+fd = __import__("os").open(sys.argv[1], __import__("os").O_RDONLY)
+size = __import__("os").fstat(fd).st_size
+spool = GrowingFile.following(fd, size, True, None)  # an export read whole, as from the engine
+report = analyze(read_archive(spool, 1 << 62, "x", Scratch(), None, [], "engine"))
+assert report.hashed_files, "the image has files to hash"
+print(" ".join(sorted(set(sys.modules) - loaded)))
+"""
+
+
+def test_an_export_analysed_after_the_late_imports_imports_nothing(tmp_path: Path) -> None:
+    """What the analysis imports on first use is imported while the engine prepares an
+    export (``import_late_modules``): after its last byte, nothing is left to import."""
+    import subprocess
+    import sys
+
+    same = os.urandom(3000) * 3  # two files of 9 kB with equal heads: hashed whole
+    layers = [
+        layer([("a/one", "f", same), ("a/two", "f", same), ("a/three", "f", same[:-1] + b"!")])
+    ]
+    archive = tmp_path / "image.tar"
+    archive.write_bytes(legacy_archive(layers))
+    done = subprocess.run(
+        [sys.executable, "-c", _LATE_IMPORTS, str(archive)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "JETTISON_NO_FORK": "1"},  # (a child's imports are not seen)
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []
