@@ -158,6 +158,12 @@ def test_an_input_with_no_files_is_an_error(project: Path) -> None:
         one_error(code, err, path)
     code, _, err = run("audit", "empty", "Dockerfile")
     assert code == 2 and "empty: no Dockerfile" in err
+    # deps: without a Python file every declared package would look unused
+    (project / "docs" / "requirements.txt").write_text("requests\n")
+    for path in ("empty", "docs"):
+        for extra in ((), ("--diff",)):
+            code, _, err = run("deps", path, *extra)
+            one_error(code, err, f"{path}: no Python file")
 
 
 # --- counts --------------------------------------------------------------------------------

@@ -124,6 +124,7 @@ def command(
         python=python,
         venv=venv,
         import_map=config.import_map,
+        require_code=True,
     )
     report.items = [
         i

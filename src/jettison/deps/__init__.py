@@ -26,6 +26,7 @@ from jettison.deps.resolve import (
     find_project_venv,
     resolve_environment,
 )
+from jettison.errors import JettisonError
 
 __all__ = [
     "CODES",
@@ -86,9 +87,16 @@ def run(
     python: str | None = None,
     venv: Path | None = None,
     import_map: dict[str, str] | None = None,
+    require_code: bool = False,
 ) -> DepsReport:
-    """Analyse a project in one call (what ``jettison deps`` and the audit rule use)."""
+    """Analyse a project in one call (what ``jettison deps`` and the audit rule use).
+
+    ``require_code``: a project without a Python file is an error (``jettison deps``: with
+    no import to read, every declared package would look unused), raised before any
+    environment is resolved."""
     facts = collect(root, dockerfile)
+    if require_code and not facts.scan.files and not facts.scan.errors:
+        raise JettisonError("no Python file to read (is this the project's directory?)", str(root))
     env, notes = choose_environment(facts, image=image, resolve=resolve, python=python, venv=venv)
     report = analyze(facts, env, import_map)
     report.notes.extend(notes)
