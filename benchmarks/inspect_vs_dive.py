@@ -27,7 +27,7 @@ workstation: the first starts the server). Prints min / median of ``--runs`` run
 numbers each tool reports.
 dive's numbers come from its ``--json`` export; jettison's from ``--format json``.
 
-``--engine docker26`` runs it all on the second engine (``scripts/engine26.sh``: Docker 26
+``--engine docker26`` runs it all on the second engine (``.ci/engine-docker26.sh``: Docker 26
 with buildx and the containerd image store, whose ``docker save`` writes an OCI layout with
 compressed layers); images are built there with its buildx client. A tool that fails on an
 image is shown as FAILED. The last table puts the engine figures side by side.
@@ -324,7 +324,7 @@ def main() -> None:
         "--engine",
         choices=["default", "docker26"],
         default="default",
-        help="default: DOCKER_HOST as set; docker26: the engine of scripts/engine26.sh",
+        help="default: DOCKER_HOST as set; docker26: the engine of .ci/engine-docker26.sh",
     )
     ap.add_argument(
         "--image",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (README, CI): install, lint, type-check, run every test.
-# Engine tests need a running Docker engine with BuildKit; on the project's machines
-# `bash ../shared/engine/up.sh && bash ../shared/engine/base-images.sh` provides one.
+# Engine tests need a running Docker engine with BuildKit: `bash .ci/engine-docker20.sh`
+# (and `bash .ci/engine-docker26.sh` for the second engine) prepare what CI uses.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh

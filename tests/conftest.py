@@ -53,7 +53,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--engines",
         default=None,
         help="engines the engine tests marked for several engines run on, comma-separated: "
-        "default (DOCKER_HOST as set) and docker26 (scripts/engine26.sh); "
+        "default (DOCKER_HOST as set) and docker26 (.ci/engine-docker26.sh); "
         "default: $JETTISON_TEST_ENGINES or 'default'",
     )
 

@@ -1,5 +1,5 @@
 """Engines the tests can run on: the one DOCKER_HOST names ("default") and the second engine
-scripts/engine26.sh runs beside it ("docker26": Docker 26 with buildx and the containerd
+.ci/engine-docker26.sh runs beside it ("docker26": Docker 26 with buildx and the containerd
 image store). ``--engines`` or ``JETTISON_TEST_ENGINES`` selects them (default: default).
 
 A test taking ``each_engine`` runs once per selected engine; one taking ``buildx_engine``
@@ -22,7 +22,7 @@ import pytest
 from jettison.engine.client import find_build_client
 
 ENGINE26_ROOT = Path(os.environ.get("ENGINE26_ROOT", "/opt/docker26"))
-# scripts/engine26.sh installs sid's newest buildx into this client configuration of its own
+# .ci/engine-docker26.sh installs sid's newest buildx into this client configuration of its own
 NEWEST_BUILDX_CONFIG = ENGINE26_ROOT / "newest-buildx" / "config"
 KNOWN = ("default", "docker26")
 
@@ -107,7 +107,7 @@ def _use(engine: Engine) -> Iterator[Engine]:
             engine.docker("version", timeout=30)
         except (AssertionError, OSError, subprocess.TimeoutExpired) as exc:
             pytest.fail(f"engine {engine.name} was selected but does not answer "
-                        f"(bash scripts/engine26.sh): {exc}")  # fmt: skip
+                        f"(bash .ci/engine-docker26.sh): {exc}")  # fmt: skip
     saved = {k: os.environ.get(k) for k in engine.env}
     os.environ.update(engine.env)
     find_build_client.cache_clear()
@@ -135,7 +135,7 @@ def buildx_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
 @pytest.fixture
 def newest_buildx_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     if not (NEWEST_BUILDX_CONFIG / "cli-plugins" / "docker-buildx").is_file():
-        pytest.fail(f"no buildx in {NEWEST_BUILDX_CONFIG} (bash scripts/engine26.sh installs it)")
+        pytest.fail(f"no buildx in {NEWEST_BUILDX_CONFIG} (bash .ci/engine-docker26.sh installs it)")
     engine = _engine("docker26")
     yield from _use(
         Engine(request.param, {**engine.env, "DOCKER_CONFIG": str(NEWEST_BUILDX_CONFIG)})

@@ -1,7 +1,7 @@
 """The buildx path with ``--progress=rawjson``, for real: Debian sid's newest buildx (which
 prints it; trixie's 0.13 does not) as the client of the Docker 26 engine.
 
-scripts/engine26.sh installs that buildx into its own client configuration; the
+.ci/engine-docker26.sh installs that buildx into its own client configuration; the
 ``newest_buildx_engine`` fixture points DOCKER_CONFIG there, so jettison finds a buildx that
 can print rawjson and reads the build from it. They run wherever the Docker 26 engine is
 selected (``JETTISON_TEST_ENGINES`` names docker26, as CI does).

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# engine26.sh - a second, modern Docker engine beside the running one, for the tests.
+# engine-docker26.sh - a second, modern Docker engine beside the running one, for the tests.
 #
-#   bash scripts/engine26.sh            # installed, answering, base images loaded (idempotent)
-#   bash scripts/engine26.sh --stop     # stop it (its pidfile); --purge also deletes its data
+#   bash .ci/engine-docker26.sh            # installed, answering, base images loaded (idempotent)
+#   bash .ci/engine-docker26.sh --stop     # stop it (its pidfile); --purge also deletes its data
 #   . /opt/docker26/env                 # then docker/jettison talk to it (DOCKER_HOST, PATH, ...)
 #
 # Debian trixie's docker.io 26 + docker-cli + docker-buildx, unpacked (dpkg-deb -x) into
@@ -42,7 +42,7 @@ SYSTEM_DOCKER=/usr/bin/docker   # the system engine's own client (talks to its d
 t0=$(date +%s)
 did=()
 
-die() { echo "engine26.sh: ERROR: $*" >&2; exit 1; }
+die() { echo "engine-docker26.sh: ERROR: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root"
 
 docker26() { DOCKER_HOST="unix://$SOCK" DOCKER_CONFIG="$ROOT/config" "$ROOT/bin/docker" "$@"; }
@@ -61,7 +61,7 @@ stop() {
         kill -TERM "$pid"
         for _ in $(seq 1 "$TIMEOUT"); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
         kill -0 "$pid" 2>/dev/null && die "dockerd26 (pid $pid) did not stop within ${TIMEOUT}s"
-        echo "engine26.sh: stopped dockerd26 (pid $pid)"
+        echo "engine-docker26.sh: stopped dockerd26 (pid $pid)"
     fi
     rm -f "$PIDFILE"
 }
@@ -73,7 +73,7 @@ case "${1:-}" in
         # its own containers' mounts may outlive the daemon; never follow them into the host
         grep -o " $DATA/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
         rm -rf "$DATA" "$EXEC"
-        echo "engine26.sh: removed $DATA"
+        echo "engine-docker26.sh: removed $DATA"
         exit 0 ;;
     "") ;;
     *) die "unknown argument: $1 (--stop, --purge or nothing)" ;;
@@ -175,7 +175,7 @@ else
     if [ -z "$pid" ]; then
         rm -f "$PIDFILE"
         mkdir -p "$DATA" "$EXEC"
-        echo "=== $(date -u +%FT%TZ) started by engine26.sh" >>"$LOG"
+        echo "=== $(date -u +%FT%TZ) started by engine-docker26.sh" >>"$LOG"
         # own session, stdin closed, no inherited descriptors (a CI pipe must not be held);
         # the system's containerd/runc/shim come first on PATH
         (
@@ -257,4 +257,4 @@ ver="$(docker26 version --format '{{.Server.Version}}' 2>/dev/null || echo '?')"
 bx="$(docker26 buildx version 2>/dev/null | awk '{print $2}')"
 store="$(docker26 info --format '{{.Driver}}' 2>/dev/null || echo '?')"
 msg="$(IFS=';'; echo "${did[*]}")"
-echo "engine26.sh: engine ${ver} (buildx ${bx:-?}, storage ${store}) ready on unix://$SOCK in $(( $(date +%s) - t0 ))s: ${msg//;/; }"
+echo "engine-docker26.sh: engine ${ver} (buildx ${bx:-?}, storage ${store}) ready on unix://$SOCK in $(( $(date +%s) - t0 ))s: ${msg//;/; }"
