@@ -310,6 +310,40 @@ def test_piped_output_is_not_cut(project: Path) -> None:
     assert "…" not in done.stdout
 
 
+# --- progress ------------------------------------------------------------------------------
+def test_every_verb_with_long_phases_takes_quiet(project: Path) -> None:
+    for verb in ("fix", "bench", "build", "services", "deps"):
+        code, out, _ = run(verb, "--help")
+        assert code == 0 and "-q, --quiet" in out, verb
+
+
+_SHOWN = "from jettison.cli._common import progress_shown as p; print(p(False), p(True))"
+
+
+def test_progress_only_on_a_terminals_stderr_and_never_with_quiet() -> None:
+    piped = subprocess.run(
+        [sys.executable, "-c", _SHOWN], capture_output=True, text=True, timeout=60
+    )
+    assert piped.stdout.split() == ["False", "False"]
+    main, tty = os.openpty()
+    try:
+        on_terminal = subprocess.run(
+            [sys.executable, "-c", _SHOWN], stdout=subprocess.PIPE, stderr=tty, text=True,
+            timeout=60,
+        )  # fmt: skip
+    finally:
+        os.close(tty)
+        os.close(main)
+    assert on_terminal.stdout.split() == ["True", "False"]
+
+
+def test_the_compose_bench_refuses_what_it_would_ignore(project: Path) -> None:
+    (project / "compose.yaml").write_text("services:\n  web:\n    build: .\n")
+    (project / "jettison.toml").write_text("")
+    code, _, err = run("bench", "compose.yaml", "--config", "jettison.toml")
+    one_error(code, err, "--config", "not available for a compose file")
+
+
 # --- exit codes ----------------------------------------------------------------------------
 def test_diff_exits_1_with_changes_and_0_without(project: Path) -> None:
     """ruff's convention for previews, the same in every command that has --diff."""

@@ -137,6 +137,21 @@ def _use_builder(ctx: click.Context, param: click.Parameter, value: str | None) 
         use_builder(value)
 
 
+def quiet_option(func: click.decorators.FC) -> click.decorators.FC:
+    """``-q``: no progress lines (shown on stderr, and only when it is a terminal)."""
+    return click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        help="No progress lines (they go to stderr, and only when it is a terminal).",
+    )(func)
+
+
+def progress_shown(quiet: bool) -> bool:
+    """Whether the long phases say what they do: on a terminal's stderr, unless ``-q``."""
+    return not quiet and sys.stderr.isatty()
+
+
 def builder_option(func: click.decorators.FC) -> click.decorators.FC:
     """``--builder NAME``: every build of the command on that buildx builder."""
     return click.option(

@@ -33,17 +33,20 @@ from jettison.cli._common import (
     check_output,
     console,
     parse_build_args,
+    progress_shown,
+    quiet_option,
 )
 from jettison.engine import Step
 from jettison.errors import BuildFailedError, JettisonError
 
 
 class _Live(BenchEvents):
-    """Progress bars per variant and scenario on a terminal; one line per build elsewhere."""
+    """Progress bars per variant and scenario on a terminal (unless ``-q``); nothing
+    elsewhere (the report says it all)."""
 
-    def __init__(self, err: Console) -> None:
+    def __init__(self, err: Console, quiet: bool) -> None:
         self.err = err
-        self.live = err.is_terminal
+        self.live = err.is_terminal and not quiet
         self.progress = Progress(
             TextColumn("{task.fields[label]:<24}"),
             BarColumn(bar_width=20),
@@ -90,11 +93,9 @@ class _Live(BenchEvents):
         else:
             what = f"{run.seconds:.1f}s, {run.steps_cached}/{run.steps_total} cached"
         self.progress.update(task, advance=1, description=what)
-        if not self.live:
-            self.err.print(f"jettison bench: {variant} {scenario}: {what}", markup=False)
 
     def verifying(self, variant: str) -> None:
-        if not self.live:
+        if self.live:
             self.err.print(f"jettison bench: {variant}: smoke check", markup=False)
 
 
@@ -115,7 +116,7 @@ def _locate(path: str, dockerfile: str | None, context: str | None) -> tuple[Pat
     return df, ctx
 
 
-def _bench_compose(path: str, fmt: str, output: str | None, no_verify: bool) -> None:
+def _bench_compose(path: str, fmt: str, output: str | None, no_verify: bool, quiet: bool) -> None:
     """A compose file: the whole build graph before and after shared-base extraction."""
     from jettison.bench.compose import bench_compose
     from jettison.bench.report import render_compose
@@ -123,10 +124,12 @@ def _bench_compose(path: str, fmt: str, output: str | None, no_verify: bool) -> 
     if fmt not in ("text", "json"):
         raise JettisonError(f"--format {fmt} is not available for compose files (text, json)")
     err = console(stderr=True)
+    shown = progress_shown(quiet)
 
     def on_build(variant: str, scenario: str, done: object) -> None:
-        seconds = getattr(done, "seconds", 0.0)
-        err.print(f"jettison bench: {variant} {scenario}: {seconds:.1f}s", markup=False)
+        if shown:
+            seconds = getattr(done, "seconds", 0.0)
+            err.print(f"jettison bench: {variant} {scenario}: {seconds:.1f}s", markup=False)
 
     report = bench_compose(path, check=not no_verify, on_build=on_build)
     text = render_compose(report, fmt)
@@ -210,6 +213,7 @@ def _bench_compose(path: str, fmt: str, output: str | None, no_verify: bool) -> 
     type=click.Path(dir_okay=False),
     help="Config file (for the fixer's rule selection).",
 )
+@quiet_option
 @builder_option
 def command(
     path: str,
@@ -230,6 +234,7 @@ def command(
     no_verify: bool,
     keep_images: bool,
     config_path: str | None,
+    quiet: bool,
 ) -> None:
     """Build a Dockerfile as it is and optimized, in the cold, warm, code_change and
     deps_change scenarios, on the real BuildKit engine; report size, layers, build times
@@ -262,16 +267,17 @@ def command(
                 ("--build-arg", bool(build_args)),
                 ("--target", target is not None),
                 ("--keep-images", keep_images),
+                ("--config", config_path is not None),
             )
             if given
         ]
         if ignored:
             raise JettisonError(
                 f"{', '.join(ignored)}: not available for a compose file (its bench builds "
-                "the whole graph once per variant: --format text|json, --output, --no-verify)",
+                "the whole graph once per variant: --format text|json, --output, --no-verify, -q)",
                 path,
             )
-        _bench_compose(path, fmt, output, no_verify)
+        _bench_compose(path, fmt, output, no_verify, quiet)
     if each_fix and against is not None:
         raise JettisonError(
             "--each-fix measures jettison's fixes; it cannot be used with --against"
@@ -292,7 +298,7 @@ def command(
     config = build_config(config_path, (), (), None)
     against_df = Path(against) if against else None
     err = console(stderr=True)
-    with _Live(err) as live:
+    with _Live(err, quiet) as live:
         report = bench_dockerfile(
             df,
             ctx,

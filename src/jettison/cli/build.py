@@ -8,7 +8,14 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from jettison.cli._common import builder_option, check_platforms, console, graph_inputs, open_paths
+from jettison.cli._common import (
+    builder_option,
+    check_platforms,
+    console,
+    graph_inputs,
+    open_paths,
+    quiet_option,
+)
 from jettison.engine import Step, docker_client, find_build_client
 from jettison.engine.client import cache_export_support
 from jettison.errors import JettisonError
@@ -19,11 +26,12 @@ from jettison.services.report import build_json, print_build
 
 
 class _Live(BuildEvents):
-    """A bar per target on a terminal (steps done / steps seen); a line per target elsewhere."""
+    """A bar per target on a terminal (steps done / steps seen), unless ``-q``; nothing
+    elsewhere (the report lists every target)."""
 
-    def __init__(self, err: Console, names: list[str]) -> None:
+    def __init__(self, err: Console, names: list[str], quiet: bool) -> None:
         self.err = err
-        self.live = err.is_terminal
+        self.live = err.is_terminal and not quiet
         self.lock = threading.Lock()
         self.progress = Progress(
             TextColumn("{task.fields[label]:<20}"),
@@ -75,8 +83,6 @@ class _Live(BuildEvents):
                 what = f"{result.status}: {result.error}"
             task = self.tasks[result.name]
             self.progress.update(task, total=1, completed=1, description=what)
-            if not self.live:
-                self.err.print(f"jettison build: {result.name}: {what}", markup=False)
 
 
 @click.command("build")
@@ -100,6 +106,7 @@ class _Live(BuildEvents):
 )
 @click.option("--platform", help="Target platform (os/arch) for every target.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@quiet_option
 @builder_option
 def command(
     paths: tuple[str, ...],
@@ -111,6 +118,7 @@ def command(
     push_cache: bool,
     platform: str | None,
     fmt: str,
+    quiet: bool,
 ) -> None:
     """Build the graph of a compose project (or of a set of Dockerfiles, as `jettison
     services` reads them): the shared bases (bases/*/Dockerfile from `jettison services
@@ -144,7 +152,7 @@ def command(
         exports, why = cache_export_support(client)
         err.print(f"jettison build: cache: {'registry' if exports else 'inline'} ({why})",
                   markup=False)  # fmt: skip
-    with _Live(err, graph.order) as live:
+    with _Live(err, graph.order, quiet) as live:
         done = build_graph(
             graph,
             jobs=jobs,

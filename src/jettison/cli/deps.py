@@ -3,7 +3,6 @@ bytes each costs in the image."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -11,7 +10,7 @@ from rich.markup import escape
 
 from jettison.atomic import write_files_atomic
 from jettison.audit.codes import split_codes
-from jettison.cli._common import build_config, console, rule_options
+from jettison.cli._common import build_config, console, progress_shown, quiet_option, rule_options
 from jettison.deps import CODES, run
 from jettison.deps.fix import plan_writes
 from jettison.deps.render import FORMATS, render
@@ -68,6 +67,7 @@ from jettison.report import write_plain
 )
 @click.option("--in-place", is_flag=True, help="With --write: replace the original files.")
 @click.option("--diff", is_flag=True, help="Show what --write would change; write nothing.")
+@quiet_option
 def command(
     path: str,
     image: str | None,
@@ -83,6 +83,7 @@ def command(
     write: bool,
     in_place: bool,
     diff: bool,
+    quiet: bool,
 ) -> None:
     """Find Python packages that are installed but unused, or used but undeclared.
 
@@ -105,7 +106,7 @@ def command(
                 f"(choose from {', '.join(CODES)})"
             )
     config = build_config(config_path, select, ignore, fail_level)
-    if (resolve or image) and sys.stderr.isatty():  # the slow phases say what they do
+    if (resolve or image) and progress_shown(quiet):  # the slow phases say what they do
         click.echo(
             "jettison deps: "
             + (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import click
@@ -14,6 +13,8 @@ from jettison.cli._common import (
     builder_option,
     console,
     parse_build_args,
+    progress_shown,
+    quiet_option,
     rule_options,
 )
 from jettison.errors import JettisonError
@@ -26,7 +27,7 @@ from jettison.report import write_plain
 
 def _progress(quiet: bool) -> Progress:
     """Progress lines on stderr while building; off when stderr is not a terminal or -q."""
-    if quiet or not sys.stderr.isatty():
+    if not progress_shown(quiet):
         return quiet_progress
     err = console(stderr=True)
 
@@ -126,7 +127,7 @@ def _progress(quiet: bool) -> Progress:
     help="With --verify: also build the fixes one after another and show what each changed "
     "(image size, and the time the checks took: start-up included). One build per fix.",
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
+@quiet_option
 @builder_option
 def command(
     paths: tuple[str, ...],

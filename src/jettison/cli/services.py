@@ -12,7 +12,15 @@ from __future__ import annotations
 import click
 
 from jettison.atomic import write_files_atomic
-from jettison.cli._common import builder_option, check_platforms, console, graph_inputs, open_paths
+from jettison.cli._common import (
+    builder_option,
+    check_platforms,
+    console,
+    graph_inputs,
+    open_paths,
+    progress_shown,
+    quiet_option,
+)
 from jettison.errors import JettisonError
 from jettison.services.multiarch import arch_steps
 from jettison.services.plan import make_plan
@@ -44,6 +52,7 @@ from jettison.services.report import plan_json, print_plan, verify_rewrite
 )
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=2, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@quiet_option
 @builder_option
 def command(
     paths: tuple[str, ...],
@@ -55,6 +64,7 @@ def command(
     platforms: tuple[str, ...],
     jobs: int,
     fmt: str,
+    quiet: bool,
 ) -> None:
     """Extract what the services of a compose file (or a set of Dockerfiles, each a service
     built in its directory) share into base image(s): the same base image, the same leading
@@ -82,7 +92,13 @@ def command(
     failed = False
     if verify:
         err = console(stderr=True)
-        outcome = verify_rewrite(rewrite, jobs, not keep_base_image, lambda text: err.print(text))
+        shown = progress_shown(quiet)
+
+        def progress(text: str) -> None:
+            if shown:
+                err.print(text)
+
+        outcome = verify_rewrite(rewrite, jobs, not keep_base_image, progress)
         failed = any(outcome.values())
         for name, failure in sorted(outcome.items()):
             if failure:
