@@ -27,7 +27,8 @@ class Config:
     hadolint_ignored: list[str] = field(default_factory=list)
     # .hadolint.yaml ``override``: hadolint code -> level, for the rules that correspond
     hadolint_severity: dict[str, Severity] = field(default_factory=dict)
-    # .hadolint.yaml ``trustedRegistries`` (read and checked; no jettison rule uses it yet)
+    # registries base images may come from (JT412; empty: any): ``trusted-registries``, or
+    # .hadolint.yaml's ``trustedRegistries``
     trusted_registries: list[str] = field(default_factory=list)
     fail_level: Severity = Severity.WARNING
     # hadolint's ``failure-threshold: none`` (or ``ignore``): findings never fail the run
@@ -129,7 +130,12 @@ def load_config(start: Path | None = None, explicit: Path | None = None) -> Conf
     config.source = source
     hadolint = _find_hadolint_yaml(start or Path.cwd())
     if hadolint is not None:
-        _read_hadolint(hadolint, config, fail_level_set="fail-level" in table)
+        _read_hadolint(
+            hadolint,
+            config,
+            fail_level_set="fail-level" in table,
+            trusted_set=bool({"trusted-registries", "trusted_registries"} & set(table)),
+        )
     return config
 
 
@@ -179,9 +185,14 @@ _KEYS = {
     "per-file-ignores": "a table of glob = [codes]",
     "fail-level": "a level (error, warning, info, style)",
     "import-map": 'a table of import = "distribution"',
+    "trusted-registries": "a list of registry names",
     "inspect": "a table (fail-on)",
 }
-_ALIASES = {"per_file_ignores": "per-file-ignores", "import_map": "import-map"}
+_ALIASES = {
+    "per_file_ignores": "per-file-ignores",
+    "import_map": "import-map",
+    "trusted_registries": "trusted-registries",
+}
 _INSPECT_KEYS = {"fail-on", "fail_on"}
 
 
@@ -323,6 +334,11 @@ def _from_table(table: dict[str, Any], where: str, lines: _TomlLines | None = No
     if not isinstance(imports, dict) or not all(isinstance(v, str) for v in imports.values()):
         raise fail(key, _KEYS["import-map"], imports)
     config.import_map = {str(k): v for k, v in imports.items()}
+    key = "trusted-registries" if "trusted-registries" in table else "trusted_registries"
+    trusted = table.get(key, [])
+    if not isinstance(trusted, list) or not all(isinstance(r, str) for r in trusted):
+        raise fail(key, _KEYS["trusted-registries"], trusted)
+    config.trusted_registries = [r.strip() for r in trusted if r.strip()]
     return config
 
 
@@ -339,10 +355,13 @@ def _find_hadolint_yaml(start: Path) -> Path | None:
 _HADOLINT_LEVELS = ("error", "warning", "info", "style")
 
 
-def _read_hadolint(path: Path, config: Config, fail_level_set: bool) -> None:
+def _read_hadolint(
+    path: Path, config: Config, fail_level_set: bool, trusted_set: bool = False
+) -> None:
     """Read what jettison honours of hadolint's config into ``config``: ``ignored``,
     ``override`` (levels of the corresponding rules), ``failure-threshold`` (unless
-    [tool.jettison] sets ``fail-level``), ``trustedRegistries`` (checked and kept)."""
+    [tool.jettison] sets ``fail-level``), ``trustedRegistries`` (JT412's, as DL3026's;
+    unless [tool.jettison] sets ``trusted-registries``)."""
     import yaml  # only when a .hadolint.yaml exists
 
     where = str(path)
@@ -415,6 +434,8 @@ def _read_hadolint(path: Path, config: Config, fail_level_set: bool) -> None:
             else:
                 config.fail_level = Severity.parse(threshold)
     trusted = data.get("trustedRegistries")
+    if isinstance(trusted, str):  # hadolint takes one name as a string too
+        trusted = [trusted]
     if trusted is not None:
         if not isinstance(trusted, list) or not all(isinstance(r, str) for r in trusted):
             raise JettisonError(
@@ -422,4 +443,5 @@ def _read_hadolint(path: Path, config: Config, fail_level_set: bool) -> None:
                 where,
                 line_of("trustedRegistries"),
             )
-        config.trusted_registries = [r.strip() for r in trusted]
+        if not trusted_set:  # jettison's own setting wins
+            config.trusted_registries = [r.strip() for r in trusted if r.strip()]

@@ -135,7 +135,9 @@ def buildx_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
 @pytest.fixture
 def newest_buildx_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     if not (NEWEST_BUILDX_CONFIG / "cli-plugins" / "docker-buildx").is_file():
-        pytest.fail(f"no buildx in {NEWEST_BUILDX_CONFIG} (bash .ci/engine-docker26.sh installs it)")
+        pytest.fail(
+            f"no buildx in {NEWEST_BUILDX_CONFIG} (bash .ci/engine-docker26.sh installs it)"
+        )
     engine = _engine("docker26")
     yield from _use(
         Engine(request.param, {**engine.env, "DOCKER_CONFIG": str(NEWEST_BUILDX_CONFIG)})

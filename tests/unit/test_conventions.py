@@ -120,12 +120,29 @@ def test_hadolint_override_sets_the_level_of_the_corresponding_rule(project: Pat
     one_error(code, err, ".hadolint.yaml:1:", "unknown level 'fatal'")
 
 
-def test_hadolint_trusted_registries_are_read_and_checked(project: Path) -> None:
-    (project / ".hadolint.yaml").write_text("trustedRegistries:\n  - docker.io\n  - ghcr.io\n")
+def test_hadolint_trusted_registries_are_honoured(project: Path) -> None:
+    """As hadolint's DL3026: the Dockerfile's python:3.11 comes from Docker Hub (JT412)."""
+    (project / ".hadolint.yaml").write_text("trustedRegistries:\n  - ghcr.io\n  - quay.io\n")
     from jettison.config import load_config
 
-    assert load_config().trusted_registries == ["docker.io", "ghcr.io"]
-    (project / ".hadolint.yaml").write_text("ignored: [DL3008]\ntrustedRegistries: docker.io\n")
+    assert load_config().trusted_registries == ["ghcr.io", "quay.io"]
+    code, out, _ = run("audit", "--no-context", "--format", "json", "Dockerfile")
+    found = [f for f in json.loads(out) if f["code"] == "JT412"]
+    assert code == 1 and [f["line"] for f in found] == [1]
+    assert "Docker Hub" in found[0]["message"]
+    # one name as a string, as hadolint takes it: trusting Docker Hub, nothing to flag
+    (project / ".hadolint.yaml").write_text("trustedRegistries: docker.io\n")
+    code, out, _ = run("audit", "--no-context", "--format", "json", "Dockerfile")
+    assert "JT412" not in {f["code"] for f in json.loads(out)}
+    # jettison's own setting wins
+    (project / ".jettison.toml").write_text('trusted-registries = ["ghcr.io"]\n')
+    code, out, _ = run("audit", "--no-context", "--format", "json", "Dockerfile")
+    assert "JT412" in {f["code"] for f in json.loads(out)}
+    (project / ".jettison.toml").write_text('trusted-registries = "ghcr.io"\n')
+    code, _, err = run("audit", "--no-context", "Dockerfile")
+    one_error(code, err, ".jettison.toml:1: 'trusted-registries' must be a list")
+    (project / ".jettison.toml").unlink()
+    (project / ".hadolint.yaml").write_text("ignored: [DL3008]\ntrustedRegistries: 5\n")
     code, _, err = run("audit", "--no-context", "Dockerfile")
     one_error(code, err, ".hadolint.yaml:2: 'trustedRegistries'")
 

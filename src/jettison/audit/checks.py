@@ -29,10 +29,11 @@ def select_rules(config: Config, scope: str | None = None) -> list[Rule]:
 def check_dockerfile(df: Dockerfile, config: Config) -> list[Finding]:
     """Run every enabled Dockerfile rule, then apply suppressions and severity overrides."""
     findings: list[Finding] = []
+    trusted = tuple(config.trusted_registries)
     for rule in select_rules(config, "dockerfile"):
         if rule.check is None:
             continue
-        findings.extend(rule.check(RuleContext(df, rule)))
+        findings.extend(rule.check(RuleContext(df, rule, trusted)))
     return finalize(df, findings, config)
 
 

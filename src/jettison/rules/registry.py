@@ -173,9 +173,13 @@ def get_rule(code: str) -> Rule | None:
 class RuleContext:
     """What a rule sees: the parsed Dockerfile plus helpers to report findings with fixes."""
 
-    def __init__(self, dockerfile: Dockerfile, rule: Rule) -> None:
+    def __init__(
+        self, dockerfile: Dockerfile, rule: Rule, trusted_registries: tuple[str, ...] = ()
+    ) -> None:
         self.dockerfile = dockerfile
         self.rule = rule
+        # the registries base images may come from (configured; empty: any), for JT412
+        self.trusted_registries = trusted_registries
 
     @property
     def stages(self) -> list[Stage]:

@@ -2,8 +2,9 @@
 ``cases/JT101.toml`` holds the Dockerfiles that must give JT101 findings (on which lines, and
 the text its fix makes of them) and the ones that must give none. Context and compose rules
 read a project instead: their cases hold its ``files`` (a text, or a size in bytes), written
-to a temporary directory, and the ``fixed_files`` the fix writes. Adding a rule means adding
-its case file; nothing here changes."""
+to a temporary directory, and the ``fixed_files`` the fix writes. A case's ``config`` table
+sets configuration fields (``trusted_registries``). Adding a rule means adding its case file;
+nothing here changes."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ def project_case(code: str, kind: str, case: dict[str, Any], root: Path) -> None
     rule = rule_of(code)
     write_project(root, case["files"])
     target = str(root / case["audit"]) if "audit" in case else str(root)
-    config = Config(select=[code])
+    config = Config(select=[code], **case.get("config", {}))
     result = audit_paths([target], config, jobs=1)
     found = [f for f in result.findings if f.code == code]
     note = case.get("note", "")
@@ -88,7 +89,7 @@ def test_rule_case(code: str, kind: str, case: dict[str, Any], tmp_path: Path) -
         return
     rule = rule_of(code)
     text = case["dockerfile"]
-    config = Config(select=[code])
+    config = Config(select=[code], **case.get("config", {}))
     found = check_dockerfile(parse_dockerfile(text, "Dockerfile"), config)
     lines = [f.line for f in found if f.code == code]
     if kind == "pass":
