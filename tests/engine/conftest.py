@@ -2,7 +2,8 @@
 .ci/engine-docker26.sh runs beside it ("docker26": Docker 26 with buildx and the containerd
 image store). ``--engines`` or ``JETTISON_TEST_ENGINES`` selects them (default: default).
 
-A test taking ``each_engine`` runs once per selected engine; one taking ``buildx_engine``
+A test taking ``each_engine`` runs once per selected engine (``module_engine``: the same,
+for a whole module that builds its images once per engine); one taking ``buildx_engine``
 once per selected engine whose client has the buildx plugin (bake, cache export); one taking
 ``newest_buildx_engine`` on the Docker 26 engine through Debian sid's newest buildx (which
 prints ``--progress=rawjson``), where docker26 is selected. Inside, the environment points
@@ -91,6 +92,9 @@ def _has_buildx(name: str) -> bool:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "each_engine" in metafunc.fixturenames:
         metafunc.parametrize("each_engine", selected(metafunc.config), indirect=True)
+    if "module_engine" in metafunc.fixturenames:
+        names = selected(metafunc.config)
+        metafunc.parametrize("module_engine", names, indirect=True, scope="module")
     if "newest_buildx_engine" in metafunc.fixturenames:
         # the same daemon as docker26, another client: only where docker26 is selected
         names = ["docker26-newest-buildx"] if "docker26" in selected(metafunc.config) else []
@@ -124,6 +128,11 @@ def _use(engine: Engine) -> Iterator[Engine]:
 
 @pytest.fixture
 def each_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    yield from _use(_engine(request.param))
+
+
+@pytest.fixture(scope="module")
+def module_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     yield from _use(_engine(request.param))
 
 

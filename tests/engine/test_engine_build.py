@@ -1,4 +1,5 @@
-"""The engine layer against the real engine: builds, failures, the smoke check."""
+"""The engine layer against the real engine: builds, failures, the smoke check, on every
+selected engine."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from jettison.engine import (
     remove_image,
     verify,
 )
+from tests.engine.conftest import Engine
 
 pytestmark = pytest.mark.engine
 
@@ -35,7 +37,7 @@ def _project(tmp_path: Path, dockerfile: str, files: dict[str, str] | None = Non
     return tmp_path
 
 
-def test_client_really_builds_with_buildkit(tmp_path: Path, tag: str) -> None:
+def test_client_really_builds_with_buildkit(each_engine: Engine, tmp_path: Path, tag: str) -> None:
     client = find_build_client()
     ctx = _project(
         tmp_path,
@@ -63,7 +65,7 @@ def test_client_really_builds_with_buildkit(tmp_path: Path, tag: str) -> None:
         remove_image(image_id)
 
 
-def test_failing_step_names_line_and_log_tail(tmp_path: Path) -> None:
+def test_failing_step_names_line_and_log_tail(each_engine: Engine, tmp_path: Path) -> None:
     ctx = _project(
         tmp_path,
         "FROM debian:bookworm-slim\nRUN echo fine\n"
@@ -78,7 +80,9 @@ def test_failing_step_names_line_and_log_tail(tmp_path: Path) -> None:
     assert "RUN echo about to fail" in str(err)
 
 
-def test_verify_service_one_shot_crash_and_pruned_dependency(tmp_path: Path, tag: str) -> None:
+def test_verify_service_one_shot_crash_and_pruned_dependency(
+    each_engine: Engine, tmp_path: Path, tag: str
+) -> None:
     sdk = docker_client()
 
     def probe_containers() -> set[str]:
@@ -140,7 +144,7 @@ def test_verify_service_one_shot_crash_and_pruned_dependency(tmp_path: Path, tag
     assert probe_containers() - earlier == set()
 
 
-def test_cache_stats_agree_with_the_engine() -> None:
+def test_cache_stats_agree_with_the_engine(each_engine: Engine) -> None:
     stats = cache_stats()
     df = docker.from_env().df()
     assert stats.build_cache_entries == len(df.get("BuildCache") or [])

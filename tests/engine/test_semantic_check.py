@@ -1,5 +1,6 @@
 """The semantic check of safe fixes on the real engine: the original is built twice, the
-fixed file once, and only what an applied fix declares may differ."""
+fixed file once, and only what an applied fix declares may differ; on every selected
+engine (the filesystems are read from containers created and never started)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from jettison.engine import build, docker_client
 from jettison.fixes.semantic_check import check_fixes, judge, snapshot
+from tests.engine.conftest import Engine
 
 pytestmark = pytest.mark.engine
 
@@ -21,7 +23,7 @@ APT_AND_PIP = (
 )
 
 
-def test_safe_fixes_change_only_what_they_declare(tmp_path: Path) -> None:
+def test_safe_fixes_change_only_what_they_declare(each_engine: Engine, tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text(APT_AND_PIP)
     result = check_fixes(tmp_path, tmp_path / "Dockerfile")
     assert result.applied == ["JT101", "JT103"], result.to_json()
@@ -33,7 +35,9 @@ def test_safe_fixes_change_only_what_they_declare(tmp_path: Path) -> None:
     assert (tmp_path / "Dockerfile").read_text() == APT_AND_PIP
 
 
-def test_an_undeclared_difference_is_caught_on_real_images(tmp_path: Path) -> None:
+def test_an_undeclared_difference_is_caught_on_real_images(
+    each_engine: Engine, tmp_path: Path
+) -> None:
     sdk = docker_client()
     tags = [f"jettison-semantic-test-{uuid.uuid4().hex[:8]}-{n}" for n in ("a", "b")]
     (tmp_path / "a").mkdir()
