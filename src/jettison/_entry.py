@@ -259,6 +259,12 @@ def exported_image(argv: list[str]) -> str | None:
     return inspect_image_argument(argv[1:]) if argv[:1] == ["inspect"] else None
 
 
+def shows_progress(argv: list[str]) -> bool:
+    """Whether an inspect says what a long export is at: on a terminal's standard error,
+    unless ``-q`` (as :func:`jettison.cli._common.progress_shown`, without importing it)."""
+    return sys.stderr.isatty() and not any(a in ("-q", "--quiet") for a in argv)
+
+
 def main() -> None:
     argv = sys.argv[1:]
     image = exported_image(argv)
@@ -279,7 +285,7 @@ def main() -> None:
     if argv[:1] == ["inspect"]:
         answer_from_a_child()  # (returns in the child, which runs the command)
     if image is not None:
-        prefetch.drain_pending()
+        prefetch.drain_pending(show_progress=shows_progress(argv))
         load_yielding(_INSPECT_MODULES)
     from jettison.cli import main as cli_main
 

@@ -506,7 +506,7 @@ def test_a_spool_that_cannot_be_made_leaves_the_export_to_the_command(
     ours, theirs = socket.socketpair()
     json_ours, json_theirs = socket.socketpair()
 
-    def no_spool(self: object, sock: object, timeout: float = 600.0) -> None:
+    def no_spool(self: object, sock: object, timeout: float = 600.0, label: object = None) -> None:
         raise FileNotFoundError(2, "No such file or directory")
 
     monkeypatch.setattr(prefetch.Drain, "__init__", no_spool)
@@ -536,3 +536,55 @@ def test_forget_closes_this_processs_copies_and_leaves_the_requests_alive() -> N
         prefetch._PENDING.pop("app:1", None)
         for sock in (child_copy, engine, json_engine):
             sock.close()
+
+
+_SLOW_EXPORT = """
+import socket, sys, threading, time
+from jettison.engine import prefetch
+
+prefetch._SHOW_AFTER, prefetch._SHOW_EVERY = 0.2, 0.05
+ours, engine = socket.socketpair()
+drain = prefetch.Drain(ours, label=sys.argv[1] or None)
+
+
+def send() -> None:
+    time.sleep(0.5)  # the engine prepares the export
+    engine.sendall(b"HTTP/1.0 200 OK\\r\\n\\r\\n")
+    for _ in range(5):
+        engine.sendall(b"x" * 3_000_000)
+        time.sleep(0.1)
+    engine.close()
+
+
+threading.Thread(target=send).start()
+assert drain.join(30) and drain.error is None and drain.written == 15_000_000
+"""
+
+
+@pytest.mark.parametrize("label", ["app:1", ""])
+def test_a_long_export_says_what_it_is_at_on_one_erased_line(label: str) -> None:
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", _SLOW_EXPORT, label], capture_output=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    if not label:  # (no terminal, or -q)
+        assert done.stderr == b""
+        return
+    shown = done.stderr.decode()
+    assert "jettison inspect: app:1: the engine prepares the export" in shown
+    assert "MB of the export received" in shown
+    assert shown.endswith("\r\x1b[K")  # erased before the report
+
+
+def test_progress_is_for_a_terminal_without_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jettison import _entry
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert _entry.shows_progress(["inspect", "app:1"])
+    assert not _entry.shows_progress(["inspect", "-q", "app:1"])
+    assert not _entry.shows_progress(["inspect", "app:1", "--quiet"])
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert not _entry.shows_progress(["inspect", "app:1"])
+    assert _entry.inspect_image_argument(["-q", "app:1"]) == "app:1"  # still asked for early

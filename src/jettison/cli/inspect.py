@@ -10,7 +10,7 @@ import click
 
 from jettison.atomic import write_text_atomic
 from jettison.cli import answer_first
-from jettison.cli._common import check_output, check_platforms, console
+from jettison.cli._common import check_output, check_platforms, console, quiet_option
 from jettison.errors import JettisonError
 from jettison.image import thresholds
 from jettison.image.render import (
@@ -89,6 +89,7 @@ from jettison.image.sources import LOCAL_KINDS, SOURCE_KINDS, local_target, requ
     show_default=True,
     help="Rows per table in the terminal view.",
 )
+@quiet_option
 def command(
     image: str,
     source: str,
@@ -101,6 +102,7 @@ def command(
     dive_ci: str | None,
     dive_compatible: bool,
     top: int,
+    quiet: bool,
 ) -> None:
     """Inspect IMAGE: per-layer size, reclaimable bytes (who added, who hid them), duplicate
     content, bloat categories with the audit rule that prevents each, and dive 0.13.1's

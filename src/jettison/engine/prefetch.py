@@ -82,14 +82,16 @@ def descriptors(reference: str) -> tuple[int, ...]:
     return sent[0].fileno(), sent[1].fileno()
 
 
-def drain_pending() -> None:
+def drain_pending(show_progress: bool = False) -> None:
     """Start draining the exports sent without a drain (the command runs here after all);
     one whose spool cannot be made (an unusable TMPDIR) is dropped: the command then asks
-    the engine itself and reports what goes wrong as usual."""
+    the engine itself and reports what goes wrong as usual. ``show_progress``: say on
+    standard error what an export that takes long is at (:class:`Drain`)."""
     for reference, (json_sock, export) in list(_PENDING.items()):
         if not isinstance(export, Drain):
             try:
-                _PENDING[reference] = (json_sock, Drain(export))
+                label = reference if show_progress else None
+                _PENDING[reference] = (json_sock, Drain(export, label=label))
             except OSError:
                 del _PENDING[reference]
                 json_sock.close()
@@ -104,6 +106,11 @@ def adopt(reference: str, json_fd: int, export_fd: int) -> None:
     sockets = [_socket.socket(fileno=fd) for fd in (json_fd, export_fd)]
     _PENDING[reference] = (sockets[0], Drain(sockets[1]))
 
+
+# an export still arriving after this long says so on standard error (with a label), and
+# again every _SHOW_EVERY seconds, on one line it rewrites
+_SHOW_AFTER = 1.0
+_SHOW_EVERY = 0.25
 
 # received bytes gathered for one write to the spool: a write costs some 20 us whatever its
 # size, and Docker 26 sends a save in pieces of about 32 KB (78 MB here: 2,200 writes took
@@ -121,9 +128,14 @@ class Drain:
     that much later. A thread of its own (only built-in modules: this runs before the
     imports) reads the answer into an unlinked file, keeping the status line apart, and
     goes on after :meth:`hand_over` gives the spool to a reader that follows its writes.
+
+    ``label`` (an image's name, for a terminal): once the export has taken a second, a line
+    on standard error says what it is at (the engine preparing it, or the megabytes
+    received), rewritten as it goes and erased at the end. Docker 20.10 prepares a 1 GB
+    image's export for some 5 s before its first byte.
     """
 
-    def __init__(self, sock: Any, timeout: float = 600.0) -> None:
+    def __init__(self, sock: Any, timeout: float = 600.0, label: str | None = None) -> None:
         import _thread
 
         directory = os.environ.get("TMPDIR") or "/tmp"
@@ -148,22 +160,43 @@ class Drain:
         self._headed.acquire()
         self._running = _thread.allocate_lock()  # held while the thread reads
         self._running.acquire()
-        sock.settimeout(timeout)
+        self._label = "".join(c for c in label if c.isprintable()) if label else None
+        self._shown = False  # a progress line is on the terminal
+        self._timeout = timeout
+        # with a label, receives wake up to update the line (the timeout is then kept here)
+        sock.settimeout(_SHOW_EVERY if self._label else timeout)
         _thread.start_new_thread(self._run, ())
 
     def _run(self) -> None:
         buffer = memoryview(bytearray(_BATCH + (1 << 20)))
         fill = 0  # bytes received and not yet written
         error: OSError | None = None
+        label = self._label
+        started = time.monotonic()
+        deadline, show_at = started + self._timeout, started + _SHOW_AFTER
         try:
-            while n := self.sock.recv_into(buffer[fill:]):
-                fill += n
-                self.received += n
-                if fill >= _BATCH or not self.status:  # (the head is read at once)
-                    data, fill = buffer[:fill], 0
-                    self._take(data)
+            while True:
+                try:
+                    n = self.sock.recv_into(buffer[fill:])
+                except TimeoutError:
+                    if label is None or time.monotonic() > deadline:
+                        raise
+                    n = -1  # (no byte for a while: the line is updated all the same)
+                if not n:
+                    break
+                if n > 0:
+                    fill += n
+                    self.received += n
+                    if fill >= _BATCH or not self.status:  # (the head is read at once)
+                        data, fill = buffer[:fill], 0
+                        self._take(data)
+                if label is not None and (now := time.monotonic()) >= show_at:
+                    self._show(label, now - started)
+                    show_at = now + _SHOW_EVERY
         except OSError as exc:  # a reset, a timeout, or a discard closing the socket
             error = exc
+        if self._shown:
+            self._write_status("\r\x1b[K")  # (the report comes next on the same terminal)
         if fill:  # what came before the end (or the error) goes to the spool first
             try:
                 self._take(buffer[:fill])
@@ -177,6 +210,21 @@ class Drain:
         self._signal_head()
         self.sock.close()
         self._running.release()
+
+    def _show(self, label: str, seconds: float) -> None:
+        if self.received:
+            what = f"{self.received / 1e6:,.0f} MB of the export received"
+        else:
+            what = "the engine prepares the export"
+        self._write_status(f"\r\x1b[Kjettison inspect: {label}: {what} ({seconds:.0f} s)")
+        self._shown = True
+
+    @staticmethod
+    def _write_status(text: str) -> None:
+        try:  # noqa: SIM105 - (contextlib is an import this module avoids)
+            os.write(2, text.encode("utf-8", "replace"))
+        except OSError:  # (a terminal gone: the export goes on)
+            pass
 
     def join(self, timeout: float) -> bool:
         """Wait for the end of the answer (the thread's end); whether it came in time."""
