@@ -44,8 +44,8 @@ def engine_available() -> bool:
     if _docker_answers():
         return True
     if os.environ.get("CI"):
-        pytest.fail("no Docker engine answers; CI must run ../shared/engine/up.sh first")
-    pytest.skip("no Docker engine answers (run ../shared/engine/up.sh)")
+        pytest.fail("no Docker engine answers; CI must run bash .ci/engine-docker20.sh first")
+    pytest.skip("no Docker engine answers (bash .ci/engine-docker20.sh)")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

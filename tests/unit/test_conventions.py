@@ -329,7 +329,7 @@ def test_piped_output_is_not_cut(project: Path) -> None:
 
 # --- progress ------------------------------------------------------------------------------
 def test_every_verb_with_long_phases_takes_quiet(project: Path) -> None:
-    for verb in ("fix", "bench", "build", "services", "deps"):
+    for verb in ("fix", "bench", "build", "services", "deps", "inspect"):
         code, out, _ = run(verb, "--help")
         assert code == 0 and "-q, --quiet" in out, verb
 

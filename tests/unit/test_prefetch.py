@@ -573,9 +573,46 @@ def test_a_long_export_says_what_it_is_at_on_one_erased_line(label: str) -> None
         assert done.stderr == b""
         return
     shown = done.stderr.decode()
-    assert "jettison inspect: app:1: the engine prepares the export" in shown
+    assert "jettison inspect: app:1: waiting for the engine to prepare the export" in shown
     assert "MB of the export received" in shown
     assert shown.endswith("\r\x1b[K")  # erased before the report
+
+
+_STALLING_EXPORT = """
+import socket, sys, threading, time
+from jettison.engine import prefetch
+
+prefetch._SHOW_AFTER, prefetch._SHOW_EVERY = 0.05, 0.05
+ours, engine = socket.socketpair()
+drain = prefetch.Drain(ours, timeout=0.6, label=sys.argv[1] or None)
+
+
+def send() -> None:  # a byte now and then for 2 s, never a gap of 0.6 s: no timeout
+    engine.sendall(b"HTTP/1.0 200 OK\\r\\n\\r\\n")
+    for _ in range(8):
+        time.sleep(0.25)
+        engine.sendall(b"x" * 1000)
+    time.sleep(1.0)  # then silence: the timeout
+    engine.close()
+
+
+threading.Thread(target=send).start()
+drain.join(30)
+print(drain.written, type(drain.error).__name__)
+"""
+
+
+@pytest.mark.parametrize("label", ["app:1", ""])
+def test_the_timeout_is_per_wait_with_or_without_progress(label: str) -> None:
+    """The timeout counts from the last byte received, not from the request, whether the
+    progress line is shown or not."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", _STALLING_EXPORT, label], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["8000", "TimeoutError"]
 
 
 def test_progress_is_for_a_terminal_without_quiet(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -118,7 +118,10 @@ def _python_deps_report(root: Path, dockerfiles: list[Dockerfile]) -> DepsReport
             and not (root / "pyproject.toml").is_file()
         ):
             continue
-        return deps_run(root, dockerfile=Path(df.path))
+        report = deps_run(root, dockerfile=Path(df.path))
+        # without a Python file, every declared package would look unused (as `jettison
+        # deps` refuses such a directory)
+        return report if report.files_scanned else None
     return None
 
 

@@ -185,6 +185,7 @@ class Drain:
                 if not n:
                     break
                 if n > 0:
+                    deadline = time.monotonic() + self._timeout  # (the timeout is per wait)
                     fill += n
                     self.received += n
                     if fill >= _BATCH or not self.status:  # (the head is read at once)
@@ -215,8 +216,13 @@ class Drain:
         if self.received:
             what = f"{self.received / 1e6:,.0f} MB of the export received"
         else:
-            what = "the engine prepares the export"
-        self._write_status(f"\r\x1b[Kjettison inspect: {label}: {what} ({seconds:.0f} s)")
+            what = "waiting for the engine to prepare the export"
+        line = f"jettison inspect: {label}: {what} ({seconds:.0f} s)"
+        try:  # noqa: SIM105 - one screen row (a wrapped line is not rewritten in place)
+            line = line[: max(os.get_terminal_size(2).columns - 1, 20)]
+        except OSError:
+            pass
+        self._write_status(f"\r\x1b[K{line}")
         self._shown = True
 
     @staticmethod

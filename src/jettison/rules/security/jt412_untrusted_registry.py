@@ -20,10 +20,21 @@ def registry_of(image: str) -> str | None:
     return None
 
 
+def _registry_from_argument(written: str) -> bool:
+    """Whether a build argument decides the registry of ``FROM written``: one in the part
+    before the first ``/``, or, without a ``/``, in the name before the tag (``${IMAGE}``
+    may expand to ``quay.io/app``); ``python:${TAG}`` and ``quay.io/app:${TAG}`` are
+    known."""
+    ref = written.split("@", 1)[0]
+    if "/" in ref:
+        return "$" in ref.split("/", 1)[0]
+    return "$" in (ref.rsplit(":", 1)[0] if ":" in ref else ref)
+
+
 def is_trusted(registry: str | None, patterns: tuple[str, ...]) -> bool:
     """Whether ``registry`` (None: Docker Hub) matches a pattern: a name, ``*.example.com``
     (its subdomains), ``prefix*``, or ``*`` (any)."""
-    names = _DOCKER_HUB if registry is None else (registry,)
+    names = _DOCKER_HUB if registry is None or registry in _DOCKER_HUB else (registry,)
     for pattern in patterns:
         p = pattern.strip().lower()
         for name in names:
@@ -50,12 +61,14 @@ def is_trusted(registry: str | None, patterns: tuple[str, ...]) -> bool:
     "to use them, and a copy from an unknown registry is a supply-chain risk.",
     example='# trusted-registries = ["registry.example.com"]\nFROM random.io/debian:12',
     use_instead="FROM registry.example.com/mirror/debian:12",
-    notes="Names match whole (`ghcr.io`), by their subdomains (`*.example.com`) or by a prefix "
+    notes="Names match whole, ignoring case (`ghcr.io`; a port is part of the name: "
+    "`localhost:5000`), by their subdomains (`*.example.com`) or by a prefix "
     "(`registry.example.*`); `*` trusts every registry. An image without a registry comes "
-    "from Docker Hub: trust it as `docker.io`. `scratch` and earlier stages are never "
-    "flagged, nor an image named by an ARG without a default (its registry is not known "
-    "before the build). hadolint's DL3026 reads the same `trustedRegistries`, but flags "
-    "`FROM ${IMAGE}` whatever the build argument will be.",
+    "from Docker Hub, which is trusted under any of its names (`docker.io`, "
+    "`index.docker.io`, `hub.docker.com`). `scratch` and earlier stages are never flagged, "
+    "nor an image whose registry is a build argument without a default (known only at "
+    "build time); `quay.io/app:${TAG}` is checked. hadolint's DL3026 reads the same "
+    "`trustedRegistries`, but flags `FROM ${IMAGE}` whatever the build argument will be.",
     equivalents={"hadolint": "DL3026"},
 )
 def untrusted_registry(ctx: RuleContext) -> Iterator[Finding]:
@@ -64,7 +77,9 @@ def untrusted_registry(ctx: RuleContext) -> Iterator[Finding]:
         return
     for stage in ctx.stages:
         image = stage.base_resolved
-        if stage.parent is not None or stage.base_unresolved or "$" in image:
+        if stage.parent is not None:
+            continue
+        if stage.base_unresolved and _registry_from_argument(stage.base):
             continue
         if image.lower() == "scratch":
             continue
@@ -72,8 +87,9 @@ def untrusted_registry(ctx: RuleContext) -> Iterator[Finding]:
         if is_trusted(registry, trusted):
             continue
         where = registry or "Docker Hub (docker.io)"
+        shown = stage.base if stage.base_unresolved else image
         yield ctx.report(
-            f"`FROM {image}` comes from {where}, which is not a trusted registry "
+            f"`FROM {shown}` comes from {where}, which is not a trusted registry "
             f"({', '.join(trusted)})",
             stage.from_instruction,
         )
