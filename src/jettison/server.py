@@ -37,7 +37,7 @@ import types
 from collections.abc import Callable
 from pathlib import Path
 
-from jettison._entry import PROTOCOL, SERVED, exported_image, identity, socket_path
+from jettison._entry import PROTOCOL, SERVED, exported_image, identity, shows_progress, socket_path
 from jettison.errors import JettisonError
 
 _MAX_REQUEST = 4 << 20  # the command line and the environment; more is not a client
@@ -301,8 +301,8 @@ def _take_export(argv: list[str], fds: list[int]) -> None:
         return
     from jettison.engine import prefetch
 
-    if extra:
-        prefetch.adopt(image, extra[0], extra[1])
+    if extra:  # (standard error is the client's by now: its progress line goes there)
+        prefetch.adopt(image, extra[0], extra[1], show_progress=shows_progress(argv))
     else:
         prefetch.send(image)
 

@@ -625,3 +625,24 @@ def test_progress_is_for_a_terminal_without_quiet(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
     assert not _entry.shows_progress(["inspect", "app:1"])
     assert _entry.inspect_image_argument(["-q", "app:1"]) == "app:1"  # still asked for early
+
+
+@pytest.mark.parametrize("show", [True, False])
+def test_a_served_inspect_adopts_the_export_with_the_clients_progress(show: bool) -> None:
+    """A server's command takes over the sockets the client asked on; by then its standard
+    error is the client's, where the progress line goes when the client wants one."""
+    import socket
+
+    json_ours, json_theirs = socket.socketpair()
+    export_ours, export_theirs = socket.socketpair()
+    try:
+        prefetch.adopt("app:1", json_ours.detach(), export_ours.detach(), show_progress=show)
+        sent = prefetch.take("app:1")
+        assert sent is not None
+        assert sent[1]._label == ("app:1" if show else None)
+        sent[0].close()
+        sent[1].close()
+    finally:
+        prefetch.discard()
+        json_theirs.close()
+        export_theirs.close()

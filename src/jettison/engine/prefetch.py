@@ -98,13 +98,16 @@ def drain_pending(show_progress: bool = False) -> None:
                 export.close()
 
 
-def adopt(reference: str, json_fd: int, export_fd: int) -> None:
+def adopt(reference: str, json_fd: int, export_fd: int, show_progress: bool = False) -> None:
     """Take over the sockets another process asked ``reference``'s JSON and export on (the
-    console entry point, for the server's command): the export is drained from now on."""
+    console entry point, for the server's command): the export is drained from now on
+    (``show_progress``: as :func:`drain_pending`, on this process's standard error, which
+    is then the client's)."""
     import _socket
 
     sockets = [_socket.socket(fileno=fd) for fd in (json_fd, export_fd)]
-    _PENDING[reference] = (sockets[0], Drain(sockets[1]))
+    label = reference if show_progress else None
+    _PENDING[reference] = (sockets[0], Drain(sockets[1], label=label))
 
 
 # an export still arriving after this long says so on standard error (with a label), and
@@ -218,10 +221,12 @@ class Drain:
         else:
             what = "waiting for the engine to prepare the export"
         line = f"jettison inspect: {label}: {what} ({seconds:.0f} s)"
-        try:  # noqa: SIM105 - one screen row (a wrapped line is not rewritten in place)
-            line = line[: max(os.get_terminal_size(2).columns - 1, 20)]
+        try:  # one screen row (a wrapped line is not rewritten in place), when it is known
+            columns = os.get_terminal_size(2).columns
         except OSError:
-            pass
+            columns = 0
+        if columns > 20:
+            line = line[: columns - 1]
         self._write_status(f"\r\x1b[K{line}")
         self._shown = True
 
