@@ -262,7 +262,8 @@ def exported_image(argv: list[str]) -> str | None:
 def shows_progress(argv: list[str]) -> bool:
     """Whether an inspect says what a long export is at: on a terminal's standard error,
     unless ``-q`` (as :func:`jettison.cli._common.progress_shown`, without importing it)."""
-    return sys.stderr.isatty() and not any(a in ("-q", "--quiet") for a in argv)
+    quiet = any(a == "--quiet" or (a.startswith("-q") and a[:2] != "--") for a in argv)
+    return sys.stderr.isatty() and not quiet  # ("-qo FILE": -q, then -o)
 
 
 def main() -> None:

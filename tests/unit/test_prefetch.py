@@ -622,6 +622,8 @@ def test_progress_is_for_a_terminal_without_quiet(monkeypatch: pytest.MonkeyPatc
     assert _entry.shows_progress(["inspect", "app:1"])
     assert not _entry.shows_progress(["inspect", "-q", "app:1"])
     assert not _entry.shows_progress(["inspect", "app:1", "--quiet"])
+    assert not _entry.shows_progress(["inspect", "-qo", "out.json", "app:1"])
+    assert _entry.shows_progress(["inspect", "-o", "q.json", "app:1"])
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
     assert not _entry.shows_progress(["inspect", "app:1"])
     assert _entry.inspect_image_argument(["-q", "app:1"]) == "app:1"  # still asked for early
@@ -646,3 +648,25 @@ def test_a_served_inspect_adopts_the_export_with_the_clients_progress(show: bool
         prefetch.discard()
         json_theirs.close()
         export_theirs.close()
+
+
+_STOPPED_EXPORT = """
+import os, socket, time
+from jettison.engine import prefetch
+
+prefetch._SHOW_AFTER, prefetch._SHOW_EVERY = 0.05, 0.05
+ours, engine = socket.socketpair()
+drain = prefetch.Drain(ours, label="app:1")
+time.sleep(0.3)  # the line is on the terminal; then the command fails:
+drain.close()
+os.write(2, b"jettison: error: ...")
+"""
+
+
+def test_a_failing_inspect_erases_the_progress_line_before_its_error() -> None:
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", _STOPPED_EXPORT], capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert b"waiting for the engine" in done.stderr
+    assert done.stderr.endswith(b"\r\x1b[Kjettison: error: ...")

@@ -290,6 +290,8 @@ class Drain:
             self.sock.shutdown(2)  # SHUT_RDWR: wakes the thread's receive, a close would not
         except OSError:
             pass
+        if self._label is not None:  # its progress line erased before an error is printed
+            self.join(1.0)
         self.sock.close()
 
 
