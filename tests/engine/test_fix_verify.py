@@ -3,7 +3,9 @@
 Each example is copied to a temporary directory (the repository is never modified); the
 command must convert it to a multi-stage build, build original and fixed, pass the smoke
 checks and make the image smaller. Images built by --verify are removed by jettison itself;
-BuildKit's cache is kept, so a second run (and ``benchmarks/fix_outcome.py``) is fast.
+BuildKit's cache is kept, so a second run (and ``benchmarks/fix_outcome.py``) is fast. The
+tests taking ``each_engine`` (a multi-stage conversion that serves, a bisection) run on
+every selected engine.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pytest
 
 from jettison.fixes.verify import LABEL
 from tests.conftest import REPO
+from tests.engine.conftest import Engine
 
 EXAMPLES = REPO / "examples"
 SIZES = re.compile(r"^(\S+): verified: ([\d.]+) MB -> ([\d.]+) MB", re.M)
@@ -89,7 +92,7 @@ def test_fix_verify_example(tmp_path: Path, example: str, smoke: str | None) -> 
 
 
 @pytest.mark.engine
-def test_fix_verify_one_step_apt_and_pip_run(tmp_path: Path) -> None:
+def test_fix_verify_one_step_apt_and_pip_run(each_engine: Engine, tmp_path: Path) -> None:
     """A RUN that installs headers and a compiler, compiles psycopg2 and purges the compiler
     in one step (the common hand-optimised form) goes whole into the builder; the runtime
     stage gets libpq5 from the library scan, and the image still serves."""
@@ -122,7 +125,9 @@ def test_fix_verify_one_step_apt_and_pip_run(tmp_path: Path) -> None:
 
 
 @pytest.mark.engine
-def test_verify_bisects_to_the_fix_that_breaks_the_image(tmp_path: Path) -> None:
+def test_verify_bisects_to_the_fix_that_breaks_the_image(
+    each_engine: Engine, tmp_path: Path
+) -> None:
     """The app runs `make` at start-up: the multi-stage runtime lacks it, so verification
     fails, bisection names the conversion, and the other fixes are written."""
     (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
